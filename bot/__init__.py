@@ -1,0 +1,1 @@
+"""Lokalnie: the runtime (configuration, wiring and channel adapters)."""

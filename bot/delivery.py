@@ -1,0 +1,172 @@
+"""The outbox sender: delivers queued messages once, in order, within limits.
+
+Each channel has a `Transport` (Telegram, terminal, and later e-mail); tests
+may swap in a recorder. A row is marked `sending` in one transaction and
+`sent` in the next, so a killed process repeats at most the one message whose
+API call was in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from bot.errors import PermanentFailure, RecipientGone, RetryLater
+from storage import events, outbox, residents
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class Transport(Protocol):
+    channel: str
+
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> None:
+        """Send one message or raise a `bot.errors.DeliveryError`."""
+
+
+class Pacer:
+    """Spaces sends to at most `rate` per second (0 = no limit)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self.paused_until = 0.0
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        start = max(now, self._next, self.paused_until)
+        if start > now:
+            await asyncio.sleep(start - now)
+        self._next = max(start, time.monotonic()) + self.interval
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+
+def backoff(attempt: int) -> float:
+    return float(min(2 ** max(attempt - 1, 0) * 5, 3600))
+
+
+class OutboxSender:
+    def __init__(
+        self, store: Store, transports: Mapping[str, Transport], *, rate: float = 0.0
+    ) -> None:
+        self.store = store
+        self.transports = dict(transports)
+        self.pacer = Pacer(rate)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> None:
+        async with self.store.transaction() as session:
+            released = await outbox.release_inflight(session)
+        if released:
+            log.warning("re-queued %d message(s) left in flight by a previous run", released)
+
+    async def drain(self) -> int:
+        """Deliver everything due now; returns how many messages were sent."""
+        sent = 0
+        while True:
+            async with self.store.transaction() as session:
+                batch = await outbox.claim_due(session, channels=list(self.transports))
+                claimed = [
+                    (m.id, m.channel, m.recipient, m.payload, m.attempts, m.resident_id)
+                    for m in batch
+                ]
+            if not claimed:
+                return sent
+            held: set[tuple[str, str]] = set()
+            for row in claimed:
+                if (row[1], row[2]) in held:
+                    # An earlier message to this chat must go first.
+                    await self._requeue(row[0], 0.5)
+                    continue
+                if await self._deliver_one(*row):
+                    sent += 1
+                else:
+                    held.add((row[1], row[2]))
+
+    async def _requeue(self, message_id: int, delay: float) -> None:
+        async with self.store.transaction() as session:
+            await outbox.mark_retry(
+                session, message_id, delay=timedelta(seconds=delay), error="held behind earlier"
+            )
+
+    async def _deliver_one(
+        self,
+        message_id: int,
+        channel: str,
+        recipient: str,
+        payload: dict[str, Any],
+        attempts: int,
+        resident_id: int | None,
+    ) -> bool:
+        transport = self.transports[channel]
+        await self.pacer.wait()
+        try:
+            await transport.deliver(recipient, payload)
+        except RetryLater as error:
+            if error.flood_control:
+                self.pacer.pause(error.delay)
+            async with self.store.transaction() as session:
+                if attempts >= MAX_ATTEMPTS and not error.flood_control:
+                    await outbox.mark_failed(session, message_id, error=str(error))
+                else:
+                    delay = (
+                        error.delay if error.flood_control else max(error.delay, backoff(attempts))
+                    )
+                    await outbox.mark_retry(
+                        session, message_id, delay=timedelta(seconds=delay), error=str(error)
+                    )
+            log.info("message %s postponed: %s", message_id, error)
+            return False
+        except RecipientGone as error:
+            async with self.store.transaction() as session:
+                await outbox.mark_failed(session, message_id, error=str(error))
+                if resident_id is not None:
+                    await residents.mark_blocked(session, resident_id=resident_id)
+                    await events.record(session, "blocked_bot", resident_id=resident_id)
+            log.info("message %s: recipient gone (%s)", message_id, error)
+            return False
+        except PermanentFailure as error:
+            async with self.store.transaction() as session:
+                await outbox.mark_failed(session, message_id, error=str(error))
+            log.error("message %s refused for good: %s", message_id, error)
+            return False
+        async with self.store.transaction() as session:
+            await outbox.mark_sent(session, message_id)
+        return True
+
+    async def run(self, *, idle_seconds: float = 5.0) -> None:
+        """Deliver until cancelled; woken at once when a handler queues something."""
+        await self.recover()
+        while True:
+            # Cleared before draining, so a wake-up during the drain is not lost.
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("outbox sender failed; retrying shortly")
+                await asyncio.sleep(1)
+            timeout = await self._until_next_due(idle_seconds)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            except TimeoutError:
+                pass
+
+    async def _until_next_due(self, idle_seconds: float) -> float:
+        async with self.store.transaction() as session:
+            due = await outbox.next_due_at(session, channels=list(self.transports))
+        if due is None:
+            return idle_seconds
+        wait = (due - datetime.now(UTC)).total_seconds()
+        return min(max(wait, 0.05), idle_seconds)

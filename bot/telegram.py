@@ -1,0 +1,219 @@
+"""The Telegram channel: updates -> `process_inbound`, outbox rows -> Bot API calls."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.config import Settings
+from bot.errors import PermanentFailure, RecipientGone, RetryLater
+from handlers.events import Inbound, IncomingFile, Kind
+from handlers.i18n import LANGUAGES, Translator
+from handlers.registry import menu
+from handlers.replies import from_payload
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+MAX_MESSAGE = 4096
+MAX_CAPTION = 1024
+
+
+def build_application(settings: Settings) -> Application:
+    assert settings.telegram_bot_token is not None
+    return (
+        Application.builder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.file_base_url)
+        # Updates are handled one at a time, in order: a resident's answers
+        # must not overtake each other.
+        .concurrent_updates(False)
+        .build()
+    )
+
+
+def to_inbound(update: Update, *, bot_id: int, coordinator_ids: frozenset[int]) -> Inbound | None:
+    """Translate an update; None for what a private-chat bot ignores (groups, edits)."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
+        return None
+    common: dict[str, Any] = {
+        "channel": CHANNEL,
+        "chat_id": str(chat.id),
+        "user_id": user.id,
+        "external_id": f"{bot_id}:{update.update_id}",
+        "display_name": user.first_name,
+        "language_hint": user.language_code,
+        "is_coordinator": user.id in coordinator_ids,
+    }
+    if update.callback_query is not None:
+        return Inbound(kind=Kind.CHOICE, choice=update.callback_query.data or "", **common)
+    message = update.message
+    if message is None:
+        return None
+    if message.text is not None:
+        text = message.text
+        if text.startswith("/") and len(text) > 1:
+            head, _, args = text[1:].partition(" ")
+            return Inbound(
+                kind=Kind.COMMAND,
+                command=head.split("@")[0],
+                args=args.strip(),
+                text=text,
+                **common,
+            )
+        return Inbound(kind=Kind.TEXT, text=text, **common)
+    if message.document is not None:
+        doc = message.document
+        file = IncomingFile(doc.file_id, doc.file_name, doc.mime_type, doc.file_size)
+        return Inbound(kind=Kind.FILE, file=file, text=message.caption, **common)
+    if message.photo:
+        photo = message.photo[-1]
+        file = IncomingFile(photo.file_id, None, "image/jpeg", photo.file_size)
+        return Inbound(kind=Kind.FILE, file=file, text=message.caption, **common)
+    return Inbound(kind=Kind.UNSUPPORTED, **common)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+class TelegramTransport:
+    """Delivers outbox payloads with the Bot API, mapping its errors to ours."""
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> None:
+        reply = from_payload(payload)
+        markup = None
+        if reply.buttons:
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                    for row in reply.buttons
+                ]
+            )
+        chat_id = int(recipient)
+        try:
+            if reply.file is not None and len(reply.text) <= MAX_CAPTION:
+                await self.bot.send_document(
+                    chat_id,
+                    document=InputFile(reply.file.content, filename=reply.file.name),
+                    caption=reply.text or None,
+                    reply_markup=markup,
+                )
+                return
+            parts = _chunks(reply.text, MAX_MESSAGE)
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                await self.bot.send_message(
+                    chat_id, part, reply_markup=markup if last and not reply.file else None
+                )
+            if reply.file is not None:
+                await self.bot.send_document(
+                    chat_id,
+                    document=InputFile(reply.file.content, filename=reply.file.name),
+                    reply_markup=markup,
+                )
+        except RetryAfter as error:
+            raise RetryLater(
+                str(error), delay=_seconds(error.retry_after), flood_control=True
+            ) from error
+        except Forbidden as error:
+            raise RecipientGone(str(error)) from error
+        except BadRequest as error:
+            if "chat not found" in str(error).lower():
+                raise RecipientGone(str(error)) from error
+            raise PermanentFailure(str(error)) from error
+        except TelegramError as error:  # network errors and time-outs
+            raise RetryLater(str(error), delay=5) from error
+
+
+def command_menus(
+    translator: Translator, coordinator_ids: frozenset[int]
+) -> list[tuple[list[BotCommand], Any, str | None]]:
+    """Every (commands, scope, language) the bot's menu is set to."""
+    menus: list[tuple[list[BotCommand], Any, str | None]] = []
+
+    def commands(language: str, coordinator: bool) -> list[BotCommand]:
+        return [
+            BotCommand(c.name, translator.text(language, "command." + c.name))
+            for c in menu(coordinator=coordinator)
+        ]
+
+    default = translator.default_language
+    menus.append((commands(default, False), BotCommandScopeDefault(), None))
+    for language in LANGUAGES:
+        menus.append((commands(language, False), BotCommandScopeDefault(), language))
+    for chat_id in sorted(coordinator_ids):
+        menus.append((commands(default, True), BotCommandScopeChat(chat_id), None))
+        for language in LANGUAGES:
+            menus.append((commands(language, True), BotCommandScopeChat(chat_id), language))
+    return menus
+
+
+async def set_command_menus(
+    bot: Any, translator: Translator, coordinator_ids: frozenset[int]
+) -> None:
+    for commands, scope, language in command_menus(translator, coordinator_ids):
+        try:
+            await bot.set_my_commands(commands, scope=scope, language_code=language)
+        except TelegramError as error:
+            # A coordinator who never opened the chat cannot get a menu yet.
+            log.warning("could not set the command menu (%s, %s): %s", scope, language, error)
+
+
+class UpdateRouter:
+    """The one PTB handler: every update goes through `on_update`."""
+
+    def __init__(self, handle: Any, coordinator_ids: frozenset[int]) -> None:
+        self.handle = handle
+        self.coordinator_ids = coordinator_ids
+
+    async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        if update.callback_query is not None:
+            try:
+                # Stops the button's spinner at once; the answer itself comes via the outbox.
+                await update.callback_query.answer()
+            except TelegramError as error:
+                log.info("could not answer a callback query: %s", error)
+        inbound = to_inbound(update, bot_id=context.bot.id, coordinator_ids=self.coordinator_ids)
+        if inbound is not None:
+            await self.handle(inbound)
+
+    @staticmethod
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling an update", exc_info=context.error)
+
+
+def register_handlers(application: Application, router: UpdateRouter) -> None:
+    """All of the adapter's PTB handlers, in one place."""
+    # One catch-all handler: routing is the core's job, not PTB's, so that
+    # every channel behaves the same.
+    application.add_handler(TypeHandler(Update, router.on_update))
+    application.add_error_handler(router.on_error)

@@ -1,0 +1,55 @@
+"""The centre's own details (content/centre.yaml), used in greetings and the RODO clause."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class ContentError(Exception):
+    """A content file is missing or wrong; the message names the file and the field."""
+
+
+class Localised(BaseModel):
+    """A text given in each language; Polish is required, English falls back to it."""
+
+    model_config = ConfigDict(extra="forbid")
+    pl: str
+    en: str | None = None
+
+    def get(self, language: str) -> str:
+        return getattr(self, language, None) or self.pl
+
+
+class Centre(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    # The name as it reads after "czat ..." (Polish needs the genitive there).
+    name_in_greeting: Localised
+    bot_name: str = "Lokalnie"
+    address: str
+    email: str
+    phone: str | None = None
+    website: str | None = None
+    data_protection_officer: str
+    programme: Localised
+    retention: Localised
+
+
+def load_centre(content_dir: Path) -> Centre:
+    path = content_dir / "centre.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ContentError(f"{path}: cannot read ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise ContentError(f"{path}: not valid YAML ({error})") from None
+    try:
+        return Centre.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise ContentError(f"{path}: {field}: {first['msg']}") from None

@@ -1,0 +1,136 @@
+"""The one entry point for every channel: `process_inbound(event)`.
+
+It opens one store session per inbound event, routes the event to a handler,
+queues the replies in the outbox, and commits all of it at once. A redelivered
+event (same channel and external id) is recognised and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Importing the handler modules registers their commands and flows.
+from handlers import coordinator, privacy, start  # noqa: F401
+from handlers.callbacks import Callback
+from handlers.context import Context
+from handlers.events import Inbound, Kind, Reply
+from handlers.registry import (
+    CHOICES,
+    CHOICES_WITHOUT_CONSENT,
+    COMMANDS,
+    FLOWS,
+    STATEFUL_CHOICES,
+    command,
+)
+from handlers.replies import queue_replies
+from handlers.services import Services
+from storage import conversations, receipts, residents
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+# Telegram's own limit for one message; anything longer is surely not an answer.
+MAX_TEXT_LENGTH = 4096
+
+
+async def process_inbound(store: Store, services: Services, event: Inbound) -> list[Reply]:
+    """Handle one event; returns the replies that were queued for delivery."""
+    key = event.external_id or uuid.uuid4().hex
+    try:
+        async with store.transaction() as session:
+            if event.external_id and not await receipts.first_time(
+                session, channel=event.channel, external_id=event.external_id
+            ):
+                log.info("ignoring redelivered %s update %s", event.channel, event.external_id)
+                return []
+            ctx = await _context(session, services, event)
+            replies = await route(ctx)
+            await queue_replies(
+                session, event=event, resident=ctx.resident, replies=replies, key=key
+            )
+    except Exception:
+        log.exception("handling %s event %s failed", event.channel, key)
+        replies = await _apologise(store, services, event, key)
+    services.on_outbox_written()
+    return replies
+
+
+async def _context(session: AsyncSession, services: Services, event: Inbound) -> Context:
+    resident = None
+    if event.user_id is not None:
+        resident = await residents.find_by_telegram_id(session, event.user_id)
+        if resident is not None:
+            await residents.mark_reachable(session, resident)
+    language = services.translator.language_or_default(
+        resident.language if resident else event.language_hint
+    )
+    return Context(session, event, services, resident, language)
+
+
+async def route(ctx: Context) -> list[Reply]:
+    event = ctx.event
+    if event.kind is Kind.COMMAND:
+        return await _on_command(ctx)
+    if event.kind is Kind.CHOICE:
+        return await _on_choice(ctx)
+    if event.kind is Kind.TEXT and len(event.text or "") > MAX_TEXT_LENGTH:
+        return [ctx.reply("input.too_long", limit=MAX_TEXT_LENGTH)]
+    current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
+    if current is not None and current.flow in FLOWS:
+        return await FLOWS[current.flow](ctx)
+    if event.kind is Kind.TEXT:
+        return [ctx.reply("input.not_understood" if ctx.consented else "input.start_first")]
+    return [ctx.reply("input.unsupported")]
+
+
+async def _on_command(ctx: Context) -> list[Reply]:
+    name = (ctx.event.command or "").lower()
+    command = COMMANDS.get(name)
+    if command is None:
+        return [ctx.reply("input.unknown_command", command=name[:50])]
+    if command.coordinator_only and not ctx.is_coordinator:
+        return await coordinator.refuse(ctx, f"/{name}")
+    if command.needs_consent and not ctx.consented:
+        return [ctx.reply("input.start_first")]
+    return await command.handler(ctx)
+
+
+async def _on_choice(ctx: Context) -> list[Reply]:
+    callback = Callback.parse(ctx.event.choice)
+    handler = CHOICES.get(callback.flow) if callback else None
+    if callback is None or handler is None:
+        return [ctx.reply("input.stale_button")]
+    if not ctx.consented and callback.flow not in CHOICES_WITHOUT_CONSENT:
+        if callback.flow == coordinator.ADMIN and not ctx.is_coordinator:
+            return await coordinator.refuse(ctx, f"button {callback.step}")
+        if callback.flow != coordinator.ADMIN:
+            return [ctx.reply("input.start_first")]
+    if callback.flow in STATEFUL_CHOICES:
+        current = await conversations.current(ctx.session, ctx.resident.id)  # type: ignore[union-attr]
+        if current is None or (current.flow, current.step) != (callback.flow, callback.step):
+            return [ctx.reply("input.stale_button")]
+    return await handler(ctx, callback)
+
+
+@command("cancel", order=80)
+async def cancel(ctx: Context) -> list[Reply]:
+    if ctx.resident is not None and await conversations.end(ctx.session, ctx.resident.id):
+        return [ctx.reply("cancel.done")]
+    return [ctx.reply("cancel.nothing")]
+
+
+async def _apologise(store: Store, services: Services, event: Inbound, key: str) -> list[Reply]:
+    language = services.translator.language_or_default(event.language_hint)
+    replies = [Reply(services.translator.text(language, "error.internal"))]
+    try:
+        async with store.transaction() as session:
+            await queue_replies(
+                session, event=event, resident=None, replies=replies, key=key + ":error"
+            )
+    except Exception:
+        log.exception("could not even queue the apology for %s", key)
+        return []
+    return replies

@@ -1,0 +1,65 @@
+"""The shapes that cross the boundary between channels and handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    COMMAND = "command"
+    TEXT = "text"
+    CHOICE = "choice"
+    FILE = "file"
+    UNSUPPORTED = "unsupported"
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file a resident sent; `ref` is the channel's handle to fetch it later."""
+
+    ref: str
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did in a channel, translated by its adapter."""
+
+    channel: str
+    chat_id: str
+    kind: Kind
+    user_id: int | None = None
+    external_id: str | None = None
+    text: str | None = None
+    command: str | None = None
+    args: str = ""
+    choice: str | None = None
+    file: IncomingFile | None = None
+    display_name: str | None = None
+    language_hint: str | None = None
+    is_coordinator: bool = False
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    name: str
+    mime_type: str
+    content: bytes
+
+
+@dataclass
+class Reply:
+    """What a handler answers; the adapter decides how it looks in its channel."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    file: OutgoingFile | None = None

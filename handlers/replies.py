@@ -1,0 +1,53 @@
+"""Replies become outbox rows: one payload shape for every channel."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.events import Button, Inbound, OutgoingFile, Reply
+from storage import outbox
+from storage.models import Resident
+
+
+def to_payload(reply: Reply) -> dict[str, Any]:
+    payload: dict[str, Any] = {"text": reply.text}
+    if reply.buttons:
+        payload["buttons"] = [[[b.label, b.data] for b in row] for row in reply.buttons]
+    if reply.file is not None:
+        payload["file"] = {
+            "name": reply.file.name,
+            "mime_type": reply.file.mime_type,
+            "content_b64": base64.b64encode(reply.file.content).decode(),
+        }
+    return payload
+
+
+def from_payload(payload: dict[str, Any]) -> Reply:
+    buttons = [[Button(label, data) for label, data in row] for row in payload.get("buttons", [])]
+    file = None
+    if "file" in payload:
+        raw = payload["file"]
+        file = OutgoingFile(raw["name"], raw["mime_type"], base64.b64decode(raw["content_b64"]))
+    return Reply(text=payload.get("text", ""), buttons=buttons, file=file)
+
+
+async def queue_replies(
+    session: AsyncSession,
+    *,
+    event: Inbound,
+    resident: Resident | None,
+    replies: list[Reply],
+    key: str,
+) -> None:
+    for index, reply in enumerate(replies):
+        await outbox.enqueue(
+            session,
+            channel=event.channel,
+            recipient=event.chat_id,
+            resident_id=resident.id if resident else None,
+            payload=to_payload(reply),
+            idempotency_key=f"reply:{event.channel}:{event.chat_id}:{key}:{index}",
+        )

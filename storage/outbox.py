@@ -1,0 +1,135 @@
+"""The outbox: messages written with the state change that caused them.
+
+Life of a row: pending -> sending -> sent, or back to pending with a later
+`next_attempt_at`, or failed / cancelled. A row left in `sending` by a killed
+process is made pending again on start (the only window for a repeat is one
+in-flight API call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+from storage.types import utcnow
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    resident_id: int | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue a message; None when a message with this key was queued before."""
+    exists = await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
+    )
+    if exists is not None:
+        return None
+    now = utcnow()
+    message = OutboxMessage(
+        channel=channel,
+        recipient=recipient,
+        resident_id=resident_id,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=not_before or now,
+        idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def claim_due(
+    session: AsyncSession, *, channels: Sequence[str], limit: int = 50
+) -> list[OutboxMessage]:
+    """Take due rows in queue order and mark them `sending` (committed by the caller)."""
+    rows = list(
+        await session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= utcnow(),
+                OutboxMessage.channel.in_(channels),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for row in rows:
+        row.status = "sending"
+        row.attempts += 1
+    await session.flush()
+    return rows
+
+
+async def mark_sent(session: AsyncSession, message_id: int) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="sent", sent_at=utcnow(), last_error=None)
+    )
+
+
+async def mark_retry(
+    session: AsyncSession, message_id: int, *, delay: timedelta, error: str
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="pending", next_attempt_at=utcnow() + delay, last_error=error[:2000])
+    )
+
+
+async def mark_failed(session: AsyncSession, message_id: int, *, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="failed", last_error=error[:2000])
+    )
+
+
+async def release_inflight(session: AsyncSession) -> int:
+    """Rows a killed process left in `sending` go back to the queue."""
+    result = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.status == "sending").values(status="pending")
+    )
+    return result.rowcount or 0
+
+
+async def next_due_at(session: AsyncSession, *, channels: Sequence[str]) -> datetime | None:
+    return await session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == "pending", OutboxMessage.channel.in_(channels)
+        )
+    )
+
+
+async def status_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return {status: count for status, count in rows.all()}
+
+
+async def of_resident(session: AsyncSession, resident_id: int) -> list[OutboxMessage]:
+    return list(
+        await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.resident_id == resident_id)
+            .order_by(OutboxMessage.id)
+        )
+    )

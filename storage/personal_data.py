@@ -1,0 +1,84 @@
+"""Everything stored about one resident, for /mydata.
+
+Each part of the product that keeps personal data registers a collector, so
+the export grows with the product instead of being rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import conversations, events, outbox
+from storage.models import Resident
+
+Collector = Callable[[AsyncSession, Resident], Awaitable[Any]]
+_collectors: dict[str, Collector] = {}
+
+
+def register(section: str, collector: Collector) -> None:
+    _collectors[section] = collector
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+async def _profile(session: AsyncSession, resident: Resident) -> dict[str, Any]:
+    return {
+        "id": resident.id,
+        "telegram_id": resident.telegram_id,
+        "email": resident.email,
+        "name": resident.name,
+        "language": resident.language,
+        "consent_given_at": _iso(resident.consent_given_at),
+        "consent_withdrawn_at": _iso(resident.consent_withdrawn_at),
+        "subscribed": resident.subscribed,
+        "blocked": resident.blocked,
+        "created_at": _iso(resident.created_at),
+    }
+
+
+async def _conversation(session: AsyncSession, resident: Resident) -> dict[str, Any] | None:
+    current = await conversations.current(session, resident.id)
+    if current is None:
+        return None
+    return {
+        "flow": current.flow,
+        "step": current.step,
+        "answers": current.answers,
+        "updated_at": _iso(current.updated_at),
+    }
+
+
+async def _events(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    return [
+        {"at": _iso(e.at), "kind": e.kind, "data": e.data}
+        for e in await events.of_resident(session, resident.id)
+    ]
+
+
+async def _messages(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    return [
+        {
+            "channel": m.channel,
+            "created_at": _iso(m.created_at),
+            "status": m.status,
+            "sent_at": _iso(m.sent_at),
+            "text": m.payload.get("text"),
+        }
+        for m in await outbox.of_resident(session, resident.id)
+    ]
+
+
+register("profile", _profile)
+register("conversation_in_progress", _conversation)
+register("events", _events)
+register("messages_to_you", _messages)
+
+
+async def collect(session: AsyncSession, resident: Resident) -> dict[str, Any]:
+    return {section: await fn(session, resident) for section, fn in _collectors.items()}

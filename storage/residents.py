@@ -1,0 +1,100 @@
+"""Queries about residents: finding, creating, consent and erasure."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import conversations
+from storage.models import OutboxMessage, Resident
+from storage.types import utcnow
+
+
+async def find_by_telegram_id(session: AsyncSession, telegram_id: int) -> Resident | None:
+    return await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+
+
+async def get(session: AsyncSession, resident_id: int) -> Resident | None:
+    return await session.get(Resident, resident_id)
+
+
+async def create_with_consent(
+    session: AsyncSession, *, telegram_id: int | None, name: str | None, language: str
+) -> Resident:
+    now = utcnow()
+    resident = Resident(
+        telegram_id=telegram_id,
+        name=name,
+        language=language,
+        consent_given_at=now,
+        subscribed=False,
+        blocked=False,
+        created_at=now,
+    )
+    session.add(resident)
+    await session.flush()
+    return resident
+
+
+async def set_language(session: AsyncSession, resident: Resident, *, language: str) -> None:
+    resident.language = language
+    await session.flush()
+
+
+async def set_subscribed(session: AsyncSession, resident: Resident, *, subscribed: bool) -> None:
+    resident.subscribed = subscribed
+    await session.flush()
+
+
+async def mark_blocked(session: AsyncSession, *, resident_id: int, blocked: bool = True) -> None:
+    await session.execute(
+        update(Resident).where(Resident.id == resident_id).values(blocked=blocked)
+    )
+
+
+async def mark_reachable(session: AsyncSession, resident: Resident) -> None:
+    """A resident who writes to us again has unblocked the bot."""
+    if resident.blocked:
+        resident.blocked = False
+        await session.flush()
+
+
+async def forget(session: AsyncSession, resident: Resident) -> None:
+    """Erase personal data; the row stays as an anonymous id for kept answers."""
+    now = utcnow()
+    resident.telegram_id = None
+    resident.email = None
+    resident.name = None
+    resident.subscribed = False
+    resident.consent_withdrawn_at = now
+    resident.forgotten_at = now
+    await conversations.end(session, resident.id)
+    # Messages already delivered or still queued must not point at the person.
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.resident_id == resident.id, OutboxMessage.status != "pending")
+        .values(recipient="", payload={}, resident_id=None)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.resident_id == resident.id, OutboxMessage.status == "pending")
+        .values(status="cancelled", recipient="", payload={}, resident_id=None)
+    )
+    await session.flush()
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """Numbers the coordinator's panel shows."""
+    active = Resident.forgotten_at.is_(None)
+    consented = active & Resident.consent_given_at.is_not(None)
+    row = (
+        await session.execute(
+            select(
+                func.count().filter(consented),
+                func.count().filter(consented & Resident.subscribed.is_(True)),
+                func.count().filter(consented & Resident.blocked.is_(True)),
+                func.count().filter(Resident.forgotten_at.is_not(None)),
+            )
+        )
+    ).one()
+    return {"residents": row[0], "subscribed": row[1], "blocked": row[2], "forgotten": row[3]}
