@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,9 @@ from handlers.events import Inbound, IncomingFile, Kind
 from handlers.i18n import LANGUAGES, Translator
 from handlers.registry import menu
 from handlers.replies import from_payload
+
+# Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta) now.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 log = logging.getLogger(__name__)
 

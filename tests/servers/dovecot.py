@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import BinaryIO
 
 import aioimaplib
 
@@ -47,6 +48,7 @@ _SEARCH_PATH = os.pathsep.join(
     [os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"]
 )
 _START_TIMEOUT = 15.0
+_START_ATTEMPTS = 3
 _STOP_TIMEOUT = 15.0
 _APPENDUID = re.compile(rb"APPENDUID (\d+) (\d+)")
 _BAD_NAME = re.compile(r"[\s:/\\%]")
@@ -153,7 +155,7 @@ class DovecotServer:
         self._initial_users = dict(users) if users is not None else {DEFAULT_USER: DEFAULT_PASSWORD}
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
-        self._stderr = None
+        self._stderr: BinaryIO | None = None
         self._binary = _which("dovecot")
         self._doveadm = _which("doveadm")
 
@@ -180,11 +182,30 @@ class DovecotServer:
         return self._require_dir() / "dovecot.log"
 
     def start(self) -> DovecotServer:
-        """Write the config, start Dovecot and wait until it sends the IMAP greeting."""
+        """Write the config, start Dovecot and wait until it sends the IMAP greeting.
+
+        Retries with another port if the free one was taken in the meantime; any other
+        failure raises DovecotError with the log tail and keeps the temp dir for a look.
+        """
         if self._proc is not None:
             return self
         if self._binary is None:
             raise DovecotError("dovecot is not installed (apt-get install dovecot-imapd)")
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            try:
+                self._start_once(self._binary)
+                return self
+            except DovecotError as exc:
+                port_taken = "Address already in use" in str(exc)
+                self.stop(keep_dir=not port_taken or attempt == _START_ATTEMPTS)
+                if not port_taken or attempt == _START_ATTEMPTS:
+                    raise
+            except BaseException:
+                self.stop(keep_dir=True)
+                raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self, binary: str) -> None:
         # Short path on purpose: unix socket paths are limited to 108 bytes.
         tmp_root = "/tmp" if Path("/tmp").is_dir() else None
         self._dir = Path(tempfile.mkdtemp(prefix="lokalnie-dovecot-", dir=tmp_root))
@@ -197,19 +218,14 @@ class DovecotServer:
         self.conf_path.write_text(self._config())
         self._stderr = (self._dir / "dovecot.stderr").open("wb")
         self._proc = subprocess.Popen(
-            [self._binary, "-F", "-c", str(self.conf_path)],
+            [binary, "-F", "-c", str(self.conf_path)],
             stdin=subprocess.DEVNULL,
             stdout=self._stderr,
             stderr=self._stderr,
             start_new_session=True,  # a Ctrl-C in pytest must not kill it before teardown
         )
         atexit.register(self.stop)
-        try:
-            self._wait_for_greeting()
-        except BaseException:
-            self.stop(keep_dir=True)
-            raise
-        return self
+        self._wait_for_greeting()
 
     def stop(self, keep_dir: bool = False) -> None:
         """Stop Dovecot, wait for the master to exit, remove the temp dir (idempotent).

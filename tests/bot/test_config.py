@@ -1,0 +1,106 @@
+"""Settings: a wrong or missing setting stops start-up with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from tests.conftest import CONTENT, ROOT
+
+
+def run_cli(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k.isupper() and not k.startswith(
+        ("TELEGRAM_", "DATABASE_", "COORDINATOR_", "WEBHOOK_", "TIMEZONE", "CONTENT_", "DATA_")
+    )}
+    clean.update({"PYTHONPATH": str(ROOT), "CONTENT_DIR": str(CONTENT)}, **env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin, capture_output=True, text=True, env=clean, cwd=tmp_path, timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"COORDINATOR_IDS": "12,abc"}, "COORDINATOR_IDS: 'abc' is not a Telegram user id"),
+        ({"TIMEZONE": "Europe/Kalisz"}, "TIMEZONE: unknown time zone 'Europe/Kalisz'"),
+        ({"TELEGRAM_MODE": "push"}, "TELEGRAM_MODE:"),
+        ({"WEBHOOK_PORT": "eighty"}, "WEBHOOK_PORT:"),
+        ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL:"),
+        ({"DEFAULT_LANGUAGE": "de"}, "DEFAULT_LANGUAGE:"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_MODE": "webhook"},
+            "WEBHOOK_URL: required when TELEGRAM_MODE=webhook",
+        ),
+        ({"CONTENT_DIR": "/nonexistent"}, "/nonexistent"),
+    ],
+)
+def test_cli_bad_setting_exits_2_with_one_clear_line(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    result = run_cli(tmp_path, "run", **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_env_file_is_read_and_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("COORDINATOR_IDS=1,2\nTIMEZONE=Europe/London\n")
+    monkeypatch.setenv("TIMEZONE", "Europe/Warsaw")
+    settings = load_settings(_env_file=env_file)
+    assert settings.coordinator_ids == [1, 2]
+    assert settings.timezone == "Europe/Warsaw"
+
+
+def test_settings_plain_urls_get_async_drivers() -> None:
+    assert load_settings(_env_file=None, database_url="sqlite:///x.db").database_url == (
+        "sqlite+aiosqlite:///x.db"
+    )
+    pg = load_settings(_env_file=None, database_url="postgresql://u@h/db").database_url
+    assert pg == "postgresql+asyncpg://u@h/db"
+
+
+def test_settings_webhook_needs_https() -> None:
+    with pytest.raises(ConfigError, match="https"):
+        load_settings(
+            _env_file=None,
+            telegram_bot_token="1:x",
+            telegram_mode="webhook",
+            webhook_url="http://example.org/hook",
+            webhook_secret="s3cret",
+        )
+
+
+def test_run_without_token_chats_in_terminal_with_a_note(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "run", stdin="/start\n1\n/mydata\n")
+    assert result.returncode == 0, result.stderr
+    first_line = result.stdout.splitlines()[0]
+    assert "TELEGRAM_BOT_TOKEN" in first_line and ".env" in first_line
+    assert "[1] ✅ Tak, zgadzam się" in result.stdout
+    assert "Dziękujemy!" in result.stdout
+    assert (tmp_path / "data" / "lokalnie.db").exists()
+    assert (tmp_path / "data" / "downloads" / "mydata.json").exists()
+
+
+def test_chat_as_another_user_and_as_coordinator(tmp_path: Path) -> None:
+    as_resident = run_cli(tmp_path, "chat", "--user", "42", stdin="/admin\n")
+    assert "tylko dla koordynatorów" in as_resident.stdout
+    as_coordinator = run_cli(tmp_path, "chat", "--user", "7", "--coordinator", stdin="/admin\n")
+    assert "Panel koordynatora" in as_coordinator.stdout
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "db", "upgrade", DATABASE_URL=f"sqlite:///{tmp_path}/a.db")
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    assert (tmp_path / "a.db").exists()

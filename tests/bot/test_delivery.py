@@ -1,0 +1,121 @@
+"""The outbox sender: order, retries, blocked recipients, recovery after a crash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.delivery import OutboxSender
+from bot.errors import PermanentFailure, RecipientGone, RetryLater
+from storage import outbox, residents
+from storage.db import Store
+from storage.models import OutboxMessage, Resident
+
+
+class ScriptedTransport:
+    """Records deliveries; raises the scripted errors first."""
+
+    channel = "telegram"
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.delivered: list[tuple[str, str]] = []
+
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> None:
+        if self.errors:
+            raise self.errors.pop(0)
+        self.delivered.append((recipient, payload["text"]))
+
+
+async def queue(store: Store, *messages: tuple[str, str], resident_id: int | None = None) -> None:
+    async with store.transaction() as session:
+        for recipient, text in messages:
+            await outbox.enqueue(
+                session, channel="telegram", recipient=recipient, payload={"text": text},
+                idempotency_key=f"{recipient}:{text}", resident_id=resident_id,
+            )
+
+
+async def rows(store: Store) -> list[OutboxMessage]:
+    async with store.transaction() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_sender_delivers_in_queue_order_once(database_url: str) -> None:
+    store = Store(database_url)
+    transport = ScriptedTransport()
+    await queue(store, ("1", "a"), ("2", "b"), ("1", "c"))
+    sender = OutboxSender(store, {"telegram": transport})
+    assert await sender.drain() == 3
+    assert await sender.drain() == 0
+    assert transport.delivered == [("1", "a"), ("2", "b"), ("1", "c")]
+    assert {r.status for r in await rows(store)} == {"sent"}
+    await store.close()
+
+
+async def test_sender_same_key_is_queued_once(database_url: str) -> None:
+    store = Store(database_url)
+    await queue(store, ("1", "a"))
+    await queue(store, ("1", "a"))
+    assert len(await rows(store)) == 1
+    await store.close()
+
+
+async def test_sender_retry_later_holds_the_chat_and_keeps_order(database_url: str) -> None:
+    store = Store(database_url)
+    transport = ScriptedTransport(RetryLater("busy", delay=0))
+    await queue(store, ("1", "first"), ("1", "second"), ("2", "other"))
+    sender = OutboxSender(store, {"telegram": transport})
+    await sender.drain()
+    # The failed first message held back the second one to the same chat.
+    assert transport.delivered == [("2", "other")]
+    async with store.transaction() as session:
+        await session.execute(
+            OutboxMessage.__table__.update().values(next_attempt_at=OutboxMessage.created_at)
+        )
+    await sender.drain()
+    assert transport.delivered == [("2", "other"), ("1", "first"), ("1", "second")]
+    await store.close()
+
+
+async def test_sender_recipient_gone_marks_resident_blocked(database_url: str) -> None:
+    store = Store(database_url)
+    async with store.transaction() as session:
+        resident = await residents.create_with_consent(
+            session, telegram_id=55, name="Ola", language="pl"
+        )
+    await queue(store, ("55", "hello"), resident_id=resident.id)
+    sender = OutboxSender(store, {"telegram": ScriptedTransport(RecipientGone("blocked"))})
+    await sender.drain()
+    async with store.transaction() as session:
+        blocked = await session.scalar(select(Resident.blocked).where(Resident.id == resident.id))
+    assert blocked is True
+    assert [r.status for r in await rows(store)] == ["failed"]
+    await store.close()
+
+
+async def test_sender_permanent_failure_is_not_retried(database_url: str) -> None:
+    store = Store(database_url)
+    transport = ScriptedTransport(PermanentFailure("bad request"))
+    await queue(store, ("1", "x"))
+    sender = OutboxSender(store, {"telegram": transport})
+    await sender.drain()
+    await sender.drain()
+    [row] = await rows(store)
+    assert row.status == "failed" and row.attempts == 1 and row.last_error == "bad request"
+    await store.close()
+
+
+async def test_sender_recover_requeues_rows_left_in_flight(database_url: str) -> None:
+    store = Store(database_url)
+    await queue(store, ("1", "x"))
+    async with store.transaction() as session:
+        await outbox.claim_due(session, channels=["telegram"])  # then the process "died"
+    transport = ScriptedTransport()
+    sender = OutboxSender(store, {"telegram": transport})
+    assert await sender.drain() == 0
+    await sender.recover()
+    assert await sender.drain() == 1
+    assert transport.delivered == [("1", "x")]
+    await store.close()
