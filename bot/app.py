@@ -9,6 +9,8 @@ import signal
 import sys
 from typing import TextIO
 
+from telegram.ext import Application
+
 from bot.config import Settings
 from bot.console import ConsoleTransport, chat_loop
 from bot.delivery import OutboxSender
@@ -28,6 +30,9 @@ from storage.db import Store
 from storage.migrate import upgrade_async
 
 log = logging.getLogger(__name__)
+
+# Telegram posts updates to WEBHOOK_URL; the local server answers on this path.
+WEBHOOK_PATH = "telegram"
 
 
 class Service:
@@ -76,30 +81,38 @@ class Service:
             await set_command_menus(
                 application.bot, self.services.translator, self.services.coordinator_ids
             )
-            await application.start()
-            assert application.updater is not None
-            if settings.telegram_mode == "webhook":
-                assert settings.webhook_url and settings.webhook_secret
-                await application.updater.start_webhook(
-                    listen=settings.webhook_listen,
-                    port=settings.webhook_port,
-                    url_path="telegram",
-                    webhook_url=settings.webhook_url,
-                    secret_token=settings.webhook_secret.get_secret_value(),
-                )
-            else:
-                await application.updater.start_polling(timeout=10, poll_interval=0.0)
-            log.info(
-                "Telegram bot @%s is running (%s)", application.bot.username, settings.telegram_mode
-            )
             try:
+                await application.start()
+                await self._start_updates(application)
+                log.info(
+                    "Telegram bot @%s is running (%s)",
+                    application.bot.username,
+                    settings.telegram_mode,
+                )
                 await stop.wait()
             finally:
-                await application.updater.stop()
-                await application.stop()
+                if application.updater is not None and application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
                 sender_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sender_task
+
+    async def _start_updates(self, application: Application) -> None:
+        settings = self.settings
+        assert application.updater is not None
+        if settings.telegram_mode == "webhook":
+            assert settings.webhook_url and settings.webhook_secret
+            await application.updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=WEBHOOK_PATH,
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+            )
+        else:
+            await application.updater.start_polling(timeout=10, poll_interval=0.0)
 
     async def run_console(
         self, *, user_id: int, coordinator: bool, out: TextIO = sys.stdout

@@ -53,7 +53,7 @@ class LiveBot:
             )
 
 
-async def wait_until(condition: Any, timeout: float = 10.0) -> None:
+async def wait_until(condition: Any, timeout: float = 10.0) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
