@@ -118,3 +118,37 @@ class InboundReceipt(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyResponse(Base):
+    """One resident's pass through one survey: started, then finished."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (Index("ix_survey_responses_survey_resident", "survey", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey: Mapped[str] = mapped_column(String(40), index=True)
+    # Kept even for anonymous surveys (to resume and to allow one response);
+    # exports of anonymous surveys never show it. /forget cuts the link.
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="started")
+    language: Mapped[str] = mapped_column(String(8), default="pl")
+    channel: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class SurveyAnswer(Base):
+    """One answer; `value` is JSON shaped by the question type (null = skipped)."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("response_id", "question"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), index=True
+    )
+    question: Mapped[str] = mapped_column(String(40))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)

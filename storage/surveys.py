@@ -1,0 +1,189 @@
+"""Survey responses and answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Resident, SurveyAnswer, SurveyResponse
+from storage.types import utcnow
+
+STARTED = "started"
+FINISHED = "finished"
+
+
+async def start_response(
+    session: AsyncSession, *, survey: str, resident_id: int, language: str, channel: str
+) -> SurveyResponse:
+    now = utcnow()
+    response = SurveyResponse(
+        survey=survey,
+        resident_id=resident_id,
+        status=STARTED,
+        language=language,
+        channel=channel,
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(response)
+    await session.flush()
+    return response
+
+
+async def get_response(session: AsyncSession, response_id: int) -> SurveyResponse | None:
+    return await session.get(SurveyResponse, response_id)
+
+
+async def unfinished_response(
+    session: AsyncSession, *, survey: str, resident_id: int
+) -> SurveyResponse | None:
+    return await session.scalar(
+        select(SurveyResponse)
+        .where(
+            SurveyResponse.survey == survey,
+            SurveyResponse.resident_id == resident_id,
+            SurveyResponse.status == STARTED,
+        )
+        .order_by(SurveyResponse.id.desc())
+        .limit(1)
+    )
+
+
+async def finished_count(session: AsyncSession, *, survey: str, resident_id: int) -> int:
+    return (
+        await session.scalar(
+            select(func.count()).where(
+                SurveyResponse.survey == survey,
+                SurveyResponse.resident_id == resident_id,
+                SurveyResponse.status == FINISHED,
+            )
+        )
+        or 0
+    )
+
+
+async def answers_of(session: AsyncSession, response_id: int) -> dict[str, Any]:
+    rows = await session.execute(
+        select(SurveyAnswer.question, SurveyAnswer.value).where(
+            SurveyAnswer.response_id == response_id
+        )
+    )
+    return {question: value for question, value in rows.all()}
+
+
+async def save_answer(
+    session: AsyncSession, *, response: SurveyResponse, question: str, value: Any
+) -> None:
+    """Store or replace one answer (None records a skipped optional question)."""
+    existing = await session.scalar(
+        select(SurveyAnswer).where(
+            SurveyAnswer.response_id == response.id, SurveyAnswer.question == question
+        )
+    )
+    now = utcnow()
+    if existing is None:
+        session.add(
+            SurveyAnswer(response_id=response.id, question=question, value=value, answered_at=now)
+        )
+    else:
+        existing.value = value
+        existing.answered_at = now
+    response.updated_at = now
+    await session.flush()
+
+
+async def remove_answers(
+    session: AsyncSession, *, response: SurveyResponse, questions: list[str]
+) -> None:
+    """Forget answers to questions that are no longer shown (a condition changed)."""
+    if questions:
+        await session.execute(
+            delete(SurveyAnswer).where(
+                SurveyAnswer.response_id == response.id, SurveyAnswer.question.in_(questions)
+            )
+        )
+
+
+async def finish(session: AsyncSession, response: SurveyResponse) -> None:
+    now = utcnow()
+    response.status = FINISHED
+    response.finished_at = now
+    response.updated_at = now
+    await session.flush()
+
+
+async def counts(session: AsyncSession) -> dict[str, dict[str, int]]:
+    """Per survey slug: how many responses were started and finished."""
+    rows = await session.execute(
+        select(SurveyResponse.survey, SurveyResponse.status, func.count()).group_by(
+            SurveyResponse.survey, SurveyResponse.status
+        )
+    )
+    result: dict[str, dict[str, int]] = {}
+    for survey, status, count in rows.all():
+        entry = result.setdefault(survey, {"started": 0, "finished": 0})
+        entry["started"] += count
+        if status == FINISHED:
+            entry["finished"] += count
+    return result
+
+
+@dataclass
+class StoredResponse:
+    id: int
+    resident_id: int | None
+    resident_name: str | None
+    telegram_id: int | None
+    status: str
+    language: str
+    channel: str
+    started_at: Any
+    finished_at: Any
+    answers: dict[str, Any]
+
+
+async def all_responses(session: AsyncSession, survey: str) -> list[StoredResponse]:
+    """Every response of a survey with its answers, oldest first."""
+    rows = (
+        await session.execute(
+            select(SurveyResponse, Resident.name, Resident.telegram_id)
+            .outerjoin(Resident, Resident.id == SurveyResponse.resident_id)
+            .where(SurveyResponse.survey == survey)
+            .order_by(SurveyResponse.id)
+        )
+    ).all()
+    ids = [response.id for response, _, _ in rows]
+    answers: dict[int, dict[str, Any]] = {i: {} for i in ids}
+    if ids:
+        for answer in await session.scalars(
+            select(SurveyAnswer).where(SurveyAnswer.response_id.in_(ids))
+        ):
+            answers[answer.response_id][answer.question] = answer.value
+    return [
+        StoredResponse(
+            id=response.id,
+            resident_id=response.resident_id,
+            resident_name=name,
+            telegram_id=telegram_id,
+            status=response.status,
+            language=response.language,
+            channel=response.channel,
+            started_at=response.started_at,
+            finished_at=response.finished_at,
+            answers=answers[response.id],
+        )
+        for response, name, telegram_id in rows
+    ]
+
+
+async def of_resident(session: AsyncSession, resident_id: int) -> list[StoredResponse]:
+    slugs = await session.scalars(
+        select(SurveyResponse.survey).where(SurveyResponse.resident_id == resident_id).distinct()
+    )
+    found: list[StoredResponse] = []
+    for slug in slugs:
+        found += [r for r in await all_responses(session, slug) if r.resident_id == resident_id]
+    return found
