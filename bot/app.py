@@ -26,6 +26,7 @@ from handlers.entry import process_inbound
 from handlers.events import Inbound, Reply
 from handlers.i18n import Translator
 from handlers.services import Services
+from handlers.survey_files import load_surveys
 from storage.db import Store
 from storage.migrate import upgrade_async
 
@@ -42,6 +43,14 @@ class Service:
         self.settings = settings
         translator = Translator(settings.content_dir / "locales", settings.default_language)
         centre = load_centre(settings.content_dir)
+        catalogue = load_surveys(settings.content_dir / "surveys", settings.timezone_info)
+        for path, problems in catalogue.problems.items():
+            # An invalid survey is refused, the valid ones keep being served.
+            log.error(
+                "survey %s not loaded:\n%s",
+                path,
+                "\n".join(f"  {p.line}: {p.message}" for p in problems),
+            )
         self.store = Store(settings.database_url)
         self.sender: OutboxSender | None = None
         self.services = Services(
@@ -49,6 +58,7 @@ class Service:
             centre=centre,
             timezone=settings.timezone_info,
             coordinator_ids=frozenset(settings.coordinator_ids),
+            surveys=catalogue.surveys,
             on_outbox_written=self._wake_sender,
         )
 

@@ -67,7 +67,9 @@ def to_inbound(update: Update, *, bot_id: int, coordinator_ids: frozenset[int]) 
         "is_coordinator": user.id in coordinator_ids,
     }
     if update.callback_query is not None:
-        return Inbound(kind=Kind.CHOICE, choice=update.callback_query.data or "", **common)
+        query = update.callback_query
+        message_id = str(query.message.message_id) if query.message is not None else None
+        return Inbound(kind=Kind.CHOICE, choice=query.data or "", message_id=message_id, **common)
     message = update.message
     if message is None:
         return None
@@ -122,6 +124,10 @@ class TelegramTransport:
             )
         chat_id = int(recipient)
         try:
+            if payload.get("edit_message_id") and await self._edit(
+                chat_id, int(payload["edit_message_id"]), reply.text, markup
+            ):
+                return
             if reply.file is not None and len(reply.text) <= MAX_CAPTION:
                 await self.bot.send_document(
                     chat_id,
@@ -154,6 +160,16 @@ class TelegramTransport:
             raise PermanentFailure(str(error)) from error
         except TelegramError as error:  # network errors and time-outs
             raise RetryLater(str(error), delay=5) from error
+
+    async def _edit(self, chat_id: int, message_id: int, text: str, markup: Any) -> bool:
+        """Edit in place; False when the message can no longer be edited (send anew)."""
+        try:
+            await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        except BadRequest as error:
+            return "not modified" in str(error).lower()
+        return True
 
 
 def command_menus(

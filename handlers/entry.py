@@ -13,11 +13,12 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Importing the handler modules registers their commands and flows.
-from handlers import coordinator, privacy, start  # noqa: F401
+from handlers import coordinator, privacy, start, survey  # noqa: F401
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.events import Inbound, Kind, Reply
 from handlers.registry import (
+    CANCEL_TEXTS,
     CHOICES,
     CHOICES_WITHOUT_CONSENT,
     COMMANDS,
@@ -117,9 +118,11 @@ async def _on_choice(ctx: Context) -> list[Reply]:
 
 @command("cancel", order=80)
 async def cancel(ctx: Context) -> list[Reply]:
-    if ctx.resident is not None and await conversations.end(ctx.session, ctx.resident.id):
-        return [ctx.reply("cancel.done")]
-    return [ctx.reply("cancel.nothing")]
+    current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
+    if current is None:
+        return [ctx.reply("cancel.nothing")]
+    await conversations.end(ctx.session, current.resident_id)
+    return [ctx.reply(CANCEL_TEXTS.get(current.flow, "cancel.done"))]
 
 
 async def _apologise(store: Store, services: Services, event: Inbound, key: str) -> list[Reply]:

@@ -37,6 +37,8 @@ class Inbound:
     command: str | None = None
     args: str = ""
     choice: str | None = None
+    # The channel's id of the message whose button was pressed (to edit it).
+    message_id: str | None = None
     file: IncomingFile | None = None
     display_name: str | None = None
     language_hint: str | None = None
@@ -63,3 +65,6 @@ class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     file: OutgoingFile | None = None
+    # Replace the message whose button was pressed instead of sending a new one
+    # (e.g. ticking options of a multiple choice).
+    replace: bool = False

@@ -82,8 +82,12 @@ class Condition(Strict):
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
-        given = [self.equals is not None, self.in_ is not None, self.not_in is not None,
-                 self.answered is not None]
+        given = [
+            self.equals is not None,
+            self.in_ is not None,
+            self.not_in is not None,
+            self.answered is not None,
+        ]
         if sum(given) != 1:
             raise ValueError("show_if needs exactly one of: equals, in, not_in, answered")
         return self

@@ -7,7 +7,7 @@ import json
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.events import OutgoingFile, Reply
-from handlers.registry import choice, command
+from handlers.registry import FORGET_HOOKS, choice, command
 from storage import conversations, events, personal_data, residents
 
 FORGET = "forget"
@@ -44,6 +44,8 @@ async def on_forget(ctx: Context, callback: Callback) -> list[Reply]:
     if callback.value != "yes":
         return [ctx.reply("forget.kept")]
     resident_id = ctx.resident.id
+    for hook in FORGET_HOOKS:
+        await hook(ctx)
     await residents.forget(ctx.session, ctx.resident)
     await events.record(ctx.session, "forgotten", resident_id=resident_id)
     # The goodbye still reaches the chat, but is not linked to anyone any more.

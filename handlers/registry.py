@@ -44,6 +44,11 @@ CHOICES_WITHOUT_CONSENT: set[str] = set()
 STATEFUL_CHOICES: set[str] = set()
 FLOWS: dict[str, InputHandler] = {}
 ADMIN_ACTIONS: dict[str, AdminAction] = {}
+# What /cancel says when it leaves a flow (catalogue key), if not the default.
+CANCEL_TEXTS: dict[str, str] = {}
+# Called by /forget, before the resident's personal fields are erased.
+ForgetHook = Callable[[Context], Awaitable[None]]
+FORGET_HOOKS: list[ForgetHook] = []
 
 
 def command(

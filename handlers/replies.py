@@ -12,8 +12,10 @@ from storage import outbox
 from storage.models import Resident
 
 
-def to_payload(reply: Reply) -> dict[str, Any]:
+def to_payload(reply: Reply, *, edit_message_id: str | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {"text": reply.text}
+    if reply.replace and edit_message_id:
+        payload["edit_message_id"] = edit_message_id
     if reply.buttons:
         payload["buttons"] = [[[b.label, b.data] for b in row] for row in reply.buttons]
     if reply.file is not None:
@@ -48,6 +50,6 @@ async def queue_replies(
             channel=event.channel,
             recipient=event.chat_id,
             resident_id=resident.id if resident else None,
-            payload=to_payload(reply),
+            payload=to_payload(reply, edit_message_id=event.message_id),
             idempotency_key=f"reply:{event.channel}:{event.chat_id}:{key}:{index}",
         )

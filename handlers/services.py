@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from handlers.content import Centre
+from handlers.forms import Survey
 from handlers.i18n import Translator
+from storage.types import utcnow
 
 
 @dataclass
@@ -16,6 +19,9 @@ class Services:
     centre: Centre
     timezone: ZoneInfo
     coordinator_ids: frozenset[int] = frozenset()
+    surveys: dict[str, Survey] = field(default_factory=dict)
+    # The current time (aware UTC); tests move it to open or close a survey.
+    clock: Callable[[], datetime] = field(default=utcnow)
     # Called after a transaction queued outgoing messages, to wake the sender.
     on_outbox_written: Callable[[], None] = field(default=lambda: None)
 

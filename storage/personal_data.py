@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversations, events, outbox
+from storage import conversations, events, outbox, surveys
 from storage.models import Resident
 
 Collector = Callable[[AsyncSession, Resident], Awaitable[Any]]
@@ -74,8 +74,22 @@ async def _messages(session: AsyncSession, resident: Resident) -> list[dict[str,
     ]
 
 
+async def _survey_responses(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    return [
+        {
+            "survey": r.survey,
+            "status": r.status,
+            "started_at": _iso(r.started_at),
+            "finished_at": _iso(r.finished_at),
+            "answers": r.answers,
+        }
+        for r in await surveys.of_resident(session, resident.id)
+    ]
+
+
 register("profile", _profile)
 register("conversation_in_progress", _conversation)
+register("survey_responses", _survey_responses)
 register("events", _events)
 register("messages_to_you", _messages)
 

@@ -134,6 +134,7 @@ async def counts(session: AsyncSession) -> dict[str, dict[str, int]]:
 @dataclass
 class StoredResponse:
     id: int
+    survey: str
     resident_id: int | None
     resident_name: str | None
     telegram_id: int | None
@@ -165,6 +166,7 @@ async def all_responses(session: AsyncSession, survey: str) -> list[StoredRespon
     return [
         StoredResponse(
             id=response.id,
+            survey=response.survey,
             resident_id=response.resident_id,
             resident_name=name,
             telegram_id=telegram_id,
@@ -187,3 +189,20 @@ async def of_resident(session: AsyncSession, resident_id: int) -> list[StoredRes
     for slug in slugs:
         found += [r for r in await all_responses(session, slug) if r.resident_id == resident_id]
     return found
+
+
+async def detach_resident(
+    session: AsyncSession, *, resident_id: int, personal: dict[str, list[str]]
+) -> None:
+    """For /forget: erase identifying answers, keep the rest without a link to the person."""
+    responses = list(
+        await session.scalars(
+            select(SurveyResponse).where(SurveyResponse.resident_id == resident_id)
+        )
+    )
+    for response in responses:
+        questions = personal.get(response.survey, [])
+        if questions:
+            await remove_answers(session, response=response, questions=questions)
+        response.resident_id = None
+    await session.flush()
