@@ -128,6 +128,15 @@ class TelegramTransport:
                 chat_id, int(payload["edit_message_id"]), reply.text, markup
             ):
                 return
+            if reply.file is not None and reply.file.mime_type.startswith("image/"):
+                # Charts go as photos: shown inline, readable without opening a file.
+                await self.bot.send_photo(
+                    chat_id,
+                    photo=InputFile(reply.file.content, filename=reply.file.name),
+                    caption=reply.text[:MAX_CAPTION] or None,
+                    reply_markup=markup,
+                )
+                return
             if reply.file is not None and len(reply.text) <= MAX_CAPTION:
                 await self.bot.send_document(
                     chat_id,

@@ -43,10 +43,8 @@ async def admin(ctx: Context) -> list[Reply]:
     return [Reply(text, buttons)]
 
 
-@choice(ADMIN)
+@choice(ADMIN, coordinator_only=True)
 async def on_admin(ctx: Context, callback: Callback) -> list[Reply]:
-    if not ctx.is_coordinator:
-        return await refuse(ctx, f"button {callback.step}")
     action = ADMIN_ACTIONS.get(callback.step)
     if action is None:
         return [ctx.reply("input.stale_button")]

@@ -13,7 +13,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Importing the handler modules registers their commands and flows.
-from handlers import coordinator, privacy, start, survey  # noqa: F401
+from handlers import coordinator, privacy, start, survey, survey_admin  # noqa: F401
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.events import Inbound, Kind, Reply
@@ -22,6 +22,7 @@ from handlers.registry import (
     CHOICES,
     CHOICES_WITHOUT_CONSENT,
     COMMANDS,
+    COORDINATOR_CHOICES,
     FLOWS,
     STATEFUL_CHOICES,
     command,
@@ -104,11 +105,11 @@ async def _on_choice(ctx: Context) -> list[Reply]:
     handler = CHOICES.get(callback.flow) if callback else None
     if callback is None or handler is None:
         return [ctx.reply("input.stale_button")]
-    if not ctx.consented and callback.flow not in CHOICES_WITHOUT_CONSENT:
-        if callback.flow == coordinator.ADMIN and not ctx.is_coordinator:
-            return await coordinator.refuse(ctx, f"button {callback.step}")
-        if callback.flow != coordinator.ADMIN:
-            return [ctx.reply("input.start_first")]
+    if callback.flow in COORDINATOR_CHOICES:
+        if not ctx.is_coordinator:
+            return await coordinator.refuse(ctx, f"button {callback.flow}:{callback.step}")
+    elif not ctx.consented and callback.flow not in CHOICES_WITHOUT_CONSENT:
+        return [ctx.reply("input.start_first")]
     if callback.flow in STATEFUL_CHOICES:
         current = await conversations.current(ctx.session, ctx.resident.id)  # type: ignore[union-attr]
         if current is None or (current.flow, current.step) != (callback.flow, callback.step):

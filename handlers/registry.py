@@ -42,6 +42,8 @@ CHOICES: dict[str, ChoiceHandler] = {}
 CHOICES_WITHOUT_CONSENT: set[str] = set()
 # Flows whose buttons are valid only while the conversation is at their step.
 STATEFUL_CHOICES: set[str] = set()
+# Flows whose buttons only coordinators may press (anyone else is refused and logged).
+COORDINATOR_CHOICES: set[str] = set()
 FLOWS: dict[str, InputHandler] = {}
 ADMIN_ACTIONS: dict[str, AdminAction] = {}
 # What /cancel says when it leaves a flow (catalogue key), if not the default.
@@ -69,10 +71,16 @@ def command(
 
 
 def choice(
-    flow: str, *, without_consent: bool = False, stateful: bool = False
+    flow: str,
+    *,
+    without_consent: bool = False,
+    stateful: bool = False,
+    coordinator_only: bool = False,
 ) -> Callable[[ChoiceHandler], ChoiceHandler]:
     def register(handler: ChoiceHandler) -> ChoiceHandler:
         CHOICES[flow] = handler
+        if coordinator_only:
+            COORDINATOR_CHOICES.add(flow)
         if without_consent:
             CHOICES_WITHOUT_CONSENT.add(flow)
         if stateful:

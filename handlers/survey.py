@@ -141,6 +141,32 @@ async def begin(ctx: Context, survey: Survey) -> list[Reply]:
     return [opening, *await _ask_next(ctx, survey, response, answers, conversation=None)]
 
 
+def describe_survey(services: Any, survey: Survey, counts: dict[str, int] | None) -> str:
+    """One line about a survey for the coordinator's terminal."""
+    translator, language = services.translator, services.translator.default_language
+    now = services.clock()
+    state = "open" if _is_open(survey, now) else "closed"
+    numbers = counts or {"started": 0, "finished": 0}
+
+    def when(moment: datetime | None) -> str:
+        if moment is None:
+            return "–"
+        local = moment.astimezone(services.timezone)
+        return format_datetime(local, "yyyy-MM-dd HH:mm", locale=language)
+
+    return translator.text(
+        language,
+        "survey.list_line",
+        slug=survey.slug,
+        title=survey.title.get(language),
+        state=translator.text(language, f"survey.state.{state}"),
+        opens=when(survey.opens),
+        closes=when(survey.closes),
+        started=numbers["started"],
+        finished=numbers["finished"],
+    )
+
+
 # --- asking -----------------------------------------------------------------
 
 

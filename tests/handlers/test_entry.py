@@ -77,9 +77,7 @@ async def test_handler_failure_rolls_back_and_apologises(
         raise RuntimeError("boom")
 
     command = registry.COMMANDS["subscribe"]
-    monkeypatch.setitem(
-        registry.COMMANDS, "subscribe", registry.Command("subscribe", broken, True)
-    )
+    monkeypatch.setitem(registry.COMMANDS, "subscribe", registry.Command("subscribe", broken, True))
     replies = await anna.send("/subscribe")
     assert "coś poszło nie tak" in texts(replies)
     monkeypatch.setitem(registry.COMMANDS, "subscribe", command)

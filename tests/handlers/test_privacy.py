@@ -53,9 +53,7 @@ async def test_forget_after_confirmation_erases_personal_data(harness: ChatHarne
         assert resident.consent_withdrawn_at is not None
         assert await session.scalar(select(Conversation)) is None
         linked = list(
-            await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.recipient == "203")
-            )
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "203"))
         )
         # Only the goodbye (not linked to anyone) still names the chat.
         assert all(m.resident_id is None for m in linked)

@@ -1,0 +1,116 @@
+"""The diagnosis end to end in Telegram, and the coordinator's results and exports."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from handlers import exports
+from storage import surveys
+from storage.models import SurveyResponse
+from tests.conftest import COORDINATOR_ID
+from tests.e2e.conftest import LiveBot
+from tests.e2e.survey_driver import answer_survey
+
+DURING_DIAGNOSIS = datetime(2021, 3, 15, 12, 0, tzinfo=UTC)
+OUTRO = "Dziękujemy za wypełnienie ankiety"
+
+
+@pytest.fixture
+def diagnosis_bot(live_bot: LiveBot) -> LiveBot:
+    live_bot.service.services.clock = lambda: DURING_DIAGNOSIS
+    return live_bot
+
+
+async def consent(bot: LiveBot, user_id: int) -> None:
+    await bot.say(user_id, "/start", count=2)
+    await bot.press(user_id, "Tak, zgadzam", count=2)
+
+
+async def test_full_diagnosis_in_telegram_is_stored_finished(diagnosis_bot: LiveBot) -> None:
+    await consent(diagnosis_bot, 8001)
+    intro, first = await diagnosis_bot.say(8001, "/survey diagnoza-2021", count=2)
+    assert "Diagnoza potrzeb kulturalnych" in intro["text"]
+    assert first["text"].startswith("Pytanie 1 z")
+    steps = await answer_survey(diagnosis_bot, 8001, until=OUTRO)
+    assert steps >= 17
+    async with diagnosis_bot.service.store.transaction() as session:
+        [response] = await surveys.all_responses(session, "diagnoza-2021")
+    assert response.status == "finished"
+    assert response.answers["kontakt-zgoda"] is True
+    assert response.answers["telefon"] == "+48600123456"
+    assert len(response.answers) == 17
+
+
+async def test_survey_stale_and_invalid_input_in_telegram(diagnosis_bot: LiveBot) -> None:
+    await consent(diagnosis_bot, 8002)
+    await diagnosis_bot.say(8002, "/survey diagnoza-2021", count=2)
+    [answer] = await diagnosis_bot.say(8002, "lubię muzykę")
+    assert "przyciskiem" in answer["text"]
+    await answer_survey(diagnosis_bot, 8002, until="Pytanie 2 z")
+    first = next(m for m in diagnosis_bot.api.sent(8002) if m["text"].startswith("Pytanie 1 z"))
+    stale = first["buttons"][0][0]["callback_data"]
+    already = len(diagnosis_bot.api.sent(8002))
+    diagnosis_bot.api.push_callback(8002, stale)
+    [reply] = await diagnosis_bot.replies(8002, already, 1)
+    assert "nieaktualny" in reply["text"]
+
+
+async def test_coordinator_results_exports_and_leaders_in_telegram(
+    diagnosis_bot: LiveBot,
+) -> None:
+    await consent(diagnosis_bot, 8003)
+    await diagnosis_bot.say(8003, "/survey diagnoza-2021", count=2)
+    await answer_survey(diagnosis_bot, 8003, until=OUTRO)
+    api = diagnosis_bot.api
+    [listing] = await diagnosis_bot.say(COORDINATOR_ID, "/results")
+    labels = [b["text"] for row in listing["buttons"] for b in row]
+    assert any("Diagnoza" in label and "ukończone: 1" in label for label in labels)
+    already = len(api.sent(COORDINATOR_ID))
+    diagnosis_bot.api.push_callback(COORDINATOR_ID, listing["buttons"][0][0]["callback_data"])
+    await api.await_sent(COORDINATOR_ID, already + 5, timeout=20)
+
+    async def settled() -> list[dict]:
+        import asyncio
+
+        count = -1
+        while count != len(api.sent(COORDINATOR_ID)):
+            count = len(api.sent(COORDINATOR_ID))
+            await asyncio.sleep(0.5)
+        return api.sent(COORDINATOR_ID)[already:]
+
+    results = await settled()
+    photos = [m for m in results if m["method"] == "sendPhoto"]
+    assert len(photos) >= 10
+    assert all(p["content"][:8] == b"\x89PNG\r\n\x1a\n" for p in photos)
+    summary = "\n".join(m["text"] or "" for m in results if m["method"] == "sendMessage")
+    assert "Diagnoza potrzeb kulturalnych" in summary
+
+    [xlsx, csv] = await diagnosis_bot.say(COORDINATOR_ID, "/export diagnoza-2021", count=2)
+    assert xlsx["filename"] == "diagnoza-2021.xlsx" and csv["filename"] == "diagnoza-2021.csv"
+    book = openpyxl.load_workbook(io.BytesIO(xlsx["content"]))
+    cells = [str(c.value) for row in book.worksheets[0].iter_rows() for c in row]
+    assert "8003" not in cells and "Anna" not in " ".join(cells[:5])
+
+    [leaders] = await diagnosis_bot.say(COORDINATOR_ID, "/leaders")
+    assert "Anna" in leaders["text"] and "+48600123456" in leaders["text"]
+
+
+async def test_anonymous_survey_export_has_no_respondent(diagnosis_bot: LiveBot) -> None:
+    await consent(diagnosis_bot, 8004)
+    await diagnosis_bot.say(8004, "/survey diagnoza-2021", count=2)
+    await answer_survey(diagnosis_bot, 8004, until="Pytanie 3 z")
+    survey = diagnosis_bot.service.services.surveys["diagnoza-2021"]
+    async with diagnosis_bot.service.store.transaction() as session:
+        responses = await surveys.all_responses(session, "diagnoza-2021")
+        stored = await session.scalar(select(SurveyResponse))
+    assert stored is not None and stored.resident_id is not None  # kept to resume
+    data = json.loads(exports.to_json(survey, responses))
+    [response] = data["responses"]
+    assert "respondent" not in response and response["status"] == "unfinished"
+    assert "8004" not in json.dumps(data)
