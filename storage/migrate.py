@@ -18,8 +18,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision`; safe to call on every start."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (every branch head by default); safe on every start.
+
+    Capabilities add their tables in migrations of their own that may branch
+    from the same parent; "heads" applies all of them.
+    """
     command.upgrade(alembic_config(url), revision)
 
 
