@@ -152,3 +152,6 @@ class SurveyAnswer(Base):
     question: Mapped[str] = mapped_column(String(40))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+from storage import proposals as _proposals  # noqa: E402,F401  (tables of the contest)
