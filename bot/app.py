@@ -59,6 +59,7 @@ class Service:
             timezone=settings.timezone_info,
             coordinator_ids=frozenset(settings.coordinator_ids),
             surveys=catalogue.surveys,
+            data_dir=settings.data_dir,
             on_outbox_written=self._wake_sender,
         )
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from handlers.content import Centre
+from handlers.contest_model import Contest
 from handlers.forms import Survey
 from handlers.i18n import Translator
 from storage.types import utcnow
@@ -20,6 +22,10 @@ class Services:
     timezone: ZoneInfo
     coordinator_ids: frozenset[int] = frozenset()
     surveys: dict[str, Survey] = field(default_factory=dict)
+    # The local-initiatives contest, when content/contest.yaml is present and valid.
+    contest: Contest | None = None
+    # Where files are kept (attachments, downloads); the DATA_DIR setting.
+    data_dir: Path = Path("data")
     # The current time (aware UTC); tests move it to open or close a survey.
     clock: Callable[[], datetime] = field(default=utcnow)
     # Called after a transaction queued outgoing messages, to wake the sender.
