@@ -125,11 +125,11 @@ def _number(question: Question, text: str) -> int | float:
         number = int(number)
     low, high = question.min, question.max
     if (low is not None and number < low) or (high is not None and number > high):
-        raise InvalidAnswer("flow.invalid.range", min=_plain(low), max=_plain(high))
+        raise InvalidAnswer("flow.invalid.range", min=plain_number(low), max=plain_number(high))
     return number
 
 
-def _plain(value: float | None) -> str:
+def plain_number(value: float | None) -> str:
     if value is None:
         return "…"
     return str(int(value)) if float(value).is_integer() else str(value)

@@ -8,7 +8,6 @@ Answers themselves are rows in `survey_answers`, written as they are given.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from babel.dates import format_datetime
 
 from handlers import flow
+from handlers import form_runner as runner
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.events import Button, Kind, Reply
@@ -29,30 +29,7 @@ from storage.models import Conversation, SurveyResponse
 
 SURVEY = "survey"
 PICK = "surveys"
-BACK, SKIP, DONE = "<", ">", "!"
-STEP = re.compile(r"^q(?P<q>\d+)(?:\.(?P<item>\d+)|(?P<other>o))?$")
-OTHER_MAX_LENGTH = 500
 CANCEL_TEXTS[SURVEY] = "survey.cancelled"
-
-
-@dataclass(frozen=True)
-class Step:
-    question: int
-    item: int | None = None
-    other: bool = False
-
-    def encode(self) -> str:
-        if self.other:
-            return f"q{self.question}o"
-        return f"q{self.question}" + ("" if self.item is None else f".{self.item}")
-
-    @classmethod
-    def decode(cls, text: str) -> Step | None:
-        match = STEP.match(text)
-        if not match:
-            return None
-        item = match["item"]
-        return cls(int(match["q"]), int(item) if item else None, bool(match["other"]))
 
 
 # --- starting ---------------------------------------------------------------
@@ -180,7 +157,7 @@ async def _ask_next(
     question = flow.next_unanswered(survey.questions, answers)
     if question is None:
         return await _finish(ctx, survey, response)
-    step = Step(_index(survey, question), 0 if question.type is QuestionType.MATRIX else None)
+    step = runner.Step.start(survey.questions, question)
     return [await _go(ctx, survey, response, answers, step, conversation, {})]
 
 
@@ -189,7 +166,7 @@ async def _go(
     survey: Survey,
     response: SurveyResponse,
     answers: dict[str, Any],
-    step: Step,
+    step: runner.Step,
     conversation: Conversation | None,
     pending: dict[str, Any],
     *,
@@ -204,143 +181,16 @@ async def _go(
         )
     else:
         await conversations.advance(ctx.session, conversation, step=step.encode(), answers=state)
-    reply = _render(ctx, survey, answers, step, pending)
-    reply.replace = replace
-    return reply
-
-
-def _index(survey: Survey, question: Question) -> int:
-    return survey.questions.index(question)
-
-
-def _render(
-    ctx: Context, survey: Survey, answers: dict[str, Any], step: Step, pending: dict[str, Any]
-) -> Reply:
     question = survey.questions[step.question]
     where = flow.progress(survey.questions, answers, question.id)
-    lines = [ctx.t("survey.progress", number=where.number, total=where.total), ""]
-    lines.append(question.text.get(ctx.language))
-    if step.other:
-        lines += ["", ctx.t("survey.other_prompt")]
-        return Reply("\n".join(lines), [_nav(ctx, survey, answers, step, question)])
-    if question.help is not None:
-        lines += ["", question.help.get(ctx.language)]
-    hint = _hint(ctx, question, step)
-    if hint:
-        lines += ["", hint]
-    if question.id in answers and answers[question.id] is not None:
-        shown = describe(question, answers[question.id], ctx)
-        lines += ["", ctx.t("survey.current_answer", answer=shown)]
-    buttons = _buttons(ctx, question, step, pending)
-    buttons.append(_nav(ctx, survey, answers, step, question))
-    return Reply("\n".join(lines), [row for row in buttons if row])
-
-
-def _hint(ctx: Context, question: Question, step: Step) -> str:
-    kind = question.type
-    if kind in (QuestionType.SCALE, QuestionType.MATRIX):
-        assert question.scale is not None
-        scale = question.scale
-        text = ctx.t("survey.hint.scale", min=scale.min, max=scale.max)
-        if scale.min_label is not None and scale.max_label is not None:
-            text = ctx.t(
-                "survey.hint.scale_labels",
-                min=scale.min,
-                max=scale.max,
-                min_label=scale.min_label.get(ctx.language),
-                max_label=scale.max_label.get(ctx.language),
-            )
-        if kind is QuestionType.MATRIX and step.item is not None:
-            item = question.items[step.item]
-            row = ctx.t("survey.matrix_row", number=step.item + 1, total=len(question.items))
-            return f"{row}\n{item.text.get(ctx.language)}\n\n{text}"
-        return text
-    if kind is QuestionType.MULTIPLE:
-        low = question.min_choices if question.min_choices is not None else 1
-        high = question.max_choices or len(flow.choice_ids(question))
-        return ctx.t("survey.hint.multiple", min=low, max=high)
-    if kind is QuestionType.NUMBER and (question.min is not None or question.max is not None):
-        return ctx.t(
-            "survey.hint.number_range",
-            min=flow._plain(question.min),
-            max=flow._plain(question.max),
-        )
-    keys = {
-        QuestionType.TEXT: "survey.hint.text",
-        QuestionType.NUMBER: "survey.hint.number",
-        QuestionType.DATE: "survey.hint.date",
-        QuestionType.EMAIL: "survey.hint.email",
-        QuestionType.PHONE: "survey.hint.phone",
-    }
-    return ctx.t(keys[kind]) if kind in keys else ""
-
-
-def _button(label: str, step: Step, value: str) -> Button:
-    return Button(label, Callback(SURVEY, step.encode(), value).pack())
-
-
-def _buttons(
-    ctx: Context, question: Question, step: Step, pending: dict[str, Any]
-) -> list[list[Button]]:
-    kind = question.type
-    if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-        chosen = set(pending.get("chosen", []))
-        rows = []
-        for option_id in flow.choice_ids(question):
-            label = _option_label(ctx, question, option_id)
-            if kind is QuestionType.MULTIPLE:
-                label = ("✅ " if option_id in chosen else "▫️ ") + label
-            rows.append([_button(label, step, option_id)])
-        if kind is QuestionType.MULTIPLE:
-            rows.append([_button(ctx.t("survey.done"), step, DONE)])
-        return rows
-    if kind in (QuestionType.SCALE, QuestionType.MATRIX):
-        assert question.scale is not None
-        points = range(question.scale.min, question.scale.max + 1)
-        return [[_button(str(p), step, str(p)) for p in points]]
-    if kind is QuestionType.YESNO:
-        return [[_button(ctx.t("survey.yes"), step, "y"), _button(ctx.t("survey.no"), step, "n")]]
-    return []
-
-
-def _option_label(ctx: Context, question: Question, option_id: str) -> str:
-    if option_id == flow.OTHER:
-        return ctx.t("survey.other")
-    return question.option_text(option_id, ctx.language) or option_id
-
-
-def _nav(
-    ctx: Context, survey: Survey, answers: dict[str, Any], step: Step, question: Question
-) -> list[Button]:
-    row = []
-    first = flow.previous(survey.questions, answers, question.id) is None
-    if not first or (step.item or 0) > 0 or step.other:
-        row.append(_button(ctx.t("survey.back"), step, BACK))
-    if question.optional and not step.other:
-        row.append(_button(ctx.t("survey.skip"), step, SKIP))
-    return row
-
-
-def describe(question: Question, value: Any, ctx: Context) -> str:
-    """An answer as the resident would read it."""
-    if value is None:
-        return ctx.t("survey.skipped")
-    kind = question.type
-    if kind is QuestionType.SINGLE:
-        text = _option_label(ctx, question, value["choice"])
-        return f"{text}: {value['other']}" if value.get("other") else text
-    if kind is QuestionType.MULTIPLE:
-        parts = [_option_label(ctx, question, c) for c in value["choices"]]
-        if value.get("other"):
-            parts[-1] = f"{parts[-1]}: {value['other']}"
-        return ", ".join(parts)
-    if kind is QuestionType.YESNO:
-        return ctx.t("survey.yes" if value else "survey.no")
-    if kind is QuestionType.MATRIX:
-        return "; ".join(
-            f"{question.option_text(item, ctx.language)}: {score}" for item, score in value.items()
-        )
-    return str(value)
+    view = runner.View(
+        flow_name=SURVEY,
+        heading=ctx.t("survey.progress", number=where.number, total=where.total),
+        can_go_back=flow.previous(survey.questions, answers, question.id) is not None,
+    )
+    reply = runner.render(ctx, view, question, step, answers, pending)
+    reply.replace = replace
+    return reply
 
 
 # --- answering --------------------------------------------------------------
@@ -351,7 +201,7 @@ class Position:
     survey: Survey
     response: SurveyResponse
     conversation: Conversation
-    step: Step
+    step: runner.Step
     question: Question
     answers: dict[str, Any]
     pending: dict[str, Any]
@@ -365,7 +215,7 @@ async def _position(ctx: Context) -> Position | list[Reply]:
     state = dict(conversation.answers)
     survey = ctx.services.surveys.get(state.get("survey", ""))
     response = await store.get_response(ctx.session, int(state.get("response", 0)))
-    step = Step.decode(conversation.step)
+    step = runner.Step.decode(conversation.step)
     if (
         survey is None
         or response is None
@@ -391,140 +241,10 @@ async def on_choice(ctx: Context, callback: Callback) -> list[Reply]:
     if isinstance(at, list):
         return at
     try:
-        return await _choose(ctx, at, callback.value)
+        action = runner.on_button(at.question, at.step, at.pending, callback.value)
     except InvalidAnswer as error:
         return [ctx.reply(error.key, **error.values)]
-
-
-async def _choose(ctx: Context, at: Position, value: str) -> list[Reply]:
-    question, step = at.question, at.step
-    if value == BACK:
-        return [await _back(ctx, at)]
-    if value == SKIP:
-        if not question.optional:
-            raise InvalidAnswer("flow.invalid.not_optional")
-        return await _save(ctx, at, None)
-    kind = question.type
-    if kind is QuestionType.SINGLE:
-        answer = flow.parse_single(question, value)
-        if value == flow.OTHER:
-            step = Step(step.question, other=True)
-            return [
-                await _go(
-                    ctx,
-                    at.survey,
-                    at.response,
-                    at.answers,
-                    step,
-                    at.conversation,
-                    {"partial": answer},
-                )
-            ]
-        return await _save(ctx, at, answer)
-    if kind is QuestionType.MULTIPLE:
-        chosen = list(at.pending.get("chosen", []))
-        if value != DONE:
-            chosen = flow.toggle(question, chosen, value)
-            return [
-                await _go(
-                    ctx,
-                    at.survey,
-                    at.response,
-                    at.answers,
-                    step,
-                    at.conversation,
-                    {"chosen": chosen},
-                    replace=True,
-                )
-            ]
-        answer = flow.check_multiple(question, chosen)
-        if flow.OTHER in chosen:
-            step = Step(step.question, other=True)
-            return [
-                await _go(
-                    ctx,
-                    at.survey,
-                    at.response,
-                    at.answers,
-                    step,
-                    at.conversation,
-                    {"partial": answer},
-                )
-            ]
-        return await _save(ctx, at, answer)
-    if kind is QuestionType.SCALE:
-        return await _save(ctx, at, flow.parse_scale(question, value))
-    if kind is QuestionType.MATRIX:
-        return await _matrix_row(ctx, at, flow.parse_scale(question, value))
-    if kind is QuestionType.YESNO:
-        return await _save(ctx, at, flow.parse_yesno(value))
-    raise InvalidAnswer("flow.invalid.type_it")
-
-
-async def _matrix_row(ctx: Context, at: Position, score: int) -> list[Reply]:
-    assert at.step.item is not None
-    rows = dict(at.pending.get("rows", {}))
-    rows[at.question.items[at.step.item].id] = score
-    following = at.step.item + 1
-    if following < len(at.question.items):
-        step = Step(at.step.question, following)
-        return [
-            await _go(
-                ctx, at.survey, at.response, at.answers, step, at.conversation, {"rows": rows}
-            )
-        ]
-    return await _save(ctx, at, {item.id: rows[item.id] for item in at.question.items})
-
-
-async def _back(ctx: Context, at: Position) -> Reply:
-    step = at.step
-    if step.other:
-        return await _go(
-            ctx,
-            at.survey,
-            at.response,
-            at.answers,
-            Step(step.question, 0 if at.question.type is QuestionType.MATRIX else None),
-            at.conversation,
-            {},
-        )
-    if step.item:
-        return await _go(
-            ctx,
-            at.survey,
-            at.response,
-            at.answers,
-            Step(step.question, step.item - 1),
-            at.conversation,
-            {"rows": at.pending.get("rows", {})},
-        )
-    earlier = flow.previous(at.survey.questions, at.answers, at.question.id)
-    if earlier is None:
-        return _render(ctx, at.survey, at.answers, step, at.pending)
-    first_item = 0 if earlier.type is QuestionType.MATRIX else None
-    pending: dict[str, Any] = {}
-    previous_answer = at.answers.get(earlier.id)
-    if earlier.type is QuestionType.MULTIPLE and previous_answer:
-        pending = {"chosen": previous_answer["choices"]}
-    return await _go(
-        ctx,
-        at.survey,
-        at.response,
-        at.answers,
-        Step(_index(at.survey, earlier), first_item),
-        at.conversation,
-        pending,
-    )
-
-
-async def _save(ctx: Context, at: Position, value: Any) -> list[Reply]:
-    await store.save_answer(ctx.session, response=at.response, question=at.question.id, value=value)
-    answers = {**at.answers, at.question.id: value}
-    dropped = flow.hidden_answers(at.survey.questions, answers)
-    await store.remove_answers(ctx.session, response=at.response, questions=dropped)
-    for question_id in dropped:
-        answers.pop(question_id, None)
-    return await _ask_next(ctx, at.survey, at.response, answers, at.conversation)
+    return await _act(ctx, at, action)
 
 
 @input_flow(SURVEY)
@@ -535,19 +255,46 @@ async def on_input(ctx: Context) -> list[Reply]:
         return at
     text = ctx.event.text if ctx.event.kind is Kind.TEXT else None
     try:
-        if text is None:
-            raise InvalidAnswer("flow.invalid.type_it")
-        if at.step.other:
-            other = flow.free_text(text, min_length=None, max_length=OTHER_MAX_LENGTH)
-            return await _save(ctx, at, {**at.pending.get("partial", {}), "other": other})
-        kind = at.question.type
-        if kind is QuestionType.MATRIX:
-            return await _matrix_row(ctx, at, flow.parse_scale(at.question, text))
-        if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.YESNO):
-            raise InvalidAnswer("flow.invalid.use_buttons")
-        return await _save(ctx, at, flow.parse_text(at.question, text))
+        action = runner.on_text(at.question, at.step, at.pending, text)
     except InvalidAnswer as error:
         return [ctx.reply(error.key, **error.values)]
+    return await _act(ctx, at, action)
+
+
+async def _act(ctx: Context, at: Position, action: runner.Action) -> list[Reply]:
+    if isinstance(action, runner.Save):
+        return await _save(ctx, at, action.value)
+    if isinstance(action, runner.Show):
+        return [
+            await _go(
+                ctx,
+                at.survey,
+                at.response,
+                at.answers,
+                action.step,
+                at.conversation,
+                action.pending,
+                replace=action.replace,
+            )
+        ]
+    earlier = flow.previous(at.survey.questions, at.answers, at.question.id)
+    if earlier is None:
+        return [
+            await _go(ctx, at.survey, at.response, at.answers, at.step, at.conversation, at.pending)
+        ]
+    step = runner.Step.start(at.survey.questions, earlier)
+    pending = runner.pending_for(earlier, at.answers.get(earlier.id))
+    return [await _go(ctx, at.survey, at.response, at.answers, step, at.conversation, pending)]
+
+
+async def _save(ctx: Context, at: Position, value: Any) -> list[Reply]:
+    await store.save_answer(ctx.session, response=at.response, question=at.question.id, value=value)
+    answers = {**at.answers, at.question.id: value}
+    dropped = flow.hidden_answers(at.survey.questions, answers)
+    await store.remove_answers(ctx.session, response=at.response, questions=dropped)
+    for question_id in dropped:
+        answers.pop(question_id, None)
+    return await _ask_next(ctx, at.survey, at.response, answers, at.conversation)
 
 
 # --- finishing and privacy ----------------------------------------------------
