@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
+# The Bot API serves files up to 20 MB to bots.
+MAX_DOWNLOAD = 20 * 1024 * 1024
 
 
 def build_application(settings: Settings) -> Application:
@@ -215,6 +218,21 @@ async def set_command_menus(
             log.warning("could not set the command menu (%s, %s): %s", scope, language, error)
 
 
+async def _with_content(bot: Any, inbound: Inbound) -> Inbound:
+    """Fetch a sent file's bytes, so handlers can store it without Telegram code."""
+    file = inbound.file
+    assert file is not None
+    if file.size is not None and file.size > MAX_DOWNLOAD:
+        return inbound
+    try:
+        telegram_file = await bot.get_file(file.ref)
+        content = bytes(await telegram_file.download_as_bytearray())
+    except TelegramError as error:
+        log.warning("could not download a file from Telegram: %s", error)
+        return inbound
+    return replace(inbound, file=replace(file, content=content, size=len(content)))
+
+
 class UpdateRouter:
     """The one PTB handler: every update goes through `on_update`."""
 
@@ -232,6 +250,8 @@ class UpdateRouter:
             except TelegramError as error:
                 log.info("could not answer a callback query: %s", error)
         inbound = to_inbound(update, bot_id=context.bot.id, coordinator_ids=self.coordinator_ids)
+        if inbound is not None and inbound.file is not None:
+            inbound = await _with_content(context.bot, inbound)
         if inbound is not None:
             await self.handle(inbound)
 

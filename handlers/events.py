@@ -16,12 +16,17 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class IncomingFile:
-    """A file a resident sent; `ref` is the channel's handle to fetch it later."""
+    """A file a resident sent; `ref` is the channel's handle to it.
+
+    `content` holds the bytes when the adapter could fetch them (within its size
+    limit); None means the file is too big to take.
+    """
 
     ref: str
     name: str | None = None
     mime_type: str | None = None
     size: int | None = None
+    content: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -297,3 +297,17 @@ async def counts_by_status(session: AsyncSession, contest: str) -> dict[str, int
         .group_by(Proposal.status)
     )
     return {status: count for status, count in rows.all()}
+
+
+async def detach_resident(
+    session: AsyncSession, *, resident_id: int, personal_fields: list[str]
+) -> None:
+    """For /forget: drafts go; submitted proposals stay as contest records, unlinked,
+    without the applicant's contact fields."""
+    for proposal in await of_resident(session, resident_id):
+        if proposal.status == DRAFT:
+            await session.delete(proposal)
+            continue
+        proposal.answers = {k: v for k, v in proposal.answers.items() if k not in personal_fields}
+        proposal.resident_id = None
+    await session.flush()

@@ -1,0 +1,42 @@
+"""Queueing e-mail: an outbox row of channel "email", delivered by the SMTP transport.
+
+The payload is plain data so handlers stay free of e-mail code; the transport
+builds the message with the `email` package (no header injection from text).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import outbox
+
+CHANNEL = "email"
+
+
+async def queue_email(
+    session: AsyncSession,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    key: str,
+    resident_id: int | None = None,
+    in_reply_to: str | None = None,
+    references: list[str] | None = None,
+    bulk: bool = False,
+) -> None:
+    await outbox.enqueue(
+        session,
+        channel=CHANNEL,
+        recipient=to,
+        resident_id=resident_id,
+        payload={
+            "to": to,
+            "subject": subject,
+            "text": text,
+            "in_reply_to": in_reply_to,
+            "references": references or [],
+            "bulk": bulk,
+        },
+        idempotency_key=key,
+    )
