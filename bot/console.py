@@ -24,8 +24,9 @@ class ConsoleTransport:
         self.downloads = downloads
         self.buttons: dict[str, list[str]] = {}
 
-    async def deliver(self, recipient: str, payload: dict[str, Any]) -> None:
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> str | None:
         self.render(recipient, from_payload(payload))
+        return None
 
     def render(self, recipient: str, reply: Reply) -> None:
         print(file=self.out)

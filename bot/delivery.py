@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
 from storage import events, outbox, residents
 from storage.db import Store
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +29,40 @@ MAX_ATTEMPTS = 8
 class Transport(Protocol):
     channel: str
 
-    async def deliver(self, recipient: str, payload: dict[str, Any]) -> None:
-        """Send one message or raise a `bot.errors.DeliveryError`."""
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        """Send one message or raise a `bot.errors.DeliveryError`.
+
+        Returns the channel's id of the message when it has one (to edit it later).
+        """
 
 
 class Pacer:
-    """Spaces sends to at most `rate` per second (0 = no limit)."""
+    """Spaces sends to at most `rate` per second overall (0 = no limit), and bulk
+    messages to at most one per `per_chat` seconds to the same chat."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, *, per_chat: float = 1.0) -> None:
         self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.per_chat = per_chat
         self._next = 0.0
+        self._chat_next: dict[str, float] = {}
         self.paused_until = 0.0
 
-    async def wait(self) -> None:
+    async def wait(self, recipient: str = "", *, bulk: bool = False) -> None:
         now = time.monotonic()
         start = max(now, self._next, self.paused_until)
+        if bulk and recipient:
+            start = max(start, self._chat_next.get(recipient, 0.0))
         if start > now:
             await asyncio.sleep(start - now)
         self._next = max(start, time.monotonic()) + self.interval
+        if recipient:
+            self._chat_next[recipient] = time.monotonic() + self.per_chat
+            if len(self._chat_next) > 50_000:
+                self._forget_old_chats()
+
+    def _forget_old_chats(self) -> None:
+        now = time.monotonic()
+        self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, time.monotonic() + seconds)
@@ -54,13 +72,45 @@ def backoff(attempt: int) -> float:
     return float(min(2 ** max(attempt - 1, 0) * 5, 3600))
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """What the sender needs of a claimed row, read inside the claiming transaction."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    attempts: int
+    resident_id: int | None
+    priority: int
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> Claimed:
+        return cls(
+            row.id,
+            row.channel,
+            row.recipient,
+            row.payload,
+            row.attempts,
+            row.resident_id,
+            row.priority,
+        )
+
+
 class OutboxSender:
     def __init__(
-        self, store: Store, transports: Mapping[str, Transport], *, rate: float = 0.0
+        self,
+        store: Store,
+        transports: Mapping[str, Transport],
+        *,
+        rate: float = 0.0,
+        on_permanent_failure: Callable[[Claimed, str], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.transports = dict(transports)
         self.pacer = Pacer(rate)
+        # Told when a message is refused for good (e.g. SMTP 5xx), to alert coordinators.
+        self.on_permanent_failure = on_permanent_failure
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -78,22 +128,20 @@ class OutboxSender:
         while True:
             async with self.store.transaction() as session:
                 batch = await outbox.claim_due(session, channels=list(self.transports))
-                claimed = [
-                    (m.id, m.channel, m.recipient, m.payload, m.attempts, m.resident_id)
-                    for m in batch
-                ]
+                claimed = [Claimed.of(m) for m in batch]
             if not claimed:
                 return sent
             held: set[tuple[str, str]] = set()
-            for row in claimed:
-                if (row[1], row[2]) in held:
+            for message in claimed:
+                chat = (message.channel, message.recipient)
+                if chat in held:
                     # An earlier message to this chat must go first.
-                    await self._requeue(row[0], 0.5)
+                    await self._requeue(message.id, 0.5)
                     continue
-                if await self._deliver_one(*row):
+                if await self._deliver_one(message):
                     sent += 1
                 else:
-                    held.add((row[1], row[2]))
+                    held.add(chat)
 
     async def _requeue(self, message_id: int, delay: float) -> None:
         async with self.store.transaction() as session:
@@ -101,49 +149,45 @@ class OutboxSender:
                 session, message_id, delay=timedelta(seconds=delay), error="held behind earlier"
             )
 
-    async def _deliver_one(
-        self,
-        message_id: int,
-        channel: str,
-        recipient: str,
-        payload: dict[str, Any],
-        attempts: int,
-        resident_id: int | None,
-    ) -> bool:
-        transport = self.transports[channel]
-        await self.pacer.wait()
+    async def _deliver_one(self, message: Claimed) -> bool:
+        transport = self.transports[message.channel]
+        await self.pacer.wait(f"{message.channel}:{message.recipient}", bulk=message.priority > 0)
         try:
-            await transport.deliver(recipient, payload)
+            external_id = await transport.deliver(message.recipient, message.payload)
         except RetryLater as error:
             if error.flood_control:
                 self.pacer.pause(error.delay)
             async with self.store.transaction() as session:
-                if attempts >= MAX_ATTEMPTS and not error.flood_control:
-                    await outbox.mark_failed(session, message_id, error=str(error))
+                if message.attempts >= MAX_ATTEMPTS and not error.flood_control:
+                    await outbox.mark_failed(session, message.id, error=str(error))
                 else:
                     delay = (
-                        error.delay if error.flood_control else max(error.delay, backoff(attempts))
+                        error.delay
+                        if error.flood_control
+                        else max(error.delay, backoff(message.attempts))
                     )
                     await outbox.mark_retry(
-                        session, message_id, delay=timedelta(seconds=delay), error=str(error)
+                        session, message.id, delay=timedelta(seconds=delay), error=str(error)
                     )
-            log.info("message %s postponed: %s", message_id, error)
+            log.info("message %s postponed: %s", message.id, error)
             return False
         except RecipientGone as error:
             async with self.store.transaction() as session:
-                await outbox.mark_failed(session, message_id, error=str(error))
-                if resident_id is not None:
-                    await residents.mark_blocked(session, resident_id=resident_id)
-                    await events.record(session, "blocked_bot", resident_id=resident_id)
-            log.info("message %s: recipient gone (%s)", message_id, error)
+                await outbox.mark_failed(session, message.id, error=str(error))
+                if message.resident_id is not None:
+                    await residents.mark_blocked(session, resident_id=message.resident_id)
+                    await events.record(session, "blocked_bot", resident_id=message.resident_id)
+            log.info("message %s: recipient gone (%s)", message.id, error)
             return False
         except PermanentFailure as error:
             async with self.store.transaction() as session:
-                await outbox.mark_failed(session, message_id, error=str(error))
-            log.error("message %s refused for good: %s", message_id, error)
+                await outbox.mark_failed(session, message.id, error=str(error))
+            log.error("message %s refused for good: %s", message.id, error)
+            if self.on_permanent_failure is not None:
+                await self.on_permanent_failure(message, str(error))
             return False
         async with self.store.transaction() as session:
-            await outbox.mark_sent(session, message_id)
+            await outbox.mark_sent(session, message.id, external_id=external_id)
         return True
 
     async def run(self, *, idle_seconds: float = 5.0) -> None:

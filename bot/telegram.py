@@ -23,7 +23,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.config import Settings
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
-from handlers.events import Inbound, IncomingFile, Kind
+from handlers.events import Inbound, IncomingFile, Kind, Reply
 from handlers.i18n import LANGUAGES, Translator
 from handlers.registry import menu
 from handlers.replies import from_payload
@@ -115,7 +115,7 @@ class TelegramTransport:
     def __init__(self, bot: Any) -> None:
         self.bot = bot
 
-    async def deliver(self, recipient: str, payload: dict[str, Any]) -> None:
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> str | None:
         reply = from_payload(payload)
         markup = None
         if reply.buttons:
@@ -127,39 +127,10 @@ class TelegramTransport:
             )
         chat_id = int(recipient)
         try:
-            if payload.get("edit_message_id") and await self._edit(
-                chat_id, int(payload["edit_message_id"]), reply.text, markup
-            ):
-                return
-            if reply.file is not None and reply.file.mime_type.startswith("image/"):
-                # Charts go as photos: shown inline, readable without opening a file.
-                await self.bot.send_photo(
-                    chat_id,
-                    photo=InputFile(reply.file.content, filename=reply.file.name),
-                    caption=reply.text[:MAX_CAPTION] or None,
-                    reply_markup=markup,
-                )
-                return
-            if reply.file is not None and len(reply.text) <= MAX_CAPTION:
-                await self.bot.send_document(
-                    chat_id,
-                    document=InputFile(reply.file.content, filename=reply.file.name),
-                    caption=reply.text or None,
-                    reply_markup=markup,
-                )
-                return
-            parts = _chunks(reply.text, MAX_MESSAGE)
-            for index, part in enumerate(parts):
-                last = index == len(parts) - 1
-                await self.bot.send_message(
-                    chat_id, part, reply_markup=markup if last and not reply.file else None
-                )
-            if reply.file is not None:
-                await self.bot.send_document(
-                    chat_id,
-                    document=InputFile(reply.file.content, filename=reply.file.name),
-                    reply_markup=markup,
-                )
+            edit_id = payload.get("edit_message_id")
+            if edit_id and await self._edit(chat_id, int(edit_id), reply.text, markup):
+                return str(edit_id)
+            message = await self._send(chat_id, reply, markup)
         except RetryAfter as error:
             raise RetryLater(
                 str(error), delay=_seconds(error.retry_after), flood_control=True
@@ -172,6 +143,39 @@ class TelegramTransport:
             raise PermanentFailure(str(error)) from error
         except TelegramError as error:  # network errors and time-outs
             raise RetryLater(str(error), delay=5) from error
+        return str(message.message_id)
+
+    async def _send(self, chat_id: int, reply: Reply, markup: Any) -> Any:
+        """Send a reply; returns the last Telegram message (the one with the buttons)."""
+        if reply.file is not None and reply.file.mime_type.startswith("image/"):
+            # Charts go as photos: shown inline, readable without opening a file.
+            return await self.bot.send_photo(
+                chat_id,
+                photo=InputFile(reply.file.content, filename=reply.file.name),
+                caption=reply.text[:MAX_CAPTION] or None,
+                reply_markup=markup,
+            )
+        if reply.file is not None and len(reply.text) <= MAX_CAPTION:
+            return await self.bot.send_document(
+                chat_id,
+                document=InputFile(reply.file.content, filename=reply.file.name),
+                caption=reply.text or None,
+                reply_markup=markup,
+            )
+        parts = _chunks(reply.text, MAX_MESSAGE)
+        message = None
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            message = await self.bot.send_message(
+                chat_id, part, reply_markup=markup if last and not reply.file else None
+            )
+        if reply.file is not None:
+            message = await self.bot.send_document(
+                chat_id,
+                document=InputFile(reply.file.content, filename=reply.file.name),
+                reply_markup=markup,
+            )
+        return message
 
     async def _edit(self, chat_id: int, message_id: int, text: str, markup: Any) -> bool:
         """Edit in place; False when the message can no longer be edited (send anew)."""

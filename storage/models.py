@@ -92,6 +92,12 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # 0 = conversation replies first; 1 = bulk (broadcasts, reminders) after them.
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The channel's id of the delivered message (to edit it later, e.g. progress).
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    # The broadcast this message belongs to, if any (to count and cancel).
+    broadcast_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class Event(Base):
@@ -155,3 +161,4 @@ class SurveyAnswer(Base):
 
 
 from storage import proposals as _proposals  # noqa: E402,F401  (tables of the contest)
+from storage import schedule as _schedule  # noqa: E402,F401  (broadcasts and jobs)

@@ -28,6 +28,8 @@ async def enqueue(
     idempotency_key: str,
     resident_id: int | None = None,
     not_before: datetime | None = None,
+    priority: int = 0,
+    broadcast_id: int | None = None,
 ) -> OutboxMessage | None:
     """Queue a message; None when a message with this key was queued before."""
     exists = await session.scalar(
@@ -46,6 +48,8 @@ async def enqueue(
         next_attempt_at=not_before or now,
         idempotency_key=idempotency_key,
         created_at=now,
+        priority=priority,
+        broadcast_id=broadcast_id,
     )
     session.add(message)
     await session.flush()
@@ -64,7 +68,8 @@ async def claim_due(
                 OutboxMessage.next_attempt_at <= utcnow(),
                 OutboxMessage.channel.in_(channels),
             )
-            .order_by(OutboxMessage.id)
+            # Replies to people in a conversation overtake bulk messages.
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -76,11 +81,13 @@ async def claim_due(
     return rows
 
 
-async def mark_sent(session: AsyncSession, message_id: int) -> None:
+async def mark_sent(
+    session: AsyncSession, message_id: int, *, external_id: str | None = None
+) -> None:
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status="sent", sent_at=utcnow(), last_error=None)
+        .values(status="sent", sent_at=utcnow(), last_error=None, external_id=external_id)
     )
 
 
@@ -115,6 +122,12 @@ async def next_due_at(session: AsyncSession, *, channels: Sequence[str]) -> date
         select(func.min(OutboxMessage.next_attempt_at)).where(
             OutboxMessage.status == "pending", OutboxMessage.channel.in_(channels)
         )
+    )
+
+
+async def find(session: AsyncSession, idempotency_key: str) -> OutboxMessage | None:
+    return await session.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
     )
 
 

@@ -24,8 +24,9 @@ class RecordingTransport:
     def __init__(self) -> None:
         self.delivered: list[tuple[str, Reply]] = []
 
-    async def deliver(self, recipient: str, payload: dict[str, Any]) -> None:
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> str | None:
         self.delivered.append((recipient, from_payload(payload)))
+        return None
 
 
 _update_ids = itertools.count(1)
@@ -44,8 +45,11 @@ class Person:
 
     async def send(self, line: str) -> list[Reply]:
         event = parse_line(
-            line, chat_id=str(self.user_id), user_id=self.user_id,
-            coordinator=self.coordinator, buttons=[],
+            line,
+            chat_id=str(self.user_id),
+            user_id=self.user_id,
+            coordinator=self.coordinator,
+            buttons=[],
         )
         assert event is not None
         return await self.deliver(event)
@@ -67,8 +71,12 @@ class Person:
 
     def _event(self, kind: Kind, **values: Any) -> Inbound:
         return Inbound(
-            channel=CHANNEL, chat_id=str(self.user_id), user_id=self.user_id, kind=kind,
-            is_coordinator=self.coordinator, **values,
+            channel=CHANNEL,
+            chat_id=str(self.user_id),
+            user_id=self.user_id,
+            kind=kind,
+            is_coordinator=self.coordinator,
+            **values,
         )
 
     async def deliver(self, event: Inbound) -> list[Reply]:
@@ -82,7 +90,8 @@ class Person:
         await self.harness.service.handle(event)
         await self.harness.sender.drain()
         replies = [
-            reply for recipient, reply in self.harness.transport.delivered[before:]
+            reply
+            for recipient, reply in self.harness.transport.delivered[before:]
             if recipient == str(self.user_id)
         ]
         self.seen.extend(replies)

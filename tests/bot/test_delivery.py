@@ -22,18 +22,23 @@ class ScriptedTransport:
         self.errors = list(errors)
         self.delivered: list[tuple[str, str]] = []
 
-    async def deliver(self, recipient: str, payload: dict[str, Any]) -> None:
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> str | None:
         if self.errors:
             raise self.errors.pop(0)
         self.delivered.append((recipient, payload["text"]))
+        return None
 
 
 async def queue(store: Store, *messages: tuple[str, str], resident_id: int | None = None) -> None:
     async with store.transaction() as session:
         for recipient, text in messages:
             await outbox.enqueue(
-                session, channel="telegram", recipient=recipient, payload={"text": text},
-                idempotency_key=f"{recipient}:{text}", resident_id=resident_id,
+                session,
+                channel="telegram",
+                recipient=recipient,
+                payload={"text": text},
+                idempotency_key=f"{recipient}:{text}",
+                resident_id=resident_id,
             )
 
 
