@@ -13,7 +13,15 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 # Importing the handler modules registers their commands and flows.
-from handlers import coordinator, privacy, proposal, start, survey, survey_admin  # noqa: F401
+from handlers import (  # noqa: F401
+    broadcast,
+    coordinator,
+    privacy,
+    proposal,
+    start,
+    survey,
+    survey_admin,
+)
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.events import Inbound, Kind, Reply

@@ -12,6 +12,7 @@ from handlers.content import Centre
 from handlers.contest_model import Contest
 from handlers.forms import Survey
 from handlers.i18n import Translator
+from scheduler.rules import ScheduleRules
 from storage.types import utcnow
 
 
@@ -30,6 +31,9 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Called after a transaction queued outgoing messages, to wake the sender.
     on_outbox_written: Callable[[], None] = field(default=lambda: None)
+    # Called when something scheduled changed (a broadcast, an announcement time).
+    on_schedule_changed: Callable[[], None] = field(default=lambda: None)
+    schedule_rules: ScheduleRules = field(default_factory=ScheduleRules)
 
     def is_coordinator(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.coordinator_ids

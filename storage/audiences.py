@@ -1,0 +1,121 @@
+"""Who receives a broadcast or a reminder: residents who agreed and subscribed.
+
+Every query keeps to residents with consent who subscribed to news and have
+not blocked the bot, so an unsubscribed resident never gets a broadcast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Resident, SurveyResponse
+from storage.proposals import ContestOutcome, Proposal
+
+NOT_APPLICANTS = ("draft", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    resident_id: int
+    channel: str
+    address: str
+    language: str
+
+
+def _reachable() -> Select:
+    return select(Resident).where(
+        Resident.consent_given_at.is_not(None),
+        Resident.consent_withdrawn_at.is_(None),
+        Resident.blocked.is_(False),
+    )
+
+
+def _recipients(residents: list[Resident]) -> list[Recipient]:
+    found = []
+    for r in residents:
+        if r.telegram_id is not None:
+            found.append(Recipient(r.id, "telegram", str(r.telegram_id), r.language))
+        elif r.email:
+            found.append(Recipient(r.id, "email", r.email, r.language))
+    return found
+
+
+async def _run(session: AsyncSession, query: Select) -> list[Recipient]:
+    residents = list(await session.scalars(query.order_by(Resident.id)))
+    unique = list({r.id: r for r in residents}.values())
+    return _recipients(unique)
+
+
+async def subscribers(session: AsyncSession) -> list[Recipient]:
+    return await _run(session, _reachable().where(Resident.subscribed.is_(True)))
+
+
+async def email_subscribers(session: AsyncSession) -> list[Recipient]:
+    query = _reachable().where(
+        Resident.subscribed.is_(True), Resident.telegram_id.is_(None), Resident.email.is_not(None)
+    )
+    return await _run(session, query)
+
+
+async def respondents(session: AsyncSession, survey: str) -> list[Recipient]:
+    query = (
+        _reachable()
+        .where(Resident.subscribed.is_(True))
+        .join(SurveyResponse, SurveyResponse.resident_id == Resident.id)
+        .where(SurveyResponse.survey == survey, SurveyResponse.status == "finished")
+    )
+    return await _run(session, query)
+
+
+async def unfinished_respondents(session: AsyncSession, survey: str) -> list[Recipient]:
+    """For the reminder before a survey closes: started it, did not finish (and no other
+    finished response). A reminder about one's own survey needs no news subscription."""
+    finished = select(SurveyResponse.resident_id).where(
+        SurveyResponse.survey == survey, SurveyResponse.status == "finished"
+    )
+    query = (
+        _reachable()
+        .join(SurveyResponse, SurveyResponse.resident_id == Resident.id)
+        .where(SurveyResponse.survey == survey, SurveyResponse.status == "started")
+        .where(Resident.id.not_in(finished))
+    )
+    return await _run(session, query)
+
+
+async def applicants(session: AsyncSession, contest: str) -> list[Recipient]:
+    query = (
+        _reachable()
+        .where(Resident.subscribed.is_(True))
+        .join(Proposal, Proposal.resident_id == Resident.id)
+        .where(Proposal.contest == contest, Proposal.status.not_in(NOT_APPLICANTS))
+    )
+    return await _run(session, query)
+
+
+async def draft_holders(session: AsyncSession, contest: str) -> list[Recipient]:
+    """For the reminder before the call closes: residents with an unsent draft."""
+    query = (
+        _reachable()
+        .join(Proposal, Proposal.resident_id == Resident.id)
+        .where(Proposal.contest == contest, Proposal.status == "draft")
+    )
+    return await _run(session, query)
+
+
+async def winners(session: AsyncSession, contest: str) -> list[Recipient]:
+    query = (
+        _reachable()
+        .where(Resident.subscribed.is_(True))
+        .join(Proposal, Proposal.resident_id == Resident.id)
+        .join(ContestOutcome, ContestOutcome.proposal_id == Proposal.id)
+        .where(ContestOutcome.contest == contest, ContestOutcome.selected.is_(True))
+    )
+    return await _run(session, query)
+
+
+async def residents_by_id(session: AsyncSession, ids: list[int]) -> list[Recipient]:
+    query = _reachable().where(Resident.subscribed.is_(True), Resident.id.in_(ids))
+    return await _run(session, query)
