@@ -33,7 +33,7 @@ class ScheduleRules(BaseModel):
     @classmethod
     def _offsets(cls, value: object) -> object:
         if isinstance(value, list):
-            return [parse_duration(v) for v in value]
+            return [v if isinstance(v, timedelta) else parse_duration(v) for v in value]
         return value
 
     @field_validator("grace_period", mode="before")
