@@ -10,7 +10,7 @@ results announcement.
 from __future__ import annotations
 
 import base64
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 
 from babel.dates import format_datetime
 
@@ -41,8 +41,8 @@ def _when(ctx: Context, moment: datetime) -> str:
     return format_datetime(local, "d MMMM y, HH:mm", locale=ctx.language)
 
 
-def parse_moment(ctx: Context, text: str) -> datetime:
-    """ "15.06.2026 18:00" in the centre's time zone; must be in the future."""
+def parse_moment(text: str, *, timezone: tzinfo, now: datetime) -> datetime:
+    """A moment typed like 15.06.2026 18:00, in the centre's time zone, in the future."""
     date_part, _, time_part = text.strip().partition(" ")
     try:
         day = datetime.fromisoformat(parse_text(_DATE, date_part)).date()
@@ -58,10 +58,16 @@ def parse_moment(ctx: Context, text: str) -> datetime:
                 continue
         else:
             raise InvalidAnswer("broadcast.invalid_moment")
-    moment = datetime.combine(day, clock, tzinfo=ctx.services.timezone)
-    if moment <= ctx.services.clock():
+    moment = datetime.combine(day, clock, tzinfo=timezone)
+    if moment <= now:
         raise InvalidAnswer("broadcast.moment_past")
     return moment
+
+
+def _moment(ctx: Context) -> datetime:
+    return parse_moment(
+        ctx.event.text or "", timezone=ctx.services.timezone, now=ctx.services.clock()
+    )
 
 
 @command("broadcast", coordinator_only=True, order=94)
@@ -97,7 +103,7 @@ async def on_input(ctx: Context) -> list[Reply]:
         if conversation.step == WRITE:
             return await _written(ctx, conversation)
         if conversation.step == WHEN:
-            moment = parse_moment(ctx, ctx.event.text or "")
+            moment = _moment(ctx)
             return await _create(ctx, conversation.answers, moment)
         raise InvalidAnswer("flow.invalid.use_buttons")
     except InvalidAnswer as error:
@@ -233,7 +239,7 @@ async def announce_command(ctx: Context) -> list[Reply]:
 async def on_announce_input(ctx: Context) -> list[Reply]:
     assert ctx.resident is not None and ctx.services.contest is not None
     try:
-        moment = parse_moment(ctx, ctx.event.text or "")
+        moment = _moment(ctx)
     except InvalidAnswer as error:
         return [ctx.reply(error.key, **error.values)]
     await store.set_announcement(
