@@ -7,13 +7,16 @@ import contextlib
 import logging
 import signal
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from telegram.ext import Application
 
 from bot.config import Settings
 from bot.console import ConsoleTransport, chat_loop
-from bot.delivery import OutboxSender
+from bot.delivery import Claimed, OutboxSender
+from bot.mail import imap_configured, smtp_configured
+from bot.mail.imap import MailboxWatcher
+from bot.mail.smtp import SmtpTransport
 from bot.telegram import (
     TelegramTransport,
     UpdateRouter,
@@ -22,11 +25,16 @@ from bot.telegram import (
     set_command_menus,
 )
 from handlers.content import load_centre
+from handlers.contest_files import CONTEST_FILE, find_contest
 from handlers.entry import process_inbound
 from handlers.events import Inbound, Reply
 from handlers.i18n import Translator
+from handlers.mailbox import load_mail_content, report_delivery_failure
 from handlers.services import Services
 from handlers.survey_files import load_surveys
+from scheduler.jobs import JobRuntime
+from scheduler.rules import load_rules
+from scheduler.service import JobScheduler
 from storage.db import Store
 from storage.migrate import upgrade_async
 
@@ -51,24 +59,102 @@ class Service:
                 path,
                 "\n".join(f"  {p.line}: {p.message}" for p in problems),
             )
+        contest, contest_problems = find_contest(settings.content_dir, settings.timezone_info)
+        if contest_problems:
+            # Like an invalid survey: logged, and the bot runs without the contest.
+            log.error(
+                "contest not loaded:\n%s",
+                "\n".join(p.format(settings.content_dir / CONTEST_FILE) for p in contest_problems),
+            )
         self.store = Store(settings.database_url)
         self.sender: OutboxSender | None = None
+        self.smtp: SmtpTransport | None = None
         self.services = Services(
             translator=translator,
             centre=centre,
             timezone=settings.timezone_info,
             coordinator_ids=frozenset(settings.coordinator_ids),
             surveys=catalogue.surveys,
+            contest=contest,
             data_dir=settings.data_dir,
             on_outbox_written=self._wake_sender,
+            on_schedule_changed=self._schedule_changed,
+            schedule_rules=load_rules(settings.content_dir),
         )
+        self.scheduler: JobScheduler | None = None
 
     def _wake_sender(self) -> None:
         if self.sender is not None:
             self.sender.wake()
 
+    def _schedule_changed(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.changed()
+
+    def start_scheduler(self) -> asyncio.Task[None]:
+        """Our own APScheduler in this loop: jobs run whether or not Telegram is used."""
+        runtime = JobRuntime(self.store, self.services, wake_sender=self._wake_sender)
+        self.scheduler = JobScheduler(
+            runtime, self.services.schedule_rules, self.settings.database_url
+        )
+        self.scheduler.start()
+        return asyncio.create_task(self.scheduler.run(), name="scheduler")
+
+    async def stop_scheduler(self, task: asyncio.Task[None]) -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+
     async def handle(self, event: Inbound) -> list[Reply]:
         return await process_inbound(self.store, self.services, event)
+
+    def email_transports(self) -> dict[str, SmtpTransport]:
+        """The SMTP transport for outbox channel "email", when SMTP_* is configured."""
+        if not smtp_configured(self.settings):
+            return {}
+        self.smtp = SmtpTransport(self.settings, on_partial_refusal=self._email_partly_refused)
+        return {"email": self.smtp}
+
+    async def _email_refused(self, message: Claimed, error: str) -> None:
+        if message.channel == "email":
+            await report_delivery_failure(
+                self.store,
+                self.services,
+                recipient=message.recipient,
+                payload=message.payload,
+                error=error,
+                key=str(message.id),
+            )
+
+    async def _email_partly_refused(
+        self, recipient: str, payload: dict[str, Any], refused: dict[str, str]
+    ) -> None:
+        await report_delivery_failure(
+            self.store,
+            self.services,
+            recipient=", ".join(refused),
+            payload=payload,
+            error="; ".join(refused.values()),
+            key=f"{payload.get('message_id')}:partly",
+        )
+
+    def start_mailbox(self) -> asyncio.Task[None] | None:
+        """The IMAP watcher, next to the outbox sender, when IMAP_* is configured."""
+        if not imap_configured(self.settings):
+            return None
+        content = load_mail_content(self.settings.content_dir)
+        watcher = MailboxWatcher(self.settings, self.store, self.services, content=content)
+        return asyncio.create_task(watcher.run(), name="mailbox")
+
+    async def stop_mailbox(self, task: asyncio.Task[None] | None) -> None:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.smtp is not None:
+            await self.smtp.close()
 
     async def prepare(self) -> None:
         await upgrade_async(self.settings.database_url)
@@ -85,10 +171,13 @@ class Service:
         async with application:
             self.sender = OutboxSender(
                 self.store,
-                {"telegram": TelegramTransport(application.bot)},
+                {"telegram": TelegramTransport(application.bot), **self.email_transports()},
                 rate=settings.telegram_messages_per_second,
+                on_permanent_failure=self._email_refused,
             )
             sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
+            mailbox_task = self.start_mailbox()
+            scheduler_task = self.start_scheduler()
             await set_command_menus(
                 application.bot, self.services.translator, self.services.coordinator_ids
             )
@@ -106,6 +195,8 @@ class Service:
                     await application.updater.stop()
                 if application.running:
                     await application.stop()
+                await self.stop_scheduler(scheduler_task)
+                await self.stop_mailbox(mailbox_task)
                 sender_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sender_task
@@ -129,19 +220,27 @@ class Service:
         self, *, user_id: int, coordinator: bool, out: TextIO = sys.stdout
     ) -> None:
         transport = ConsoleTransport(out, self.settings.data_dir / "downloads")
-        self.sender = OutboxSender(self.store, {"console": transport})
+        self.sender = OutboxSender(
+            self.store,
+            {"console": transport, **self.email_transports()},
+            on_permanent_failure=self._email_refused,
+        )
         await self.sender.recover()
+        mailbox_task = self.start_mailbox()
         coordinators = set(self.services.coordinator_ids)
         if coordinator:
             coordinators.add(user_id)
         self.services.coordinator_ids = frozenset(coordinators)
-        await chat_loop(
-            user_id=user_id,
-            coordinator=coordinator,
-            transport=transport,
-            handle=self.handle,
-            deliver=self.sender.drain,
-        )
+        try:
+            await chat_loop(
+                user_id=user_id,
+                coordinator=coordinator,
+                transport=transport,
+                handle=self.handle,
+                deliver=self.sender.drain,
+            )
+        finally:
+            await self.stop_mailbox(mailbox_task)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -20,6 +21,12 @@ db_app = typer.Typer(help="The store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 survey_app = typer.Typer(help="Surveys: check files, list, results, charts.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
+contest_app = typer.Typer(help="The contest for local initiatives.", no_args_is_help=True)
+app.add_typer(contest_app, name="contest")
+proposals_app = typer.Typer(
+    help="Contest proposals: list, show one, export everything.", no_args_is_help=True
+)
+app.add_typer(proposals_app, name="proposals")
 
 T = TypeVar("T")
 USER_ERRORS = (ConfigError, ContentError, CatalogueError)
@@ -123,6 +130,25 @@ def survey_check(path: Annotated[Path, typer.Argument(help="The survey's YAML fi
             typer.echo(problem.format(str(path)))
         raise typer.Exit(1)
     typer.echo(f"{path}: OK")
+
+
+@contest_app.command("check")
+def contest_check(
+    path: Annotated[
+        Path | None, typer.Argument(help="The contest file (default: CONTENT_DIR/contest.yaml).")
+    ] = None,
+) -> None:
+    """Validate the contest file; prints every problem with its line."""
+    from handlers.contest_files import CONTEST_FILE, check_contest_file
+
+    settings = guarded(load_settings)
+    target = path if path is not None else settings.content_dir / CONTEST_FILE
+    problems = check_contest_file(target, settings.timezone_info)
+    if problems:
+        for problem in problems:
+            typer.echo(problem.format(str(target)))
+        raise typer.Exit(1)
+    typer.echo(f"{target}: OK")
 
 
 def _with_service(work: Callable[[Any], Any]) -> Any:
@@ -260,6 +286,224 @@ def survey_leaders(slug: Annotated[str | None, typer.Argument()] = None) -> None
 
     for text in _with_service(work):
         typer.echo(text)
+
+
+FORMATS = ("table", "json", "csv", "xlsx")
+
+
+def _contest(service: Any) -> Any:
+    contest = service.services.contest
+    if contest is None:
+        fail("no contest: content/contest.yaml is missing or has problems (lokalnie contest check)")
+    return contest
+
+
+def _write(content: bytes, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(content)
+        typer.echo(f"{out}")
+
+
+def _proposals_out(format: str, out: Path | None, *, full: bool) -> None:
+    """Every proposal of the contest in `format`, to `out` or stdout."""
+    from handlers import proposal_exports, proposal_records
+
+    if format not in FORMATS:
+        fail(f"--format must be table, json, csv or xlsx, not '{format}'")
+    if format == "xlsx" and out is None:
+        fail("--format xlsx needs --out FILE")
+
+    async def work(service: Any) -> bytes:
+        contest = _contest(service)
+        async with service.store.transaction() as session:
+            found = await proposal_records.records(session, contest)
+        options = {
+            "language": service.settings.default_language,
+            "translator": service.services.translator,
+            "timezone": service.services.timezone,
+        }
+        if format == "json":
+            return proposal_exports.to_json(contest, found)
+        if format == "csv":
+            return proposal_exports.to_csv(contest, found, full=full, **options)
+        if format == "xlsx":
+            return proposal_exports.to_xlsx(contest, found, full=full, **options)
+        return proposal_exports.to_table(contest, found, **options).encode()
+
+    _write(_with_service(work), out)
+
+
+@proposals_app.command("list")
+def proposals_list(
+    format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx")] = "table",
+    out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout).")] = None,
+) -> None:
+    """Submitted proposals: number, status, title, applicant, amount, score, rank."""
+    _proposals_out(format, out, full=False)
+
+
+@proposals_app.command("export")
+def proposals_export(
+    format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout).")] = None,
+) -> None:
+    """Everything: every field, budget line, attachment, score and status change."""
+    _proposals_out(format, out, full=True)
+
+
+@proposals_app.command("show")
+def proposals_show(
+    number: Annotated[str, typer.Argument(help="The proposal's number, e.g. KP-2021-007.")],
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """One proposal in full."""
+    from handlers import proposal_exports, proposal_records
+
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not '{format}'")
+
+    async def work(service: Any) -> bytes:
+        contest = _contest(service)
+        async with service.store.transaction() as session:
+            found = await proposal_records.records(
+                session, contest, drafts=True, numbers=[number.upper()]
+            )
+        if not found:
+            fail(f"no proposal '{number}' in the contest {contest.slug}")
+        if format == "json":
+            data = proposal_exports.record_json(found[0])
+            return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
+        return proposal_exports.show_text(
+            contest,
+            found[0],
+            language=service.settings.default_language,
+            translator=service.services.translator,
+            timezone=service.services.timezone,
+        ).encode()
+
+    _write(_with_service(work), None)
+
+
+broadcast_app = typer.Typer(help="Broadcasts to residents.", no_args_is_help=True)
+app.add_typer(broadcast_app, name="broadcast")
+schedule_app = typer.Typer(help="What the bot will send and when.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+
+@broadcast_app.command("send")
+def broadcast_send(
+    text: Annotated[str, typer.Option(help="The message.")],
+    audience: Annotated[
+        str, typer.Option(help="subscribers, email, respondents:SLUG, applicants, winners, ...")
+    ] = "subscribers",
+    at: Annotated[
+        str | None, typer.Option(help="When, in the centre's time: 'DD.MM.YYYY HH:MM'.")
+    ] = None,
+) -> None:
+    """Queue a broadcast; the running bot sends it (now or at --at)."""
+    from handlers import audiences
+    from storage import schedule
+
+    async def work(service: Any) -> str:
+        services = service.services
+        if not audiences.is_known(services, audience):
+            known = ", ".join(key for key, _, _ in audiences.choices(services))
+            fail(f"unknown audience '{audience}' (known: {known})")
+        moment = _moment(service, at) if at else services.clock()
+        async with service.store.transaction() as session:
+            count = len(await audiences.resolve(session, services, audience))
+            broadcast = await schedule.create_broadcast(
+                session, created_by=None, text=text, audience=audience, scheduled_at=moment
+            )
+        return f"broadcast {broadcast.id}: {count} recipient(s), at {moment.isoformat()}"
+
+    typer.echo(_with_service(work))
+
+
+def _moment(service: Any, text: str) -> Any:
+    from handlers.broadcast import parse_moment
+    from handlers.flow import InvalidAnswer
+
+    services = service.services
+    try:
+        return parse_moment(text, timezone=services.timezone, now=services.clock())
+    except InvalidAnswer as error:
+        language = service.settings.default_language
+        fail(services.translator.text(language, error.key, **error.values))
+
+
+@broadcast_app.command("status")
+def broadcast_status(broadcast_id: Annotated[int | None, typer.Argument()] = None) -> None:
+    """Progress of one broadcast, or a line per broadcast."""
+    from storage import schedule
+
+    async def work(service: Any) -> list[str]:
+        lines = []
+        async with service.store.transaction() as session:
+            chosen = await schedule.broadcasts(session)
+            if broadcast_id is not None:
+                chosen = [b for b in chosen if b.id == broadcast_id]
+                if not chosen:
+                    fail(f"no broadcast {broadcast_id}")
+            for b in chosen:
+                p = await schedule.progress(session, b.id)
+                lines.append(
+                    f"{b.id}\t{b.status}\t{b.audience}\tsent {p['sent']} of {b.total}, "
+                    f"waiting {p['waiting']}, blocked/failed {p['failed']}, "
+                    f"cancelled {p['cancelled']}"
+                )
+        return lines
+
+    for line in _with_service(work):
+        typer.echo(line)
+
+
+@broadcast_app.command("cancel")
+def broadcast_cancel(broadcast_id: int) -> None:
+    """Stop a broadcast: messages not sent yet will not be sent."""
+    from storage import schedule
+
+    async def work(service: Any) -> str:
+        async with service.store.transaction() as session:
+            broadcast = await schedule.get_broadcast(session, broadcast_id)
+            if broadcast is None:
+                fail(f"no broadcast {broadcast_id}")
+            if broadcast.status in (schedule.DONE, schedule.CANCELLED):
+                return f"broadcast {broadcast_id} is already {broadcast.status}"
+            cancelled = await schedule.cancel_broadcast(session, broadcast)
+        return f"broadcast {broadcast_id} cancelled; {cancelled} message(s) will not be sent"
+
+    typer.echo(_with_service(work))
+
+
+@schedule_app.command("list")
+def schedule_list() -> None:
+    """Every reminder, announcement and broadcast still to run, by time."""
+    from scheduler.plan import current_plan
+
+    async def work(service: Any) -> list[str]:
+        services = service.services
+        async with service.store.transaction() as session:
+            planned = await current_plan(
+                session,
+                surveys=services.surveys,
+                contest=services.contest,
+                rules=services.schedule_rules,
+                now=services.clock(),
+            )
+        zone = services.timezone
+        return [f"{job.run_at.astimezone(zone):%Y-%m-%d %H:%M}\t{job.id}" for job in planned]
+
+    lines = _with_service(work)
+    typer.echo("\n".join(lines) if lines else "nothing scheduled")
+
+
+from bot.mail.cli import mail_app  # noqa: E402  (lokalnie mail sync|list|show)
+
+app.add_typer(mail_app, name="mail")
 
 
 def main() -> None:

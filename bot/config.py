@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     imap_password: SecretStr | None = None
     imap_security: MailSecurity = "ssl"
     imap_folder: str = "INBOX"
+    # IDLE is ended and issued again this often (servers drop it after 30 min).
+    imap_idle_seconds: float = Field(default=300.0, gt=0)
+    # How often to look for new mail when the server has no IDLE.
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
 
     smtp_host: str | None = None
     smtp_port: int = Field(default=465, ge=1, le=65535)
@@ -59,6 +63,10 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: MailSecurity = "ssl"
     mail_from: str | None = None
+    # Attachments larger than this are listed but not kept.
+    mail_attachment_max_bytes: int = Field(default=15 * 1024 * 1024, ge=0)
+    # Acknowledge the first e-mail of a new thread (text in content/mail.yaml).
+    mail_acknowledge: bool = False
 
     timezone: str = "Europe/Warsaw"
     default_language: Literal["pl", "en"] = "pl"
@@ -99,6 +107,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        if self.imap_host and self.imap_security == "starttls":
+            raise ValueError("IMAP_SECURITY: the IMAP client has no STARTTLS; use ssl (port 993)")
+        if self.imap_host and self.imap_security == "none" and not _loopback(self.imap_host):
+            raise ValueError("IMAP_SECURITY: none is only for a server on this machine; use ssl")
         if self.telegram_mode == "webhook" and self.telegram_bot_token:
             if not self.webhook_url:
                 raise ValueError("WEBHOOK_URL: required when TELEGRAM_MODE=webhook")
@@ -123,6 +135,10 @@ class Settings(BaseSettings):
         if self.telegram_api_base_url == DEFAULT_TELEGRAM_API:
             return DEFAULT_TELEGRAM_FILE_API
         return self.telegram_api_base_url.rstrip("/").removesuffix("/bot") + "/file/bot"
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _describe(error: ValidationError) -> str:

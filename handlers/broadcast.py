@@ -22,6 +22,7 @@ from handlers.flow import InvalidAnswer, parse_text
 from handlers.forms import Question
 from handlers.registry import CANCEL_TEXTS, choice, command
 from handlers.registry import flow as input_flow
+from handlers.staff import working_row
 from scheduler.plan import current_plan
 from storage import conversations
 from storage import schedule as store
@@ -73,25 +74,9 @@ def _moment(ctx: Context) -> datetime:
 @command("broadcast", coordinator_only=True, order=94)
 async def broadcast_command(ctx: Context) -> list[Reply]:
     await conversations.begin(
-        ctx.session, resident_id=await _coordinator_row(ctx), flow=BROADCAST, step=WRITE
+        ctx.session, resident_id=(await working_row(ctx)).id, flow=BROADCAST, step=WRITE
     )
     return [ctx.reply("broadcast.write")]
-
-
-async def _coordinator_row(ctx: Context) -> int:
-    """Coordinators need a resident row to hold a conversation (no personal data in it)."""
-    if ctx.resident is not None:
-        return ctx.resident.id
-    from storage import residents
-
-    resident = await residents.create_with_consent(
-        ctx.session,
-        telegram_id=ctx.event.user_id,
-        name=ctx.event.display_name,
-        language=ctx.language,
-    )
-    ctx.resident = resident
-    return resident.id
 
 
 @input_flow(BROADCAST)
@@ -230,7 +215,7 @@ async def announce_command(ctx: Context) -> list[Reply]:
     if ctx.services.contest is None:
         return [ctx.reply("proposal.no_contest")]
     await conversations.begin(
-        ctx.session, resident_id=await _coordinator_row(ctx), flow=ANNOUNCE, step=WHEN
+        ctx.session, resident_id=(await working_row(ctx)).id, flow=ANNOUNCE, step=WHEN
     )
     return [ctx.reply("announce.ask")]
 

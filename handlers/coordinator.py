@@ -7,7 +7,7 @@ import logging
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.events import Reply
-from handlers.registry import ADMIN_ACTIONS, choice, command
+from handlers.registry import ADMIN_ACTIONS, PANEL_LINES, choice, command
 from storage import events, outbox, residents
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ async def admin(ctx: Context) -> list[Reply]:
         pending=queue.get("pending", 0) + queue.get("sending", 0),
         failed=queue.get("failed", 0),
     )
+    for line in PANEL_LINES:
+        extra = await line(ctx)
+        if extra:
+            text += "\n" + extra
     buttons = [[ctx.button(a.label_key, ADMIN, a.key)] for a in ADMIN_ACTIONS.values()]
     return [Reply(text, buttons)]
 

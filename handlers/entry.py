@@ -14,10 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # Importing the handler modules registers their commands and flows.
 from handlers import (  # noqa: F401
+    ask,
     broadcast,
     coordinator,
+    mailbox,
     privacy,
     proposal,
+    review,
+    review_scores,
     start,
     survey,
     survey_admin,

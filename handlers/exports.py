@@ -531,3 +531,10 @@ def open_answers_text(
 
 def _other_text(value: Any) -> str | None:
     return value.get("other") if isinstance(value, dict) else None
+
+
+# --- shared with the proposal exports (handlers/proposal_exports.py) ----------------------
+
+question_columns = _question_columns
+csv_cell = _csv_cell
+put_cell = _put

@@ -30,9 +30,10 @@ from handlers.events import Button, Kind, Reply
 from handlers.flow import InvalidAnswer
 from handlers.forms import QuestionType
 from handlers.mail_out import queue_email
+from handlers.notify import tell
 from handlers.registry import CANCEL_TEXTS, FORGET_HOOKS, choice, command
 from handlers.registry import flow as input_flow
-from storage import conversations, events, outbox
+from storage import conversations, events
 from storage import proposals as store
 from storage.models import Conversation
 from storage.proposals import Proposal
@@ -566,21 +567,15 @@ async def _tell_coordinators(
     ctx: Context, proposal: Proposal, title: str, resubmission: bool
 ) -> None:
     key = "proposal.coordinator_resubmitted" if resubmission else "proposal.coordinator_new"
+    translator = ctx.services.translator
+    text = translator.text(translator.default_language, key, number=proposal.number, title=title)
+    stamp = proposal.updated_at.isoformat()
     for chat_id in sorted(ctx.services.coordinator_ids):
-        await outbox.enqueue(
-            ctx.session,
-            channel="telegram",
-            recipient=str(chat_id),
-            payload={
-                "text": ctx.services.translator.text(
-                    ctx.services.translator.default_language,
-                    key,
-                    number=proposal.number,
-                    title=title,
-                )
-            },
-            idempotency_key=f"proposal-notice:{proposal.id}:{proposal.updated_at.isoformat()}:"
-            f"{chat_id}",
+        await tell(
+            ctx,
+            chat_id=str(chat_id),
+            reply=Reply(text),
+            key=f"proposal-notice:{proposal.id}:{stamp}:{chat_id}",
         )
 
 

@@ -48,6 +48,9 @@ FLOWS: dict[str, InputHandler] = {}
 ADMIN_ACTIONS: dict[str, AdminAction] = {}
 # What /cancel says when it leaves a flow (catalogue key), if not the default.
 CANCEL_TEXTS: dict[str, str] = {}
+# Extra lines of the /admin panel (e.g. questions waiting for an answer); None adds nothing.
+PanelLine = Callable[[Context], Awaitable[str | None]]
+PANEL_LINES: list[PanelLine] = []
 # Called by /forget, before the resident's personal fields are erased.
 ForgetHook = Callable[[Context], Awaitable[None]]
 FORGET_HOOKS: list[ForgetHook] = []

@@ -60,12 +60,18 @@ async def on_consent(ctx: Context, callback: Callback) -> list[Reply]:
     ctx.language = ctx.services.translator.language_or_default(callback.step)
     if callback.value != "yes":
         return [ctx.reply("start.consent_declined")]
-    resident = await residents.create_with_consent(
-        ctx.session,
-        telegram_id=ctx.event.user_id,
-        name=ctx.event.display_name,
-        language=ctx.language,
-    )
+    if ctx.resident is not None:
+        # A coordinator's working row (handlers/staff.py) made before they consented.
+        resident = await residents.give_consent(
+            ctx.session, ctx.resident, name=ctx.event.display_name, language=ctx.language
+        )
+    else:
+        resident = await residents.create_with_consent(
+            ctx.session,
+            telegram_id=ctx.event.user_id,
+            name=ctx.event.display_name,
+            language=ctx.language,
+        )
     ctx.resident = resident
     await events.record(
         ctx.session, "consent_given", resident_id=resident.id, data={"channel": ctx.event.channel}

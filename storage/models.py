@@ -160,5 +160,6 @@ class SurveyAnswer(Base):
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+from storage import mail as _mail  # noqa: E402,F401  (the mailbox)
 from storage import proposals as _proposals  # noqa: E402,F401  (tables of the contest)
 from storage import schedule as _schedule  # noqa: E402,F401  (broadcasts and jobs)

@@ -36,6 +36,36 @@ async def create_with_consent(
     return resident
 
 
+async def create_without_consent(
+    session: AsyncSession, *, telegram_id: int, name: str | None, language: str
+) -> Resident:
+    """A row for someone who works with the bot (a coordinator) but has not consented
+    as a resident: it only anchors their conversations in progress."""
+    resident = Resident(
+        telegram_id=telegram_id,
+        name=name,
+        language=language,
+        subscribed=False,
+        blocked=False,
+        created_at=utcnow(),
+    )
+    session.add(resident)
+    await session.flush()
+    return resident
+
+
+async def give_consent(
+    session: AsyncSession, resident: Resident, *, name: str | None, language: str
+) -> Resident:
+    """Consent on an existing row (a coordinator's working row becomes a resident)."""
+    resident.consent_given_at = utcnow()
+    resident.consent_withdrawn_at = None
+    resident.name = name or resident.name
+    resident.language = language
+    await session.flush()
+    return resident
+
+
 async def set_language(session: AsyncSession, resident: Resident, *, language: str) -> None:
     resident.language = language
     await session.flush()

@@ -14,13 +14,23 @@ from tests.conftest import CONTENT, ROOT
 
 
 def run_cli(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k.isupper() and not k.startswith(
-        ("TELEGRAM_", "DATABASE_", "COORDINATOR_", "WEBHOOK_", "TIMEZONE", "CONTENT_", "DATA_")
-    )}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k.isupper()
+        and not k.startswith(
+            ("TELEGRAM_", "DATABASE_", "COORDINATOR_", "WEBHOOK_", "TIMEZONE", "CONTENT_", "DATA_")
+        )
+    }
     clean.update({"PYTHONPATH": str(ROOT), "CONTENT_DIR": str(CONTENT)}, **env)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        input=stdin, capture_output=True, text=True, env=clean, cwd=tmp_path, timeout=60,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=tmp_path,
+        timeout=60,
     )
 
 

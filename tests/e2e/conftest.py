@@ -48,9 +48,7 @@ class LiveBot:
 
     async def resident(self, telegram_id: int) -> Resident | None:
         async with self.service.store.transaction() as session:
-            return await session.scalar(
-                select(Resident).where(Resident.telegram_id == telegram_id)
-            )
+            return await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
 
 
 async def wait_until(condition: Any, timeout: float = 10.0) -> None:  # noqa: ASYNC109
@@ -67,8 +65,17 @@ async def wait_until(condition: Any, timeout: float = 10.0) -> None:  # noqa: AS
 
 
 @pytest.fixture
+def live_bot_settings() -> dict[str, object]:
+    """Extra settings for `live_bot`; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
 async def live_bot(
-    database_url: str, tmp_path: Path, fake_telegram: FakeTelegramServer
+    database_url: str,
+    tmp_path: Path,
+    fake_telegram: FakeTelegramServer,
+    live_bot_settings: dict[str, object],
 ) -> AsyncIterator[LiveBot]:
     settings = make_settings(
         database_url,
@@ -76,6 +83,7 @@ async def live_bot(
         telegram_bot_token=TOKEN,
         telegram_api_base_url=fake_telegram.base_url,
         telegram_messages_per_second=0,
+        **live_bot_settings,
     )
     service = Service(settings)
     await service.prepare()

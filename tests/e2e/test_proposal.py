@@ -37,8 +37,14 @@ async def fill(bot: LiveBot) -> None:
     await bot.press(USER, "Tak, zgadzam", count=2)
     await bot.say(USER, "/propose", count=2)
     await bot.press(USER, "Grupa nieformalna")
-    for answer in ("Koło Gospodyń Wiejskich", "kgw@example.pl", "600100200",
-                   "Potańcówka pod lipami", "Wieczór tańców ludowych", "120"):
+    for answer in (
+        "Koło Gospodyń Wiejskich",
+        "kgw@example.pl",
+        "600100200",
+        "Potańcówka pod lipami",
+        "Wieczór tańców ludowych",
+        "120",
+    ):
         await bot.say(USER, answer)
 
 

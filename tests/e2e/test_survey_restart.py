@@ -45,7 +45,9 @@ async def outbox_settled(url: str) -> bool:
 
 
 async def test_survey_resumes_after_sigkill_at_the_first_unanswered_question(
-    sqlite_url: str, fake_telegram: FakeTelegramServer, bot_process: BotProcess  # noqa: F811
+    sqlite_url: str,
+    fake_telegram: FakeTelegramServer,
+    bot_process: BotProcess,  # noqa: F811
 ) -> None:
     api = fake_telegram
     bot_process.start()

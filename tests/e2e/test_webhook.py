@@ -59,15 +59,21 @@ async def test_webhook_with_secret_is_served_and_without_is_refused(
         url = f"http://127.0.0.1:{port}/telegram"
         async with aiohttp.ClientSession() as http:
             forged = await http.post(
-                url, data=json.dumps(update(1, 6001, "/help")),
-                headers={"Content-Type": "application/json",
-                         "X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                url,
+                data=json.dumps(update(1, 6001, "/help")),
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Telegram-Bot-Api-Secret-Token": "wrong",
+                },
             )
             assert forged.status == 403
             genuine = await http.post(
-                url, data=json.dumps(update(2, 6002, "/help")),
-                headers={"Content-Type": "application/json",
-                         "X-Telegram-Bot-Api-Secret-Token": SECRET},
+                url,
+                data=json.dumps(update(2, 6002, "/help")),
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Telegram-Bot-Api-Secret-Token": SECRET,
+                },
             )
             assert genuine.status == 200
         [reply] = await fake_telegram.await_sent(6002, 1, timeout=10)

@@ -93,8 +93,9 @@ async def test_proposal_full_path_with_budget_fix_attachment_edit_and_submit(
     assert email.recipient == "kgw@example.pl"
     assert "KP-TEST-001" in email.payload["subject"]
     assert "Nagłośnienie i muzyk" in email.payload["text"]
-    assert any(r.recipient == str(COORDINATOR_ID) and "KP-TEST-001" in r.payload["text"]
-               for r in rows)
+    assert any(
+        r.recipient == str(COORDINATOR_ID) and "KP-TEST-001" in r.payload["text"] for r in rows
+    )
 
 
 async def test_proposal_draft_resumes_at_first_missing_field(

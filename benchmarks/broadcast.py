@@ -1,0 +1,162 @@
+"""A broadcast to N residents (default 10,000) through the real sender and PTB Bot,
+against the fake Bot API in a process of its own.
+
+    python -m benchmarks.broadcast [--recipients 10000] [--rate 25] [--store sqlite|postgresql]
+
+Two runs: at the configured rate (the achieved rate as a share of it; the goal
+is >= 95 %) and with the cap lifted (`--rate 0`; the goal is >= 500 msg/s).
+Prints messages/s, the share of the configured rate and the peak memory
+(ru_maxrss of this process, which holds the store session, the sender and the
+job). No figure here is asserted anywhere; benchmarks/README.md records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert
+from telegram import Bot
+
+from bot.delivery import OutboxSender
+from bot.telegram import TelegramTransport
+from handlers.content import load_centre
+from handlers.i18n import Translator
+from handlers.services import Services
+from scheduler.jobs import JobRuntime, run_broadcast
+from storage import schedule
+from storage.db import Store
+from storage.migrate import upgrade
+from storage.models import Resident
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_fake() -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    fields = dict(part.split("=", 1) for part in line.split()[1:])
+    return process, fields["base_url"]
+
+
+async def seed(store: Store, recipients: int) -> int:
+    now = datetime.now(UTC)
+    async with store.transaction() as session:
+        await session.execute(
+            insert(Resident),
+            [
+                {
+                    "telegram_id": 5_000_000 + i,
+                    "name": f"R{i}",
+                    "language": "pl",
+                    "consent_given_at": now,
+                    "subscribed": True,
+                    "blocked": False,
+                    "created_at": now,
+                }
+                for i in range(recipients)
+            ],
+        )
+        broadcast = await schedule.create_broadcast(
+            session, created_by=None, text="Zapraszamy na festyn!", audience="subscribers"
+        )
+    return broadcast.id
+
+
+async def one_run(url: str, base_url: str, recipients: int, rate: float) -> dict[str, float]:
+    store = Store(url)
+    broadcast_id = await seed(store, recipients)
+    translator = Translator(ROOT / "content" / "locales")
+    services = Services(
+        translator=translator,
+        centre=load_centre(ROOT / "content"),
+        timezone=datetime.now().astimezone().tzinfo,
+    )  # type: ignore[arg-type]
+    async with Bot("123:BENCH", base_url=base_url) as bot:
+        sender = OutboxSender(store, {"telegram": TelegramTransport(bot)}, rate=rate)
+        runtime = JobRuntime(store, services, wake_sender=sender.wake, progress_every=1.0)
+        sender_task = asyncio.create_task(sender.run(idle_seconds=0.2))
+        started = time.perf_counter()
+        outcome = await run_broadcast(runtime, broadcast_id, f"bench:{broadcast_id}")
+        elapsed = time.perf_counter() - started
+        sender_task.cancel()
+        with __import__("contextlib").suppress(asyncio.CancelledError):
+            await sender_task
+    async with store.transaction() as session:
+        progress = await schedule.progress(session, broadcast_id)
+    await store.close()
+    sent = progress["sent"]
+    return {"sent": sent, "seconds": elapsed, "rate": sent / elapsed, "outcome": outcome}
+
+
+def fresh_sqlite() -> str:
+    folder = tempfile.mkdtemp(prefix="lokalnie-bench-")
+    url = f"sqlite+aiosqlite:///{folder}/bench.db"
+    upgrade(url)
+    return url
+
+
+def fresh_postgres() -> tuple[str, object]:
+    sys.path.insert(0, str(ROOT))
+    from tests.servers.postgres import ThrowawayDatabase
+
+    database = ThrowawayDatabase().create()
+    upgrade(database.url)
+    return database.url, database
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=25.0)
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--skip-paced", action="store_true", help="only the uncapped run")
+    args = parser.parse_args()
+    fake, base_url = start_fake()
+    try:
+        rows = []
+        for rate in ([] if args.skip_paced else [args.rate]) + [0.0]:
+            cleanup = None
+            if args.store == "sqlite":
+                url = fresh_sqlite()
+            else:
+                url, cleanup = fresh_postgres()
+            result = asyncio.run(one_run(url, base_url, args.recipients, rate))
+            if cleanup is not None:
+                cleanup.drop()  # type: ignore[attr-defined]
+            rows.append((rate, result))
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"broadcast to {args.recipients} recipients on {args.store}, "
+            f"python {sys.version.split()[0]}, {os.cpu_count()} cores"
+        )
+        print(f"{'configured':>12} {'sent':>7} {'seconds':>8} {'msg/s':>8} {'share':>7}")
+        for rate, result in rows:
+            share = f"{100 * result['rate'] / rate:.1f}%" if rate else "-"
+            label = f"{rate:g}/s" if rate else "uncapped"
+            print(
+                f"{label:>12} {result['sent']:>7} {result['seconds']:>8.1f} "
+                f"{result['rate']:>8.1f} {share:>7}"
+            )
+        print(f"peak memory (ru_maxrss of the benchmark process): {peak_mb:.0f} MB")
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""`lokalnie mail sync|list|show`: the mailbox from the terminal.
+
+`sync` imports the configured IMAP folder once (everything not stored yet) with a
+progress bar; like the first import of the watcher it tells nobody. `list` and
+`show` read the store, as a table or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+mail_app = typer.Typer(help="The mailbox: import it, list and show e-mail.", no_args_is_help=True)
+
+FORMATS = ("table", "json")
+SUBJECT_WIDTH = 50
+SENDER_WIDTH = 32
+
+
+def _texts(service: Any) -> Any:
+    language = service.settings.default_language
+    translator = service.services.translator
+
+    def t(key: str, **values: object) -> str:
+        return str(translator.text(language, key, **values))
+
+    return t
+
+
+@mail_app.command("sync")
+def sync() -> None:
+    """Import the whole IMAP folder once (what is not stored yet), with a progress bar."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from bot.cli import _with_service, fail
+    from bot.mail import imap_configured
+    from bot.mail.imap import MailboxWatcher
+    from handlers.mailbox import load_mail_content
+
+    async def work(service: Any) -> str:
+        t = _texts(service)
+        if not imap_configured(service.settings):
+            fail(t("mail.cli_not_configured"))
+        watcher = MailboxWatcher(
+            service.settings,
+            service.store,
+            service.services,
+            content=load_mail_content(service.settings.content_dir),
+        )
+        columns = (
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=Console(stderr=True)) as progress:
+            task = progress.add_task(t("mail.cli_progress"), total=None)
+
+            def update(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            report = await watcher.sync(progress=update)
+        return t(
+            "mail.cli_synced",
+            stored=report.stored,
+            duplicates=report.duplicates,
+            problems=report.problems,
+        )
+
+    typer.echo(_with_service(work))
+
+
+def _check_format(format: str) -> None:
+    from bot.cli import fail
+
+    if format not in FORMATS:
+        fail(f"--format must be table or json, not '{format}'")
+
+
+def _local(service: Any, moment: Any) -> str:
+    if moment is None:
+        return ""
+    return str(moment.astimezone(service.services.timezone).strftime("%Y-%m-%d %H:%M"))
+
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _state(t: Any, message: Any, thread: Any) -> str:
+    if message.direction == "out":
+        return str(t("mail.state_sent"))
+    return str(t("mail.state_handled" if thread.status == "handled" else "mail.state_open"))
+
+
+@mail_app.command("list")
+def list_(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    unhandled: Annotated[bool, typer.Option(help="Only threads still to handle.")] = False,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """E-mail in the store, newest first."""
+    from bot.cli import _with_service
+    from storage import mail as store
+
+    _check_format(format)
+
+    async def work(service: Any) -> str:
+        t = _texts(service)
+        async with service.store.transaction() as session:
+            rows = await store.list_messages(session, limit=limit, unhandled=unhandled)
+        if format == "json":
+            return json.dumps(
+                [
+                    {
+                        "id": m.id,
+                        "thread": m.thread_id,
+                        "direction": m.direction,
+                        "date": (m.date or m.received_at).isoformat(),
+                        "from": m.from_address,
+                        "from_name": m.from_name,
+                        "subject": m.subject,
+                        "state": thread.status,
+                        "problem": m.parse_error,
+                    }
+                    for m, thread in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        if not rows:
+            return str(t("mail.cli_empty"))
+        header = (
+            f"{t('mail.col_id'):>6}  {t('mail.col_date'):16}  "
+            f"{t('mail.col_from'):{SENDER_WIDTH}}  {t('mail.col_subject'):{SUBJECT_WIDTH}}  "
+            f"{t('mail.col_state')}"
+        )
+        lines = [header]
+        for message, thread in rows:
+            sender = message.from_address if message.direction == "in" else _to(message)
+            lines.append(
+                f"{message.id:>6}  {_local(service, message.date or message.received_at):16}  "
+                f"{_cut(sender, SENDER_WIDTH):{SENDER_WIDTH}}  "
+                f"{_cut(message.subject, SUBJECT_WIDTH):{SUBJECT_WIDTH}}  "
+                f"{_state(t, message, thread)}"
+            )
+        return "\n".join(lines)
+
+    typer.echo(_with_service(work))
+
+
+def _to(message: Any) -> str:
+    return ", ".join(address for _name, address in message.to or [])
+
+
+@mail_app.command("show")
+def show(
+    message_id: Annotated[int, typer.Argument(help="The number from `lokalnie mail list`.")],
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """One e-mail: its headers, text and attachments."""
+    from bot.cli import _with_service, fail
+    from storage import mail as store
+
+    _check_format(format)
+
+    async def work(service: Any) -> str:
+        t = _texts(service)
+        async with service.store.transaction() as session:
+            message = await store.get_message(session, message_id)
+            if message is None:
+                fail(t("mail.cli_no_message", id=message_id))
+            thread = await store.get_thread(session, message.thread_id)
+            files = (await store.attachments_of(session, [message.id])).get(message.id, [])
+        if format == "json":
+            return json.dumps(
+                {
+                    "id": message.id,
+                    "message_id": message.message_id,
+                    "thread": message.thread_id,
+                    "state": thread.status if thread else None,
+                    "direction": message.direction,
+                    "date": (message.date or message.received_at).isoformat(),
+                    "from": [message.from_name, message.from_address],
+                    "to": message.to,
+                    "cc": message.cc,
+                    "subject": message.subject,
+                    "text": message.text,
+                    "headers": message.headers,
+                    "auth": message.auth,
+                    "attachments": [
+                        {"name": a.filename, "type": a.content_type, "size": a.size, "path": a.path}
+                        for a in files
+                    ],
+                    "problem": message.parse_error,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        sender = (
+            f"{message.from_name} <{message.from_address}>"
+            if message.from_name
+            else message.from_address
+        )
+        lines = [
+            f"{t('mail.col_from')}: {sender}",
+            f"{t('mail.field_to')}: {_to(message)}",
+            f"{t('mail.col_date')}: {_local(service, message.date or message.received_at)}",
+            f"{t('mail.col_subject')}: {message.subject}",
+            f"{t('mail.field_thread')}: {message.thread_id} ({_state(t, message, thread)})",
+        ]
+        if files:
+            names = ", ".join(f"{a.filename} ({a.size} B)" for a in files)
+            lines.append(f"{t('mail.field_attachments')}: {names}")
+        if message.parse_error:
+            lines.append(f"{t('mail.field_problem')}: {message.parse_error}")
+        return "\n".join(lines) + "\n\n" + message.text
+
+    typer.echo(_with_service(work))

@@ -1,0 +1,662 @@
+"""The mailbox watcher: IMAP (aioimaplib) -> `parse_mail` -> `handlers.mailbox.receive_mail`.
+
+It logs in (IMAP4 over TLS, or plain on loopback for tests: aioimaplib has no
+STARTTLS), opens the folder read-only (EXAMINE), catches up from the checkpoint
+in the store, then waits with IDLE, re-issued every `IMAP_IDLE_SECONDS`, or
+polls every `IMAP_POLL_SECONDS` when the server has no IDLE. Messages are only
+read with `BODY.PEEK[]`: nothing on the server changes.
+
+A batch of messages is stored, with the notifications and acknowledgements it
+causes and the new checkpoint `(UIDVALIDITY, last UID)`, in one transaction: a
+process killed at any moment repeats at most the batch in flight, and that one
+is recognised by its Message-ID. A new UIDVALIDITY means the server renumbered
+the folder: everything is read again and deduplicated by Message-ID.
+
+The first import of a folder (no checkpoint yet) notifies nobody: a mailbox
+with years of mail must not flood the coordinators' chat. Mail that was already
+read on the server counts as handled then.
+
+Lost connections, server restarts and time-outs reconnect with exponential
+backoff; nothing here ever stops the rest of the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import multiprocessing
+import os
+import random
+import re
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aioimaplib
+
+from bot.config import Settings
+from bot.mail.parse import parse_mail, unparsed
+from handlers.mail_events import IncomingMail
+from handlers.mailbox import MailContent, MailPolicy, Received, receive_mail
+from handlers.services import Services
+from storage import mail as mail_store
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BATCH_MESSAGES = 50
+BATCH_BYTES = 8 * 1024 * 1024
+SIZE_CHUNK = 500
+COMMAND_TIMEOUT = 30.0
+ATTACHMENTS = Path("mail") / "attachments"
+
+FETCH_START = re.compile(rb"^\d+ FETCH \(")
+UID_ITEM = re.compile(rb"\bUID (\d+)")
+FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
+SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
+UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+_LOST: list[bytes] = [b"connection lost"]
+
+
+class MailboxError(Exception):
+    """The mailbox cannot be used as configured (login refused, no such folder)."""
+
+
+class ConnectionLost(Exception):
+    """The server closed the connection, said BYE, or stopped answering."""
+
+
+def encode_mailbox(name: str) -> str:
+    """A folder name as IMAP wants it: modified UTF-7 (RFC 3501 5.1.3), quoted if needed."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            data = base64.b64encode("".join(pending).encode("utf-16-be")).decode("ascii")
+            out.append("&" + data.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    encoded = "".join(out)
+    if re.fullmatch(r"[A-Za-z0-9_.&,+\-/]+", encoded):
+        return encoded
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def uid_set(uids: Sequence[int]) -> str:
+    """`1:5,8,10:12` for sorted UIDs: short command lines for long runs."""
+    parts: list[str] = []
+    start = previous = None
+    for uid in uids:
+        if start is None:
+            start = previous = uid
+        elif uid == previous + 1:  # type: ignore[operator]
+            previous = uid
+        else:
+            parts.append(str(start) if start == previous else f"{start}:{previous}")
+            start = previous = uid
+    if start is not None:
+        parts.append(str(start) if start == previous else f"{start}:{previous}")
+    return ",".join(parts)
+
+
+@dataclass
+class Fetched:
+    uid: int
+    flags: list[str]
+    raw: bytes
+
+
+def parse_fetch(lines: Sequence[Any]) -> list[Fetched]:
+    """UID, FLAGS and the literal of each message in a FETCH response."""
+    found: list[Fetched] = []
+    meta = b""
+    literal: bytes | None = None
+
+    def finish() -> None:
+        uid = UID_ITEM.search(meta)
+        if uid is not None and literal is not None:
+            flags = FLAGS_ITEM.search(meta)
+            names = flags.group(1).decode("ascii", "replace").split() if flags else []
+            found.append(Fetched(int(uid.group(1)), names, literal))
+
+    for line in lines:
+        if isinstance(line, bytearray):
+            literal = bytes(line)
+        elif isinstance(line, bytes) and FETCH_START.match(line):
+            finish()
+            meta, literal = line, None
+        elif isinstance(line, bytes):
+            meta += b" " + line
+    finish()
+    return found
+
+
+def _search_uids(lines: Sequence[Any]) -> list[int]:
+    uids: list[int] = []
+    for line in lines[:-1] if len(lines) > 1 else lines:
+        if isinstance(line, (bytes, bytearray)):
+            tokens = bytes(line).split()
+            if tokens and tokens[0].upper() == b"SEARCH":
+                tokens = tokens[1:]
+            uids.extend(int(t) for t in tokens if t.isdigit())
+    return sorted(set(uids))
+
+
+class ImapConnection:
+    """One logged-in connection with the folder open read-only.
+
+    aioimaplib does not fail a pending command when the connection drops; every
+    call here races the connection-lost callback, so a dead server is noticed at
+    once instead of after a time-out.
+    """
+
+    def __init__(self, settings: Settings, *, timeout: float = COMMAND_TIMEOUT) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.lost = asyncio.Event()
+        self.client: aioimaplib.IMAP4 | None = None
+        self.uidvalidity = 0
+        self.exists = 0
+        self.idle_supported = False
+
+    def _on_lost(self, error: Exception | None) -> None:
+        self.lost.set()
+        if self.client is not None:
+            # Wakes a wait_server_push() that would otherwise wait for the IDLE time-out.
+            self.client.protocol.idle_queue.put_nowait(_LOST)
+
+    async def call(self, awaitable: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(awaitable)
+        if self.lost.is_set():
+            task.cancel()
+            raise ConnectionLost("connection lost")
+        lost = asyncio.ensure_future(self.lost.wait())
+        try:
+            done, _pending = await asyncio.wait({task, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not task.done():
+                task.cancel()
+        if task in done:
+            return task.result()
+        raise ConnectionLost("connection lost")
+
+    async def open(self) -> None:
+        s = self.settings
+        assert s.imap_host and s.imap_user
+        context = ssl.create_default_context() if s.imap_security == "ssl" else None
+        # IMAP4 with an SSL context is what IMAP4_SSL builds, plus the lost-connection hook.
+        self.client = aioimaplib.IMAP4(
+            host=s.imap_host,
+            port=s.imap_port,
+            timeout=self.timeout,
+            conn_lost_cb=self._on_lost,
+            ssl_context=context,
+        )
+        await self.call(self.client.wait_hello_from_server())
+        password = s.imap_password.get_secret_value() if s.imap_password else ""
+        response = await self.call(self.client.login(s.imap_user, password))
+        if response.result != "OK":
+            raise MailboxError(f"IMAP login as {s.imap_user} refused: {_text(response.lines)}")
+        folder = encode_mailbox(s.imap_folder)
+        # EXAMINE opens the folder read-only; aioimaplib tracks state only for SELECT.
+        response = await self.call(self.client.examine(folder))
+        if response.result == "OK":
+            self.client.protocol.state = aioimaplib.SELECTED
+        else:
+            response = await self.call(self.client.select(folder))
+        if response.result != "OK":
+            raise MailboxError(f"IMAP folder {s.imap_folder!r}: {_text(response.lines)}")
+        for line in response.lines:
+            if isinstance(line, bytes):
+                match = UIDVALIDITY.search(line)
+                if match:
+                    self.uidvalidity = int(match.group(1))
+                if line.endswith(b" EXISTS"):
+                    self.exists = int(line.split()[0])
+        if not self.uidvalidity:
+            raise MailboxError(f"IMAP folder {s.imap_folder!r}: the server gave no UIDVALIDITY")
+        self.idle_supported = self.client.has_capability("IDLE")
+
+    @property
+    def imap(self) -> aioimaplib.IMAP4:
+        assert self.client is not None
+        return self.client
+
+    async def uids_after(self, last_uid: int) -> list[int]:
+        response = await self.call(self.imap.uid_search(f"UID {last_uid + 1}:*", charset=None))
+        if response.result != "OK":
+            raise ConnectionLost(f"UID SEARCH failed: {_text(response.lines)}")
+        # "n:*" always includes the last message, even when its UID is below n.
+        return [uid for uid in _search_uids(response.lines) if uid > last_uid]
+
+    async def sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        sizes: dict[int, int] = {}
+        for start in range(0, len(uids), SIZE_CHUNK):
+            chunk = uids[start : start + SIZE_CHUNK]
+            response = await self.call(self.imap.uid("fetch", uid_set(chunk), "(UID RFC822.SIZE)"))
+            for line in response.lines:
+                if isinstance(line, bytes) and FETCH_START.match(line):
+                    uid, size = UID_ITEM.search(line), SIZE_ITEM.search(line)
+                    if uid and size:
+                        sizes[int(uid.group(1))] = int(size.group(1))
+        return sizes
+
+    async def fetch(self, uids: Sequence[int]) -> list[Fetched]:
+        response = await self.call(self.imap.uid("fetch", uid_set(uids), "(UID FLAGS BODY.PEEK[])"))
+        if response.result != "OK":
+            raise ConnectionLost(f"UID FETCH failed: {_text(response.lines)}")
+        return parse_fetch(response.lines)
+
+    async def idle(self, seconds: float) -> None:
+        """Wait until the server reports a change or `seconds` pass (then IDLE ends)."""
+        queue = self.imap.protocol.idle_queue
+        while not queue.empty():
+            queue.get_nowait()
+        # idle_start() can hang when the server answers with BYE: bounded here.
+        idle_task = await self.call(
+            asyncio.wait_for(self.imap.idle_start(timeout=seconds), self.timeout)
+        )
+        try:
+            push = await self.call(self.imap.wait_server_push(timeout=seconds + self.timeout))
+        except TimeoutError:
+            push = None
+        except BaseException:
+            idle_task.cancel()
+            raise
+        if push is _LOST or any(b"BYE" in bytes(line) for line in push or [] if line):
+            # The server is going away: no DONE, no waiting for an answer that won't come.
+            idle_task.cancel()
+            raise ConnectionLost("the server ended the IDLE session")
+        try:
+            if self.imap.has_pending_idle():
+                self.imap.idle_done()
+            await self.call(asyncio.wait_for(idle_task, self.timeout))
+        finally:
+            if not idle_task.done():
+                idle_task.cancel()
+
+    async def wait(self, seconds: float) -> None:
+        """Sleep for a poll interval, but wake up when the connection drops; then NOOP."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.lost.wait(), seconds)
+        await self.call(self.imap.noop())
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is None:
+            return
+        if not self.lost.is_set():
+            with contextlib.suppress(Exception):
+                if client.has_pending_idle():
+                    client.idle_done()
+                await asyncio.wait_for(client.logout(), 2)
+        transport = getattr(client.protocol, "transport", None)
+        if transport is not None:
+            transport.close()
+
+
+# Catch-ups at least this long parse in a separate process (another core).
+POOL_THRESHOLD = 200
+
+
+def parse_many(raws: list[bytes], max_attachment_bytes: int) -> list[IncomingMail]:
+    """Parse a batch (runs in a worker process for long catch-ups)."""
+    return [parse_mail(raw, max_attachment_bytes=max_attachment_bytes) for raw in raws]
+
+
+@contextlib.contextmanager
+def _parser_pool(count: int) -> Iterator[Executor | None]:
+    if count < POOL_THRESHOLD:
+        yield None
+        return
+    try:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    except (OSError, ValueError) as error:  # no processes here: parse in this one
+        log.warning("mailbox: no parser process (%s); parsing in the bot's process", error)
+        yield None
+        return
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _parsed(parsing: Any, fetched: list[Fetched], cap: int) -> list[IncomingMail]:
+    if parsing is not None:
+        try:
+            return list(await parsing)
+        except BrokenProcessPool:
+            log.warning("mailbox: the parser process died; parsing in the bot's process")
+    return parse_many([item.raw for item in fetched], cap)
+
+
+def write_attachments(mail: IncomingMail, data_dir: Path) -> None:
+    """Write the attachments under DATA_DIR/mail/attachments, named by their SHA-256:
+    writing one again (after a crash, or the same file in two e-mails) changes nothing."""
+    for attachment in mail.attachments:
+        if attachment.content is None or attachment.sha256 is None:
+            continue
+        relative = ATTACHMENTS / attachment.sha256[:2] / attachment.sha256
+        target = data_dir / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(attachment.content)
+            os.replace(temporary, target)
+        attachment.path = relative.as_posix()
+        attachment.content = None  # not kept in memory any longer than needed
+
+
+def _text(lines: Sequence[Any]) -> str:
+    return " ".join(bytes(line).decode("utf-8", "replace") for line in lines if line)[:300]
+
+
+@dataclass
+class SyncReport:
+    """What one catch-up did (also what `lokalnie mail sync` prints)."""
+
+    total: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    problems: int = 0
+    resynced: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+Progress = Callable[[int, int], None]
+
+
+def own_addresses(settings: Settings, services: Services) -> frozenset[str]:
+    candidates = [services.centre.email, settings.mail_from, settings.imap_user, settings.smtp_user]
+    found = {parseaddr(c)[1].lower() for c in candidates if c}
+    return frozenset(a for a in found if "@" in a)
+
+
+class MailboxWatcher:
+    """Keeps the store in step with one IMAP folder; `run()` never returns by itself."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        services: Services,
+        *,
+        content: MailContent | None = None,
+        reconnect_min: float = 1.0,
+        reconnect_max: float = 300.0,
+        batch_messages: int = BATCH_MESSAGES,
+        timeout: float = COMMAND_TIMEOUT,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.services = services
+        self.content = content
+        self.reconnect_min = reconnect_min
+        self.reconnect_max = reconnect_max
+        self.batch_messages = batch_messages
+        self.timeout = timeout
+        self.folder = settings.imap_folder
+        self.own = own_addresses(settings, services)
+        self.connected = asyncio.Event()  # set while a connection is open (for tests)
+
+    # -- the loop -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        delay = self.reconnect_min
+        while True:
+            connection = ImapConnection(self.settings, timeout=self.timeout)
+            try:
+                await connection.open()
+                log.info(
+                    "mailbox %s@%s/%s open (UIDVALIDITY %s, %s messages, %s)",
+                    self.settings.imap_user,
+                    self.settings.imap_host,
+                    self.folder,
+                    connection.uidvalidity,
+                    connection.exists,
+                    "IDLE" if connection.idle_supported else "polling",
+                )
+                self.connected.set()
+                await self.catch_up(connection)
+                delay = self.reconnect_min
+                await self._watch(connection)
+            except asyncio.CancelledError:
+                raise
+            except MailboxError as error:
+                log.error("mailbox: %s; trying again later", error)
+                delay = max(delay, min(60.0, self.reconnect_max))
+            except (ConnectionLost, TimeoutError, OSError, aioimaplib.AioImapException) as error:
+                log.warning("mailbox connection: %s: %s", type(error).__name__, error)
+            except Exception:
+                log.exception("mailbox watcher failed; reconnecting")
+            finally:
+                self.connected.clear()
+                await connection.close()
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, self.reconnect_max)
+
+    async def _watch(self, connection: ImapConnection) -> None:
+        while True:
+            if connection.idle_supported:
+                await connection.idle(self.settings.imap_idle_seconds)
+            else:
+                await connection.wait(self.settings.imap_poll_seconds)
+            await self.catch_up(connection)
+
+    # -- catching up ---------------------------------------------------------------------
+
+    async def sync(self, *, progress: Progress | None = None) -> SyncReport:
+        """Connect, import everything new once, disconnect (`lokalnie mail sync`).
+
+        A bulk import: it tells nobody and acknowledges nothing.
+        """
+        return await self._once(progress=progress, notify=False)
+
+    async def catch_up_once(self) -> SyncReport:
+        """Connect, catch up as the running watcher does (notifications too), disconnect."""
+        return await self._once(progress=None, notify=True)
+
+    async def _once(self, *, progress: Progress | None, notify: bool) -> SyncReport:
+        connection = ImapConnection(self.settings, timeout=self.timeout)
+        try:
+            await connection.open()
+            return await self.catch_up(connection, progress=progress, notify=notify)
+        finally:
+            await connection.close()
+
+    async def catch_up(
+        self,
+        connection: ImapConnection,
+        *,
+        progress: Progress | None = None,
+        notify: bool = True,
+    ) -> SyncReport:
+        report = SyncReport()
+        async with self.store.transaction() as session:
+            saved = await mail_store.checkpoint(session, self.folder)
+        last = 0
+        if saved is not None and saved.uidvalidity == connection.uidvalidity:
+            last = saved.last_uid
+        elif saved is not None:
+            log.warning(
+                "mailbox %s: UIDVALIDITY changed (%s -> %s): reading it again",
+                self.folder,
+                saved.uidvalidity,
+                connection.uidvalidity,
+            )
+            report.resynced = True
+        uids = await connection.uids_after(last)
+        report.total = len(uids)
+        if progress is not None:
+            progress(0, report.total)
+        if not uids:
+            if saved is None or report.resynced:
+                await self._save_checkpoint(connection.uidvalidity, last)
+            return report
+        policy = MailPolicy(
+            notify=notify and saved is not None,
+            acknowledgement=self.content if self.settings.mail_acknowledge else None,
+            own_addresses=self.own,
+            baseline=saved is None,
+        )
+        with _parser_pool(len(uids)) as pool:
+            await self._pipeline(connection, uids, policy, pool, report, progress)
+        return report
+
+    async def _pipeline(
+        self,
+        connection: ImapConnection,
+        uids: list[int],
+        policy: MailPolicy,
+        pool: Executor | None,
+        report: SyncReport,
+        progress: Progress | None,
+    ) -> None:
+        """Fetch the next batch while the previous one is parsed and stored.
+
+        With a process pool (long catch-ups), MIME parsing runs on another core.
+        """
+        loop = asyncio.get_running_loop()
+        cap = self.settings.mail_attachment_max_bytes
+        queue: asyncio.Queue[tuple[list[int], list[Fetched], Any] | None] = asyncio.Queue(2)
+
+        async def produce() -> None:
+            async for batch in self._batches(connection, uids):
+                fetched = await connection.fetch(batch)
+                parsing = None
+                if pool is not None:
+                    parsing = loop.run_in_executor(pool, parse_many, [f.raw for f in fetched], cap)
+                await queue.put((batch, fetched, parsing))
+            await queue.put(None)
+
+        async def consume() -> None:
+            done = 0
+            while (item := await queue.get()) is not None:
+                batch, fetched, parsing = item
+                parsed = await _parsed(parsing, fetched, cap)
+                received = await self._store(connection, batch, fetched, parsed, policy)
+                report.stored += len(received.stored)
+                report.duplicates += received.duplicates
+                report.problems += received.problems
+                done += len(batch)
+                if progress is not None:
+                    progress(done, report.total)
+
+        tasks = [asyncio.ensure_future(produce()), asyncio.ensure_future(consume())]
+        try:
+            finished, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in finished:
+                task.result()  # the first failure, as itself
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _batches(
+        self, connection: ImapConnection, uids: list[int]
+    ) -> AsyncIterator[list[int]]:
+        """Batches of at most `batch_messages` messages and about BATCH_BYTES."""
+        for start in range(0, len(uids), SIZE_CHUNK):
+            chunk = uids[start : start + SIZE_CHUNK]
+            sizes = await connection.sizes(chunk)
+            batch: list[int] = []
+            weight = 0
+            for uid in chunk:
+                size = sizes.get(uid, 0)
+                if batch and (len(batch) >= self.batch_messages or weight + size > BATCH_BYTES):
+                    yield batch
+                    batch, weight = [], 0
+                batch.append(uid)
+                weight += size
+            if batch:
+                yield batch
+
+    async def _store(
+        self,
+        connection: ImapConnection,
+        batch: list[int],
+        fetched: list[Fetched],
+        parsed: list[IncomingMail],
+        policy: MailPolicy,
+    ) -> Received:
+        mails = [
+            self._located(connection, item, mail)
+            for item, mail in zip(fetched, parsed, strict=True)
+        ]
+        for mail in mails:
+            write_attachments(mail, self.settings.data_dir)
+        try:
+            received = await self._commit(mails, connection.uidvalidity, max(batch), policy)
+        except Exception:
+            if len(mails) <= 1:
+                raise
+            # One bad message must not hold the others back: store them one by one.
+            log.exception("mailbox: storing a batch failed; storing its messages one by one")
+            received = Received()
+            for mail, item in zip(mails, fetched, strict=True):
+                one = await self._commit_alone(mail, item.raw, policy)
+                received.stored += one.stored
+                received.duplicates += one.duplicates
+                received.problems += one.problems
+            await self._save_checkpoint(connection.uidvalidity, max(batch))
+        self.services.on_outbox_written()
+        return received
+
+    def _located(
+        self, connection: ImapConnection, item: Fetched, mail: IncomingMail
+    ) -> IncomingMail:
+        mail.folder = self.folder
+        mail.uidvalidity = connection.uidvalidity
+        mail.uid = item.uid
+        mail.seen = "\\Seen" in item.flags
+        return mail
+
+    async def _commit(
+        self, mails: list[IncomingMail], uidvalidity: int, last_uid: int, policy: MailPolicy
+    ) -> Received:
+        async with self.store.transaction() as session:
+            received = await receive_mail(session, self.services, mails, policy)
+            await mail_store.save_checkpoint(
+                session, folder=self.folder, uidvalidity=uidvalidity, last_uid=last_uid
+            )
+        return received
+
+    async def _commit_alone(self, mail: IncomingMail, raw: bytes, policy: MailPolicy) -> Received:
+        try:
+            async with self.store.transaction() as session:
+                return await receive_mail(session, self.services, [mail], policy)
+        except Exception as error:
+            log.exception("mailbox: message UID %s could not be stored as read", mail.uid)
+            fallback = unparsed(raw, f"not storable: {type(error).__name__}: {error}"[:500])
+            fallback.message_id = mail.message_id
+            fallback.folder = mail.folder
+            fallback.uidvalidity = mail.uidvalidity
+            fallback.uid = mail.uid
+            # If even this fails the store itself is in trouble: let the watcher back off.
+            async with self.store.transaction() as session:
+                return await receive_mail(session, self.services, [fallback], policy)
+
+    async def _save_checkpoint(self, uidvalidity: int, last_uid: int) -> None:
+        async with self.store.transaction() as session:
+            await mail_store.save_checkpoint(
+                session, folder=self.folder, uidvalidity=uidvalidity, last_uid=last_uid
+            )

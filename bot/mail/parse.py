@@ -1,0 +1,574 @@
+"""Raw MIME -> `IncomingMail`: pure, and it never raises.
+
+Real mail is messy: Polish in UTF-8, ISO-8859-2 and Windows-1250, encoded-word
+headers, quoted-printable and base64, HTML-only mail, RFC 2231 file names,
+unknown charsets, broken MIME, enormous lines. The structure is read by the
+stdlib parser in its lenient `compat32` mode (several times faster than
+`policy.default`, and its headers are plain strings that cannot throw on a
+malformed address); headers and bodies are then decoded here with a charset
+fallback chain (declared charset, UTF-8, Windows-1250, ISO-8859-2, then
+replacement characters). Whatever cannot be understood keeps the raw bytes and
+the reason in the record, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import html as html_module
+import mimetypes
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email import errors as email_errors
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+from email.utils import getaddresses, parsedate_to_datetime
+
+import nh3
+from inscriptis import get_text
+
+from handlers.mail_events import (
+    SYNTHETIC_ID_DOMAIN,
+    Address,
+    IncomingAttachment,
+    IncomingMail,
+)
+
+FALLBACK_CHARSETS = ("utf-8", "cp1250", "iso-8859-2")
+DEFAULT_MAX_ATTACHMENT = 15 * 1024 * 1024
+MAX_TEXT = 1_000_000
+MAX_HTML = 2_000_000
+MAX_HEADER_VALUE = 4000
+MAX_HEADERS = 300
+MAX_DEPTH = 30
+MAX_REFERENCES = 50
+MAX_ID = 400
+
+# Defects after which the text or an attachment may be incomplete: keep the raw bytes.
+SERIOUS_DEFECTS = (
+    email_errors.NoBoundaryInMultipartDefect,
+    email_errors.StartBoundaryNotFoundDefect,
+    email_errors.MultipartInvariantViolationDefect,
+    email_errors.InvalidBase64CharactersDefect,
+    email_errors.InvalidBase64LengthDefect,
+    email_errors.InvalidBase64PaddingDefect,
+    email_errors.MissingHeaderBodySeparatorDefect,
+)
+BASE64_ALPHABET = re.compile(rb"[^A-Za-z0-9+/]")
+BASE64_IGNORED = re.compile(rb"[\s=]")
+
+ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+FOLD = re.compile(r"\r?\n(?=[ \t])")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+BARE_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+AUTH_VERDICT = re.compile(r"\b(spf|dkim|dmarc|arc)\s*=\s*([a-z]+)", re.IGNORECASE)
+NO_REPLY = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?)([-+_.].*)?$")
+DAEMONS = ("mailer-daemon", "postmaster")
+HEADER_SPLIT = re.compile(rb"\r?\n\r?\n")
+SUBJECT_LINE = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+ID_LINE = re.compile(rb"^message-id:[ \t]*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
+TAGS = re.compile(r"<[^>]*>")
+
+
+# --- decoding ----------------------------------------------------------------------
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> str:
+    """Text from bytes: the declared charset when it works, else the Polish fallbacks."""
+    if declared:
+        name = declared.strip().strip("\"'").lower()
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeError, ValueError, TypeError):
+            pass
+    for charset in FALLBACK_CHARSETS:
+        try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", "replace")
+
+
+def clean(text: str) -> str:
+    """No NUL (PostgreSQL refuses it) and no lone surrogates (UTF-8 refuses them)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _word_bytes(encoding: str, data: str) -> bytes | None:
+    raw = data.encode("latin-1", "replace")
+    try:
+        if encoding in "bB":
+            return base64.b64decode(raw + b"=" * (-len(raw) % 4), validate=True)
+        return binascii.a2b_qp(raw, header=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _decode_words(value: str) -> str:
+    """RFC 2047 encoded words. Adjacent words of one charset are joined before decoding
+    (some mailers split a UTF-8 character across two words), and the whitespace between
+    two encoded words is dropped (RFC 2047 section 6.2)."""
+    out: list[str] = []
+    run: list[bytes] = []
+    run_charset = ""
+    position = 0
+    previous_was_word = False
+
+    def flush() -> None:
+        nonlocal run
+        if run:
+            out.append(decode_bytes(b"".join(run), run_charset))
+        run = []
+
+    for match in ENCODED_WORD.finditer(value):
+        between = value[position : match.start()]
+        charset = match.group(1).split("*", 1)[0]  # RFC 2231 may add *language
+        data = _word_bytes(match.group(2), match.group(3))
+        position = match.end()
+        if data is None:
+            flush()
+            out.append(between + match.group(0))
+            previous_was_word = False
+            continue
+        adjacent = previous_was_word and (not between or between.isspace())
+        if run and not (adjacent and charset.lower() == run_charset.lower()):
+            flush()
+        if not adjacent:
+            out.append(between)
+        if not run:
+            run_charset = charset
+        run.append(data)
+        previous_was_word = True
+    flush()
+    out.append(value[position:])
+    return "".join(out)
+
+
+def unfold(value: str) -> str:
+    return FOLD.sub("", value)
+
+
+def one_line(text: str) -> str:
+    text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return clean(CONTROL.sub("", text)).strip()
+
+
+def decode_header_value(value: object) -> str:
+    """A header's text: unfolded, raw 8-bit bytes and encoded words decoded, one line."""
+    if value is None:
+        return ""
+    text = unfold(str(value))
+    if _has_surrogates(text):
+        # Raw 8-bit bytes in a header (not allowed, common): the parser keeps them as
+        # surrogates; decode them with the same fallbacks as a body.
+        text = decode_bytes(text.encode("ascii", "surrogateescape"))
+    if "=?" in text:
+        try:
+            text = _decode_words(text)
+        except Exception:  # noqa: BLE001 - a header must never stop the message
+            pass
+    return one_line(text)
+
+
+# --- headers -----------------------------------------------------------------------
+
+
+class Headers:
+    """The top-level headers by lower-case name, raw values in order."""
+
+    def __init__(self, items: Iterable[tuple[str, object]]) -> None:
+        self.items: list[tuple[str, str]] = []
+        self.by_name: dict[str, list[str]] = {}
+        for name, value in items:
+            text = str(value)
+            self.items.append((str(name), text))
+            self.by_name.setdefault(str(name).strip().lower(), []).append(text)
+
+    def first(self, name: str) -> str:
+        values = self.by_name.get(name)
+        return values[0] if values else ""
+
+    def all(self, name: str) -> list[str]:
+        return self.by_name.get(name, [])
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.by_name
+
+
+def parse_addresses(values: list[str]) -> list[Address]:
+    if not values:
+        return []
+    unfolded = [unfold(v) for v in values]
+    try:
+        pairs = getaddresses(unfolded)
+    except Exception:  # noqa: BLE001
+        pairs = []
+    result = []
+    for name, address in pairs:
+        address = decode_header_value(address).lower()
+        if "@" not in address:
+            address = ""
+        if not address and not name:
+            continue
+        result.append(Address(decode_header_value(name)[:200], address[:320]))
+    if not any(a.address for a in result):
+        # A header the strict parser refused: salvage the addresses themselves.
+        found = BARE_ADDRESS.findall(decode_header_value(" ".join(unfolded)))
+        result = [Address("", a.lower()[:320]) for a in found] or result
+    return result
+
+
+def parse_message_id(value: str) -> str | None:
+    text = unfold(value).strip()
+    match = ANGLE_ID.search(text)
+    found = match.group(1) if match else re.sub(r"\s+", "", text)
+    found = one_line(found.strip("<>"))
+    if not found:
+        return None
+    if len(found) > MAX_ID:
+        return hashlib.sha256(found.encode()).hexdigest()[:40] + SYNTHETIC_ID_DOMAIN
+    return found
+
+
+def parse_ids(value: str) -> list[str]:
+    ids = [one_line(i) for i in ANGLE_ID.findall(unfold(value))]
+    return [i for i in ids if i and len(i) <= MAX_ID][-MAX_REFERENCES:]
+
+
+def parse_date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(unfold(value).strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def parse_auth(values: list[str]) -> dict[str, str]:
+    """Verdicts of Authentication-Results; the topmost header (our server's) wins."""
+    verdicts: dict[str, str] = {}
+    for value in values:
+        for method, result in AUTH_VERDICT.findall(unfold(value)):
+            verdicts.setdefault(method.lower(), result.lower())
+    return verdicts
+
+
+def automatic_reason(headers: Headers, sender: Address, content_type: str) -> str | None:
+    """Why this message must never get an automatic answer (RFC 3834), or None."""
+    auto = one_line(headers.first("auto-submitted")).lower()
+    if auto and auto.split(";")[0].strip() != "no":
+        return "auto-submitted"
+    if any(name in headers for name in ("x-autoreply", "x-autorespond", "x-autoresponder")):
+        return "autoreply"
+    precedence = one_line(headers.first("precedence")).lower()
+    if precedence in ("bulk", "list", "junk", "auto_reply"):
+        return "precedence-" + precedence
+    if "list-id" in headers or "list-unsubscribe" in headers:
+        return "mailing-list"
+    suppress = headers.first("x-auto-response-suppress").lower()
+    if any(word in suppress for word in ("all", "oof", "autoreply")):
+        return "suppressed"
+    if "return-path" in headers and one_line(headers.first("return-path")) in ("<>", ""):
+        return "bounce"
+    if content_type == "multipart/report":
+        return "report"
+    local = sender.address.split("@", 1)[0]
+    if not sender.address:
+        return "no-sender"
+    if local in DAEMONS:
+        return "mailer-daemon"
+    if NO_REPLY.match(local):
+        return "no-reply"
+    return None
+
+
+# --- bodies ------------------------------------------------------------------------
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML body (inscriptis keeps lists, tables and paragraphs)."""
+    html = html[:MAX_HTML]
+    try:
+        text = get_text(html)
+    except Exception:  # noqa: BLE001 - lxml can choke on pathological markup
+        text = html_module.unescape(TAGS.sub(" ", html))
+    lines = [line.rstrip() for line in text.splitlines()]
+    return "\n".join(lines).strip()
+
+
+def sanitise_html(html: str) -> str | None:
+    try:
+        return nh3.clean(html[:MAX_HTML])
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _param(part: Message, name: str) -> str | None:
+    try:
+        value = part.get_param(name)
+    except Exception:  # noqa: BLE001
+        return None
+    if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
+        value = value[2]
+    return str(value) if value else None
+
+
+def lenient_base64(data: bytes) -> tuple[bytes, bool]:
+    """Base64 that survives stray characters and a cut end; tells whether it had to."""
+    cleaned = BASE64_ALPHABET.sub(b"", data)
+    damaged = len(cleaned) != len(BASE64_IGNORED.sub(b"", data))
+    if len(cleaned) % 4 == 1:
+        cleaned, damaged = cleaned[:-1], True
+    try:
+        return base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4)), damaged
+    except (binascii.Error, ValueError):
+        return data, True
+
+
+def _payload_bytes(part: Message, problems: list[str] | None = None) -> bytes:
+    payload = part.get_payload()
+    if isinstance(payload, str) and part.get("content-transfer-encoding", "").strip().lower() == (
+        "base64"
+    ):
+        data, damaged = lenient_base64(payload.encode("ascii", "surrogateescape"))
+        if damaged and problems is not None:
+            problems.append("damaged base64 (decoded what was readable)")
+        return data
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001
+        data = None
+    if isinstance(data, bytes):
+        return data
+    if isinstance(payload, str):
+        return payload.encode("ascii", "surrogateescape")
+    return b""
+
+
+def safe_filename(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = decode_header_value(name)
+    name = re.split(r"[/\\]", name)[-1]
+    name = CONTROL.sub("", name).strip(" .")
+    if not name:
+        return None
+    if len(name) > 200:
+        stem, dot, extension = name.rpartition(".")
+        name = (stem[: 190 - len(extension)] + dot + extension) if dot else name[:200]
+    return name
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001
+        name = None
+    return safe_filename(name)
+
+
+class _Walk:
+    """What a walk through the MIME tree found."""
+
+    def __init__(self, max_attachment: int) -> None:
+        self.max_attachment = max_attachment
+        self.plain: list[str] = []
+        self.html: list[str] = []
+        self.attachments: list[IncomingAttachment] = []
+        self.problems: list[str] = []
+
+    def visit(self, part: Message, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            self.problems.append("MIME nested too deeply")
+            return
+        content_type = part.get_content_type()
+        payload = part.get_payload()
+        if content_type == "message/rfc822" or (
+            part.get_content_maintype() == "message" and isinstance(payload, list)
+        ):
+            self._forwarded(part, payload)
+            return
+        if isinstance(payload, list):
+            for child in payload:
+                if isinstance(child, Message):
+                    self.visit(child, depth + 1)
+            return
+        if part.get_content_maintype() == "multipart":
+            self.problems.append("multipart body without its boundary")
+            self.plain.append(decode_bytes(_payload_bytes(part)))
+            return
+        self._leaf(part, content_type)
+
+    def _leaf(self, part: Message, content_type: str) -> None:
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = _filename(part)
+        if (
+            content_type in ("text/plain", "text/html")
+            and disposition != "attachment"
+            and (not filename)
+        ):
+            data = _payload_bytes(part, self.problems)
+            text = decode_bytes(data, _param(part, "charset"))
+            (self.plain if content_type == "text/plain" else self.html).append(text)
+            return
+        self._attach(_payload_bytes(part, self.problems), content_type, filename)
+
+    def _forwarded(self, part: Message, payload: object) -> None:
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        data = b""
+        subject = ""
+        if isinstance(inner, Message):
+            subject = decode_header_value(inner.get("subject", ""))
+            try:
+                data = inner.as_bytes()
+            except Exception:  # noqa: BLE001
+                data = inner.as_string().encode("utf-8", "surrogateescape")
+        elif isinstance(payload, str):
+            data = payload.encode("ascii", "surrogateescape")
+        name = _filename(part) or safe_filename((subject or "message")[:100] + ".eml")
+        self._attach(data, "message/rfc822", name)
+
+    def _attach(self, data: bytes, content_type: str, filename: str | None) -> None:
+        if not filename:
+            extension = mimetypes.guess_extension(content_type) or ".bin"
+            filename = f"attachment-{len(self.attachments) + 1}{extension}"
+        size = len(data)
+        if size > self.max_attachment:
+            attachment = IncomingAttachment(filename, content_type, size, None, skipped="too_large")
+        else:
+            digest = hashlib.sha256(data).hexdigest()
+            attachment = IncomingAttachment(filename, content_type, size, data, sha256=digest)
+        self.attachments.append(attachment)
+
+
+def _serious_defects(message: Message) -> list[str]:
+    found = []
+    for part in message.walk():
+        for defect in getattr(part, "defects", []):
+            if isinstance(defect, SERIOUS_DEFECTS):
+                found.append(type(defect).__name__)
+    return sorted(set(found))
+
+
+# --- the record --------------------------------------------------------------------
+
+
+def synthetic_id(raw: bytes, headers: Headers | None = None) -> str:
+    """A stable id for mail without a Message-ID: the same bytes give the same id."""
+    digest = hashlib.sha256()
+    if headers is not None:
+        for name in ("from", "to", "cc", "date", "subject"):
+            digest.update(headers.first(name).encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(_body_start(raw))
+    else:
+        digest.update(raw[:65536].replace(b"\r\n", b"\n"))
+    return digest.hexdigest()[:40] + SYNTHETIC_ID_DOMAIN
+
+
+def _body_start(raw: bytes) -> bytes:
+    parts = HEADER_SPLIT.split(raw, 1)
+    body = parts[1] if len(parts) == 2 else b""
+    return body[:4096].replace(b"\r\n", b"\n")
+
+
+def parse_mail(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT) -> IncomingMail:
+    """Read one message; never raises (a failure gives a raw record with the reason)."""
+    raw = bytes(raw)
+    try:
+        return _parse(raw, max_attachment_bytes)
+    except Exception as error:  # noqa: BLE001 - nothing may stop the watcher
+        return unparsed(raw, f"{type(error).__name__}: {error}"[:500])
+
+
+def _parse(raw: bytes, max_attachment: int) -> IncomingMail:
+    message = BytesParser(policy=compat32).parsebytes(raw)
+    headers = Headers(message.raw_items())
+    senders = parse_addresses(headers.all("from"))
+    sender = next((a for a in senders if a.address), senders[0] if senders else Address("", ""))
+    content_type = message.get_content_type()
+    walk = _Walk(max_attachment)
+    walk.visit(message)
+
+    plain = "\n\n".join(p for p in walk.plain if p.strip())
+    html_source = "\n".join(h for h in walk.html if h.strip())
+    text = plain if plain.strip() else (html_to_text(html_source) if html_source else "")
+    text = clean(text.replace("\r\n", "\n"))
+    problems = walk.problems + _serious_defects(message)
+    if len(text) > MAX_TEXT:
+        problems.append(f"text longer than {MAX_TEXT} characters, cut")
+        text = text[:MAX_TEXT]
+    if not text.strip() and not walk.attachments and _body_start(raw).strip():
+        problems.append("no readable part")
+
+    return IncomingMail(
+        message_id=parse_message_id(headers.first("message-id")) or synthetic_id(raw, headers),
+        subject=decode_header_value(headers.first("subject"))[:MAX_HEADER_VALUE],
+        sender=sender,
+        to=parse_addresses(headers.all("to")),
+        cc=parse_addresses(headers.all("cc")),
+        reply_to=parse_addresses(headers.all("reply-to")),
+        date=parse_date(headers.first("date")),
+        text=text,
+        html=clean(sanitise_html(html_source) or "") or None if html_source else None,
+        headers=[
+            (one_line(name)[:200], decode_header_value(value)[:MAX_HEADER_VALUE])
+            for name, value in headers.items[:MAX_HEADERS]
+        ],
+        size=len(raw),
+        auth=parse_auth(headers.all("authentication-results")),
+        automatic=automatic_reason(headers, sender, content_type),
+        in_reply_to=(parse_ids(headers.first("in-reply-to")) or [None])[0],
+        references=parse_ids(" ".join(headers.all("references"))),
+        attachments=walk.attachments,
+        parse_error="; ".join(problems) if problems else None,
+        raw=raw if problems else None,
+    )
+
+
+def unparsed(raw: bytes, reason: str) -> IncomingMail:
+    """The last resort: the raw bytes, whatever text they give, and why."""
+    subject_match = SUBJECT_LINE.search(raw[:65536])
+    id_match = ID_LINE.search(raw[:65536])
+    subject = ""
+    if subject_match:
+        subject = decode_header_value(subject_match.group(1).decode("ascii", "surrogateescape"))
+    message_id = None
+    if id_match:
+        message_id = parse_message_id("<" + id_match.group(1).decode("ascii", "replace") + ">")
+    parts = HEADER_SPLIT.split(raw, 1)
+    body = parts[1] if len(parts) == 2 else raw
+    return IncomingMail(
+        message_id=message_id or synthetic_id(raw),
+        subject=subject[:MAX_HEADER_VALUE],
+        text=clean(decode_bytes(body[: MAX_TEXT * 2]))[:MAX_TEXT],
+        size=len(raw),
+        automatic="unparsed",
+        parse_error=reason,
+        raw=raw,
+    )

@@ -1,0 +1,469 @@
+"""The mailbox in the store: messages, threads, attachments, the IMAP checkpoint and
+the acknowledgement log. Models and queries live together; `storage.models`
+imports this module so Alembic and the metadata see the tables.
+
+Every e-mail is stored once, keyed by its Message-ID (a stable hash when it has
+none), whichever way it arrives (IDLE, polling, a full `mail sync`, a resync after
+a UIDVALIDITY change). The server is never changed: the checkpoint
+`(UIDVALIDITY, last UID)` per folder is how the watcher knows where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base, Resident
+from storage.types import utcnow
+
+OPEN = "open"
+HANDLED = "handled"
+IN = "in"
+OUT = "out"
+# Bound IN (...) lists: SQLite and asyncpg both cap the number of parameters.
+CHUNK = 500
+
+
+class MailThread(Base):
+    """A conversation by e-mail: one resident (or stranger) and the centre."""
+
+    __tablename__ = "mail_threads"
+    __table_args__ = (
+        Index("ix_mail_threads_subject_key_counterpart", "subject_key", "counterpart"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    # The subject without Re:/Odp:/Fwd:/PD:, folded; with `counterpart`, the last
+    # resort for threading a reply that lost its In-Reply-To and References.
+    subject_key: Mapped[str] = mapped_column(String(255), default="")
+    # The other side's address (the sender of the first incoming message).
+    counterpart: Mapped[str] = mapped_column(String(320), default="")
+    status: Mapped[str] = mapped_column(String(16), default=OPEN, index=True)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL"), index=True
+    )
+    # The proposal this thread was linked to or turned into (the contest's reference).
+    proposal_ref: Mapped[str | None] = mapped_column(String(64))
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class MailMessage(Base):
+    """One e-mail, incoming (read over IMAP) or outgoing (sent through the outbox)."""
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (Index("ix_mail_messages_folder_uid", "folder", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("mail_threads.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(3), default=IN)
+    # Without the angle brackets; unique: the same e-mail is never stored twice.
+    message_id: Mapped[str] = mapped_column(String(500), unique=True)
+    folder: Mapped[str | None] = mapped_column(String(200))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    seen: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_reply_to: Mapped[str | None] = mapped_column(String(500))
+    reference_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    from_name: Mapped[str] = mapped_column(Text, default="")
+    from_address: Mapped[str] = mapped_column(String(320), default="", index=True)
+    # [[name, address], ...]
+    to: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    cc: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reply_to: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    date: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    text: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str | None] = mapped_column(Text)
+    # [[name, value], ...] in the order of the message.
+    headers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    auth: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Why no automatic answer may go to it (auto-reply, list, mailer-daemon ...).
+    automatic: Mapped[str | None] = mapped_column(String(40))
+    parse_error: Mapped[str | None] = mapped_column(Text)
+    # The message as received, kept only when it could not be read completely.
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL"), index=True
+    )
+    # Who wrote an outgoing message (a coordinator's Telegram id; None = automatic).
+    author_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Set by /forget: the content was erased, the row stays so the mail is not
+    # imported again from the server.
+    erased_at: Mapped[datetime | None]
+
+
+class MailAttachment(Base):
+    __tablename__ = "mail_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("mail_messages.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(Text, default="")
+    content_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Relative to DATA_DIR; None when not kept (see `skipped`).
+    path: Mapped[str | None] = mapped_column(String(300))
+    skipped: Mapped[str | None] = mapped_column(String(32))
+
+
+class MailCheckpoint(Base):
+    """Where the watcher stopped in one folder."""
+
+    __tablename__ = "mail_checkpoints"
+
+    folder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailAcknowledgement(Base):
+    """An automatic acknowledgement sent: at most one per address and local day."""
+
+    __tablename__ = "mail_acknowledgements"
+    __table_args__ = (UniqueConstraint("address", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320))
+    day: Mapped[str] = mapped_column(String(10))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mail_messages.id", ondelete="SET NULL")
+    )
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    items = list(values)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+# --- the checkpoint ------------------------------------------------------------------
+
+
+async def checkpoint(session: AsyncSession, folder: str) -> MailCheckpoint | None:
+    return await session.get(MailCheckpoint, folder)
+
+
+async def save_checkpoint(
+    session: AsyncSession, *, folder: str, uidvalidity: int, last_uid: int
+) -> None:
+    row = await session.get(MailCheckpoint, folder)
+    if row is None:
+        session.add(
+            MailCheckpoint(
+                folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=utcnow()
+            )
+        )
+    else:
+        row.uidvalidity = uidvalidity
+        row.last_uid = last_uid
+        row.updated_at = utcnow()
+    await session.flush()
+
+
+# --- storing ---------------------------------------------------------------------------
+
+
+async def known_message_ids(session: AsyncSession, message_ids: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(set(message_ids)):
+        found.update(
+            await session.scalars(
+                select(MailMessage.message_id).where(MailMessage.message_id.in_(chunk))
+            )
+        )
+    return found
+
+
+async def threads_of_message_ids(
+    session: AsyncSession, message_ids: Iterable[str]
+) -> dict[str, int]:
+    """Message-ID -> thread id, for the ids that are stored."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(set(message_ids)):
+        rows = await session.execute(
+            select(MailMessage.message_id, MailMessage.thread_id).where(
+                MailMessage.message_id.in_(chunk)
+            )
+        )
+        found.update({message_id: thread_id for message_id, thread_id in rows.all()})
+    return found
+
+
+async def threads_by_subject(
+    session: AsyncSession, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """(subject key, counterpart) -> the most recent such thread."""
+    wanted = {k for k in keys if k[0] and k[1]}
+    found: dict[tuple[str, str], int] = {}
+    for chunk in _chunks({k[0] for k in wanted}):
+        rows = await session.execute(
+            select(MailThread.id, MailThread.subject_key, MailThread.counterpart)
+            .where(MailThread.subject_key.in_(chunk))
+            .order_by(MailThread.last_message_at, MailThread.id)
+        )
+        for thread_id, key, counterpart in rows.all():
+            if (key, counterpart) in wanted:
+                found[(key, counterpart)] = thread_id
+    return found
+
+
+async def residents_by_email(session: AsyncSession, addresses: Iterable[str]) -> dict[str, int]:
+    """Lower-case address -> resident id, for residents who gave that address."""
+    found: dict[str, int] = {}
+    for chunk in _chunks({a.lower() for a in addresses if a}):
+        rows = await session.execute(
+            select(func.lower(Resident.email), Resident.id).where(
+                func.lower(Resident.email).in_(chunk), Resident.forgotten_at.is_(None)
+            )
+        )
+        found.update({address: resident_id for address, resident_id in rows.all()})
+    return found
+
+
+async def threads_by_id(session: AsyncSession, thread_ids: Iterable[int]) -> dict[int, MailThread]:
+    found: dict[int, MailThread] = {}
+    for chunk in _chunks(set(thread_ids)):
+        for thread in await session.scalars(select(MailThread).where(MailThread.id.in_(chunk))):
+            found[thread.id] = thread
+    return found
+
+
+async def insert_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many messages at once (plain executemany: a bulk import stores thousands);
+    their ids, in the order given."""
+    if not rows:
+        return []
+    await session.execute(insert(MailMessage.__table__), rows)
+    ids = await ids_of_message_ids(session, [r["message_id"] for r in rows])
+    return [ids[r["message_id"]] for r in rows]
+
+
+async def ids_of_message_ids(
+    session: AsyncSession, message_ids: list[str]
+) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(message_ids):
+        rows = await session.execute(
+            select(MailMessage.message_id, MailMessage.id).where(MailMessage.message_id.in_(chunk))
+        )
+        found.update({message_id: row_id for message_id, row_id in rows.all()})
+    return found
+
+
+async def insert_attachments(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(MailAttachment.__table__), rows)
+
+
+async def get_thread(session: AsyncSession, thread_id: int) -> MailThread | None:
+    return await session.get(MailThread, thread_id)
+
+
+async def get_message(session: AsyncSession, message_id: int) -> MailMessage | None:
+    return await session.get(MailMessage, message_id)
+
+
+async def by_message_id(session: AsyncSession, message_id: str) -> MailMessage | None:
+    return await session.scalar(select(MailMessage).where(MailMessage.message_id == message_id))
+
+
+async def latest_incoming(session: AsyncSession, thread_id: int) -> MailMessage | None:
+    return await session.scalar(
+        select(MailMessage)
+        .where(MailMessage.thread_id == thread_id, MailMessage.direction == IN)
+        .order_by(MailMessage.id.desc())
+        .limit(1)
+    )
+
+
+async def thread_messages(session: AsyncSession, thread_id: int) -> list[MailMessage]:
+    return list(
+        await session.scalars(
+            select(MailMessage).where(MailMessage.thread_id == thread_id).order_by(MailMessage.id)
+        )
+    )
+
+
+async def attachments_of(
+    session: AsyncSession, message_ids: Sequence[int]
+) -> dict[int, list[MailAttachment]]:
+    found: dict[int, list[MailAttachment]] = {}
+    for chunk in _chunks(message_ids):
+        for attachment in await session.scalars(
+            select(MailAttachment)
+            .where(MailAttachment.message_id.in_(chunk))
+            .order_by(MailAttachment.id)
+        ):
+            found.setdefault(attachment.message_id, []).append(attachment)
+    return found
+
+
+# --- the coordinators' view ------------------------------------------------------------
+
+
+async def open_threads(session: AsyncSession, *, limit: int = 10) -> list[MailThread]:
+    return list(
+        await session.scalars(
+            select(MailThread)
+            .where(MailThread.status == OPEN)
+            .order_by(MailThread.last_message_at.desc(), MailThread.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+async def count_open(session: AsyncSession) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(MailThread).where(MailThread.status == OPEN)
+        )
+        or 0
+    )
+
+
+async def mark_handled(session: AsyncSession, thread: MailThread, *, by: int | None) -> None:
+    thread.status = HANDLED
+    thread.handled_at = utcnow()
+    thread.handled_by = by
+    await session.flush()
+
+
+async def list_messages(
+    session: AsyncSession, *, limit: int = 50, offset: int = 0, unhandled: bool = False
+) -> list[tuple[MailMessage, MailThread]]:
+    query = select(MailMessage, MailThread).join(MailThread, MailMessage.thread_id == MailThread.id)
+    if unhandled:
+        query = query.where(MailThread.status == OPEN)
+    rows = await session.execute(query.order_by(MailMessage.id.desc()).limit(limit).offset(offset))
+    return [(message, thread) for message, thread in rows.all()]
+
+
+# --- acknowledgements -------------------------------------------------------------------
+
+
+async def acknowledged_on(session: AsyncSession, *, address: str, day: str) -> bool:
+    found = await session.scalar(
+        select(MailAcknowledgement.id).where(
+            MailAcknowledgement.address == address, MailAcknowledgement.day == day
+        )
+    )
+    return found is not None
+
+
+async def record_acknowledgement(
+    session: AsyncSession, *, address: str, day: str, message_id: int
+) -> None:
+    session.add(
+        MailAcknowledgement(address=address, day=day, message_id=message_id, sent_at=utcnow())
+    )
+    await session.flush()
+
+
+# --- a resident's mail: /mydata and /forget -----------------------------------------------
+
+
+def _theirs(resident_id: int, email: str | None) -> Any:
+    condition = MailMessage.resident_id == resident_id
+    if email:
+        address = email.lower()
+        condition = or_(condition, MailMessage.from_address == address)
+    return condition
+
+
+async def of_resident(
+    session: AsyncSession, resident_id: int, email: str | None
+) -> list[MailMessage]:
+    return list(
+        await session.scalars(
+            select(MailMessage)
+            .where(_theirs(resident_id, email), MailMessage.erased_at.is_(None))
+            .order_by(MailMessage.id)
+        )
+    )
+
+
+async def forget_resident(session: AsyncSession, resident_id: int, email: str | None) -> list[str]:
+    """Erase the content of a resident's e-mails; returns attachment files no longer used.
+
+    The rows stay, emptied, so a resync of the mailbox does not import the mail
+    again; the copy on the mail server is the centre's to delete.
+    """
+    messages = await of_resident(session, resident_id, email)
+    if not messages:
+        return []
+    ids = [m.id for m in messages]
+    thread_ids = {m.thread_id for m in messages}
+    by_message = await attachments_of(session, ids)
+    doomed = [a for group in by_message.values() for a in group]
+    paths = {a.path for a in doomed if a.path}
+    now = utcnow()
+    for message in messages:
+        message.subject = ""
+        message.from_name = ""
+        message.from_address = ""
+        message.to = []
+        message.cc = []
+        message.reply_to = []
+        message.text = ""
+        message.html = None
+        message.headers = []
+        message.raw = None
+        message.reference_ids = []
+        message.resident_id = None
+        message.erased_at = now
+    for attachment in doomed:
+        await session.delete(attachment)
+    await session.execute(
+        update(MailThread)
+        .where(MailThread.id.in_(thread_ids))
+        .values(subject="", subject_key="", counterpart="", resident_id=None)
+    )
+    if email:
+        await session.execute(
+            delete(MailAcknowledgement).where(MailAcknowledgement.address == email.lower())
+        )
+    await session.flush()
+    still_used = set()
+    for chunk in _chunks(paths):
+        still_used.update(
+            await session.scalars(select(MailAttachment.path).where(MailAttachment.path.in_(chunk)))
+        )
+    return sorted(paths - still_used)

@@ -1,0 +1,138 @@
+"""MIME -> record on a corpus of real clients' shapes: every case read, nothing lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.mail import parse
+from bot.mail.parse import decode_header_value, parse_mail
+from handlers.mail_events import SYNTHETIC_ID_DOMAIN
+from handlers.mailbox import bare_subject, reply_subject, subject_key
+from tests.mail import corpus
+
+CASES = corpus.corpus()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_parse_mail_real_client_shapes_give_subject_text_sender_and_files(
+    case: corpus.Case,
+) -> None:
+    mail = parse_mail(case.raw, max_attachment_bytes=1_000_000)
+
+    assert mail.subject == case.subject
+    for fragment in case.text:
+        assert fragment in mail.text
+    assert mail.sender.address == case.sender
+    assert tuple(a.filename for a in mail.attachments) == case.attachments
+    assert mail.automatic == case.automatic
+    assert (mail.parse_error is not None) == case.problem
+    # What could not be read completely keeps its bytes.
+    assert (mail.raw == case.raw) if case.problem else mail.raw is None
+    if case.message_id:
+        assert mail.message_id == case.message_id
+    assert "\x00" not in mail.text
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_parse_mail_same_bytes_twice_same_message_id(case: corpus.Case) -> None:
+    assert parse_mail(case.raw).message_id == parse_mail(bytes(case.raw)).message_id
+
+
+def test_parse_mail_without_message_id_gets_stable_synthetic_id() -> None:
+    raw = corpus.no_message_id().raw
+    first = parse_mail(raw).message_id
+    assert first.endswith(SYNTHETIC_ID_DOMAIN)
+    assert parse_mail(raw.replace(b"\r\n", b"\n")).message_id == first
+    other = raw.replace("Wiadomość".encode(), "Inna wiadomość".encode())
+    assert parse_mail(other).message_id != first
+
+
+def test_parse_mail_html_only_text_readable_and_html_sanitised() -> None:
+    mail = parse_mail(corpus.html_only().raw)
+    assert mail.html is not None
+    assert "<script" not in mail.html and "onclick" not in mail.html
+    assert "alert(1)" not in mail.text and "color:red" not in mail.text
+    assert "dni: wtorek i czwartek" in mail.text.replace("\xa0", " ")
+
+
+def test_parse_mail_outlook_attachments_kept_with_hash_and_auth_verdicts() -> None:
+    mail = parse_mail(corpus.outlook_alternative_with_attachments().raw)
+    pdf, docx = mail.attachments
+    assert pdf.content_type == "application/pdf"
+    assert pdf.content is not None and pdf.content.startswith(b"%PDF-1.4")
+    assert pdf.size == len(pdf.content) and pdf.sha256 and len(pdf.sha256) == 64
+    assert docx.content is not None and docx.content.startswith(b"PK")
+    assert mail.auth == {"spf": "pass", "dkim": "pass", "dmarc": "pass"}
+    assert [a.address for a in mail.cc] == ["sekretariat@example.pl"]
+    assert mail.sender.name == "Koło Gospodyń Wiejskich"
+    assert mail.html is not None and "<p>" in mail.html
+    # The plain alternative is the text, not the HTML converted.
+    assert mail.text.startswith("Dzień dobry,\n\nw załączniku wniosek.")
+
+
+def test_parse_mail_attachment_over_cap_listed_but_not_kept() -> None:
+    mail = parse_mail(corpus.outlook_alternative_with_attachments().raw, max_attachment_bytes=2000)
+    pdf, docx = mail.attachments
+    assert pdf.content is None and pdf.skipped == "too_large" and pdf.size > 2000
+    assert docx.content is not None and docx.skipped is None
+
+
+def test_parse_mail_reply_headers_give_in_reply_to_and_references() -> None:
+    _first, second, _third = corpus.conversation()
+    mail = parse_mail(second)
+    assert mail.in_reply_to == "thread-1.maria@example.pl"
+    assert mail.references == ["thread-1.maria@example.pl"]
+
+
+def test_parse_mail_enormous_line_kept_whole() -> None:
+    case = corpus.enormous_line()
+    mail = parse_mail(case.raw)
+    assert len(mail.text.splitlines()[0]) == 100_000
+
+
+def test_parse_mail_display_name_with_comma_stays_one_address() -> None:
+    mail = parse_mail(corpus.base64_utf8().raw)
+    assert mail.sender.name == "Kowalski, Jan"
+    assert [a.address for a in mail.to] == [corpus.CENTRE]
+
+
+def test_parse_mail_internal_error_keeps_raw_and_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(raw: bytes, limit: int) -> None:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(parse, "_parse", explode)
+    raw = corpus.windows_1250_8bit().raw
+    mail = parse_mail(raw)
+    assert mail.raw == raw
+    assert mail.parse_error == "RuntimeError: parser bug"
+    assert mail.message_id == "cp1250@example.com.pl"
+    assert mail.subject == "Prośba o salę – październik"
+    assert mail.automatic == "unparsed"
+
+
+def test_decode_header_value_utf8_split_across_words_joined() -> None:
+    # "ż" is c5 bc: some mailers put the two bytes into two encoded words.
+    assert decode_header_value("=?utf-8?Q?Wa=C5?= =?utf-8?Q?=BCne?=") == "Ważne"
+    assert decode_header_value("=?utf-8?Q?a?= b =?utf-8?Q?c?=") == "a b c"
+    assert decode_header_value("Re: =?iso-8859-2?Q?=A3=F3d=BC?=\r\n suffix") == "Re: Łódź suffix"
+
+
+def test_decode_header_value_broken_word_left_as_text() -> None:
+    assert decode_header_value("=?utf-8?B?***?= plain") == "=?utf-8?B?***?= plain"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("Re: Wynajem sali", "Wynajem sali"),
+        ("Odp: RE: Wynajem  sali", "Wynajem sali"),
+        ("PD: Fwd: Wynajem sali", "Wynajem sali"),
+        ("RE[2]: Wynajem sali", "Wynajem sali"),
+        ("Fw: Re: odp: Wynajem sali", "Wynajem sali"),
+        ("Recital fortepianowy", "Recital fortepianowy"),
+    ],
+)
+def test_bare_subject_reply_prefixes_removed(subject: str, expected: str) -> None:
+    assert bare_subject(subject) == expected
+    assert subject_key(subject) == expected.casefold()
+    assert reply_subject(subject) == f"Re: {expected}"
