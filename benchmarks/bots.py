@@ -1,8 +1,10 @@
 """The bots under test, each run in a process of its own by ``benchmarks.updates``.
 
 ``python -m benchmarks.bots echo --base-url URL`` runs a bare python-telegram-bot echo bot;
-``python -m benchmarks.bots lokalnie --base-url URL --database-url URL --data-dir DIR`` runs the
-real Lokalnie ``Service`` (PTB Application in polling mode plus the outbox sender).
+``python -m benchmarks.bots lokalnie --base-url URL --database-url URL --data-dir DIR
+[--content-dir DIR]`` runs the real Lokalnie ``Service`` (PTB Application in polling mode plus
+the outbox sender and the scheduler); ``--content-dir`` (default: the repository's ``content/``)
+lets the diagnosis benchmark serve a copy in which the closed 2021 survey is open.
 
 Both poll the fake Bot API the same way (``timeout=10, poll_interval=0``, PTB's default
 ``limit`` of 100 updates per getUpdates) and handle updates one at a time, in order
@@ -140,6 +142,7 @@ async def serve_lokalnie(
     data_dir: Path,
     on_reset: Callable[[], None],
     sql_stats: SqlStats | None = None,
+    content_dir: Path = ROOT / "content",
 ) -> None:
     """The real service, configured like production except for the Bot API address."""
     from bot.app import Service
@@ -153,7 +156,7 @@ async def serve_lokalnie(
         telegram_file_base_url=_file_base_url(base_url),
         # No pacing: the fake has no flood limits (production paces at 25 messages/s).
         telegram_messages_per_second=0,
-        content_dir=ROOT / "content",
+        content_dir=content_dir,
         data_dir=data_dir,
         coordinator_ids="",
     )
@@ -226,6 +229,9 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument(
+        "--content-dir", type=Path, default=ROOT / "content", help="default: content/"
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         help="write a profile here: *.prof cProfile, *.txt/*.html pyinstrument",
@@ -253,7 +259,12 @@ def main(argv: Iterable[str] | None = None) -> None:
         if not args.database_url or args.data_dir is None:
             parser.error("lokalnie needs --database-url and --data-dir")
         coroutine = serve_lokalnie(
-            args.base_url, args.database_url, args.data_dir, reset, sql_stats
+            args.base_url,
+            args.database_url,
+            args.data_dir,
+            reset,
+            sql_stats,
+            args.content_dir.resolve(),
         )
     if profile is not None:
         profile.start()

@@ -33,6 +33,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,7 @@ def main() -> None:
         "messages": args.messages,
         "batch": args.batch,
         "python": platform.python_version(),
-        "aioimaplib": aioimaplib.__version__ if hasattr(aioimaplib, "__version__") else "?",
+        "aioimaplib": metadata.version("aioimaplib"),
         "cpus": os.cpu_count(),
     }
     with DovecotServer() as server, tempfile.TemporaryDirectory() as scratch:

@@ -1,7 +1,7 @@
 """Updates/s and reply latency of Lokalnie against a bare PTB echo bot, on the fake Bot API.
 
     python -m benchmarks.updates [--residents 500] [--store sqlite|postgresql|both]
-                                 [--scenario onboarding|full] [--details] [--sql-stats]
+                                 [--scenario onboarding|full|diagnosis] [--details] [--sql-stats]
 
 The fake Telegram Bot API (``tests.fakes.telegram_api``) runs in a process of its own, and so
 does each bot under test (``benchmarks.bots``): first a bare python-telegram-bot echo bot, then
@@ -11,6 +11,12 @@ residents through the fake's control API.
 Workload, the same for every target: N residents go through a short conversation in lock-step.
 All N first messages are pushed at once (a burst), the driver waits until every resident got
 every reply, then pushes all N next steps, and so on. A step is one update per resident.
+
+The ``diagnosis`` scenario (default N=200) has every resident do ``/start``, consent and
+``/survey diagnoza-2021``, then answer all 17 questions of the 2021 diagnosis "first option
+everywhere" (37 answers: button presses, ticks that edit the message, typed text). Only the
+answers are counted; the survey is closed by its dates, so Lokalnie is given a copy of
+``content/`` without them. The echo bot gets the same updates (same kinds, same data).
 
 Figures (all timestamps are the fake's, so the driver's own polling does not count):
 
@@ -38,6 +44,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -45,7 +52,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -53,6 +60,11 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+DIAGNOSIS = "diagnoza-2021"
+DIAGNOSIS_OUTRO = "Dziękujemy za wypełnienie ankiety"
+# What a resident types for the text questions, by question type.
+TYPED = {"email": "mieszkaniec@example.pl", "phone": "600 123 456"}
+TYPED_DEFAULT = "Anna"
 RESIDENT_IDS = 1_000_000  # measured residents: 1_000_001 ...
 WARMUP_IDS = 2_000_000
 IDLE_IDS = 3_000_000
@@ -69,6 +81,8 @@ class Step:
     value: str
     replies: int  # messages Lokalnie answers with (the echo bot always sends one)
     expect: str  # a piece of Lokalnie's answer, to make sure the real path was taken
+    counted: bool = True  # in the figures (the diagnosis leaves out /start, consent, /survey)
+    edit: bool = False  # Lokalnie edits the pressed message (editMessageText) instead
 
 
 SCENARIOS: dict[str, tuple[Step, ...]] = {
@@ -85,6 +99,88 @@ SCENARIOS: dict[str, tuple[Step, ...]] = {
         Step("text", "message", "Kiedy są zajęcia?", 1, "Nie wiem, o co chodzi"),
     ),
 }
+SCENARIO_NAMES = (*SCENARIOS, "diagnosis")
+DEFAULT_RESIDENTS = {"diagnosis": 200}  # 40 steps: N=500 takes ~10 minutes per store
+
+
+def scenario_steps(name: str) -> tuple[Step, ...]:
+    """The steps of a scenario; the diagnosis is derived from its survey file."""
+    if name == "diagnosis":
+        return diagnosis_steps(ROOT / "content" / "surveys" / f"{DIAGNOSIS}.yaml")
+    return SCENARIOS[name]
+
+
+def diagnosis_steps(path: Path) -> tuple[Step, ...]:
+    """/start, consent, /survey, then the survey answered with the first option everywhere.
+
+    The answers are derived from the survey file with the bot's own form code (the way
+    ``tests/e2e/survey_driver.py`` answers: tick the first option then "done", the lowest
+    point of a scale, "yes", a plausible typed text), so the callback data are exactly the
+    ones Lokalnie's buttons carry. Each step expects a piece of what the bot must answer: the
+    ticked option, the next matrix row, the next question, and at the end the outro.
+    """
+    from zoneinfo import ZoneInfo
+
+    from handlers import flow
+    from handlers import form_runner as runner
+    from handlers.callbacks import Callback
+    from handlers.forms import Question, QuestionType
+    from handlers.survey import SURVEY
+    from handlers.survey_files import load_survey_file
+
+    survey = load_survey_file(path, ZoneInfo("Europe/Warsaw"))
+    questions = survey.questions
+
+    def first_text(question: Question | None) -> str:
+        if question is None:
+            return DIAGNOSIS_OUTRO
+        return question.text.get("pl")
+
+    first = flow.next_unanswered(questions, {})
+    steps = [
+        Step("/start", "message", "/start", 2, "Dzień dobry", counted=False),
+        Step("consent", "callback", "consent:pl:yes", 2, "Dziękujemy", counted=False),
+        Step("/survey", "message", f"/survey {survey.slug}", 2, first_text(first), counted=False),
+    ]
+    answers: dict[str, Any] = {}
+    question = first
+    while question is not None:
+        step = runner.Step.start(questions, question)
+        pending: dict[str, Any] = {}
+        while True:
+            kind = question.type
+            name = step.encode()
+            if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+                value = runner.DONE if pending.get("chosen") else flow.choice_ids(question)[0]
+            elif kind in (QuestionType.SCALE, QuestionType.MATRIX):
+                assert question.scale is not None
+                value = str(question.scale.min)
+            elif kind is QuestionType.YESNO:
+                value = "y"
+            else:
+                value = ""
+            if value:
+                action = runner.on_button(question, step, pending, value)
+                data = Callback(SURVEY, name, value).pack()
+                press = Step(f"{name}:{value}", "callback", data, 1, "")
+            else:
+                text = TYPED.get(str(kind), TYPED_DEFAULT)
+                action = runner.on_text(question, step, pending, text)
+                press = Step(f"{name} typed", "message", text, 1, "")
+            if isinstance(action, runner.Save):
+                answers[question.id] = action.value
+                question = flow.next_unanswered(questions, answers)
+                steps.append(replace(press, expect=first_text(question)))
+                break
+            assert isinstance(action, runner.Show)
+            if action.replace:  # a ticked option: the message is edited in place
+                label = question.option_text(value, "pl")
+                steps.append(replace(press, expect=f"✅ {label}", edit=True))
+            else:  # the next matrix row
+                item = question.items[action.step.item or 0]
+                steps.append(replace(press, expect=item.text.get("pl")))
+            step, pending = action.step, action.pending
+    return tuple(steps)
 
 
 @dataclass
@@ -96,6 +192,7 @@ class StepResult:
     seconds: float  # first update queued -> last reply received
     push_seconds: float  # how long the driver took to queue the updates
     latencies: list[float]
+    sent: int = 0  # messages sent and edited in reply
 
 
 @dataclass
@@ -111,12 +208,17 @@ class Result:
     sql: dict[str, Any] | None = None
 
     @property
+    def counted(self) -> list[StepResult]:
+        """The steps the figures are about (all but the diagnosis's way to the survey)."""
+        return [s for s in self.steps if s.step.counted]
+
+    @property
     def updates(self) -> int:
-        return sum(s.updates for s in self.steps)
+        return sum(s.updates for s in self.counted)
 
     @property
     def seconds(self) -> float:
-        return sum(s.seconds for s in self.steps)
+        return sum(s.seconds for s in self.counted)
 
     @property
     def per_second(self) -> float:
@@ -124,11 +226,12 @@ class Result:
 
     @property
     def latencies(self) -> list[float]:
-        return [value for s in self.steps for value in s.latencies]
+        return [value for s in self.counted for value in s.latencies]
 
     @property
     def messages(self) -> int:
-        return self.calls.get("sendMessage", 0)
+        """Messages sent (and edited) in reply to the counted updates."""
+        return sum(s.sent for s in self.counted)
 
 
 def percentile(values: Iterable[float], pct: float) -> float:
@@ -225,8 +328,13 @@ class FakeApi:
             self.http = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=PUSH_CONCURRENCY)
             )
-        async with self.http.post(f"{self.control_url}/{action}", json=body or {}) as response:
-            answer = await response.json()
+        try:
+            async with self.http.post(f"{self.control_url}/{action}", json=body or {}) as resp:
+                answer = await resp.json()
+        except aiohttp.ClientError as error:
+            code = self.process.poll() if self.process is not None else None
+            state = "running" if code is None else f"exited with {code}"
+            raise RuntimeError(f"control {action}: {error} (the fake Bot API {state})") from error
         if not answer.get("ok"):
             raise RuntimeError(f"control {action}: {answer.get('description')}")
         return answer
@@ -338,12 +446,16 @@ async def play(
     lokalnie: bool,
     meter: CpuMeter | None = None,
 ) -> list[StepResult]:
-    """Run the steps for all users in lock-step on a cleared fake; returns per-step figures."""
+    """Run the steps for all users in lock-step on a cleared fake; returns per-step figures.
+
+    The CPU meter runs from the first counted step on.
+    """
     answered = sent = 0
     pushed: list[tuple[Step, list[int], float, int, int]] = []
-    if meter is not None:
-        meter.start()
+    first_counted = next((s for s in steps if s.counted), None)
     for step in steps:
+        if meter is not None and step is first_counted:
+            meter.start()
         before = sent
         started = time.monotonic()
         update_ids = await push_step(api, step, users)
@@ -365,17 +477,27 @@ async def play(
         mine = [entries[u] for u in update_ids]
         step_records = records[first:last]
         if lokalnie:
-            hits = sum(step.expect in (r.get("text") or "") for r in step_records)
+            hits = sum(step.expect in _shown(r) for r in step_records)
             if hits != len(users):
                 raise RuntimeError(
                     f"step {step.name}: {hits}/{len(users)} answers contain {step.expect!r}"
                 )
+            edits = sum(r["method"] == "editMessageText" for r in step_records)
+            if edits != (len(users) if step.edit else 0):
+                raise RuntimeError(f"step {step.name}: {edits} edits for {len(users)} residents")
         start = min(e["pushed_at"] for e in mine)
         end = max(r["time"] for r in step_records)
+        latencies = [e["latency"] for e in mine]
         results.append(
-            StepResult(step, len(mine), end - start, push_seconds, [e["latency"] for e in mine])
+            StepResult(step, len(mine), end - start, push_seconds, latencies, len(step_records))
         )
     return results
+
+
+def _shown(record: dict[str, Any]) -> str:
+    """A sent message's text and button labels (a ticked option shows in its button)."""
+    labels = [button.get("text", "") for row in record.get("buttons") or [] for button in row]
+    return "\n".join([record.get("text") or "", *labels])
 
 
 @dataclass(frozen=True)
@@ -425,7 +547,8 @@ async def measure(
         for index in range(args.idle):
             await api.control("clear")
             for step in await play(api, bot, steps, [IDLE_IDS + index + 1], lokalnie=lokalnie):
-                idle.extend(step.latencies)
+                if step.step.counted:
+                    idle.extend(step.latencies)
         await api.control("clear")
         bot.signal(signal.SIGUSR1)  # reset profile / SQL counts after the warm-up
         await asyncio.sleep(0.2)
@@ -479,10 +602,10 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def table(results: Sequence[Result]) -> str:
+def table(results: Sequence[Result], unit: str = "updates") -> str:
     """The figures as a fixed-width table, then the Lokalnie/echo ratios."""
     header = (
-        f"{'target':<10} {'store':<11} {'updates':>7} {'updates/s':>9} {'p50 ms':>8} "
+        f"{'target':<10} {'store':<11} {unit:>7} {unit + '/s':>9} {'p50 ms':>8} "
         f"{'p99 ms':>8} {'idle p50 ms':>11} {'messages':>8} {'bot CPU':>12} {'fake CPU':>8}"
     )
     lines = [header, "-" * len(header)]
@@ -517,18 +640,38 @@ def table(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
+def _kind(step: Step) -> str:
+    if step.kind == "message":
+        return "typed" if not step.value.startswith("/") else "command"
+    return "press, edit" if step.edit else "press"
+
+
 def details(results: Sequence[Result]) -> str:
     """Per-step figures, Bot API calls and (if counted) SQL statements per update."""
     lines = []
     for r in results:
         lines.append(f"{r.target} ({r.store}):")
+        width = max(9, *(len(s.step.name) for s in r.steps))
         for s in r.steps:
+            mark = "" if s.step.counted else "  (not counted)"
             lines.append(
-                f"  {s.step.name:<9} {s.updates:>5} updates {s.updates / s.seconds:>8.1f}/s "
+                f"  {s.step.name:<{width}} {s.updates:>5} updates {s.updates / s.seconds:>8.1f}/s "
                 f"p50 {_ms(percentile(s.latencies, 50)):>7} ms "
                 f"p99 {_ms(percentile(s.latencies, 99)):>7} ms  "
-                f"(queued in {_ms(s.push_seconds)} ms)"
+                f"(queued in {_ms(s.push_seconds)} ms){mark}"
             )
+        kinds = sorted({_kind(s.step) for s in r.counted})
+        if len(r.counted) > 5 and len(kinds) > 1:
+            for kind in kinds:
+                mine = [s for s in r.counted if _kind(s.step) == kind]
+                count = sum(s.updates for s in mine)
+                seconds = sum(s.seconds for s in mine)
+                values = [v for s in mine for v in s.latencies]
+                lines.append(
+                    f"  all {kind + ':':<12} {count:>6} updates {count / seconds:>8.1f}/s "
+                    f"p50 {_ms(percentile(values, 50)):>7} ms "
+                    f"p99 {_ms(percentile(values, 99)):>7} ms"
+                )
         calls = ", ".join(f"{k} {v}" for k, v in sorted(r.calls.items()))
         lines.append(f"  Bot API calls: {calls}")
         if r.sql:
@@ -616,11 +759,13 @@ def parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.updates", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--residents", type=int, default=500, help="residents (default 500)")
+    parser.add_argument(
+        "--residents", type=int, help="residents (default 500; for the diagnosis 200)"
+    )
     parser.add_argument(
         "--store", choices=("sqlite", "postgresql", "both"), default="both", help="default both"
     )
-    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="onboarding")
+    parser.add_argument("--scenario", choices=SCENARIO_NAMES, default="onboarding")
     parser.add_argument("--warmup", type=int, default=20, help="warm-up residents (default 20)")
     parser.add_argument(
         "--idle", type=int, default=10, help="residents played one at a time (default 10)"
@@ -640,7 +785,12 @@ def parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
         help="pyinstrument must be pip-installed (default cprofile)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--work", type=Path, help="keep the logs and databases in this (new) directory"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.residents is None:
+        args.residents = DEFAULT_RESIDENTS.get(args.scenario, 500)
     if args.residents < 1:
         parser.error("--residents must be at least 1")
     if args.profile:
@@ -653,7 +803,8 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[list[Result], list[
     """Start the fake, measure every target in turn, clean up; returns results and failures."""
     from tests.servers import postgres
 
-    steps = SCENARIOS[args.scenario]
+    steps = scenario_steps(args.scenario)
+    content = open_diagnosis(work / "content") if args.scenario == "diagnosis" else None
     api = FakeApi(work / "fake-telegram.log")
     api.start()
     results: list[Result] = []
@@ -672,9 +823,8 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[list[Result], list[
             await attempt(Target("echo", "-", ("echo", "--base-url", api.base_url)))
         if args.store in ("sqlite", "both"):
             url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
-            await attempt(
-                Target("Lokalnie", "SQLite", _lokalnie_args(api, url, work / "data-sqlite"))
-            )
+            sqlite_args = _lokalnie_args(api, url, work / "data-sqlite", content)
+            await attempt(Target("Lokalnie", "SQLite", sqlite_args))
         if args.store in ("postgresql", "both"):
             if not postgres.available():
                 message = f"PostgreSQL skipped: {postgres.describe_target()}"
@@ -685,7 +835,7 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[list[Result], list[
                 database = postgres.ThrowawayDatabase().create()
                 try:
                     _progress(f"PostgreSQL {await _postgres_version(database.dsn)}")
-                    pg_args = _lokalnie_args(api, database.url, work / "data-pg")
+                    pg_args = _lokalnie_args(api, database.url, work / "data-pg", content)
                     await attempt(Target("Lokalnie", "PostgreSQL", pg_args, database.dsn))
                 finally:
                     database.drop()
@@ -695,7 +845,8 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[list[Result], list[
     return results, failures
 
 
-def _lokalnie_args(api: FakeApi, url: str, data_dir: Path) -> tuple[str, ...]:
+def _lokalnie_args(api: FakeApi, url: str, data_dir: Path, content: Path | None) -> tuple[str, ...]:
+    extra = ("--content-dir", str(content)) if content is not None else ()
     return (
         "lokalnie",
         "--base-url",
@@ -704,7 +855,26 @@ def _lokalnie_args(api: FakeApi, url: str, data_dir: Path) -> tuple[str, ...]:
         url,
         "--data-dir",
         str(data_dir),
+        *extra,
     )
+
+
+def open_diagnosis(target: Path) -> Path:
+    """A copy of ``content/`` in which the 2021 diagnosis has no ``opens``/``closes``."""
+    from zoneinfo import ZoneInfo
+
+    from handlers.survey_files import load_survey_file
+
+    shutil.copytree(ROOT / "content", target)
+    path = target / "surveys" / f"{DIAGNOSIS}.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(("opens:", "closes:"))]
+    if len(lines) - len(kept) != 2:
+        raise RuntimeError(f"{path.name}: expected one opens: and one closes: line")
+    path.write_text("".join(kept), encoding="utf-8")
+    survey = load_survey_file(path, ZoneInfo("Europe/Warsaw"))
+    assert survey.opens is None and survey.closes is None
+    return target
 
 
 def main(argv: Iterable[str] | None = None) -> None:
@@ -712,17 +882,24 @@ def main(argv: Iterable[str] | None = None) -> None:
     args = parse_args(argv)
     facts = machine()
     print("; ".join(f"{k}: {v}" for k, v in facts.items()), flush=True)
-    steps = SCENARIOS[args.scenario]
+    steps = scenario_steps(args.scenario)
+    counted = [s for s in steps if s.counted]
+    names = ", ".join(s.name for s in steps) if len(steps) < 8 else f"{len(steps)} steps"
     print(
-        f"scenario {args.scenario} ({', '.join(s.name for s in steps)}), "
+        f"scenario {args.scenario} ({names}; {len(counted)} counted), "
         f"{args.residents} residents in lock-step, {args.warmup} warm-up residents",
         flush=True,
     )
+    unit = "answers" if args.scenario == "diagnosis" else "updates"
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="lokalnie-bench-") as tmp:
-        results, failures = asyncio.run(run(args, Path(tmp)))
+    if args.work is not None:
+        args.work.mkdir(parents=True)
+        results, failures = asyncio.run(run(args, args.work.resolve()))
+    else:
+        with tempfile.TemporaryDirectory(prefix="lokalnie-bench-") as tmp:
+            results, failures = asyncio.run(run(args, Path(tmp)))
     print()
-    print(table(results))
+    print(table(results, unit))
     if args.details or args.sql_stats:
         print()
         print(details(results))
@@ -732,6 +909,7 @@ def main(argv: Iterable[str] | None = None) -> None:
             "machine": facts,
             "scenario": args.scenario,
             "residents": args.residents,
+            "unit": unit,
             "results": [
                 {
                     "target": r.target,

@@ -9,6 +9,7 @@ API call was in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,6 +25,10 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# Rows claimed per round; chats in a round are served concurrently.
+BATCH = 100
+# How often delivered messages are recorded as sent (seconds).
+RECORD_EVERY = 0.01
 
 
 class Transport(Protocol):
@@ -52,13 +57,17 @@ class Pacer:
         start = max(now, self._next, self.paused_until)
         if bulk and recipient:
             start = max(start, self._chat_next.get(recipient, 0.0))
-        if start > now:
-            await asyncio.sleep(start - now)
-        self._next = max(start, time.monotonic()) + self.interval
+        # The slot is taken before sleeping, so concurrent senders line up behind it.
+        self._next = start + self.interval
         if recipient:
-            self._chat_next[recipient] = time.monotonic() + self.per_chat
+            self._chat_next[recipient] = start + self.per_chat
             if len(self._chat_next) > 50_000:
                 self._forget_old_chats()
+        if start > now:
+            await asyncio.sleep(start - now)
+        late = self.paused_until - time.monotonic()
+        if late > 0:  # a RetryAfter came while this send waited for its slot
+            await asyncio.sleep(late)
 
     def _forget_old_chats(self) -> None:
         now = time.monotonic()
@@ -105,8 +114,11 @@ class OutboxSender:
         *,
         rate: float = 0.0,
         on_permanent_failure: Callable[[Claimed, str], Awaitable[None]] | None = None,
+        concurrency: int = 8,
     ) -> None:
         self.store = store
+        self.concurrency = concurrency
+        self._delivered: list[tuple[int, str | None]] = []
         self.transports = dict(transports)
         self.pacer = Pacer(rate)
         # Told when a message is refused for good (e.g. SMTP 5xx), to alert coordinators.
@@ -123,25 +135,63 @@ class OutboxSender:
             log.warning("re-queued %d message(s) left in flight by a previous run", released)
 
     async def drain(self) -> int:
-        """Deliver everything due now; returns how many messages were sent."""
+        """Deliver everything due now; returns how many messages were sent.
+
+        Different chats are served concurrently (up to `concurrency` at a time);
+        one chat's messages go one after another, in queue order, and each is
+        recorded as sent as soon as its own call returns.
+        """
         sent = 0
         while True:
             async with self.store.transaction() as session:
-                batch = await outbox.claim_due(session, channels=list(self.transports))
+                batch = await outbox.claim_due(session, channels=list(self.transports), limit=BATCH)
                 claimed = [Claimed.of(m) for m in batch]
             if not claimed:
                 return sent
-            held: set[tuple[str, str]] = set()
+            chats: dict[tuple[str, str], list[Claimed]] = {}
             for message in claimed:
-                chat = (message.channel, message.recipient)
-                if chat in held:
-                    # An earlier message to this chat must go first.
-                    await self._requeue(message.id, 0.5)
-                    continue
-                if await self._deliver_one(message):
-                    sent += 1
-                else:
-                    held.add(chat)
+                chats.setdefault((message.channel, message.recipient), []).append(message)
+            gate = asyncio.Semaphore(self.concurrency)
+            # Stopped by an event, never cancelled: a task cancelled inside a
+            # transaction can leave its SQLite connection holding the write lock.
+            stop = asyncio.Event()
+            recorder = asyncio.create_task(self._record_deliveries(stop))
+            try:
+                counts = await asyncio.gather(*(self._serve_chat(gate, m) for m in chats.values()))
+            finally:
+                stop.set()
+                await recorder
+            sent += sum(counts)
+
+    async def _record_deliveries(self, stop: asyncio.Event) -> None:
+        """Write deliveries down every few milliseconds, many rows per transaction.
+
+        One transaction per message would make the store the bottleneck; waiting
+        longer would widen the window in which a killed process has delivered a
+        message without recording it (and sends it again after a restart).
+        """
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RECORD_EVERY):
+                    await stop.wait()
+            await self._flush_delivered()
+
+    async def _flush_delivered(self) -> None:
+        if not self._delivered:
+            return
+        delivered, self._delivered = self._delivered, []
+        async with self.store.transaction() as session:
+            await outbox.mark_sent_many(session, delivered)
+
+    async def _serve_chat(self, gate: asyncio.Semaphore, messages: list[Claimed]) -> int:
+        async with gate:
+            for index, message in enumerate(messages):
+                if not await self._deliver_one(message):
+                    # Later messages to this chat must wait for the one that failed.
+                    for later in messages[index + 1 :]:
+                        await self._requeue(later.id, 0.5)
+                    return index
+            return len(messages)
 
     async def _requeue(self, message_id: int, delay: float) -> None:
         async with self.store.transaction() as session:
@@ -186,8 +236,7 @@ class OutboxSender:
             if self.on_permanent_failure is not None:
                 await self.on_permanent_failure(message, str(error))
             return False
-        async with self.store.transaction() as session:
-            await outbox.mark_sent(session, message.id, external_id=external_id)
+        self._delivered.append((message.id, external_id))
         return True
 
     async def run(self, *, idle_seconds: float = 5.0) -> None:
@@ -202,10 +251,11 @@ class OutboxSender:
                 log.exception("outbox sender failed; retrying shortly")
                 await asyncio.sleep(1)
             timeout = await self._until_next_due(idle_seconds)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel
+            # that arrives as its timeout fires, and shutdown would hang here.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     async def _until_next_due(self, idle_seconds: float) -> float:
         async with self.store.transaction() as session:

@@ -34,6 +34,7 @@ from babel.dates import format_datetime
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from handlers.callbacks import Callback
 from handlers.content import ContentError, Localised
@@ -44,6 +45,7 @@ from handlers.registry import CANCEL_TEXTS, FORGET_HOOKS, admin_action, choice, 
 from handlers.registry import flow as input_flow
 from handlers.replies import to_payload
 from handlers.services import Services
+from handlers.staff import working_row
 from storage import conversations, outbox, personal_data
 from storage import mail as store
 from storage.db import Store
@@ -304,16 +306,11 @@ async def receive_mail(
             result.problems += 1
     # One INSERT for the batch (a bulk import stores thousands of these).
     ids = await store.insert_messages(session, values)
-    # Plain objects for what follows (cards, acknowledgements); not in the session.
-    rows = [
-        (mail, MailMessage(id=row_id, **data))
-        for mail, row_id, data in zip(fresh, ids, values, strict=True)
-    ]
     await store.insert_attachments(
         session,
         [
             {
-                "message_id": row.id,
+                "message_id": row_id,
                 "filename": attachment.filename,
                 "content_type": attachment.content_type[:200],
                 "size": attachment.size,
@@ -321,18 +318,25 @@ async def receive_mail(
                 "path": attachment.path,
                 "skipped": attachment.skipped,
             }
-            for mail, row in rows
+            for mail, row_id in zip(fresh, ids, strict=True)
             for attachment in mail.attachments
         ],
     )
     result.stored.extend(ids)
+    if not policy.notify:
+        return result
+    # Plain objects for the cards and acknowledgements; not in the session.
+    rows = [
+        (mail, MailMessage(id=row_id, **data))
+        for mail, row_id, data in zip(fresh, ids, values, strict=True)
+    ]
 
-    if policy.notify and services.coordinator_ids:
+    if services.coordinator_ids:
         languages = await _coordinator_languages(session, services)
         for mail, row in rows:
             position = positions[mail.message_id]
             await _notify(session, services, languages, mail, row, position)
-    if policy.acknowledgement is not None and policy.notify:
+    if policy.acknowledgement is not None:
         acknowledged: set[str] = set()
         for mail, row in rows:
             if threads[mail.message_id] in new_threads and positions[mail.message_id] == 1:
@@ -371,6 +375,7 @@ async def _threads(
     result: dict[str, MailThread] = {}
     positions: dict[str, int] = {}
     new: set[MailThread] = set()
+    changes: dict[int, MailThread] = {}
     now = utcnow()
 
     async def existing(thread_id: int) -> MailThread | None:
@@ -406,26 +411,40 @@ async def _threads(
                 counterpart=address,
                 status=store.HANDLED if handled else store.OPEN,
                 resident_id=residents.get(address),
-                message_count=0,
+                message_count=1,
                 created_at=now,
                 last_message_at=moment,
             )
             session.add(thread)
             new.add(thread)
         else:
+            changed = {"message_count": (thread.message_count or 0) + 1}
             if not handled:
-                thread.status = store.OPEN
+                changed["status"] = store.OPEN
             if moment > thread.last_message_at:
-                thread.last_message_at = moment
+                changed["last_message_at"] = moment
             if thread.resident_id is None and address in residents:
-                thread.resident_id = residents[address]
-        thread.message_count = (thread.message_count or 0) + 1
+                changed["resident_id"] = residents[address]
+            if thread in new:  # created earlier in this batch: not stored yet
+                for name, value in changed.items():
+                    setattr(thread, name, value)
+            else:
+                _change(thread, changed, changes)
         positions[mail.message_id] = thread.message_count
         result[mail.message_id] = thread
         in_batch_ids[mail.message_id] = thread
         if key[0] and key[1]:
             in_batch_subjects[key] = thread
+    await store.update_threads(session, list(changes.values()))
     return result, new, positions
+
+
+def _change(thread: MailThread, values: dict[str, Any], changes: dict[int, MailThread]) -> None:
+    """Change a stored thread without the ORM's one UPDATE per row (SQLite cannot batch
+    those): the values are set as if loaded, and `store.update_threads` writes them all."""
+    for name, value in values.items():
+        set_committed_value(thread, name, value)
+    changes[thread.id] = thread
 
 
 async def _coordinator_languages(session: AsyncSession, services: Services) -> dict[int, str]:
@@ -659,7 +678,7 @@ async def _queue_email(
 
 
 async def report_delivery_failure(
-    store_: Store,
+    database: Store,
     services: Services,
     *,
     recipient: str,
@@ -668,7 +687,7 @@ async def report_delivery_failure(
     key: str,
 ) -> None:
     """Tell every coordinator that an e-mail was refused for good (SMTP 5xx, login)."""
-    async with store_.transaction() as session:
+    async with database.transaction() as session:
         languages = await _coordinator_languages(session, services)
         for coordinator_id in sorted(services.coordinator_ids):
             text = services.translator.text(
@@ -766,9 +785,9 @@ async def start_reply(ctx: Context, message_id: int) -> list[Reply]:
     message = await store.get_message(ctx.session, message_id)
     if message is None or message.erased_at is not None:
         return [ctx.reply("mail.gone")]
-    if ctx.resident is None:
-        # A conversation belongs to a resident row; coordinators get one with /start.
-        return [ctx.reply("mail.reply_need_start")]
+    # A conversation belongs to a row; a coordinator who never consented gets a working one.
+    await working_row(ctx)
+    assert ctx.resident is not None
     target = _reply_target(message, ctx.services.centre.email.lower())
     if not target:
         return [ctx.reply("mail.reply_no_address")]

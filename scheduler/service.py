@@ -112,4 +112,5 @@ class JobScheduler:
             except Exception:
                 log.exception("could not plan the scheduled jobs")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=every)
+                async with asyncio.timeout(every):
+                    await self._dirty.wait()

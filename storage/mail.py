@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     delete,
     func,
     insert,
@@ -286,6 +287,36 @@ async def ids_of_message_ids(
         )
         found.update({message_id: row_id for message_id, row_id in rows.all()})
     return found
+
+
+async def update_threads(session: AsyncSession, threads: Sequence[MailThread]) -> None:
+    """Write the counters, state and date of many threads in one executemany."""
+    if not threads:
+        return
+    table = MailThread.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("thread"))
+        .values(
+            status=bindparam("new_status"),
+            message_count=bindparam("new_count"),
+            last_message_at=bindparam("new_last", type_=table.c.last_message_at.type),
+            resident_id=bindparam("new_resident"),
+        )
+    )
+    await session.execute(
+        statement,
+        [
+            {
+                "thread": t.id,
+                "new_status": t.status,
+                "new_count": t.message_count,
+                "new_last": t.last_message_at,
+                "new_resident": t.resident_id,
+            }
+            for t in threads
+        ],
+    )
 
 
 async def insert_attachments(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -91,6 +91,26 @@ async def mark_sent(
     )
 
 
+async def mark_sent_many(session: AsyncSession, delivered: list[tuple[int, str | None]]) -> None:
+    """Record several deliveries in one statement (an ORM bulk UPDATE by primary key)."""
+    if not delivered:
+        return
+    now = utcnow()
+    await session.execute(
+        update(OutboxMessage),
+        [
+            {
+                "id": message_id,
+                "status": "sent",
+                "sent_at": now,
+                "last_error": None,
+                "external_id": external_id,
+            }
+            for message_id, external_id in delivered
+        ],
+    )
+
+
 async def mark_retry(
     session: AsyncSession, message_id: int, *, delay: timedelta, error: str
 ) -> None:

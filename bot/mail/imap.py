@@ -31,6 +31,8 @@ import os
 import random
 import re
 import ssl
+import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -328,7 +330,12 @@ def _parser_pool(count: int) -> Iterator[Executor | None]:
         yield None
         return
     try:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
     except (OSError, ValueError) as error:  # no processes here: parse in this one
         log.warning("mailbox: no parser process (%s); parsing in the bot's process", error)
         yield None
@@ -337,6 +344,18 @@ def _parser_pool(count: int) -> Iterator[Executor | None]:
         yield pool
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the parser process: leave when the bot is gone (even after a SIGKILL, which
+    the pool cannot see), instead of lingering as an orphan."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 async def _parsed(parsing: Any, fetched: list[Fetched], cap: int) -> list[IncomingMail]:

@@ -14,12 +14,14 @@ coordinators through the sender's `on_permanent_failure`.
 aiosmtplib raises nothing when only some recipients were refused; the returned
 dict is read and `on_partial_refusal` tells the coordinators who was missed.
 
-One connection is kept and reused (bulk mail); when the server has closed it in
-the meantime, the message is retried once on a fresh connection.
+One connection is kept and reused (bulk mail), one message at a time; when the
+server has closed it in the meantime, the message is retried once on a fresh
+connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -79,6 +81,9 @@ class SmtpTransport:
         self.timeout = timeout
         self.on_partial_refusal = on_partial_refusal
         self._client: aiosmtplib.SMTP | None = None
+        # One connection, one message at a time, even when the sender serves chats
+        # concurrently.
+        self._lock = asyncio.Lock()
 
     def _new_client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -113,7 +118,8 @@ class SmtpTransport:
         recipients = [a.addr_spec for a in message["To"].addresses]
         if message["Cc"]:
             recipients += [a.addr_spec for a in message["Cc"].addresses]
-        refused = await self._send(message, envelope_from, recipients)
+        async with self._lock:
+            refused = await self._send(message, envelope_from, recipients)
         if refused:
             log.warning("e-mail to %s: some recipients refused: %s", recipient, refused)
             if self.on_partial_refusal is not None:

@@ -35,8 +35,16 @@ async def _threads(service: Service) -> list[MailThread]:
 
 
 async def test_watcher_sync_corpus_each_stored_once_with_right_text(
-    mail_service: Service, imap: ImapAccount
+    database_url: str, tmp_path: Path, imap: ImapAccount
 ) -> None:
+    mail_service = Service(mail_settings(database_url, tmp_path, imap, None))
+    try:
+        await _import_corpus(mail_service, imap)
+    finally:
+        await mail_service.close()
+
+
+async def _import_corpus(mail_service: Service, imap: ImapAccount) -> None:
     cases = corpus.corpus()
     for case in cases:
         await imap.append(case.raw)
@@ -58,6 +66,14 @@ async def test_watcher_sync_corpus_each_stored_once_with_right_text(
     attachments = await _attachment_files(mail_service)
     assert attachments["Wniosek – Koło Gospodyń Wiejskich.pdf"].startswith(b"%PDF-1.4")
     assert attachments["festyn.png"]
+    # Threads of the corpus go on over a second batch (existing threads are updated).
+    await imap.append(corpus.conversation()[0])
+    await imap.append(corpus.conversation()[1])
+    await watcher.sync()
+    await imap.append(corpus.conversation()[2])
+    await watcher.sync()
+    threads = await _threads(mail_service)
+    assert threads[-1].message_count == 3
 
 
 async def _attachment_files(service: Service) -> dict[str, bytes]:
@@ -317,3 +333,33 @@ async def test_watcher_reads_only_flags_and_messages_unchanged(
     flags = [bytes(line) for line in response.lines if b"FETCH" in bytes(line)]
     assert len(flags) == 2
     assert all(b"\\Seen" not in line for line in flags)
+
+
+async def test_watcher_message_that_cannot_be_stored_is_kept_raw_and_others_go_on(
+    mail_service: Service, imap: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.mail import imap as imap_module
+
+    real = imap_module.receive_mail
+
+    async def fragile(session, services, mails, policy):  # type: ignore[no-untyped-def]
+        if any(m.message_id == "utf8-2@example.pl" and not m.parse_error for m in mails):
+            raise ValueError("the store refused this one")
+        return await real(session, services, mails, policy)
+
+    monkeypatch.setattr(imap_module, "receive_mail", fragile)
+    for number in (1, 2, 3):
+        await imap.append(corpus.utf8_thunderbird(number).raw)
+
+    report = await watcher_for(mail_service).sync()
+
+    assert report.stored == 3
+    rows = {row.message_id: row for row in await stored(mail_service)}
+    assert rows["utf8-1@example.pl"].parse_error is None
+    bad = rows["utf8-2@example.pl"]
+    assert bad.parse_error == "not storable: ValueError: the store refused this one"
+    assert bad.raw is not None and b"ceramiki nr 2" in bad.raw
+    assert "ceramiki nr 2" in bad.subject
+    async with mail_service.store.transaction() as session:
+        saved = await mail_store.checkpoint(session, "INBOX")
+    assert saved is not None and saved.last_uid == 3

@@ -178,13 +178,17 @@ async def test_reply_cancel_command_leaves_the_flow(
     assert await outbox_rows(harness.service, "email") == []
 
 
-async def test_reply_coordinator_who_never_started_asked_to_start_once(
+async def test_reply_coordinator_who_never_started_still_replies(
     harness: ChatHarness, recorders: dict[str, Recorder]
 ) -> None:
     [message_id] = await receive(harness, corpus.utf8_thunderbird().raw)
-    stranger_coordinator = harness.person(COORDINATOR_ID, coordinator=True)
-    replies = await stranger_coordinator.choose(Callback("mail", "reply", str(message_id)).pack())
-    assert "/start" in texts(replies)
+    newcomer = harness.person(COORDINATOR_ID, coordinator=True)
+    [prompt] = await newcomer.choose(Callback("mail", "reply", str(message_id)).pack())
+    assert "Napisz odpowiedź do zofia@example.pl" in prompt.text
+    await newcomer.send("Tak, są wolne miejsca.")
+    await newcomer.press("Wyślij")
+    [(recipient, _payload)] = recorders["email"].delivered
+    assert recipient == "zofia@example.pl"
 
 
 async def test_mail_buttons_pressed_by_resident_refused(

@@ -83,7 +83,9 @@ async def _count(url: str) -> tuple[int, int, int]:
     try:
         async with store.transaction() as session:
             stored = await session.scalar(select(func.count()).select_from(MailMessage))
-            distinct = await session.scalar(select(func.count(func.distinct(MailMessage.message_id))))
+            distinct = await session.scalar(
+                select(func.count(func.distinct(MailMessage.message_id)))
+            )
             notified = await session.scalar(
                 select(func.count()).where(OutboxMessage.idempotency_key.like("mail:new:%"))
             )
