@@ -5,6 +5,9 @@
 [--content-dir DIR]`` runs the real Lokalnie ``Service`` (PTB Application in polling mode plus
 the outbox sender and the scheduler); ``--content-dir`` (default: the repository's ``content/``)
 lets the diagnosis benchmark serve a copy in which the closed 2021 survey is open.
+``python -m benchmarks.bots fake [--port N]`` runs the fake Bot API
+(``tests.fakes.telegram_api``) under this module's name, so that a broad ``pkill -f
+telegram_api`` by someone cleaning up after tests on a shared machine does not end a benchmark.
 
 Both poll the fake Bot API the same way (``timeout=10, poll_interval=0``, PTB's default
 ``limit`` of 100 updates per getUpdates) and handle updates one at a time, in order
@@ -21,6 +24,7 @@ import cProfile
 import json
 import logging
 import signal
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -223,6 +227,12 @@ class Profile:
 
 def main(argv: Iterable[str] | None = None) -> None:
     """Run one bot until SIGTERM (see the module docstring)."""
+    arguments = list(argv) if argv is not None else sys.argv[1:]
+    if arguments[:1] == ["fake"]:
+        from tests.fakes.telegram_api import main as run_fake
+
+        run_fake(arguments[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bot", choices=("echo", "lokalnie"))
     parser.add_argument("--base-url", required=True, help="the fake's base_url (…/bot)")
@@ -237,7 +247,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         help="write a profile here: *.prof cProfile, *.txt/*.html pyinstrument",
     )
     parser.add_argument("--sql-stats", type=Path, help="write SQL statement counts here")
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    args = parser.parse_args(arguments)
     # As `lokalnie run` logs: INFO, but not httpx's line per request.
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

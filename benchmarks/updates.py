@@ -294,10 +294,10 @@ class FakeApi:
         self.http: aiohttp.ClientSession | None = None
 
     def start(self) -> None:
-        """Start ``python -m tests.fakes.telegram_api --port 0`` and read its ready line."""
+        """Start the fake (``python -m benchmarks.bots fake --port 0``), read its ready line."""
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"],
+                [sys.executable, "-m", "benchmarks.bots", "fake", "--port", "0"],
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=log,

@@ -1,6 +1,11 @@
-"""APScheduler 3 in the bot's loop, with its job store in the service's own database.
+"""APScheduler 3 in the bot's loop, with a persistent job store beside the service's data.
 
 The store needs a synchronous driver (SQLite's own, or psycopg for PostgreSQL).
+On PostgreSQL it lives in the same database. On SQLite it gets a sibling file
+(`lokalnie-jobs.db` next to `lokalnie.db`): SQLite has one write lock per file,
+and APScheduler writes synchronously from the event loop, so waiting for a lock
+held by one of our async transactions would stop the very loop that must finish
+that transaction.
 Job ids are stable and added with `replace_existing`, so a restart neither loses
 nor duplicates a job; a job due while the bot was down runs once on start when
 it is late by less than the grace period (coalesced).
@@ -12,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
+from pathlib import Path
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,10 +34,16 @@ TABLE = "apscheduler_jobs"
 
 
 def sync_url(database_url: str) -> str:
-    """The job store's URL: the same database through a synchronous driver."""
+    """The job store's URL, through a synchronous driver (see the module docstring)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        return url.set(drivername="sqlite").render_as_string(hide_password=False)
+        database = url.database or ""
+        if database and database != ":memory:":
+            path = Path(database)
+            database = str(path.with_name(f"{path.stem}-jobs{path.suffix or '.db'}"))
+        return url.set(drivername="sqlite", database=database).render_as_string(
+            hide_password=False
+        )
     return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 

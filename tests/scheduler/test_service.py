@@ -39,7 +39,8 @@ async def job_runs(harness: ChatHarness) -> list[str]:
 
 
 def test_sync_url_uses_synchronous_drivers() -> None:
-    assert sync_url("sqlite+aiosqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+    # SQLite: a sibling file (one write lock per file); PostgreSQL: the same database.
+    assert sync_url("sqlite+aiosqlite:////tmp/x.db") == "sqlite:////tmp/x-jobs.db"
     assert sync_url("postgresql+asyncpg://u@h:5432/db") == "postgresql+psycopg://u@h:5432/db"
 
 
