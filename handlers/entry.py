@@ -20,6 +20,7 @@ from handlers import (  # noqa: F401
     mailbox,
     privacy,
     proposal,
+    proposal_mail,
     review,
     review_scores,
     start,

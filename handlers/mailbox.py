@@ -167,6 +167,13 @@ def register_proposal_bridge(bridge: ProposalBridge) -> None:
     PROPOSAL_FROM_MAIL[:] = [bridge]
 
 
+def proposal_bridge(services: Services) -> ProposalBridge | None:
+    """The bridge, when there is one and a contest to put e-mails into."""
+    if PROPOSAL_FROM_MAIL and services.contest is not None:
+        return PROPOSAL_FROM_MAIL[0]
+    return None
+
+
 # Besides residents' own `email`, other parts may know an address (e.g. an applicant's
 # contact address in a proposal): (session, lower-case address) -> resident id or None.
 SenderLookup = Callable[[AsyncSession, str], Awaitable[int | None]]
@@ -523,7 +530,7 @@ def mail_card(
     buttons = [[button("mail.btn_reply", "reply", message.id)]]
     if thread.status != store.HANDLED:
         buttons[0].append(button("mail.btn_done", "done", thread.id))
-    if PROPOSAL_FROM_MAIL:
+    if proposal_bridge(services) is not None:
         buttons.append(
             [
                 button("mail.btn_link", "link", message.id),
@@ -726,7 +733,7 @@ async def on_mail(ctx: Context, callback: Callback) -> list[Reply]:
         return await _mark_handled(ctx, number)
     if callback.step == "show":
         return await _show_thread(ctx, number)
-    if callback.step in ("link", "pick", "make") and PROPOSAL_FROM_MAIL:
+    if callback.step in ("link", "pick", "make") and proposal_bridge(ctx.services):
         return await _proposal_action(ctx, callback, number)
     return [ctx.reply("input.stale_button")]
 
@@ -936,7 +943,8 @@ async def mail_for_proposal(session: AsyncSession, message: MailMessage) -> Mail
 
 
 async def _proposal_action(ctx: Context, callback: Callback, message_id: int) -> list[Reply]:
-    bridge = PROPOSAL_FROM_MAIL[0]
+    bridge = proposal_bridge(ctx.services)
+    assert bridge is not None
     message = await store.get_message(ctx.session, message_id)
     if message is None or message.erased_at is not None:
         return [ctx.reply("mail.gone")]

@@ -21,6 +21,7 @@ from storage import mail as mail_store
 from storage.mail import MailMessage, MailThread
 from storage.models import Resident
 from tests.conftest import COORDINATOR_ID
+from tests.handlers.contest_fixture import sample_contest
 from tests.harness import ChatHarness, Person, texts
 from tests.mail import corpus
 from tests.mail.conftest import Recorder, outbox_rows, with_recorders
@@ -72,7 +73,13 @@ async def test_notification_card_buttons_lead_to_reply_and_handled(
     [card] = recorders["telegram"].texts(str(COORDINATOR_ID))
     assert card.startswith("📧 Nowy e-mail\nOd: Zofia Łukasiewicz <zofia@example.pl>")
     buttons = recorders["telegram"].buttons(str(COORDINATOR_ID))
-    assert list(buttons) == ["↩️ Odpowiedz", "✔️ Załatwione"]
+    # The shipped content has a contest, so an e-mail can also become a proposal.
+    assert list(buttons) == [
+        "↩️ Odpowiedz",
+        "✔️ Załatwione",
+        "🔗 Powiąż z wnioskiem",
+        "📝 Zrób z tego wniosek",
+    ]
 
     anna = await coordinator(harness)
     replies = await anna.choose(buttons["✔️ Załatwione"])
@@ -264,6 +271,7 @@ async def test_proposal_buttons_with_contest_bridge_link_and_create(
 ) -> None:
     contest = FakeContest()
     monkeypatch.setattr(mailbox, "PROPOSAL_FROM_MAIL", [contest])
+    harness.service.services.contest = sample_contest()  # buttons need a contest to fill
     [message_id] = await receive(harness, corpus.outlook_alternative_with_attachments().raw)
     buttons = recorders["telegram"].buttons(str(COORDINATOR_ID))
     assert "🔗 Powiąż z wnioskiem" in buttons and "📝 Zrób z tego wniosek" in buttons

@@ -108,6 +108,7 @@ async def test_bot_killed_while_importing_2000_emails_stores_each_exactly_once(
     sqlite_url: str, imap: ImapAccount, dovecot_server: DovecotServer, mail_bot: BotProcess
 ) -> None:
     mail_bot.start()
+
     # The bot has seen the empty folder: from now on, mail is new and notified.
     async def folder_seen() -> bool:
         return await _checkpoint(sqlite_url) is not None
