@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from handlers import charts, exports, results
+from typing import Any
+
+from handlers import audiences, charts, exports, results
 from handlers.callbacks import Callback
 from handlers.context import Context
 from handlers.events import Button, OutgoingFile, Reply
 from handlers.forms import Survey
 from handlers.registry import admin_action, choice, command
+from handlers.replies import to_payload
+from storage import schedule
 from storage import surveys as store
 
 RESULTS = "results"
@@ -55,11 +59,19 @@ async def on_results(ctx: Context, callback: Callback) -> list[Reply]:
     survey = _chosen(ctx, callback.value)
     if survey is None:
         return [ctx.reply("input.stale_button")]
+    if callback.step == "share":
+        count = len(await audiences.resolve(ctx.session, ctx.services, "subscribers"))
+        yes = Button(
+            ctx.t("surveyadmin.share_yes"), Callback(RESULTS, "shareyes", survey.slug).pack()
+        )
+        return [ctx.reply("surveyadmin.share_question", count=count, buttons=[[yes]])]
+    if callback.step == "shareyes":
+        return await _share(ctx, survey)
     return await results_of(ctx, survey)
 
 
-async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
-    """A summary per question, a chart per closed question, open answers as a file."""
+async def _result_messages(ctx: Context, survey: Survey) -> tuple[list[Reply], list[Any]]:
+    """The summary as texts and a chart per closed question (the results' public part)."""
     translator, language = ctx.services.translator, ctx.language
     responses = await results.load_results(ctx.session, survey)
     overview = results.overview(responses)
@@ -76,6 +88,34 @@ async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
             name = f"{survey.slug}-{number:02d}-{summary.id}.png"
             caption = ctx.t("surveyadmin.chart_caption", number=number, text=summary.text[:900])
             replies.append(Reply(caption, file=OutgoingFile(name, "image/png", image)))
+    return replies, [responses, summaries]
+
+
+async def _share(ctx: Context, survey: Survey) -> list[Reply]:
+    """The diagnosis results to every subscriber: the summary, then the charts."""
+    replies, _ = await _result_messages(ctx, survey)
+    parts = [to_payload(reply) for reply in replies]
+    first, extra = parts[0], [{"text": p["text"], "file": p.get("file")} for p in parts[1:]]
+    broadcast = await schedule.create_broadcast(
+        ctx.session,
+        created_by=ctx.event.user_id,
+        text=first["text"],
+        audience="subscribers",
+        extra=extra,
+        scheduled_at=ctx.services.clock(),
+        progress_channel=ctx.event.channel,
+        progress_chat=ctx.event.chat_id,
+    )
+    ctx.services.on_schedule_changed()
+    return [ctx.reply("broadcast.started", number=broadcast.id)]
+
+
+async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
+    """A summary per question, a chart per closed question, open answers as a file."""
+    translator, language = ctx.services.translator, ctx.language
+    replies, (responses, summaries) = await _result_messages(ctx, survey)
+    share = Button(ctx.t("surveyadmin.share"), Callback(RESULTS, "share", survey.slug).pack())
+    replies.append(Reply(ctx.t("surveyadmin.share_offer"), [[share]]))
     if any(s.answers or s.other_texts for s in summaries):
         content = exports.open_answers_text(
             survey, responses, language=language, translator=translator

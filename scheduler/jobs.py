@@ -281,22 +281,27 @@ async def run_broadcast(runtime: JobRuntime, broadcast_id: int, job_id: str) -> 
                 assert broadcast is not None
                 if broadcast.status == store.CANCELLED:
                     return "cancelled"
+                parts = [{"text": broadcast.text, "file": broadcast.file}, *(broadcast.extra or [])]
                 for person in people[start : start + EXPAND_CHUNK]:
-                    await _send(
-                        session,
-                        services,
-                        person,
-                        broadcast.text,
-                        f"broadcast:{broadcast_id}:{person.resident_id}",
-                        file=broadcast.file,
-                        broadcast_id=broadcast_id,
-                    )
-                broadcast.total = min(len(people), start + EXPAND_CHUNK)
+                    # One transaction per chunk: a recipient's parts get ids in order.
+                    for number, part in enumerate(parts):
+                        key = f"broadcast:{broadcast_id}:{person.resident_id}"
+                        await _send(
+                            session,
+                            services,
+                            person,
+                            part.get("text") or "",
+                            key + (f":{number}" if number else ""),
+                            file=part.get("file"),
+                            broadcast_id=broadcast_id,
+                        )
+                broadcast.total = min(len(people), start + EXPAND_CHUNK) * len(parts)
             runtime.wake_sender()
         async with runtime.store.transaction() as session:
             broadcast = await store.get_broadcast(session, broadcast_id)
             assert broadcast is not None
-            broadcast.total, broadcast.expanded = len(people), True
+            broadcast.total = len(people) * (1 + len(broadcast.extra or []))
+            broadcast.expanded = True
     return await _follow(runtime, broadcast_id, job_id)
 
 

@@ -41,9 +41,7 @@ def sync_url(database_url: str) -> str:
         if database and database != ":memory:":
             path = Path(database)
             database = str(path.with_name(f"{path.stem}-jobs{path.suffix or '.db'}"))
-        return url.set(drivername="sqlite", database=database).render_as_string(
-            hide_password=False
-        )
+        return url.set(drivername="sqlite", database=database).render_as_string(hide_password=False)
     return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 

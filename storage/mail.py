@@ -277,9 +277,7 @@ async def insert_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> 
     return [ids[r["message_id"]] for r in rows]
 
 
-async def ids_of_message_ids(
-    session: AsyncSession, message_ids: list[str]
-) -> dict[str, int]:
+async def ids_of_message_ids(session: AsyncSession, message_ids: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(message_ids):
         rows = await session.execute(

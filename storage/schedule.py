@@ -28,6 +28,9 @@ class Broadcast(Base):
     text: Mapped[str] = mapped_column(Text)
     # Optional photo or document: {"name", "mime_type", "content_b64"}.
     file: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Further messages each recipient gets after the first, in order:
+    # [{"text": ..., "file": {...} | None}] (e.g. survey results and their charts).
+    extra: Mapped[list[Any] | None] = mapped_column(JSON)
     audience: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16), default=DRAFT, index=True)
     scheduled_at: Mapped[datetime | None]
@@ -75,6 +78,7 @@ async def create_broadcast(
     text: str,
     audience: str,
     file: dict[str, Any] | None = None,
+    extra: list[dict[str, Any]] | None = None,
     scheduled_at: datetime | None = None,
     progress_channel: str | None = None,
     progress_chat: str | None = None,
@@ -83,6 +87,7 @@ async def create_broadcast(
         created_by=created_by,
         text=text,
         file=file,
+        extra=extra,
         audience=audience,
         status=SCHEDULED,
         scheduled_at=scheduled_at,

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.BigInteger(), nullable=True),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("file", sa.JSON(), nullable=True),
+        sa.Column("extra", sa.JSON(), nullable=True),
         sa.Column("audience", sa.String(length=80), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("scheduled_at", storage.types.UTCDateTime(timezone=True), nullable=True),
