@@ -138,40 +138,47 @@ async def _send(
     return queued is not None
 
 
-async def _survey_reminder(runtime: JobRuntime, session: Any, slug: str, job_id: str) -> str:
+async def _remind(
+    runtime: JobRuntime,
+    session: Any,
+    job_id: str,
+    people: list[Recipient],
+    key: str,
+    deadline: datetime,
+    name: Callable[[str], str],
+) -> str:
+    """One reminder per person, in their language, keyed by the job and the person."""
     services = runtime.services
-    survey = services.surveys.get(slug)
+    for person in people:
+        text = _text(
+            services,
+            person.language,
+            key,
+            name=name(person.language),
+            when=_when(services, deadline, person.language),
+        )
+        await _send(session, services, person, text, f"{job_id}:{person.resident_id}")
+    return f"reminded {len(people)}"
+
+
+async def _survey_reminder(runtime: JobRuntime, session: Any, slug: str, job_id: str) -> str:
+    survey = runtime.services.surveys.get(slug)
     if survey is None or survey.closes is None:
         return "survey gone"
     people = await unfinished_respondents(session, slug)
-    for person in people:
-        text = _text(
-            services,
-            person.language,
-            "reminder.survey",
-            title=survey.title.get(person.language),
-            when=_when(services, survey.closes, person.language),
-        )
-        await _send(session, services, person, text, f"{job_id}:{person.resident_id}")
-    return f"reminded {len(people)}"
+    return await _remind(
+        runtime, session, job_id, people, "reminder.survey", survey.closes, survey.title.get
+    )
 
 
 async def _contest_reminder(runtime: JobRuntime, session: Any, slug: str, job_id: str) -> str:
-    services = runtime.services
-    contest = services.contest
+    contest = runtime.services.contest
     if contest is None or contest.slug != slug:
         return "contest gone"
     people = await draft_holders(session, slug)
-    for person in people:
-        text = _text(
-            services,
-            person.language,
-            "reminder.contest",
-            name=contest.name.get(person.language),
-            when=_when(services, contest.closes, person.language),
-        )
-        await _send(session, services, person, text, f"{job_id}:{person.resident_id}")
-    return f"reminded {len(people)}"
+    return await _remind(
+        runtime, session, job_id, people, "reminder.contest", contest.closes, contest.name.get
+    )
 
 
 async def _announcement(runtime: JobRuntime, session: Any, slug: str, job_id: str) -> str:
