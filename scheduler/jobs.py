@@ -33,7 +33,9 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 BULK = 1
-EXPAND_CHUNK = 500
+# Recipients queued per transaction: small enough that the write lock is never held
+# for long (SQLite has one), large enough to keep the commits few.
+EXPAND_CHUNK = 100
 PROGRESS_EVERY = 5.0
 
 
