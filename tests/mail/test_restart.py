@@ -116,13 +116,23 @@ async def test_bot_killed_while_importing_2000_emails_stores_each_exactly_once(
     await wait_until(folder_seen, timeout=60)
     await asyncio.to_thread(fill_maildir, dovecot_server, imap.user, many(COUNT))
 
-    async def partly_imported() -> bool:
-        return (await _count(sqlite_url))[0] >= 300
-
-    await wait_until(partly_imported, timeout=60)
+    # Watched through one open connection, polled often: the import is quick, and the
+    # kill must land while it is going on.
+    watcher = Store(sqlite_url)
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while True:
+            async with watcher.transaction() as session:
+                so_far = await session.scalar(select(func.count()).select_from(MailMessage))
+            if so_far and so_far >= 50:
+                break
+            assert asyncio.get_running_loop().time() < deadline, "the import did not start"
+            await asyncio.sleep(0.005)
+    finally:
+        await watcher.close()
     mail_bot.kill()
     stored, _distinct, _notified = await _count(sqlite_url)
-    assert 300 <= stored < COUNT, "killed in the middle of the import"
+    assert 50 <= stored < COUNT, "killed in the middle of the import"
 
     mail_bot.start()
 
