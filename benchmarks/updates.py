@@ -649,9 +649,10 @@ def table(results: Sequence[Result], unit: str = "updates") -> str:
 
 
 def _kind(step: Step) -> str:
+    """How a step is summed up in the details: command, typed, press, tick (Lokalnie edits)."""
     if step.kind == "message":
         return "typed" if not step.value.startswith("/") else "command"
-    return "press, edit" if step.edit else "press"
+    return "tick" if step.edit else "press"
 
 
 def details(results: Sequence[Result]) -> str:
