@@ -58,10 +58,23 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
+
+from handlers.i18n import Translator
 
 ROOT = Path(__file__).resolve().parent.parent
+_TEXTS = Translator(ROOT / "content" / "locales")
+
+
+def said(key: str) -> str:
+    """The start of the bot's Polish text for `key`: proof the real path was taken."""
+    return _TEXTS.text("pl", key).split("{")[0][:20]
+
+
 DIAGNOSIS = "diagnoza-2021"
-DIAGNOSIS_OUTRO = "Dziękujemy za wypełnienie ankiety"
+DIAGNOSIS_OUTRO = yaml.safe_load(
+    (ROOT / "content" / "surveys" / "diagnoza-2021.yaml").read_text(encoding="utf-8")
+)["outro"]["pl"][:30]
 # What a resident types for the text questions, by question type.
 TYPED = {"email": "mieszkaniec@example.pl", "phone": "600 123 456"}
 TYPED_DEFAULT = "Anna"
@@ -92,16 +105,16 @@ class Step:
 
 SCENARIOS: dict[str, tuple[Step, ...]] = {
     "onboarding": (
-        Step("/start", "message", "/start", 2, "Dzień dobry"),
-        Step("consent", "callback", "consent:pl:yes", 2, "Dziękujemy"),
-        Step("/help", "message", "/help", 1, "Oto, co możesz zrobić"),
+        Step("/start", "message", "/start", 2, said("start.greeting")),
+        Step("consent", "callback", "consent:pl:yes", 2, said("start.thanks")),
+        Step("/help", "message", "/help", 1, said("help.intro")),
     ),
     "full": (
-        Step("/start", "message", "/start", 2, "Dzień dobry"),
-        Step("consent", "callback", "consent:pl:yes", 2, "Dziękujemy"),
-        Step("news yes", "callback", "news:offer:yes", 1, "Wiadomości włączone"),
-        Step("/help", "message", "/help", 1, "Oto, co możesz zrobić"),
-        Step("text", "message", "Kiedy są zajęcia?", 1, "Nie wiem, o co chodzi"),
+        Step("/start", "message", "/start", 2, said("start.greeting")),
+        Step("consent", "callback", "consent:pl:yes", 2, said("start.thanks")),
+        Step("news yes", "callback", "news:offer:yes", 1, said("news.on")),
+        Step("/help", "message", "/help", 1, said("help.intro")),
+        Step("text", "message", "When are the classes?", 1, said("input.not_understood")),
     ),
 }
 SCENARIO_NAMES = (*SCENARIOS, "diagnosis")
@@ -144,8 +157,8 @@ def diagnosis_steps(path: Path) -> tuple[Step, ...]:
 
     first = flow.next_unanswered(questions, {})
     steps = [
-        Step("/start", "message", "/start", 2, "Dzień dobry", counted=False),
-        Step("consent", "callback", "consent:pl:yes", 2, "Dziękujemy", counted=False),
+        Step("/start", "message", "/start", 2, said("start.greeting"), counted=False),
+        Step("consent", "callback", "consent:pl:yes", 2, said("start.thanks"), counted=False),
         Step("/survey", "message", f"/survey {survey.slug}", 2, first_text(first), counted=False),
     ]
     answers: dict[str, Any] = {}
