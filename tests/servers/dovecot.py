@@ -19,7 +19,6 @@ ordinary user (every Dovecot process then runs as that user).
 from __future__ import annotations
 
 import atexit
-import base64
 import grp
 import os
 import pwd
@@ -39,6 +38,7 @@ from typing import BinaryIO
 
 import aioimaplib
 
+from bot.mail.imap import encode_mailbox  # noqa: F401 - one encoder, the product's
 from tests.servers.ports import LOOPBACK, free_port
 
 DEFAULT_USER = "bot@lokalnie.test"
@@ -61,34 +61,6 @@ class DovecotError(RuntimeError):
 def _which(name: str) -> str | None:
     # /usr/sbin is often not on an ordinary user's PATH.
     return shutil.which(name, path=_SEARCH_PATH)
-
-
-def encode_mailbox(name: str) -> str:
-    """Mailbox name as IMAP wants it: modified UTF-7 (RFC 3501 5.1.3), quoted if needed.
-
-    aioimaplib sends names verbatim, and Dovecot refuses raw UTF-8 names such as
-    "Zgłoszenia" unless UTF8=ACCEPT is enabled, so non-ASCII names must be encoded.
-    """
-    out: list[str] = []
-    pending: list[str] = []
-
-    def flush() -> None:
-        if pending:
-            data = base64.b64encode("".join(pending).encode("utf-16-be")).decode("ascii")
-            out.append("&" + data.rstrip("=").replace("/", ",") + "-")
-            pending.clear()
-
-    for char in name:
-        if 0x20 <= ord(char) <= 0x7E:
-            flush()
-            out.append("&-" if char == "&" else char)
-        else:
-            pending.append(char)
-    flush()
-    encoded = "".join(out)
-    if re.fullmatch(r"[A-Za-z0-9_.&,+\-/]+", encoded):
-        return encoded
-    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _text(line: bytes | bytearray | str) -> bytes:
