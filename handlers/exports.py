@@ -473,8 +473,13 @@ def to_table(
         for c in columns(survey, language=language, translator=translator, timezone=timezone)
         if c.key not in ("language", "channel", "started_at", "resident", "telegram_id")
     ]
-    rows = [[c.key for c in grid]]
-    rows += [[_table_cell(c.value(r), language) for c in grid] for r in responses]
+    cells = [[_table_cell(c.value(r), language) for c in grid] for r in responses]
+    return text_table(grid, cells)
+
+
+def text_table(grid: Sequence[Any], cells: list[list[str]]) -> str:
+    """Aligned columns headed by the columns' keys, with a legend of their headers below."""
+    rows = [[c.key for c in grid], *cells]
     widths = [max(len(row[i]) for row in rows) for i in range(len(grid))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))

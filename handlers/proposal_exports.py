@@ -35,7 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from handlers import scoring
 from handlers.budget import money
 from handlers.contest_model import Contest
-from handlers.exports import CSV_DELIMITER, csv_cell, put_cell, question_columns
+from handlers.exports import CSV_DELIMITER, csv_cell, put_cell, question_columns, text_table
 from handlers.i18n import Translator
 from handlers.proposal_records import ProposalRecord, applicant, label, number, title
 
@@ -420,14 +420,8 @@ def to_table(
     """A plain table of the summary columns, with the column names below."""
     texts = _Texts(translator, language, timezone)
     grid = summary_columns(contest, texts)
-    rows = [[c.key for c in grid]]
-    rows += [[_table_cell(c.value(r), language) for c in grid] for r in records]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(grid))]
-    lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    lines.append("")
-    lines += [f"{c.key}: {c.header}" for c in grid]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    cells = [[_table_cell(c.value(r), language) for c in grid] for r in records]
+    return text_table(grid, cells)
 
 
 def _table_cell(value: Any, language: str) -> str:
