@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,15 +17,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_inline import LOCK_WAIT, InlineDBAPI
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers work while one writer writes; busy_timeout waits for the
-    # writer instead of failing; foreign keys are off in SQLite unless asked.
-    # Let SQLAlchemy's "begin" event, not the driver, start transactions.
-    dbapi_connection.isolation_level = None
+    # WAL lets readers work while one writer writes; foreign keys are off in
+    # SQLite unless asked. (Waiting for another writer: `storage.sqlite_inline`.)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -33,7 +33,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin_immediate(connection: Any) -> None:
     # A deferred transaction that reads, then writes, fails at once with
     # "database is locked" when another connection wrote meanwhile (WAL snapshot);
-    # taking the write lock at BEGIN makes it wait for busy_timeout instead.
+    # taking the write lock at BEGIN makes it wait for the other writer instead.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -42,7 +42,8 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        # SQLite runs in the loop's thread (see storage.sqlite_inline).
+        engine = create_async_engine(url, module=InlineDBAPI())
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
@@ -56,12 +57,36 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and every transaction starts with
+        # BEGIN IMMEDIATE: queue them here instead of polling the file lock.
+        self._one_at_a_time = self.engine.dialect.name == "sqlite"
+        self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session whose work is committed once at the end, or rolled back."""
-        async with self.sessions() as session, session.begin():
+        if not self._one_at_a_time:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._turn(), self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        lock = self._turns.get(loop)
+        if lock is None:
+            self._turns = {k: v for k, v in self._turns.items() if not k.is_closed()}
+            lock = self._turns[loop] = asyncio.Lock()
+        # As long as SQLite itself would wait for a writer: a transaction opened
+        # inside another one fails after this instead of hanging.
+        async with asyncio.timeout(LOCK_WAIT):
+            await lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     async def close(self) -> None:
         await self.engine.dispose()
