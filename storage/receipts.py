@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import upsert
 from storage.models import InboundReceipt
 from storage.types import utcnow
 
 
+@cache
+def _record(dialect: str) -> Any:
+    return upsert.insert_into(dialect, InboundReceipt.__table__).on_conflict_do_nothing(
+        index_elements=["channel", "external_id"]
+    )
+
+
 async def first_time(session: AsyncSession, *, channel: str, external_id: str) -> bool:
     """Record the update; False when it was already handled (then do nothing)."""
-    seen = await session.scalar(
-        select(InboundReceipt.id).where(
-            InboundReceipt.channel == channel, InboundReceipt.external_id == external_id
-        )
+    result = await session.execute(
+        _record(upsert.dialect(session)),
+        {"channel": channel, "external_id": external_id, "received_at": utcnow()},
     )
-    if seen is not None:
-        return False
-    session.add(InboundReceipt(channel=channel, external_id=external_id, received_at=utcnow()))
-    await session.flush()
-    return True
+    return bool(result.rowcount)

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import conversations
-from storage.models import OutboxMessage, Resident
+from storage.models import Conversation, OutboxMessage, Resident
 from storage.types import utcnow
+
+_BY_TELEGRAM_ID = (
+    select(Resident, Conversation)
+    .outerjoin(Conversation, Conversation.resident_id == Resident.id)
+    .where(Resident.telegram_id == bindparam("telegram_id"))
+)
 
 
 async def find_by_telegram_id(session: AsyncSession, telegram_id: int) -> Resident | None:
-    return await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
+    """The resident; their current conversation comes in the same query (events need both)."""
+    row = (await session.execute(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
+    if row is None:
+        return None
+    resident, conversation = row
+    conversations.remember(session, resident.id, conversation)
+    return resident
 
 
 async def get(session: AsyncSession, resident_id: int) -> Resident | None:

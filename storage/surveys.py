@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from storage import upsert
 from storage.models import Resident, SurveyAnswer, SurveyResponse
 from storage.types import utcnow
 
@@ -33,8 +36,11 @@ async def start_response(
     return response
 
 
+_RESPONSE = select(SurveyResponse).where(SurveyResponse.id == bindparam("response_id"))
+
+
 async def get_response(session: AsyncSession, response_id: int) -> SurveyResponse | None:
-    return await session.get(SurveyResponse, response_id)
+    return await session.scalar(_RESPONSE, {"response_id": response_id})
 
 
 async def unfinished_response(
@@ -65,34 +71,43 @@ async def finished_count(session: AsyncSession, *, survey: str, resident_id: int
     )
 
 
+_ANSWERS_OF = select(SurveyAnswer.question, SurveyAnswer.value).where(
+    SurveyAnswer.response_id == bindparam("response_id")
+)
+
+
 async def answers_of(session: AsyncSession, response_id: int) -> dict[str, Any]:
-    rows = await session.execute(
-        select(SurveyAnswer.question, SurveyAnswer.value).where(
-            SurveyAnswer.response_id == response_id
-        )
-    )
+    rows = await session.execute(_ANSWERS_OF, {"response_id": response_id})
     return {question: value for question, value in rows.all()}
+
+
+@cache
+def _upsert_answer(dialect: str) -> Any:
+    statement = upsert.insert_into(dialect, SurveyAnswer.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["response_id", "question"],
+        set_={"value": statement.excluded.value, "answered_at": statement.excluded.answered_at},
+    )
+
+
+_TOUCH_RESPONSE = (
+    update(SurveyResponse.__table__)
+    .where(SurveyResponse.__table__.c.id == bindparam("response_id"))
+    .values(updated_at=bindparam("now"))
+)
 
 
 async def save_answer(
     session: AsyncSession, *, response: SurveyResponse, question: str, value: Any
 ) -> None:
     """Store or replace one answer (None records a skipped optional question)."""
-    existing = await session.scalar(
-        select(SurveyAnswer).where(
-            SurveyAnswer.response_id == response.id, SurveyAnswer.question == question
-        )
-    )
     now = utcnow()
-    if existing is None:
-        session.add(
-            SurveyAnswer(response_id=response.id, question=question, value=value, answered_at=now)
-        )
-    else:
-        existing.value = value
-        existing.answered_at = now
-    response.updated_at = now
-    await session.flush()
+    await session.execute(
+        _upsert_answer(upsert.dialect(session)),
+        {"response_id": response.id, "question": question, "value": value, "answered_at": now},
+    )
+    await session.execute(_TOUCH_RESPONSE, {"response_id": response.id, "now": now})
+    set_committed_value(response, "updated_at", now)
 
 
 async def remove_answers(
