@@ -34,7 +34,11 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # A deferred transaction that reads, then writes, fails at once with
     # "database is locked" when another connection wrote meanwhile (WAL snapshot);
     # taking the write lock at BEGIN makes it wait for the other writer instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Sent on the driver's cursor: SQLAlchemy's statement machinery (events,
+    # execution context) would cost more than the statement, once per transaction.
+    cursor = connection.connection.cursor()
+    cursor.execute("BEGIN IMMEDIATE")
+    cursor.close()
 
 
 def make_engine(url: str) -> AsyncEngine:
