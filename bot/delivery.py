@@ -148,6 +148,7 @@ class OutboxSender:
                 claimed = [Claimed.of(m) for m in batch]
             if not claimed:
                 return sent
+            full = len(claimed) == BATCH
             chats: dict[tuple[str, str], list[Claimed]] = {}
             for message in claimed:
                 chats.setdefault((message.channel, message.recipient), []).append(message)
@@ -162,6 +163,10 @@ class OutboxSender:
                 stop.set()
                 await recorder
             sent += sum(counts)
+            if not full:
+                # Everything due was in this batch; whatever was queued meanwhile
+                # woke the sender, which comes straight back (see `run`).
+                return sent
 
     async def _record_deliveries(self, stop: asyncio.Event) -> None:
         """Write deliveries down every few milliseconds, many rows per transaction.
@@ -250,6 +255,8 @@ class OutboxSender:
             except Exception:
                 log.exception("outbox sender failed; retrying shortly")
                 await asyncio.sleep(1)
+            if self._wake.is_set():
+                continue  # more was queued while draining
             timeout = await self._until_next_due(idle_seconds)
             # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel
             # that arrives as its timeout fires, and shutdown would hang here.
