@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from tests.fakes.telegram_api import FakeTelegramServer
 from tests.servers.ports import free_port
 
 SECRET = "webhook-secret-123"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def update(update_id: int, user_id: int, text: str) -> dict:
@@ -57,6 +63,8 @@ async def test_webhook_with_secret_is_served_and_without_is_refused(
         assert registered["params"]["url"] == "https://bot.example.org/telegram"
         assert registered["params"]["secret_token"] == SECRET
         url = f"http://127.0.0.1:{port}/telegram"
+        # PTB registers the webhook and starts its server side by side.
+        await wait_until(lambda: _listening(port) or task.done())
         async with aiohttp.ClientSession() as http:
             forged = await http.post(
                 url,
