@@ -175,6 +175,9 @@ class OutboxSender:
                 async with asyncio.timeout(RECORD_EVERY):
                     await stop.wait()
             await self._flush_delivered()
+        # Deliveries that finished while the last flush was writing would
+        # otherwise stay `sending` until some later batch.
+        await self._flush_delivered()
 
     async def _flush_delivered(self) -> None:
         if not self._delivered:

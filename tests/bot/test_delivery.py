@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.delivery import OutboxSender
@@ -125,4 +127,45 @@ async def test_sender_recover_requeues_rows_left_in_flight(database_url: str) ->
     await sender.recover()
     assert await sender.drain() == 1
     assert transport.delivered == [("1", "x")]
+    await store.close()
+
+
+class HeldTransport(ScriptedTransport):
+    """Lets chat "2" finish only while the sender is writing chat "1"'s delivery down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.released_done = asyncio.Event()
+
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        if recipient != "2":
+            return await super().deliver(recipient, payload)
+        await self.release.wait()
+        result = await super().deliver(recipient, payload)
+        # The sender notes the delivery before whoever waits on this runs again.
+        self.released_done.set()
+        return result
+
+
+async def test_sender_records_a_delivery_that_ends_during_the_last_write(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(database_url)
+    await queue(store, ("1", "a"), ("2", "b"))
+    transport = HeldTransport()
+    real_mark_sent_many = outbox.mark_sent_many
+
+    async def mark_sent_many(session: Any, delivered: list[tuple[int, str | None]]) -> None:
+        if not transport.release.is_set():
+            transport.release.set()
+            # Chat "2" is delivered while this write is under way.
+            await transport.released_done.wait()
+        await real_mark_sent_many(session, delivered)
+
+    monkeypatch.setattr(outbox, "mark_sent_many", mark_sent_many)
+    sender = OutboxSender(store, {"telegram": transport})
+    assert await sender.drain() == 2
+    # Nothing else is queued, so no later round would have recorded it.
+    assert [r.status for r in await rows(store)] == ["sent", "sent"]
     await store.close()
