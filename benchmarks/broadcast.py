@@ -28,6 +28,7 @@ from telegram import Bot
 
 from bot.delivery import OutboxSender
 from bot.telegram import TelegramTransport
+from bot.telegram_request import AiohttpRequest
 from handlers.content import load_centre
 from handlers.i18n import Translator
 from handlers.services import Services
@@ -86,7 +87,8 @@ async def one_run(url: str, base_url: str, recipients: int, rate: float) -> dict
         centre=load_centre(ROOT / "content"),
         timezone=datetime.now().astimezone().tzinfo,
     )  # type: ignore[arg-type]
-    async with Bot("123:BENCH", base_url=base_url) as bot:
+    # The same network layer as the application's (bot.telegram.build_application).
+    async with Bot("123:BENCH", base_url=base_url, request=AiohttpRequest()) as bot:
         sender = OutboxSender(store, {"telegram": TelegramTransport(bot)}, rate=rate)
         runtime = JobRuntime(store, services, wake_sender=sender.wake, progress_every=1.0)
         sender_task = asyncio.create_task(sender.run(idle_seconds=0.2))
