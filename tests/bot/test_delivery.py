@@ -130,6 +130,47 @@ async def test_sender_recover_requeues_rows_left_in_flight(database_url: str) ->
     await store.close()
 
 
+async def test_sender_reply_overtakes_bulk_queued_earlier(database_url: str) -> None:
+    store = Store(database_url)
+    async with store.transaction() as session:
+        await outbox.enqueue_many(
+            session,
+            [outbox.Outgoing("telegram", "1", {"text": f"bulk {i}"}, f"b{i}") for i in range(3)],
+            priority=1,
+        )
+    await queue(store, ("1", "reply"))
+    transport = ScriptedTransport()
+    sender = OutboxSender(store, {"telegram": transport}, concurrency=1)
+    assert await sender.drain() == 4
+    assert transport.delivered == [
+        ("1", "reply"),
+        ("1", "bulk 0"),
+        ("1", "bulk 1"),
+        ("1", "bulk 2"),
+    ]
+    await store.close()
+
+
+async def test_enqueue_many_skips_keys_queued_before_and_keeps_order(database_url: str) -> None:
+    store = Store(database_url)
+    await queue(store, ("2", "b"))  # key "2:b"
+    messages = [
+        outbox.Outgoing("telegram", recipient, {"text": text}, f"{recipient}:{text}")
+        for recipient, text in [("1", "a"), ("2", "b"), ("1", "c")]
+    ]
+    async with store.transaction() as session:
+        await outbox.enqueue_many(session, messages, priority=1, broadcast_id=9)
+    async with store.transaction() as session:
+        await outbox.enqueue_many(session, messages, priority=1, broadcast_id=9)
+    queued = await rows(store)
+    assert [(r.recipient, r.payload["text"], r.broadcast_id) for r in queued] == [
+        ("2", "b", None),
+        ("1", "a", 9),
+        ("1", "c", 9),
+    ]
+    await store.close()
+
+
 class HeldTransport(ScriptedTransport):
     """Lets chat "2" finish only while the sender is writing chat "1"'s delivery down."""
 
