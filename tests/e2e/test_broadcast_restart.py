@@ -30,9 +30,15 @@ async def seed(url: str) -> int:
         await session.execute(
             insert(Resident),
             [
-                {"telegram_id": FIRST + i, "name": f"M{i}", "language": "pl",
-                 "consent_given_at": now, "subscribed": True, "blocked": False,
-                 "created_at": now}
+                {
+                    "telegram_id": FIRST + i,
+                    "name": f"M{i}",
+                    "language": "pl",
+                    "consent_given_at": now,
+                    "subscribed": True,
+                    "blocked": False,
+                    "created_at": now,
+                }
                 for i in range(COUNT)
             ],
         )
@@ -59,7 +65,9 @@ def delivered(api: FakeTelegramServer) -> Counter[int]:
 
 
 async def test_broadcast_killed_midway_resumes_and_sends_each_message_once(
-    sqlite_url: str, fake_telegram: FakeTelegramServer, bot_process: BotProcess  # noqa: F811
+    sqlite_url: str,
+    fake_telegram: FakeTelegramServer,
+    bot_process: BotProcess,  # noqa: F811
 ) -> None:
     broadcast_id = await seed(sqlite_url)
     api = fake_telegram
@@ -93,9 +101,9 @@ async def test_broadcast_killed_midway_resumes_and_sends_each_message_once(
     assert progress == {"sent": COUNT - 1, "waiting": 0, "failed": 1, "cancelled": 0}
     store = Store(sqlite_url)
     async with store.transaction() as session:
-        blocked = list(await session.scalars(
-            select(Resident.telegram_id).where(Resident.blocked.is_(True))
-        ))
+        blocked = list(
+            await session.scalars(select(Resident.telegram_id).where(Resident.blocked.is_(True)))
+        )
     await store.close()
     assert blocked == [BLOCKED]
     failed = [m for m in api.sent(include_failed=True) if not m["ok"] and m["error_code"] == 429]
