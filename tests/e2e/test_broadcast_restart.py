@@ -80,8 +80,11 @@ async def test_broadcast_killed_midway_resumes_and_sends_each_message_once(
     await wait_until(lambda: len(delivered(api)) >= 799, timeout=120)
     # From now on the server holds every new request (the sender serves several
     # chats at once), so the kill lands while calls are in flight, not between
-    # a delivery and its record, which no client can make atomic.
-    api.delay_next("sendMessage", 5, None, times=8)
+    # a delivery and its record, which no client can make atomic. The hold is
+    # longer than the wait before the kill but shorter than PTB's 5 s read
+    # timeout: holds left over for the restarted process must not race that
+    # timeout (a call answered just as the client gives up is sent again).
+    api.delay_next("sendMessage", 3, None, times=8)
     await asyncio.sleep(1.0)
     bot_process.kill()
     before = delivered(api)
