@@ -20,7 +20,6 @@ from typing import Any, Protocol
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
 from storage import events, outbox, residents
 from storage.db import Store
-from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +93,8 @@ class Claimed:
     priority: int
 
     @classmethod
-    def of(cls, row: OutboxMessage) -> Claimed:
+    def of(cls, row: Any) -> Claimed:
+        """From an `OutboxMessage` or a row with the same column names."""
         return cls(
             row.id,
             row.channel,
@@ -180,6 +180,9 @@ class OutboxSender:
                 async with asyncio.timeout(RECORD_EVERY):
                     await stop.wait()
             await self._flush_delivered()
+        # Deliveries that finished while the last flush was writing would
+        # otherwise stay `sending` until some later batch.
+        await self._flush_delivered()
 
     async def _flush_delivered(self) -> None:
         if not self._delivered:

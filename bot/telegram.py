@@ -23,6 +23,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.config import Settings
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
+from bot.telegram_request import AiohttpRequest
 from handlers.events import Inbound, IncomingFile, Kind, Reply
 from handlers.i18n import LANGUAGES, Translator
 from handlers.registry import menu
@@ -47,6 +48,9 @@ def build_application(settings: Settings) -> Application:
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.file_base_url)
+        # Bot API calls other than getUpdates (sends, edits, downloads) go through
+        # aiohttp: httpx's per-call CPU cost capped broadcasts (see AiohttpRequest).
+        .request(AiohttpRequest())
         # Updates are handled one at a time, in order: a resident's answers
         # must not overtake each other.
         .concurrent_updates(False)

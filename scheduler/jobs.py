@@ -34,8 +34,9 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 BULK = 1
 # Recipients queued per transaction: small enough that the write lock is never held
-# for long (SQLite has one), large enough to keep the commits few.
-EXPAND_CHUNK = 100
+# for long (SQLite has one; a chunk is one INSERT of a few ms), large enough to keep
+# the commits few.
+EXPAND_CHUNK = 500
 PROGRESS_EVERY = 5.0
 
 
@@ -291,19 +292,9 @@ async def run_broadcast(runtime: JobRuntime, broadcast_id: int, job_id: str) -> 
                 if broadcast.status == store.CANCELLED:
                     return "cancelled"
                 parts = [{"text": broadcast.text, "file": broadcast.file}, *(broadcast.extra or [])]
-                for person in people[start : start + EXPAND_CHUNK]:
-                    # One transaction per chunk: a recipient's parts get ids in order.
-                    for number, part in enumerate(parts):
-                        key = f"broadcast:{broadcast_id}:{person.resident_id}"
-                        await _send(
-                            session,
-                            services,
-                            person,
-                            part.get("text") or "",
-                            key + (f":{number}" if number else ""),
-                            file=part.get("file"),
-                            broadcast_id=broadcast_id,
-                        )
+                chunk = people[start : start + EXPAND_CHUNK]
+                # One transaction per chunk: a recipient's parts get ids in order.
+                await _queue_broadcast(session, services, broadcast_id, chunk, parts)
                 broadcast.total = min(len(people), start + EXPAND_CHUNK) * len(parts)
             runtime.wake_sender()
         async with runtime.store.transaction() as session:
@@ -312,6 +303,34 @@ async def run_broadcast(runtime: JobRuntime, broadcast_id: int, job_id: str) -> 
             broadcast.total = len(people) * (1 + len(broadcast.extra or []))
             broadcast.expanded = True
     return await _follow(runtime, broadcast_id, job_id)
+
+
+async def _queue_broadcast(
+    session: Any,
+    services: Services,
+    broadcast_id: int,
+    people: list[Recipient],
+    parts: list[dict[str, Any]],
+) -> None:
+    """Queue every part for every person; keys make a re-run skip what was queued."""
+    chats: list[outbox.Outgoing] = []
+    for person in people:
+        for number, part in enumerate(parts):
+            key = f"broadcast:{broadcast_id}:{person.resident_id}" + (
+                f":{number}" if number else ""
+            )
+            text = part.get("text") or ""
+            if person.channel == "email":
+                await _send(session, services, person, text, key, file=part.get("file"))
+                continue
+            payload: dict[str, Any] = {"text": text}
+            if part.get("file"):
+                payload["file"] = part["file"]
+            chats.append(
+                outbox.Outgoing(person.channel, person.address, payload, key, person.resident_id)
+            )
+    # One INSERT for the chunk instead of a look-up and an insert per message.
+    await outbox.enqueue_many(session, chats, priority=BULK, broadcast_id=broadcast_id)
 
 
 async def _follow(runtime: JobRuntime, broadcast_id: int, job_id: str) -> str:

@@ -9,10 +9,12 @@ in-flight API call).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Insert, Row, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -56,29 +58,91 @@ async def enqueue(
     return message
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for `enqueue_many`."""
+
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    resident_id: int | None = None
+
+
+def _insert_skipping_duplicates(session: AsyncSession) -> Insert:
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING in the store's dialect."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(OutboxMessage.__table__).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    )
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    messages: Sequence[Outgoing],
+    *,
+    priority: int = 0,
+    broadcast_id: int | None = None,
+) -> None:
+    """Queue many messages in one statement; those whose key was queued before are skipped.
+
+    Rows get ids in the order given, so one recipient's messages keep their order.
+    """
+    if not messages:
+        return
+    now = utcnow()
+    await session.execute(
+        _insert_skipping_duplicates(session),
+        [
+            {
+                "channel": m.channel,
+                "recipient": m.recipient,
+                "resident_id": m.resident_id,
+                "payload": m.payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "idempotency_key": m.idempotency_key,
+                "created_at": now,
+                "priority": priority,
+                "broadcast_id": broadcast_id,
+            }
+            for m in messages
+        ],
+    )
+
+
 async def claim_due(
     session: AsyncSession, *, channels: Sequence[str], limit: int = 50
-) -> list[OutboxMessage]:
-    """Take due rows in queue order and mark them `sending` (committed by the caller)."""
-    rows = list(
-        await session.scalars(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.next_attempt_at <= utcnow(),
-                OutboxMessage.channel.in_(channels),
-            )
-            # Replies to people in a conversation overtake bulk messages.
-            .order_by(OutboxMessage.priority, OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+) -> list[Row[Any]]:
+    """Take due rows in queue order and mark them `sending` (committed by the caller).
+
+    One UPDATE ... RETURNING: no ORM objects are loaded or flushed for a batch.
+    The returned rows carry the columns by name, `attempts` already counted.
+    """
+    table = OutboxMessage.__table__
+    due = (
+        select(table.c.id)
+        .where(
+            table.c.status == "pending",
+            table.c.next_attempt_at <= utcnow(),
+            table.c.channel.in_(channels),
         )
+        # Replies to people in a conversation overtake bulk messages.
+        .order_by(table.c.priority, table.c.id)
+        .limit(limit)
     )
-    for row in rows:
-        row.status = "sending"
-        row.attempts += 1
-    await session.flush()
-    return rows
+    if session.get_bind().dialect.name != "sqlite":
+        # A second sender (never expected, but harmless) skips rows this one holds.
+        due = due.with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(status="sending", attempts=table.c.attempts + 1)
+        .returning(*table.c)
+    )
+    # RETURNING comes in no promised order; the queue order is restored here.
+    return sorted(result.all(), key=lambda row: (row.priority, row.id))
 
 
 async def mark_sent(

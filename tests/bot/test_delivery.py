@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.delivery import OutboxSender
@@ -125,4 +127,86 @@ async def test_sender_recover_requeues_rows_left_in_flight(database_url: str) ->
     await sender.recover()
     assert await sender.drain() == 1
     assert transport.delivered == [("1", "x")]
+    await store.close()
+
+
+async def test_sender_reply_overtakes_bulk_queued_earlier(database_url: str) -> None:
+    store = Store(database_url)
+    async with store.transaction() as session:
+        await outbox.enqueue_many(
+            session,
+            [outbox.Outgoing("telegram", "1", {"text": f"bulk {i}"}, f"b{i}") for i in range(3)],
+            priority=1,
+        )
+    await queue(store, ("1", "reply"))
+    transport = ScriptedTransport()
+    sender = OutboxSender(store, {"telegram": transport}, concurrency=1)
+    assert await sender.drain() == 4
+    assert transport.delivered == [
+        ("1", "reply"),
+        ("1", "bulk 0"),
+        ("1", "bulk 1"),
+        ("1", "bulk 2"),
+    ]
+    await store.close()
+
+
+async def test_enqueue_many_skips_keys_queued_before_and_keeps_order(database_url: str) -> None:
+    store = Store(database_url)
+    await queue(store, ("2", "b"))  # key "2:b"
+    messages = [
+        outbox.Outgoing("telegram", recipient, {"text": text}, f"{recipient}:{text}")
+        for recipient, text in [("1", "a"), ("2", "b"), ("1", "c")]
+    ]
+    async with store.transaction() as session:
+        await outbox.enqueue_many(session, messages, priority=1, broadcast_id=9)
+    async with store.transaction() as session:
+        await outbox.enqueue_many(session, messages, priority=1, broadcast_id=9)
+    queued = await rows(store)
+    assert [(r.recipient, r.payload["text"], r.broadcast_id) for r in queued] == [
+        ("2", "b", None),
+        ("1", "a", 9),
+        ("1", "c", 9),
+    ]
+    await store.close()
+
+
+class HeldTransport(ScriptedTransport):
+    """Lets chat "2" finish only while the sender is writing chat "1"'s delivery down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.released_done = asyncio.Event()
+
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        if recipient != "2":
+            return await super().deliver(recipient, payload)
+        await self.release.wait()
+        result = await super().deliver(recipient, payload)
+        # The sender notes the delivery before whoever waits on this runs again.
+        self.released_done.set()
+        return result
+
+
+async def test_sender_records_a_delivery_that_ends_during_the_last_write(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(database_url)
+    await queue(store, ("1", "a"), ("2", "b"))
+    transport = HeldTransport()
+    real_mark_sent_many = outbox.mark_sent_many
+
+    async def mark_sent_many(session: Any, delivered: list[tuple[int, str | None]]) -> None:
+        if not transport.release.is_set():
+            transport.release.set()
+            # Chat "2" is delivered while this write is under way.
+            await transport.released_done.wait()
+        await real_mark_sent_many(session, delivered)
+
+    monkeypatch.setattr(outbox, "mark_sent_many", mark_sent_many)
+    sender = OutboxSender(store, {"telegram": transport})
+    assert await sender.drain() == 2
+    # Nothing else is queued, so no later round would have recorded it.
+    assert [r.status for r in await rows(store)] == ["sent", "sent"]
     await store.close()

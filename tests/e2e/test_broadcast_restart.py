@@ -30,9 +30,15 @@ async def seed(url: str) -> int:
         await session.execute(
             insert(Resident),
             [
-                {"telegram_id": FIRST + i, "name": f"M{i}", "language": "pl",
-                 "consent_given_at": now, "subscribed": True, "blocked": False,
-                 "created_at": now}
+                {
+                    "telegram_id": FIRST + i,
+                    "name": f"M{i}",
+                    "language": "pl",
+                    "consent_given_at": now,
+                    "subscribed": True,
+                    "blocked": False,
+                    "created_at": now,
+                }
                 for i in range(COUNT)
             ],
         )
@@ -59,7 +65,9 @@ def delivered(api: FakeTelegramServer) -> Counter[int]:
 
 
 async def test_broadcast_killed_midway_resumes_and_sends_each_message_once(
-    sqlite_url: str, fake_telegram: FakeTelegramServer, bot_process: BotProcess  # noqa: F811
+    sqlite_url: str,
+    fake_telegram: FakeTelegramServer,
+    bot_process: BotProcess,  # noqa: F811
 ) -> None:
     broadcast_id = await seed(sqlite_url)
     api = fake_telegram
@@ -72,8 +80,11 @@ async def test_broadcast_killed_midway_resumes_and_sends_each_message_once(
     await wait_until(lambda: len(delivered(api)) >= 799, timeout=120)
     # From now on the server holds every new request (the sender serves several
     # chats at once), so the kill lands while calls are in flight, not between
-    # a delivery and its record, which no client can make atomic.
-    api.delay_next("sendMessage", 5, None, times=8)
+    # a delivery and its record, which no client can make atomic. The hold is
+    # longer than the wait before the kill but shorter than PTB's 5 s read
+    # timeout: holds left over for the restarted process must not race that
+    # timeout (a call answered just as the client gives up is sent again).
+    api.delay_next("sendMessage", 3, None, times=8)
     await asyncio.sleep(1.0)
     bot_process.kill()
     before = delivered(api)
@@ -93,9 +104,9 @@ async def test_broadcast_killed_midway_resumes_and_sends_each_message_once(
     assert progress == {"sent": COUNT - 1, "waiting": 0, "failed": 1, "cancelled": 0}
     store = Store(sqlite_url)
     async with store.transaction() as session:
-        blocked = list(await session.scalars(
-            select(Resident.telegram_id).where(Resident.blocked.is_(True))
-        ))
+        blocked = list(
+            await session.scalars(select(Resident.telegram_id).where(Resident.blocked.is_(True)))
+        )
     await store.close()
     assert blocked == [BLOCKED]
     failed = [m for m in api.sent(include_failed=True) if not m["ok"] and m["error_code"] == 429]

@@ -1,0 +1,109 @@
+"""The Telegram transport through PTB on aiohttp, against the fake Bot API: each
+Bot API error becomes the same delivery error as before."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+
+from bot.errors import PermanentFailure, RecipientGone, RetryLater
+from bot.telegram import TelegramTransport
+from bot.telegram_request import AiohttpRequest
+from tests.fakes.telegram_api import FakeTelegramServer
+
+CHAT = 601
+
+
+@pytest.fixture
+async def transport(fake_telegram: FakeTelegramServer) -> AsyncIterator[TelegramTransport]:
+    async with Bot(
+        "123456:TEST-token",
+        base_url=fake_telegram.base_url,
+        base_file_url=fake_telegram.base_file_url,
+        request=AiohttpRequest(),
+    ) as bot:
+        yield TelegramTransport(bot)
+
+
+async def test_transport_text_with_buttons_arrives_and_returns_its_message_id(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    message_id = await transport.deliver(
+        str(CHAT), {"text": "Zapraszamy", "buttons": [[["Tak", "yes"]]]}
+    )
+    [sent] = fake_telegram.sent(CHAT)
+    assert sent["text"] == "Zapraszamy"
+    assert sent["buttons"] == [[{"text": "Tak", "callback_data": "yes"}]]
+    assert message_id == str(sent["result"]["message_id"])
+
+
+async def test_transport_file_is_uploaded_with_its_name(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    file = {"name": "raport.csv", "mime_type": "text/csv", "content_b64": "YTtiCg=="}
+    await transport.deliver(str(CHAT), {"text": "Raport", "file": file})
+    [sent] = fake_telegram.sent(CHAT)
+    assert sent["method"] == "sendDocument"
+    assert sent["text"] == "Raport"
+
+
+# PTB warns about RetryAfter.retry_after becoming a timedelta when raising it.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_transport_429_is_retry_later_with_flood_control(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    fake_telegram.fail_next("sendMessage", CHAT, code=429, retry_after=7)
+    with pytest.raises(RetryLater) as caught:
+        await transport.deliver(str(CHAT), {"text": "a"})
+    assert caught.value.flood_control
+    assert caught.value.delay == 7
+
+
+async def test_transport_403_is_recipient_gone(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    fake_telegram.fail_next("sendMessage", CHAT, code=403)
+    with pytest.raises(RecipientGone):
+        await transport.deliver(str(CHAT), {"text": "a"})
+
+
+async def test_transport_400_chat_not_found_is_recipient_gone(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    fake_telegram.fail_next("sendMessage", CHAT, code=400)
+    with pytest.raises(RecipientGone):
+        await transport.deliver(str(CHAT), {"text": "a"})
+
+
+async def test_transport_other_400_is_permanent_failure(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    fake_telegram.fail_next(
+        "sendMessage", CHAT, code=400, description="Bad Request: message text is empty"
+    )
+    with pytest.raises(PermanentFailure):
+        await transport.deliver(str(CHAT), {"text": "a"})
+
+
+async def test_transport_server_error_is_retry_later_without_flood_control(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    fake_telegram.fail_next("sendMessage", CHAT, code=502)
+    with pytest.raises(RetryLater) as caught:
+        await transport.deliver(str(CHAT), {"text": "a"})
+    assert not caught.value.flood_control
+
+
+async def test_transport_unreachable_api_is_retry_later() -> None:
+    # Nothing listens on port 9 of loopback: a network error, not a Bot API answer.
+    request = AiohttpRequest()
+    await request.initialize()
+    bot = Bot("123456:TEST-token", base_url="http://127.0.0.1:9/bot", request=request)
+    try:
+        with pytest.raises(RetryLater) as caught:
+            await TelegramTransport(bot).deliver(str(CHAT), {"text": "a"})
+    finally:
+        await request.shutdown()
+    assert not caught.value.flood_control
