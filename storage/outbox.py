@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, Row, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import upsert
 from storage.models import OutboxMessage
 from storage.types import utcnow
 
@@ -32,30 +33,26 @@ async def enqueue(
     not_before: datetime | None = None,
     priority: int = 0,
     broadcast_id: int | None = None,
-) -> OutboxMessage | None:
-    """Queue a message; None when a message with this key was queued before."""
-    exists = await session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
-    )
-    if exists is not None:
-        return None
+) -> bool:
+    """Queue a message; False when a message with this key was queued before."""
     now = utcnow()
-    message = OutboxMessage(
-        channel=channel,
-        recipient=recipient,
-        resident_id=resident_id,
-        payload=payload,
-        status="pending",
-        attempts=0,
-        next_attempt_at=not_before or now,
-        idempotency_key=idempotency_key,
-        created_at=now,
-        priority=priority,
-        broadcast_id=broadcast_id,
+    result = await session.execute(
+        _insert_skipping_duplicates(upsert.dialect(session)),
+        {
+            "channel": channel,
+            "recipient": recipient,
+            "resident_id": resident_id,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": not_before or now,
+            "idempotency_key": idempotency_key,
+            "created_at": now,
+            "priority": priority,
+            "broadcast_id": broadcast_id,
+        },
     )
-    session.add(message)
-    await session.flush()
-    return message
+    return bool(result.rowcount)
 
 
 @dataclass(frozen=True)
@@ -69,10 +66,10 @@ class Outgoing:
     resident_id: int | None = None
 
 
-def _insert_skipping_duplicates(session: AsyncSession) -> Insert:
+@cache
+def _insert_skipping_duplicates(dialect: str) -> Insert:
     """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING in the store's dialect."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    return dialect.insert(OutboxMessage.__table__).on_conflict_do_nothing(
+    return upsert.insert_into(dialect, OutboxMessage.__table__).on_conflict_do_nothing(
         index_elements=["idempotency_key"]
     )
 
@@ -92,7 +89,7 @@ async def enqueue_many(
         return
     now = utcnow()
     await session.execute(
-        _insert_skipping_duplicates(session),
+        _insert_skipping_duplicates(upsert.dialect(session)),
         [
             {
                 "channel": m.channel,
@@ -132,7 +129,7 @@ async def claim_due(
         .order_by(table.c.priority, table.c.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name != "sqlite":
+    if upsert.dialect(session) != "sqlite":
         # A second sender (never expected, but harmless) skips rows this one holds.
         due = due.with_for_update(skip_locked=True)
     result = await session.execute(
