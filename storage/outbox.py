@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Row, func, select, update
+from sqlalchemy import Insert, Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import upsert
@@ -109,6 +109,34 @@ async def enqueue_many(
     )
 
 
+_TABLE = OutboxMessage.__table__
+
+
+@cache
+def _claim(dialect: str) -> Any:
+    """UPDATE ... RETURNING of the next due rows, built once per dialect."""
+    due = (
+        select(_TABLE.c.id)
+        .where(
+            _TABLE.c.status == "pending",
+            _TABLE.c.next_attempt_at <= bindparam("now"),
+            _TABLE.c.channel.in_(bindparam("channels", expanding=True)),
+        )
+        # Replies to people in a conversation overtake bulk messages.
+        .order_by(_TABLE.c.priority, _TABLE.c.id)
+        .limit(bindparam("limit"))
+    )
+    if dialect != "sqlite":
+        # A second sender (never expected, but harmless) skips rows this one holds.
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(_TABLE)
+        .where(_TABLE.c.id.in_(due.scalar_subquery()))
+        .values(status="sending", attempts=_TABLE.c.attempts + 1)
+        .returning(*_TABLE.c)
+    )
+
+
 async def claim_due(
     session: AsyncSession, *, channels: Sequence[str], limit: int = 50
 ) -> list[Row[Any]]:
@@ -117,26 +145,9 @@ async def claim_due(
     One UPDATE ... RETURNING: no ORM objects are loaded or flushed for a batch.
     The returned rows carry the columns by name, `attempts` already counted.
     """
-    table = OutboxMessage.__table__
-    due = (
-        select(table.c.id)
-        .where(
-            table.c.status == "pending",
-            table.c.next_attempt_at <= utcnow(),
-            table.c.channel.in_(channels),
-        )
-        # Replies to people in a conversation overtake bulk messages.
-        .order_by(table.c.priority, table.c.id)
-        .limit(limit)
-    )
-    if upsert.dialect(session) != "sqlite":
-        # A second sender (never expected, but harmless) skips rows this one holds.
-        due = due.with_for_update(skip_locked=True)
     result = await session.execute(
-        update(table)
-        .where(table.c.id.in_(due.scalar_subquery()))
-        .values(status="sending", attempts=table.c.attempts + 1)
-        .returning(*table.c)
+        _claim(upsert.dialect(session)),
+        {"now": utcnow(), "channels": list(channels), "limit": limit},
     )
     # RETURNING comes in no promised order; the queue order is restored here.
     return sorted(result.all(), key=lambda row: (row.priority, row.id))
@@ -152,23 +163,21 @@ async def mark_sent(
     )
 
 
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"))
+    .values(status="sent", sent_at=bindparam("now"), last_error=None, external_id=bindparam("ext"))
+)
+
+
 async def mark_sent_many(session: AsyncSession, delivered: list[tuple[int, str | None]]) -> None:
-    """Record several deliveries in one statement (an ORM bulk UPDATE by primary key)."""
+    """Record several deliveries in one executemany of a prebuilt UPDATE."""
     if not delivered:
         return
     now = utcnow()
     await session.execute(
-        update(OutboxMessage),
-        [
-            {
-                "id": message_id,
-                "status": "sent",
-                "sent_at": now,
-                "last_error": None,
-                "external_id": external_id,
-            }
-            for message_id, external_id in delivered
-        ],
+        _MARK_SENT,
+        [{"message_id": message_id, "now": now, "ext": ext} for message_id, ext in delivered],
     )
 
 
