@@ -241,6 +241,13 @@ async def _with_content(bot: Any, inbound: Inbound) -> Inbound:
     return replace(inbound, file=replace(file, content=content, size=len(content)))
 
 
+async def _answer(query: Any) -> None:
+    try:
+        await query.answer()
+    except TelegramError as error:
+        log.info("could not answer a callback query: %s", error)
+
+
 class UpdateRouter:
     """The one PTB handler: every update goes through `on_update`."""
 
@@ -252,11 +259,10 @@ class UpdateRouter:
         if not isinstance(update, Update):
             return
         if update.callback_query is not None:
-            try:
-                # Stops the button's spinner at once; the answer itself comes via the outbox.
-                await update.callback_query.answer()
-            except TelegramError as error:
-                log.info("could not answer a callback query: %s", error)
+            # Stops the button's spinner (the answer itself comes via the outbox). Sent
+            # beside the handling, not before it, so its round trip does not hold up
+            # the updates queued behind this one; PTB awaits such tasks when it stops.
+            context.application.create_task(_answer(update.callback_query), update=update)
         inbound = to_inbound(update, bot_id=context.bot.id, coordinator_ids=self.coordinator_ids)
         if inbound is not None and inbound.file is not None:
             inbound = await _with_content(context.bot, inbound)
