@@ -175,6 +175,7 @@ class Service:
                 rate=settings.telegram_messages_per_second,
                 on_permanent_failure=self._email_refused,
             )
+            self.services.reply_sender = self.sender
             sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
             mailbox_task = self.start_mailbox()
             scheduler_task = self.start_scheduler()

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -28,6 +28,8 @@ MAX_ATTEMPTS = 8
 BATCH = 100
 # How often delivered messages are recorded as sent (seconds).
 RECORD_EVERY = 0.01
+# How often a busy sender looks for due rows besides the replies handed to it (seconds).
+STORE_CHECK_EVERY = 0.5
 
 
 class Transport(Protocol):
@@ -124,8 +126,29 @@ class OutboxSender:
         # Told when a message is refused for good (e.g. SMTP 5xx), to alert coordinators.
         self.on_permanent_failure = on_permanent_failure
         self._wake = asyncio.Event()
+        # Rows committed as already claimed for this sender (`take`), and whether
+        # the store may hold due rows that must be claimed (`wake`, a timer).
+        self._handed: list[Claimed] = []
+        self._check_store = True
+        self._store_checked = 0.0
+        self._running = False
 
     def wake(self) -> None:
+        """Something was queued in the store: claim it."""
+        self._check_store = True
+        self._wake.set()
+
+    @property
+    def taking(self) -> bool:
+        return self._running
+
+    def take(self, messages: Sequence[Any]) -> None:
+        """Deliver rows a handler committed as claimed for this sender (no claim needed).
+
+        Should the process die first, they are `sending` in the store, and the next
+        run re-queues them like any message left in flight.
+        """
+        self._handed.extend(Claimed.of(m) for m in messages)
         self._wake.set()
 
     async def recover(self) -> None:
@@ -141,14 +164,31 @@ class OutboxSender:
         one chat's messages go one after another, in queue order, and each is
         recorded as sent as soon as its own call returns.
         """
+        self._check_store = True
+        return await self._drain()
+
+    async def _drain(self) -> int:
         sent = 0
         while True:
-            async with self.store.transaction() as session:
-                batch = await outbox.claim_due(session, channels=list(self.transports), limit=BATCH)
-                claimed = [Claimed.of(m) for m in batch]
+            claimed, self._handed = self._handed, []
+            full = False
+            # Handed-over replies need no claim; the store is asked when woken for
+            # it, and every so often anyway (retries come due while replies flow).
+            if self._check_store or time.monotonic() >= self._store_checked + STORE_CHECK_EVERY:
+                self._check_store = False
+                self._store_checked = time.monotonic()
+                async with self.store.transaction() as session:
+                    batch = await outbox.claim_due(
+                        session, channels=list(self.transports), limit=BATCH
+                    )
+                full = len(batch) == BATCH
+                self._check_store = full
+                # Queue order: replies before bulk, then by id (a chat's own order).
+                claimed = sorted(
+                    claimed + [Claimed.of(m) for m in batch], key=lambda m: (m.priority, m.id)
+                )
             if not claimed:
                 return sent
-            full = len(claimed) == BATCH
             chats: dict[tuple[str, str], list[Claimed]] = {}
             for message in claimed:
                 chats.setdefault((message.channel, message.recipient), []).append(message)
@@ -163,7 +203,7 @@ class OutboxSender:
                 stop.set()
                 await recorder
             sent += sum(counts)
-            if not full:
+            if not full and not self._handed:
                 # Everything due was in this batch; whatever was queued meanwhile
                 # woke the sender, which comes straight back (see `run`).
                 return sent
@@ -250,22 +290,29 @@ class OutboxSender:
     async def run(self, *, idle_seconds: float = 5.0) -> None:
         """Deliver until cancelled; woken at once when a handler queues something."""
         await self.recover()
-        while True:
-            # Cleared before draining, so a wake-up during the drain is not lost.
-            self._wake.clear()
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("outbox sender failed; retrying shortly")
-                await asyncio.sleep(1)
-            if self._wake.is_set():
-                continue  # more was queued while draining
-            timeout = await self._until_next_due(idle_seconds)
-            # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel
-            # that arrives as its timeout fires, and shutdown would hang here.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
+        self._running = True
+        try:
+            while True:
+                # Cleared before draining, so a wake-up during the drain is not lost.
+                self._wake.clear()
+                try:
+                    await self._drain()
+                except Exception:
+                    log.exception("outbox sender failed; retrying shortly")
+                    self._check_store = True
+                    await asyncio.sleep(1)
+                if self._wake.is_set():
+                    continue  # more was queued while draining
+                timeout = await self._until_next_due(idle_seconds)
+                # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel
+                # that arrives as its timeout fires, and shutdown would hang here.
+                try:
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
+                except TimeoutError:
+                    self._check_store = True  # a retry or a scheduled message is due
+        finally:
+            self._running = False
 
     async def _until_next_due(self, idle_seconds: float) -> float:
         async with self.store.transaction() as session:

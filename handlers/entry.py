@@ -42,7 +42,7 @@ from handlers.registry import (
 )
 from handlers.replies import queue_replies
 from handlers.services import Services
-from storage import conversations, receipts, residents
+from storage import conversations, outbox, receipts, residents
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,11 @@ MAX_TEXT_LENGTH = 4096
 async def process_inbound(store: Store, services: Services, event: Inbound) -> list[Reply]:
     """Handle one event; returns the replies that were queued for delivery."""
     key = event.external_id or uuid.uuid4().hex
+    sender = services.reply_sender
+    # Decided before the transaction: the sender must already be running when
+    # rows are written as its own (a starting one re-queues such rows first).
+    direct = sender is not None and sender.taking
+    wake = True
     try:
         async with store.transaction() as session:
             if event.external_id and not await receipts.first_time(
@@ -63,13 +68,23 @@ async def process_inbound(store: Store, services: Services, event: Inbound) -> l
                 return []
             ctx = await _context(session, services, event)
             replies = await route(ctx)
-            await queue_replies(
-                session, event=event, resident=ctx.resident, replies=replies, key=key
+            queued = await queue_replies(
+                session,
+                event=event,
+                resident=ctx.resident,
+                replies=replies,
+                key=key,
+                taken=direct,
             )
+        wake = outbox.wrote_pending(session)
     except Exception:
         log.exception("handling %s event %s failed", event.channel, key)
         replies = await _apologise(store, services, event, key)
-    services.on_outbox_written()
+        queued = []
+    if queued and sender is not None:
+        sender.take(queued)
+    if wake:  # rows for the sender to claim: a note to a coordinator, an e-mail ...
+        services.on_outbox_written()
     return replies
 
 

@@ -40,4 +40,4 @@ async def tell(
         payload=to_payload(reply),
         idempotency_key=key,
     )
-    return queued
+    return queued is not None

@@ -43,13 +43,25 @@ async def queue_replies(
     resident: Resident | None,
     replies: list[Reply],
     key: str,
-) -> None:
+    taken: bool = False,
+) -> list[outbox.Queued]:
+    """Write the replies as outbox rows; with `taken`, as claimed by this process's
+    sender, and returned so that they can be handed to it after the commit."""
+    queued = []
     for index, reply in enumerate(replies):
-        await outbox.enqueue(
+        payload = to_payload(reply, edit_message_id=event.message_id)
+        resident_id = resident.id if resident else None
+        message_id = await outbox.enqueue(
             session,
             channel=event.channel,
             recipient=event.chat_id,
-            resident_id=resident.id if resident else None,
-            payload=to_payload(reply, edit_message_id=event.message_id),
+            resident_id=resident_id,
+            payload=payload,
             idempotency_key=f"reply:{event.channel}:{event.chat_id}:{key}:{index}",
+            taken=taken,
         )
+        if message_id is not None and taken:
+            queued.append(
+                outbox.Queued(message_id, event.channel, event.chat_id, payload, resident_id)
+            )
+    return queued

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from handlers.content import Centre
@@ -13,7 +14,19 @@ from handlers.contest_model import Contest
 from handlers.forms import Survey
 from handlers.i18n import Translator
 from scheduler.rules import ScheduleRules
+from storage.outbox import Queued
 from storage.types import utcnow
+
+
+class ReplySender(Protocol):
+    """This process's running outbox sender, which can be handed replies directly."""
+
+    @property
+    def taking(self) -> bool:
+        """True once it runs (and has re-queued what a previous run left in flight)."""
+
+    def take(self, messages: Sequence[Queued]) -> None:
+        """Deliver these rows, committed as already claimed (`sending`) for it."""
 
 
 @dataclass
@@ -31,6 +44,9 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Called after a transaction queued outgoing messages, to wake the sender.
     on_outbox_written: Callable[[], None] = field(default=lambda: None)
+    # Replies to an event are handed to this sender after their commit, which
+    # spares it a claiming transaction per event (None: the sender claims them).
+    reply_sender: ReplySender | None = None
     # Called when something scheduled changed (a broadcast, an announcement time).
     on_schedule_changed: Callable[[], None] = field(default=lambda: None)
     schedule_rules: ScheduleRules = field(default_factory=ScheduleRules)

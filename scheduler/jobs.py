@@ -138,7 +138,7 @@ async def _send(
         priority=BULK,
         broadcast_id=broadcast_id,
     )
-    return queued
+    return queued is not None
 
 
 async def _remind(

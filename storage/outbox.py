@@ -33,18 +33,23 @@ async def enqueue(
     not_before: datetime | None = None,
     priority: int = 0,
     broadcast_id: int | None = None,
-) -> bool:
-    """Queue a message; False when a message with this key was queued before."""
+    taken: bool = False,
+) -> int | None:
+    """Queue a message; its id, or None when a message with this key was queued before.
+
+    `taken`: the row is written as already claimed (`sending`, first attempt) by a
+    sender in this process that will be handed it after the commit.
+    """
     now = utcnow()
     result = await session.execute(
-        _insert_skipping_duplicates(upsert.dialect(session)),
+        _insert_returning_id(upsert.dialect(session)),
         {
             "channel": channel,
             "recipient": recipient,
             "resident_id": resident_id,
             "payload": payload,
-            "status": "pending",
-            "attempts": 0,
+            "status": "sending" if taken else "pending",
+            "attempts": 1 if taken else 0,
             "next_attempt_at": not_before or now,
             "idempotency_key": idempotency_key,
             "created_at": now,
@@ -52,7 +57,32 @@ async def enqueue(
             "broadcast_id": broadcast_id,
         },
     )
-    return bool(result.rowcount)
+    message_id = result.scalar_one_or_none()
+    if message_id is not None and not taken:
+        _note_pending(session)
+    return message_id
+
+
+def _note_pending(session: AsyncSession) -> None:
+    session.info["outbox_pending"] = True
+
+
+def wrote_pending(session: AsyncSession) -> bool:
+    """Whether this session queued rows that a sender must claim (to wake it)."""
+    return bool(session.info.get("outbox_pending"))
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A row just queued as taken: what its sender needs to deliver it."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    resident_id: int | None
+    attempts: int = 1
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,6 +104,12 @@ def _insert_skipping_duplicates(dialect: str) -> Insert:
     )
 
 
+@cache
+def _insert_returning_id(dialect: str) -> Insert:
+    """The same, returning the new row's id (no row when the key was there)."""
+    return _insert_skipping_duplicates(dialect).returning(OutboxMessage.__table__.c.id)
+
+
 async def enqueue_many(
     session: AsyncSession,
     messages: Sequence[Outgoing],
@@ -87,6 +123,7 @@ async def enqueue_many(
     """
     if not messages:
         return
+    _note_pending(session)
     now = utcnow()
     await session.execute(
         _insert_skipping_duplicates(upsert.dialect(session)),

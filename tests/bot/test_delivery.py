@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -209,4 +210,113 @@ async def test_sender_records_a_delivery_that_ends_during_the_last_write(
     assert await sender.drain() == 2
     # Nothing else is queued, so no later round would have recorded it.
     assert [r.status for r in await rows(store)] == ["sent", "sent"]
+    await store.close()
+
+
+class ParkedTransport(ScriptedTransport):
+    """Holds every delivery until released, like a Bot API call in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def deliver(self, recipient: str, payload: dict[str, Any]) -> str | None:
+        self.started.set()
+        await self.release.wait()
+        return await super().deliver(recipient, payload)
+
+
+async def queue_taken(store: Store, recipient: str, text: str) -> list[outbox.Queued]:
+    """What a handler does when the running sender takes its replies directly."""
+    async with store.transaction() as session:
+        message_id = await outbox.enqueue(
+            session,
+            channel="telegram",
+            recipient=recipient,
+            payload={"text": text},
+            idempotency_key=f"{recipient}:{text}",
+            taken=True,
+        )
+    assert message_id is not None
+    return [outbox.Queued(message_id, "telegram", recipient, {"text": text}, None)]
+
+
+async def test_running_sender_delivers_handed_replies_once(database_url: str) -> None:
+    store = Store(database_url)
+    transport = ScriptedTransport()
+    sender = OutboxSender(store, {"telegram": transport})
+    assert not sender.taking  # nothing may be written as its own before it runs
+    task = asyncio.create_task(sender.run())
+    for _ in range(200):
+        if sender.taking:
+            break
+        await asyncio.sleep(0.01)
+    sender.take(await queue_taken(store, "1", "a"))
+    sender.take(await queue_taken(store, "1", "b"))
+    for _ in range(200):
+        if [r.status for r in await rows(store)] == ["sent", "sent"]:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert transport.delivered == [("1", "a"), ("1", "b")]
+    assert [r.status for r in await rows(store)] == ["sent", "sent"]
+    assert not sender.taking
+    await store.close()
+
+
+async def test_handed_reply_of_a_stopped_sender_is_sent_once_by_the_next_run(
+    database_url: str,
+) -> None:
+    store = Store(database_url)
+    held = ParkedTransport()
+    first = OutboxSender(store, {"telegram": held})
+    task = asyncio.create_task(first.run())
+    for _ in range(200):
+        if first.taking:
+            break
+        await asyncio.sleep(0.01)
+    first.take(await queue_taken(store, "1", "a"))
+    await asyncio.wait_for(held.started.wait(), 5)
+    task.cancel()  # the process goes away while the call is held: nothing was sent
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert held.delivered == []
+    transport = ScriptedTransport()
+    second = OutboxSender(store, {"telegram": transport})
+    await second.recover()
+    assert await second.drain() == 1
+    assert transport.delivered == [("1", "a")]
+    assert [r.status for r in await rows(store)] == ["sent"]
+    await store.close()
+
+
+async def test_busy_sender_still_sends_a_message_that_comes_due(database_url: str) -> None:
+    """Replies handed over all the time must not keep a row that comes due waiting."""
+    store = Store(database_url)
+    transport = ScriptedTransport()
+    async with store.transaction() as session:
+        await outbox.enqueue(
+            session,
+            channel="telegram",
+            recipient="9",
+            payload={"text": "later"},
+            idempotency_key="later",
+            not_before=datetime.now(UTC) + timedelta(seconds=0.3),
+        )
+    sender = OutboxSender(store, {"telegram": transport})
+    task = asyncio.create_task(sender.run())
+    for n in range(500):
+        if ("9", "later") in transport.delivered:
+            break
+        if sender.taking:
+            sender.take(await queue_taken(store, "1", f"reply {n}"))
+        await asyncio.sleep(0.005)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert ("9", "later") in transport.delivered
+    assert len([m for m in transport.delivered if m[0] == "1"]) > 10  # replies flowed meanwhile
     await store.close()
