@@ -175,8 +175,10 @@ def proposal_bridge(services: Services) -> ProposalBridge | None:
 
 
 # Besides residents' own `email`, other parts may know an address (e.g. an applicant's
-# contact address in a proposal): (session, lower-case address) -> resident id or None.
-SenderLookup = Callable[[AsyncSession, str], Awaitable[int | None]]
+# contact address in a proposal): (session, lower-case addresses) -> {address: resident
+# id} for those it knows. Asked once per batch, not per address: an import of thousands
+# of messages would otherwise run thousands of queries.
+SenderLookup = Callable[[AsyncSession, set[str]], Awaitable[dict[str, int]]]
 SENDER_LOOKUPS: list[SenderLookup] = []
 
 
@@ -354,12 +356,11 @@ async def receive_mail(
 
 async def _residents(session: AsyncSession, addresses: set[str]) -> dict[str, int]:
     found = await store.residents_by_email(session, addresses)
-    for address in sorted(addresses - set(found)):
-        for lookup in SENDER_LOOKUPS:
-            resident_id = await lookup(session, address)
-            if resident_id is not None:
-                found[address] = resident_id
-                break
+    for lookup in SENDER_LOOKUPS:
+        missing = {a for a in addresses - set(found) if a}
+        if not missing:
+            break
+        found.update(await lookup(session, missing))
     return found
 
 
