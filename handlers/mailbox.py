@@ -381,9 +381,7 @@ async def _threads(
     message's position in its thread; `by_id` maps stored Message-IDs to threads."""
     keys = {(subject_key(m.subject), counterparts[m.message_id]) for m in mails}
     by_subject = await store.threads_by_subject(session, keys)
-    wanted = {
-        by_id[r] for m in mails for r in (m.in_reply_to, *m.references) if r and r in by_id
-    }
+    wanted = {by_id[r] for m in mails for r in (m.in_reply_to, *m.references) if r and r in by_id}
     loaded = await store.threads_by_id(session, {*wanted, *by_subject.values()})
     in_batch_ids: dict[str, MailThread] = {}
     in_batch_subjects: dict[tuple[str, str], MailThread] = {}
