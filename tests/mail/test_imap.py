@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Service
+from bot.mail.imap import POOL_THRESHOLD
 from handlers.replies import from_payload
 from storage import mail as mail_store
 from storage.mail import MailAcknowledgement, MailThread
 from tests.conftest import COORDINATOR_ID
 from tests.mail import corpus
 from tests.mail.conftest import (
+    fill_maildir,
     mail_settings,
     outbox_rows,
     running,
@@ -74,6 +76,35 @@ async def _import_corpus(mail_service: Service, imap: ImapAccount) -> None:
     await watcher.sync()
     threads = await _threads(mail_service)
     assert threads[-1].message_count == 3
+
+
+async def test_watcher_long_catch_up_parsed_aside_every_message_once_threads_whole(
+    database_url: str, tmp_path: Path, imap: ImapAccount, dovecot_server: DovecotServer
+) -> None:
+    # Long enough for the parser process; small fetches, so several are stored together.
+    senders = [f"osoba{n}@example.pl" for n in range(POOL_THRESHOLD // 3 + 10)]
+    raws = [raw for sender in senders for raw in corpus.conversation(sender)]
+    fill_maildir(dovecot_server, imap.user, raws)
+    mail_service = Service(mail_settings(database_url, tmp_path, imap, None))
+    try:
+        watcher = watcher_for(mail_service, batch_messages=7)
+        report = await watcher.sync()
+        again = await watcher.sync()
+
+        assert (report.total, report.stored, report.duplicates) == (len(raws), len(raws), 0)
+        assert again.total == 0
+        rows = await stored(mail_service)
+        assert sorted(r.message_id for r in rows) == sorted(
+            f"thread-{i}.{s.split('@')[0]}@example.pl" for s in senders for i in (1, 2, 3)
+        )
+        threads = await _threads(mail_service)
+        assert [t.message_count for t in threads] == [3] * len(senders)
+        assert {t.counterpart for t in threads} == set(senders)
+        async with mail_service.store.transaction() as session:
+            saved = await mail_store.checkpoint(session, "INBOX")
+        assert saved is not None and saved.last_uid == max(r.uid or 0 for r in rows)
+    finally:
+        await mail_service.close()
 
 
 async def _attachment_files(service: Service) -> dict[str, bytes]:
