@@ -174,7 +174,7 @@ def main() -> None:
         bare_rates = [count / elapsed for count, elapsed, _cpu in bare]
         bare_cpu = [cpu / count * 1000 for count, _elapsed, cpu in bare]
         results["bare"] = {"per_second": max(bare_rates), "runs": bare_rates, "cpu_ms": bare_cpu}
-        print(f"bare aioimaplib fetch: {_rates(bare_rates)}; {_cpu(bare_cpu)}")
+        print(f"bare aioimaplib fetch: {_rates(bare_rates)}; {_cpu_text(bare_cpu)}")
 
         stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
         for store in stores:
@@ -206,7 +206,8 @@ def main() -> None:
             best = max(rates)
             ratio = best / results["bare"]["per_second"]
             results[store] = {"per_second": best, "runs": rates, "ratio": ratio, "cpu_ms": cpus}
-            print(f"lokalnie on {store}: {_rates(rates)}; ratio to bare {ratio:.2f}; {_cpu(cpus)}")
+            print(f"lokalnie on {store}: {_rates(rates)}; ratio to bare {ratio:.2f}")
+            print(f"  {_cpu_text(cpus)}")
     results["load_after"] = os.getloadavg()
     print(
         "load average before {:.2f}, after {:.2f}".format(
@@ -217,7 +218,7 @@ def main() -> None:
         args.json.write_text(json.dumps(results, indent=2))
 
 
-def _cpu(per_message: list[float]) -> str:
+def _cpu_text(per_message: list[float]) -> str:
     """CPU time of this process per message (the parser process and servers not counted)."""
     runs = ", ".join(f"{c:.3f}" for c in per_message)
     return f"this process's CPU per message {runs} ms"
