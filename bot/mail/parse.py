@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from email import errors as email_errors
 from email.message import Message
 from email.parser import BytesParser
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
 import nh3
@@ -72,6 +72,19 @@ HEADER_SPLIT = re.compile(rb"\r?\n\r?\n")
 SUBJECT_LINE = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 ID_LINE = re.compile(rb"^message-id:[ \t]*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 TAGS = re.compile(r"<[^>]*>")
+
+
+class _RawHeaders(Compat32):
+    """compat32, except that a header with raw 8-bit bytes is read as the text it is
+    (the bytes as surrogates) instead of an "unknown-8bit" Header whose text has lost
+    them: a file name sent as raw UTF-8 or Windows-1250 is then decoded by
+    `decode_header_value` like any other header."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+RAW_HEADERS = _RawHeaders()
 
 
 # --- decoding ----------------------------------------------------------------------
@@ -587,7 +600,7 @@ def _parse(raw: bytes, max_attachment: int) -> IncomingMail:
 
 
 def _parse_stdlib(raw: bytes, max_attachment: int) -> IncomingMail:
-    message = BytesParser(policy=compat32).parsebytes(raw)
+    message = BytesParser(policy=RAW_HEADERS).parsebytes(raw)
     headers = Headers(message.raw_items())
     walk = _Walk(max_attachment)
     walk.visit(message)

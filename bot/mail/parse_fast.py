@@ -30,6 +30,7 @@ import fast_mail_parser
 
 from bot.mail.parse import (
     MAX_DEPTH,
+    RAW_HEADERS,
     Headers,
     _filename,
     _param,
@@ -66,7 +67,7 @@ def parse_fast(raw: bytes, max_attachment: int) -> IncomingMail | None:
     except fast_mail_parser.ParseError:
         return None
     headers = Headers(items)
-    root = Message()
+    root = Message(policy=RAW_HEADERS)
     for name, value in items:
         if name.strip().lower() in CONTENT_HEADERS:
             root.set_raw(name, value)
@@ -120,7 +121,7 @@ def _header(first: str, lines: list[str]) -> tuple[str, str]:
 def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> Message:
     """A node's content headers as a compat32 message, for the stdlib's own parameter
     parsing (charset, boundary, file names, RFC 2231)."""
-    part = Message()
+    part = Message(policy=RAW_HEADERS)
     for name, values in node.headers.items():
         if FIELD_NAME.match(name) is None:
             raise _NotSure  # a body line taken for a header: compat32 sees a defect
