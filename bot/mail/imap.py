@@ -66,6 +66,7 @@ STORE_MESSAGES = 400
 STORE_BYTES = 32 * 1024 * 1024
 SIZE_CHUNK = 500
 COMMAND_TIMEOUT = 30.0
+READ_PIECE = 32 * 1024
 ATTACHMENTS = Path("mail") / "attachments"
 
 FETCH_START = re.compile(rb"^\d+ FETCH \(")
@@ -168,6 +169,28 @@ def _search_uids(lines: Sequence[Any]) -> list[int]:
     return sorted(set(uids))
 
 
+def _read_in_pieces(protocol: Any) -> None:
+    """Hand what the socket gave to aioimaplib READ_PIECE bytes at a time.
+
+    For every line of a read, aioimaplib copies the rest of that read (`partition`,
+    then slicing), so its work grows with the square of the read's size. The event
+    loop reads up to 256 KB at once when the bot was busy storing meanwhile; in
+    32 KB pieces the same FETCH responses cost it a third to a quarter of the CPU
+    (0.06-0.09 against 0.23-0.37 ms per message). TCP may split the stream anywhere,
+    so aioimaplib takes pieces as they come.
+    """
+    whole = protocol.data_received
+
+    def data_received(data: bytes) -> None:
+        if len(data) <= READ_PIECE:
+            whole(data)
+            return
+        for start in range(0, len(data), READ_PIECE):
+            whole(data[start : start + READ_PIECE])
+
+    protocol.data_received = data_received
+
+
 class ImapConnection:
     """One logged-in connection with the folder open read-only.
 
@@ -219,6 +242,7 @@ class ImapConnection:
             conn_lost_cb=self._on_lost,
             ssl_context=context,
         )
+        _read_in_pieces(self.client.protocol)
         await self.call(self.client.wait_hello_from_server())
         password = s.imap_password.get_secret_value() if s.imap_password else ""
         response = await self.call(self.client.login(s.imap_user, password))
