@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Service
-from bot.mail.imap import POOL_THRESHOLD
+from bot.mail.imap import POOL_THRESHOLD, READ_PIECE, _read_in_pieces
 from handlers.replies import from_payload
 from storage import mail as mail_store
 from storage.mail import MailAcknowledgement, MailThread
@@ -394,3 +394,21 @@ async def test_watcher_message_that_cannot_be_stored_is_kept_raw_and_others_go_o
     async with mail_service.store.transaction() as session:
         saved = await mail_store.checkpoint(session, "INBOX")
     assert saved is not None and saved.last_uid == 3
+
+
+def test_read_in_pieces_hands_everything_on_in_order_in_small_pieces() -> None:
+    class Protocol:
+        def __init__(self) -> None:
+            self.pieces: list[bytes] = []
+
+        def data_received(self, data: bytes) -> None:
+            self.pieces.append(data)
+
+    protocol = Protocol()
+    _read_in_pieces(protocol)
+    data = bytes(range(256)) * 1000  # 256,000 bytes, as one read of a busy loop
+    protocol.data_received(data)
+    protocol.data_received(b"* OK\r\n")
+
+    assert b"".join(protocol.pieces) == data + b"* OK\r\n"
+    assert max(len(piece) for piece in protocol.pieces) <= READ_PIECE
