@@ -3,9 +3,10 @@
 Real mail is messy: Polish in UTF-8, ISO-8859-2 and Windows-1250, encoded-word
 headers, quoted-printable and base64, HTML-only mail, RFC 2231 file names,
 unknown charsets, broken MIME, enormous lines. The structure is read by the
-stdlib parser in its lenient `compat32` mode (several times faster than
-`policy.default`, and its headers are plain strings that cannot throw on a
-malformed address); headers and bodies are then decoded here with a charset
+compiled fast path (`bot.mail.parse_fast`) when it is sure to read it as the
+stdlib would, else by the stdlib parser in its lenient `compat32` mode (several
+times faster than `policy.default`, and its headers are plain strings that
+cannot throw on a malformed address); headers and bodies are then decoded here with a charset
 fallback chain (declared charset, UTF-8, Windows-1250, ISO-8859-2, then
 replacement characters). Whatever cannot be understood keeps the raw bytes and
 the reason in the record, so nothing is lost.
