@@ -175,8 +175,10 @@ def proposal_bridge(services: Services) -> ProposalBridge | None:
 
 
 # Besides residents' own `email`, other parts may know an address (e.g. an applicant's
-# contact address in a proposal): (session, lower-case address) -> resident id or None.
-SenderLookup = Callable[[AsyncSession, str], Awaitable[int | None]]
+# contact address in a proposal): (session, lower-case addresses) -> {address: resident
+# id} for those it knows. Asked once per batch, not per address: an import of thousands
+# of messages would otherwise run thousands of queries.
+SenderLookup = Callable[[AsyncSession, set[str]], Awaitable[dict[str, int]]]
 SENDER_LOOKUPS: list[SenderLookup] = []
 
 
@@ -255,7 +257,13 @@ async def receive_mail(
 ) -> Received:
     """Store a batch of parsed e-mails once each, thread them, queue what they cause."""
     result = Received()
-    known = await store.known_message_ids(session, [m.message_id for m in mails])
+    await store.prefer_custom_plans(session)
+    # One query answers both "stored already?" and "which thread does it answer?".
+    referenced = {i for m in mails for i in (m.in_reply_to, *m.references) if i}
+    stored = await store.threads_of_message_ids(
+        session, {*referenced, *(m.message_id for m in mails)}
+    )
+    known = set(stored)
     fresh: list[IncomingMail] = []
     for mail in mails:
         if mail.message_id in known:
@@ -270,9 +278,8 @@ async def receive_mail(
     counterparts = {m.message_id: _counterpart(m, own) for m in fresh}
     residents = await _residents(session, set(counterparts.values()))
     threads, new_threads, positions = await _threads(
-        session, fresh, counterparts, residents, policy
+        session, fresh, counterparts, residents, policy, stored
     )
-    await session.flush()  # new threads get their ids
 
     now = utcnow()
     values = []
@@ -354,12 +361,11 @@ async def receive_mail(
 
 async def _residents(session: AsyncSession, addresses: set[str]) -> dict[str, int]:
     found = await store.residents_by_email(session, addresses)
-    for address in sorted(addresses - set(found)):
-        for lookup in SENDER_LOOKUPS:
-            resident_id = await lookup(session, address)
-            if resident_id is not None:
-                found[address] = resident_id
-                break
+    for lookup in SENDER_LOOKUPS:
+        missing = {a for a in addresses - set(found) if a}
+        if not missing:
+            break
+        found.update(await lookup(session, missing))
     return found
 
 
@@ -369,19 +375,20 @@ async def _threads(
     counterparts: dict[str, str],
     residents: dict[str, int],
     policy: MailPolicy,
+    by_id: dict[str, int],
 ) -> tuple[dict[str, MailThread], set[MailThread], dict[str, int]]:
     """The thread of each message (found or new), which threads are new, and each
-    message's position in its thread."""
-    referenced = {i for m in mails for i in (m.in_reply_to, *m.references) if i}
-    by_id = await store.threads_of_message_ids(session, referenced)
+    message's position in its thread; `by_id` maps stored Message-IDs to threads."""
     keys = {(subject_key(m.subject), counterparts[m.message_id]) for m in mails}
     by_subject = await store.threads_by_subject(session, keys)
-    loaded = await store.threads_by_id(session, {*by_id.values(), *by_subject.values()})
+    wanted = {by_id[r] for m in mails for r in (m.in_reply_to, *m.references) if r and r in by_id}
+    loaded = await store.threads_by_id(session, {*wanted, *by_subject.values()})
     in_batch_ids: dict[str, MailThread] = {}
     in_batch_subjects: dict[tuple[str, str], MailThread] = {}
     result: dict[str, MailThread] = {}
     positions: dict[str, int] = {}
     new: set[MailThread] = set()
+    created: list[MailThread] = []  # the new ones, in order
     changes: dict[int, MailThread] = {}
     now = utcnow()
 
@@ -422,8 +429,8 @@ async def _threads(
                 created_at=now,
                 last_message_at=moment,
             )
-            session.add(thread)
             new.add(thread)
+            created.append(thread)
         else:
             changed = {"message_count": (thread.message_count or 0) + 1}
             if not handled:
@@ -443,7 +450,30 @@ async def _threads(
         if key[0] and key[1]:
             in_batch_subjects[key] = thread
     await store.update_threads(session, list(changes.values()))
+    # New threads in one INSERT; the objects stay out of the session (only read later).
+    ids = await store.insert_threads(session, [_thread_row(t) for t in created])
+    for thread, thread_id in zip(created, ids, strict=True):
+        thread.id = thread_id
     return result, new, positions
+
+
+THREAD_COLUMNS = (
+    "subject",
+    "subject_key",
+    "counterpart",
+    "status",
+    "resident_id",
+    "proposal_ref",
+    "message_count",
+    "created_at",
+    "last_message_at",
+    "handled_at",
+    "handled_by",
+)
+
+
+def _thread_row(thread: MailThread) -> dict[str, Any]:
+    return {name: getattr(thread, name) for name in THREAD_COLUMNS}
 
 
 def _change(thread: MailThread, values: dict[str, Any], changes: dict[int, MailThread]) -> None:

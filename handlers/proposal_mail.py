@@ -110,16 +110,25 @@ async def _attach(session: AsyncSession, proposal: Proposal, mail: MailForPropos
             )
 
 
-async def resident_by_proposal_address(session: AsyncSession, address: str) -> int | None:
-    """An applicant's contact address links their later e-mails to them."""
+async def residents_by_proposal_address(
+    session: AsyncSession, addresses: set[str]
+) -> dict[str, int]:
+    """An applicant's contact address links their later e-mails to them (lower-case
+    addresses -> resident id; the first proposal naming an address wins)."""
+    found: dict[str, int] = {}
+    if not addresses:
+        return found
     rows = await session.execute(
         select(Proposal.resident_id, Proposal.answers).where(Proposal.resident_id.is_not(None))
     )
     for resident_id, answers in rows.all():
-        if any(str(v).lower() == address for v in (answers or {}).values() if isinstance(v, str)):
-            return resident_id
-    return None
+        for value in (answers or {}).values():
+            if isinstance(value, str):
+                address = value.lower()
+                if address in addresses and address not in found:
+                    found[address] = resident_id
+    return found
 
 
 register_proposal_bridge(ContestMailBridge())
-SENDER_LOOKUPS.append(resident_by_proposal_address)
+SENDER_LOOKUPS.append(residents_by_proposal_address)

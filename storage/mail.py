@@ -31,8 +31,11 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -175,6 +178,10 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
         yield items[start : start + CHUNK]
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.sync_session.get_bind().dialect.name
+
+
 # --- the checkpoint ------------------------------------------------------------------
 
 
@@ -185,32 +192,55 @@ async def checkpoint(session: AsyncSession, folder: str) -> MailCheckpoint | Non
 async def save_checkpoint(
     session: AsyncSession, *, folder: str, uidvalidity: int, last_uid: int
 ) -> None:
+    """One upsert: the checkpoint is written with every batch of an import."""
+    table = MailCheckpoint.__table__
+    values = {
+        "folder": folder,
+        "uidvalidity": uidvalidity,
+        "last_uid": last_uid,
+        "updated_at": utcnow(),
+    }
+    dialect = _dialect(session)
+    if dialect in ("sqlite", "postgresql"):
+        upsert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        statement = upsert(table).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.folder],
+            set_={name: statement.excluded[name] for name in values if name != "folder"},
+        )
+        await session.execute(statement)
+        # The ORM's copy, if one was loaded, must not hide the new values.
+        row = session.identity_map.get(session.identity_key(MailCheckpoint, folder))
+        if row is not None:
+            session.expire(row)
+        return
     row = await session.get(MailCheckpoint, folder)
     if row is None:
-        session.add(
-            MailCheckpoint(
-                folder=folder, uidvalidity=uidvalidity, last_uid=last_uid, updated_at=utcnow()
-            )
-        )
+        session.add(MailCheckpoint(**values))
     else:
         row.uidvalidity = uidvalidity
         row.last_uid = last_uid
-        row.updated_at = utcnow()
+        row.updated_at = values["updated_at"]
     await session.flush()
+
+
+async def prefer_custom_plans(session: AsyncSession) -> None:
+    """PostgreSQL: plan this transaction's queries for their actual parameters.
+
+    asyncpg prepares every statement; after five runs PostgreSQL may switch to a
+    generic plan, and one made while the mailbox tables were nearly empty (a first
+    import) scans the whole table for each `message_id IN (...)` lookup, 8 ms per
+    query at 10,000 messages instead of 0.5 ms.
+    """
+    if _dialect(session) == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 # --- storing ---------------------------------------------------------------------------
 
 
 async def known_message_ids(session: AsyncSession, message_ids: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(set(message_ids)):
-        found.update(
-            await session.scalars(
-                select(MailMessage.message_id).where(MailMessage.message_id.in_(chunk))
-            )
-        )
-    return found
+    return set(await threads_of_message_ids(session, message_ids))
 
 
 async def threads_of_message_ids(
@@ -267,11 +297,20 @@ async def threads_by_id(session: AsyncSession, thread_ids: Iterable[int]) -> dic
     return found
 
 
+async def insert_threads(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many threads; their ids, in the order given."""
+    return await _insert_returning_ids(session, MailThread.__table__, rows)
+
+
 async def insert_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many messages at once (plain executemany: a bulk import stores thousands);
-    their ids, in the order given."""
+    """Insert many messages at once (a bulk import stores thousands); their ids, in the
+    order given."""
     if not rows:
         return []
+    if _dialect(session) != "sqlite":
+        return await _insert_returning_ids(session, MailMessage.__table__, rows)
+    # SQLite does not promise the order of RETURNING rows, so SQLAlchemy would insert
+    # one row per statement; an executemany and one SELECT of the new ids is cheaper.
     await session.execute(insert(MailMessage.__table__), rows)
     ids = await ids_of_message_ids(session, [r["message_id"] for r in rows])
     return [ids[r["message_id"]] for r in rows]
@@ -285,6 +324,18 @@ async def ids_of_message_ids(session: AsyncSession, message_ids: list[str]) -> d
         )
         found.update({message_id: row_id for message_id, row_id in rows.all()})
     return found
+
+
+async def _insert_returning_ids(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]]
+) -> list[int]:
+    if not rows:
+        return []
+    # INSERT ... RETURNING in as few statements as the database allows in order
+    # (SQLAlchemy's "insertmanyvalues": one for PostgreSQL, one per row for SQLite).
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    result = await session.execute(statement, rows)
+    return list(result.scalars().all())
 
 
 async def update_threads(session: AsyncSession, threads: Sequence[MailThread]) -> None:

@@ -3,9 +3,10 @@
 Real mail is messy: Polish in UTF-8, ISO-8859-2 and Windows-1250, encoded-word
 headers, quoted-printable and base64, HTML-only mail, RFC 2231 file names,
 unknown charsets, broken MIME, enormous lines. The structure is read by the
-stdlib parser in its lenient `compat32` mode (several times faster than
-`policy.default`, and its headers are plain strings that cannot throw on a
-malformed address); headers and bodies are then decoded here with a charset
+compiled fast path (`bot.mail.parse_fast`) when it is sure to read it as the
+stdlib would, else by the stdlib parser in its lenient `compat32` mode (several
+times faster than `policy.default`, and its headers are plain strings that
+cannot throw on a malformed address); headers and bodies are then decoded here with a charset
 fallback chain (declared charset, UTF-8, Windows-1250, ISO-8859-2, then
 replacement characters). Whatever cannot be understood keeps the raw bytes and
 the reason in the record, so nothing is lost.
@@ -19,12 +20,12 @@ import hashlib
 import html as html_module
 import mimetypes
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from email import errors as email_errors
 from email.message import Message
 from email.parser import BytesParser
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
 import nh3
@@ -74,6 +75,19 @@ ID_LINE = re.compile(rb"^message-id:[ \t]*<([^<>\s]+)>", re.IGNORECASE | re.MULT
 TAGS = re.compile(r"<[^>]*>")
 
 
+class _RawHeaders(Compat32):
+    """compat32, except that a header with raw 8-bit bytes is read as the text it is
+    (the bytes as surrogates) instead of an "unknown-8bit" Header whose text has lost
+    them: a file name sent as raw UTF-8 or Windows-1250 is then decoded by
+    `decode_header_value` like any other header."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return value
+
+
+RAW_HEADERS = _RawHeaders()
+
+
 # --- decoding ----------------------------------------------------------------------
 
 
@@ -97,6 +111,8 @@ def clean(text: str) -> str:
     """No NUL (PostgreSQL refuses it) and no lone surrogates (UTF-8 refuses them)."""
     if "\x00" in text:
         text = text.replace("\x00", "")
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -163,12 +179,17 @@ def _decode_words(value: str) -> str:
 
 
 def unfold(value: str) -> str:
-    return FOLD.sub("", value)
+    return FOLD.sub("", value) if "\n" in value else value
+
+
+# Tabs and line ends become spaces, other control characters go (what CONTROL matches).
+ONE_LINE = {9: " ", 10: " ", 13: " ", 0x7F: None} | {
+    code: None for code in range(0x20) if code not in (9, 10, 13)
+}
 
 
 def one_line(text: str) -> str:
-    text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    return clean(CONTROL.sub("", text)).strip()
+    return clean(text.translate(ONE_LINE)).strip()
 
 
 def decode_header_value(value: object) -> str:
@@ -176,7 +197,7 @@ def decode_header_value(value: object) -> str:
     if value is None:
         return ""
     text = unfold(str(value))
-    if _has_surrogates(text):
+    if not text.isascii() and _has_surrogates(text):
         # Raw 8-bit bytes in a header (not allowed, common): the parser keeps them as
         # surrogates; decode them with the same fallbacks as a body.
         text = decode_bytes(text.encode("ascii", "surrogateescape"))
@@ -213,14 +234,43 @@ class Headers:
         return name in self.by_name
 
 
+# One mailbox in the forms most headers use: "a@b.pl", "Name Words <a@b.pl>" and
+# "\"Quoted, Name\" <a@b.pl>", with the characters for which `getaddresses` returns
+# the words joined by one space and the address as written. Anything else goes to
+# `getaddresses` itself (tests compare the two).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_ADDR_SPEC = rf"{_ATEXT}+(?:\.{_ATEXT}+)*@{_ATEXT}+(?:\.{_ATEXT}+)*"
+_WORD = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+SIMPLE_BARE = re.compile(rf"[ \t]*({_ADDR_SPEC})[ \t]*")
+SIMPLE_NAMED = re.compile(rf"[ \t]*({_WORD}(?:[ \t]+{_WORD})*)[ \t]*<({_ADDR_SPEC})>[ \t]*")
+SIMPLE_QUOTED = re.compile(rf'[ \t]*"([^"\\\r\n]*)"[ \t]*<({_ADDR_SPEC})>[ \t]*')
+BLANKS = re.compile(r"[ \t]+")
+
+
+def _simple_address(value: str) -> list[tuple[str, str]] | None:
+    """`getaddresses([value])` for a value in one of the simple forms, else None."""
+    match = SIMPLE_BARE.fullmatch(value)
+    if match:
+        return [("", match.group(1))]
+    match = SIMPLE_NAMED.fullmatch(value)
+    if match:
+        return [(BLANKS.sub(" ", match.group(1)), match.group(2))]
+    match = SIMPLE_QUOTED.fullmatch(value)
+    if match:
+        return [(match.group(1), match.group(2))]
+    return None
+
+
 def parse_addresses(values: list[str]) -> list[Address]:
     if not values:
         return []
     unfolded = [unfold(v) for v in values]
-    try:
-        pairs = getaddresses(unfolded)
-    except Exception:  # noqa: BLE001
-        pairs = []
+    pairs = _simple_address(unfolded[0]) if len(unfolded) == 1 else None
+    if pairs is None:
+        try:
+            pairs = getaddresses(unfolded)
+        except Exception:  # noqa: BLE001
+            pairs = []
     result = []
     for name, address in pairs:
         address = decode_header_value(address).lower()
@@ -498,7 +548,12 @@ def _body_start(raw: bytes) -> bytes:
 
 
 def parse_mail(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT) -> IncomingMail:
-    """Read one message; never raises (a failure gives a raw record with the reason)."""
+    """Read one message; never raises (a failure gives a raw record with the reason).
+
+    The compiled fast path (`bot.mail.parse_fast`) reads what it is sure to read as
+    the stdlib path would; everything else, and everything when it is not
+    installed, goes through the stdlib parser.
+    """
     raw = bytes(raw)
     try:
         return _parse(raw, max_attachment_bytes)
@@ -506,20 +561,64 @@ def parse_mail(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT
         return unparsed(raw, f"{type(error).__name__}: {error}"[:500])
 
 
+FastPath = Callable[[bytes, int], IncomingMail | None]
+_FAST_PATH: list[FastPath | None] = []
+
+
+def _fast_path() -> FastPath | None:
+    """The compiled fast path, imported on first use (it builds on this module); None
+    where fast-mail-parser has no wheel: then every message takes the stdlib path."""
+    if not _FAST_PATH:
+        try:
+            from bot.mail.parse_fast import parse_fast
+        except ModuleNotFoundError as error:
+            if error.name != "fast_mail_parser":
+                raise
+            _FAST_PATH.append(None)
+        else:
+            _FAST_PATH.append(parse_fast)
+    return _FAST_PATH[0]
+
+
+def parse_mail_stdlib(
+    raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT
+) -> IncomingMail:
+    """`parse_mail` without the fast path (for comparing the two)."""
+    raw = bytes(raw)
+    try:
+        return _parse_stdlib(raw, max_attachment_bytes)
+    except Exception as error:  # noqa: BLE001
+        return unparsed(raw, f"{type(error).__name__}: {error}"[:500])
+
+
 def _parse(raw: bytes, max_attachment: int) -> IncomingMail:
-    message = BytesParser(policy=compat32).parsebytes(raw)
+    fast = _fast_path()
+    if fast is not None:
+        found = fast(raw, max_attachment)
+        if found is not None:
+            return found
+    return _parse_stdlib(raw, max_attachment)
+
+
+def _parse_stdlib(raw: bytes, max_attachment: int) -> IncomingMail:
+    message = BytesParser(policy=RAW_HEADERS).parsebytes(raw)
     headers = Headers(message.raw_items())
-    senders = parse_addresses(headers.all("from"))
-    sender = next((a for a in senders if a.address), senders[0] if senders else Address("", ""))
-    content_type = message.get_content_type()
     walk = _Walk(max_attachment)
     walk.visit(message)
+    return record(raw, headers, message.get_content_type(), walk, _serious_defects(message))
 
+
+def record(
+    raw: bytes, headers: Headers, content_type: str, walk: _Walk, defects: list[str]
+) -> IncomingMail:
+    """The record of a message from its top-level headers and what the walk found."""
+    senders = parse_addresses(headers.all("from"))
+    sender = next((a for a in senders if a.address), senders[0] if senders else Address("", ""))
     plain = "\n\n".join(p for p in walk.plain if p.strip())
     html_source = "\n".join(h for h in walk.html if h.strip())
     text = plain if plain.strip() else (html_to_text(html_source) if html_source else "")
     text = clean(text.replace("\r\n", "\n"))
-    problems = walk.problems + _serious_defects(message)
+    problems = walk.problems + defects
     if len(text) > MAX_TEXT:
         problems.append(f"text longer than {MAX_TEXT} characters, cut")
         text = text[:MAX_TEXT]

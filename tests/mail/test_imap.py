@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Service
+from bot.mail.imap import POOL_THRESHOLD, READ_PIECE, _read_in_pieces
 from handlers.replies import from_payload
 from storage import mail as mail_store
 from storage.mail import MailAcknowledgement, MailThread
 from tests.conftest import COORDINATOR_ID
 from tests.mail import corpus
 from tests.mail.conftest import (
+    fill_maildir,
     mail_settings,
     outbox_rows,
     running,
@@ -74,6 +76,35 @@ async def _import_corpus(mail_service: Service, imap: ImapAccount) -> None:
     await watcher.sync()
     threads = await _threads(mail_service)
     assert threads[-1].message_count == 3
+
+
+async def test_watcher_long_catch_up_parsed_aside_every_message_once_threads_whole(
+    database_url: str, tmp_path: Path, imap: ImapAccount, dovecot_server: DovecotServer
+) -> None:
+    # Long enough for the parser process; small fetches, so several are stored together.
+    senders = [f"osoba{n}@example.pl" for n in range(POOL_THRESHOLD // 3 + 10)]
+    raws = [raw for sender in senders for raw in corpus.conversation(sender)]
+    fill_maildir(dovecot_server, imap.user, raws)
+    mail_service = Service(mail_settings(database_url, tmp_path, imap, None))
+    try:
+        watcher = watcher_for(mail_service, batch_messages=7)
+        report = await watcher.sync()
+        again = await watcher.sync()
+
+        assert (report.total, report.stored, report.duplicates) == (len(raws), len(raws), 0)
+        assert again.total == 0
+        rows = await stored(mail_service)
+        assert sorted(r.message_id for r in rows) == sorted(
+            f"thread-{i}.{s.split('@')[0]}@example.pl" for s in senders for i in (1, 2, 3)
+        )
+        threads = await _threads(mail_service)
+        assert [t.message_count for t in threads] == [3] * len(senders)
+        assert {t.counterpart for t in threads} == set(senders)
+        async with mail_service.store.transaction() as session:
+            saved = await mail_store.checkpoint(session, "INBOX")
+        assert saved is not None and saved.last_uid == max(r.uid or 0 for r in rows)
+    finally:
+        await mail_service.close()
 
 
 async def _attachment_files(service: Service) -> dict[str, bytes]:
@@ -363,3 +394,21 @@ async def test_watcher_message_that_cannot_be_stored_is_kept_raw_and_others_go_o
     async with mail_service.store.transaction() as session:
         saved = await mail_store.checkpoint(session, "INBOX")
     assert saved is not None and saved.last_uid == 3
+
+
+def test_read_in_pieces_hands_everything_on_in_order_in_small_pieces() -> None:
+    class Protocol:
+        def __init__(self) -> None:
+            self.pieces: list[bytes] = []
+
+        def data_received(self, data: bytes) -> None:
+            self.pieces.append(data)
+
+    protocol = Protocol()
+    _read_in_pieces(protocol)
+    data = bytes(range(256)) * 1000  # 256,000 bytes, as one read of a busy loop
+    protocol.data_received(data)
+    protocol.data_received(b"* OK\r\n")
+
+    assert b"".join(protocol.pieces) == data + b"* OK\r\n"
+    assert max(len(piece) for piece in protocol.pieces) <= READ_PIECE

@@ -136,3 +136,20 @@ def test_bare_subject_reply_prefixes_removed(subject: str, expected: str) -> Non
     assert bare_subject(subject) == expected
     assert subject_key(subject) == expected.casefold()
     assert reply_subject(subject) == f"Re: {expected}"
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "cp1250"])
+def test_parse_mail_attachment_name_in_raw_8bit_decoded(charset: str) -> None:
+    name = 'filename="Budżet – zgoda.pdf"'.encode(charset)
+    raw = (
+        b"From: anna@example.pl\r\nSubject: Plik\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nW za\xc5\x82\xc4\x85czniku.\r\n"
+        b"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+        + name
+        + b"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQ=\r\n--b--\r\n"
+    )
+    for parse_one in (parse_mail, parse.parse_mail_stdlib):
+        mail = parse_one(raw)
+        assert [a.filename for a in mail.attachments] == ["Budżet – zgoda.pdf"]
+        assert mail.parse_error is None
