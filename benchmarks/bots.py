@@ -34,6 +34,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.telegram_request import AiohttpRequest
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123:BENCH"
 
@@ -52,16 +54,22 @@ def _file_base_url(base_url: str) -> str:
     return base_url.rstrip("/").removesuffix("/bot") + "/file/bot"
 
 
-async def serve_echo(base_url: str, on_reset: Callable[[], None]) -> None:
-    """A bare PTB bot: one send_message per message or button press (plus answerCallbackQuery)."""
-    application = (
+async def serve_echo(base_url: str, on_reset: Callable[[], None], request: str = "httpx") -> None:
+    """A bare PTB bot: one send_message per message or button press (plus answerCallbackQuery).
+
+    `request`: PTB's default HTTP client (httpx), or the aiohttp one Lokalnie uses for
+    its calls other than getUpdates (to compare like with like).
+    """
+    builder = (
         Application.builder()
         .token(TOKEN)
         .base_url(base_url)
         .base_file_url(_file_base_url(base_url))
         .concurrent_updates(False)
-        .build()
     )
+    if request == "aiohttp":
+        builder = builder.request(AiohttpRequest())
+    application = builder.build()
 
     async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat, message = update.effective_chat, update.effective_message
@@ -247,6 +255,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         help="write a profile here: *.prof cProfile, *.txt/*.html pyinstrument",
     )
     parser.add_argument("--sql-stats", type=Path, help="write SQL statement counts here")
+    parser.add_argument("--request", choices=("httpx", "aiohttp"), default="httpx")
     args = parser.parse_args(arguments)
     # As `lokalnie run` logs: INFO, but not httpx's line per request.
     logging.basicConfig(
@@ -264,7 +273,7 @@ def main(argv: Iterable[str] | None = None) -> None:
             sql_stats.reset()
 
     if args.bot == "echo":
-        coroutine = serve_echo(args.base_url, reset)
+        coroutine = serve_echo(args.base_url, reset, args.request)
     else:
         if not args.database_url or args.data_dir is None:
             parser.error("lokalnie needs --database-url and --data-dir")

@@ -794,6 +794,12 @@ def parse_args(argv: Iterable[str] | None) -> argparse.Namespace:
         "--idle", type=int, default=10, help="residents played one at a time (default 10)"
     )
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot")
+    parser.add_argument(
+        "--echo-request",
+        choices=("httpx", "aiohttp"),
+        default="httpx",
+        help="the echo bot's HTTP client: PTB's default (httpx) or Lokalnie's (aiohttp)",
+    )
     parser.add_argument("--details", action="store_true", help="per-step figures, API calls")
     parser.add_argument(
         "--sql-stats", action="store_true", help="count Lokalnie's SQL statements (slows it)"
@@ -843,7 +849,8 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[list[Result], list[
 
     try:
         if not args.no_echo:
-            await attempt(Target("echo", "-", ("echo", "--base-url", api.base_url)))
+            echo_args = ("echo", "--base-url", api.base_url, "--request", args.echo_request)
+            await attempt(Target("echo", args.echo_request, echo_args))
         if args.store in ("sqlite", "both"):
             url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
             sqlite_args = _lokalnie_args(api, url, work / "data-sqlite", content)
