@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -51,7 +52,17 @@ def make_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_async_engine(url, pool_size=5, max_overflow=5)
+    event.listen(engine.sync_engine, "checkout", _skip_closed_connection)
+    return engine
+
+
+def _skip_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    # A restarted PostgreSQL closes our idle connections, and asyncpg notices at
+    # once (the loop watches their sockets). Taking a fresh one here costs nothing,
+    # where `pool_pre_ping` would send a round trip before every transaction.
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 class Store:
