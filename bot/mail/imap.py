@@ -305,7 +305,7 @@ class ImapConnection:
             queue.get_nowait()
         # idle_start() can hang when the server answers with BYE: bounded here.
         idle_task = await self.call(
-            asyncio.wait_for(self.imap.idle_start(timeout=seconds), self.timeout)
+            _within(self.imap.idle_start(timeout=seconds), self.timeout)
         )
         try:
             push = await self.call(self.imap.wait_server_push(timeout=seconds + self.timeout))
@@ -321,7 +321,7 @@ class ImapConnection:
         try:
             if self.imap.has_pending_idle():
                 self.imap.idle_done()
-            await self.call(asyncio.wait_for(idle_task, self.timeout))
+            await self.call(_within(idle_task, self.timeout))
         finally:
             if not idle_task.done():
                 idle_task.cancel()
@@ -329,7 +329,7 @@ class ImapConnection:
     async def wait(self, seconds: float) -> None:
         """Sleep for a poll interval, but wake up when the connection drops; then NOOP."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.lost.wait(), seconds)
+            await _within(self.lost.wait(), seconds)
         await self.call(self.imap.noop())
 
     async def close(self) -> None:
@@ -340,10 +340,20 @@ class ImapConnection:
             with contextlib.suppress(Exception):
                 if client.has_pending_idle():
                     client.idle_done()
-                await asyncio.wait_for(client.logout(), 2)
+                await _within(client.logout(), 2)
         transport = getattr(client.protocol, "transport", None)
         if transport is not None:
             transport.close()
+
+
+async def _within(awaitable: Awaitable[T], seconds: float) -> T:
+    """`awaitable`, or TimeoutError after `seconds`.
+
+    asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel that
+    arrives as its timeout fires, and the bot's shutdown would hang on the watcher.
+    """
+    async with asyncio.timeout(seconds):
+        return await awaitable
 
 
 # Catch-ups at least this long parse in a separate process (another core).
