@@ -13,13 +13,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
 from storage import events, outbox, residents
 from storage.db import Store
+from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -82,32 +82,6 @@ def backoff(attempt: int) -> float:
     return float(min(2 ** max(attempt - 1, 0) * 5, 3600))
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """What the sender needs of a claimed row, read inside the claiming transaction."""
-
-    id: int
-    channel: str
-    recipient: str
-    payload: dict[str, Any]
-    attempts: int
-    resident_id: int | None
-    priority: int
-
-    @classmethod
-    def of(cls, row: Any) -> Claimed:
-        """From an `OutboxMessage` or a row with the same column names."""
-        return cls(
-            row.id,
-            row.channel,
-            row.recipient,
-            row.payload,
-            row.attempts,
-            row.resident_id,
-            row.priority,
-        )
-
-
 class OutboxSender:
     def __init__(
         self,
@@ -142,13 +116,13 @@ class OutboxSender:
     def taking(self) -> bool:
         return self._running
 
-    def take(self, messages: Sequence[Any]) -> None:
+    def take(self, messages: Sequence[Claimed]) -> None:
         """Deliver rows a handler committed as claimed for this sender (no claim needed).
 
         Should the process die first, they are `sending` in the store, and the next
         run re-queues them like any message left in flight.
         """
-        self._handed.extend(Claimed.of(m) for m in messages)
+        self._handed.extend(messages)
         self._wake.set()
 
     async def recover(self) -> None:

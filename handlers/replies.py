@@ -44,7 +44,7 @@ async def queue_replies(
     replies: list[Reply],
     key: str,
     taken: bool = False,
-) -> list[outbox.Queued]:
+) -> list[outbox.Claimed]:
     """Write the replies as outbox rows; with `taken`, as claimed by this process's
     sender, and returned so that they can be handed to it after the commit."""
     queued = []
@@ -62,6 +62,6 @@ async def queue_replies(
         )
         if message_id is not None and taken:
             queued.append(
-                outbox.Queued(message_id, event.channel, event.chat_id, payload, resident_id)
+                outbox.Claimed(message_id, event.channel, event.chat_id, payload, 1, resident_id, 0)
             )
     return queued

@@ -14,7 +14,7 @@ from handlers.contest_model import Contest
 from handlers.forms import Survey
 from handlers.i18n import Translator
 from scheduler.rules import ScheduleRules
-from storage.outbox import Queued
+from storage.outbox import Claimed
 from storage.types import utcnow
 
 
@@ -25,7 +25,7 @@ class ReplySender(Protocol):
     def taking(self) -> bool:
         """True once it runs (and has re-queued what a previous run left in flight)."""
 
-    def take(self, messages: Sequence[Queued]) -> None:
+    def take(self, messages: Sequence[Claimed]) -> None:
         """Deliver these rows, committed as already claimed (`sending`) for it."""
 
 

@@ -73,16 +73,29 @@ def wrote_pending(session: AsyncSession) -> bool:
 
 
 @dataclass(frozen=True)
-class Queued:
-    """A row just queued as taken: what its sender needs to deliver it."""
+class Claimed:
+    """What a sender needs of a row it holds (claimed, or written as taken)."""
 
     id: int
     channel: str
     recipient: str
     payload: dict[str, Any]
+    attempts: int
     resident_id: int | None
-    attempts: int = 1
-    priority: int = 0
+    priority: int
+
+    @classmethod
+    def of(cls, row: Any) -> Claimed:
+        """From an `OutboxMessage` or a row with the same column names."""
+        return cls(
+            row.id,
+            row.channel,
+            row.recipient,
+            row.payload,
+            row.attempts,
+            row.resident_id,
+            row.priority,
+        )
 
 
 @dataclass(frozen=True)

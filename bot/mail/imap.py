@@ -304,9 +304,7 @@ class ImapConnection:
         while not queue.empty():
             queue.get_nowait()
         # idle_start() can hang when the server answers with BYE: bounded here.
-        idle_task = await self.call(
-            _within(self.imap.idle_start(timeout=seconds), self.timeout)
-        )
+        idle_task = await self.call(_within(self.imap.idle_start(timeout=seconds), self.timeout))
         try:
             push = await self.call(self.imap.wait_server_push(timeout=seconds + self.timeout))
         except TimeoutError:

@@ -227,7 +227,7 @@ class ParkedTransport(ScriptedTransport):
         return await super().deliver(recipient, payload)
 
 
-async def queue_taken(store: Store, recipient: str, text: str) -> list[outbox.Queued]:
+async def queue_taken(store: Store, recipient: str, text: str) -> list[outbox.Claimed]:
     """What a handler does when the running sender takes its replies directly."""
     async with store.transaction() as session:
         message_id = await outbox.enqueue(
@@ -239,7 +239,7 @@ async def queue_taken(store: Store, recipient: str, text: str) -> list[outbox.Qu
             taken=True,
         )
     assert message_id is not None
-    return [outbox.Queued(message_id, "telegram", recipient, {"text": text}, None)]
+    return [outbox.Claimed(message_id, "telegram", recipient, {"text": text}, 1, None, 0)]
 
 
 async def test_running_sender_delivers_handed_replies_once(database_url: str) -> None:
