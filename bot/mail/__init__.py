@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bot.config import Settings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the parser process imports this package without the settings
+    from bot.config import Settings
 
 
 def imap_configured(settings: Settings) -> bool:

@@ -27,16 +27,11 @@ import base64
 import contextlib
 import gc
 import logging
-import multiprocessing
 import os
 import random
 import re
 import ssl
-import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from pathlib import Path
@@ -45,7 +40,8 @@ from typing import Any, TypeVar
 import aioimaplib
 
 from bot.config import Settings
-from bot.mail.parse import parse_mail, unparsed
+from bot.mail.parse import unparsed
+from bot.mail.parse_worker import ParserPool
 from handlers.mail_events import IncomingMail
 from handlers.mailbox import MailContent, MailPolicy, Received, receive_mail
 from handlers.services import Services
@@ -354,35 +350,24 @@ async def _within(awaitable: Awaitable[T], seconds: float) -> T:
         return await awaitable
 
 
-# Catch-ups at least this long parse in a separate process (another core).
+# Catch-ups at least this long parse in separate processes (other cores).
 POOL_THRESHOLD = 200
 
 
-def parse_many(raws: list[bytes], max_attachment_bytes: int) -> list[IncomingMail]:
-    """Parse a batch (runs in a worker process for long catch-ups)."""
-    return [parse_mail(raw, max_attachment_bytes=max_attachment_bytes) for raw in raws]
+def parser_processes() -> int:
+    """How many parser processes a long catch-up starts: one per core but the one
+    the bot's process keeps busy fetching and storing, and at least one."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
-@contextlib.contextmanager
-def _parser_pool(count: int) -> Iterator[Executor | None]:
-    if count < POOL_THRESHOLD:
-        yield None
-        return
-    try:
-        pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_parent,
-            initargs=(os.getpid(),),
-        )
-    except (OSError, ValueError) as error:  # no processes here: parse in this one
-        log.warning("mailbox: no parser process (%s); parsing in the bot's process", error)
-        yield None
-        return
+@contextlib.asynccontextmanager
+async def _parser_pool(count: int, max_attachment_bytes: int) -> AsyncIterator[ParserPool]:
+    processes = parser_processes() if count >= POOL_THRESHOLD else 0
+    pool = await ParserPool.start(processes, max_attachment_bytes)
     try:
         yield pool
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        await pool.close()
 
 
 @contextlib.contextmanager
@@ -403,27 +388,6 @@ def _collector_spared(count: int) -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In the parser process: leave when the bot is gone (even after a SIGKILL, which
-    the pool cannot see), instead of lingering as an orphan."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-async def _parsed(parsing: Any, fetched: list[Fetched], cap: int) -> list[IncomingMail]:
-    if parsing is not None:
-        try:
-            return list(await parsing)
-        except BrokenProcessPool:
-            log.warning("mailbox: the parser process died; parsing in the bot's process")
-    return parse_many([item.raw for item in fetched], cap)
 
 
 def write_attachments(mail: IncomingMail, data_dir: Path) -> None:
@@ -595,8 +559,10 @@ class MailboxWatcher:
             own_addresses=self.own,
             baseline=saved is None,
         )
-        with _parser_pool(len(uids)) as pool, _collector_spared(len(uids)):
-            await self._pipeline(connection, uids, policy, pool, report, progress)
+        cap = self.settings.mail_attachment_max_bytes
+        async with _parser_pool(len(uids), cap) as pool:
+            with _collector_spared(len(uids)):
+                await self._pipeline(connection, uids, policy, pool, report, progress)
         return report
 
     async def _pipeline(
@@ -604,16 +570,14 @@ class MailboxWatcher:
         connection: ImapConnection,
         uids: list[int],
         policy: MailPolicy,
-        pool: Executor | None,
+        pool: ParserPool,
         report: SyncReport,
         progress: Progress | None,
     ) -> None:
         """Fetch the next batch while the previous one is parsed and stored.
 
-        With a process pool (long catch-ups), MIME parsing runs on another core.
+        In long catch-ups, MIME parsing runs in other processes (other cores).
         """
-        loop = asyncio.get_running_loop()
-        cap = self.settings.mail_attachment_max_bytes
         queue: asyncio.Queue[tuple[list[int], list[Fetched], Any] | None] = asyncio.Queue(
             QUEUED_FETCHES
         )
@@ -621,9 +585,7 @@ class MailboxWatcher:
         async def produce() -> None:
             async for batch in self._batches(connection, uids):
                 fetched = await connection.fetch(batch)
-                parsing = None
-                if pool is not None:
-                    parsing = loop.run_in_executor(pool, parse_many, [f.raw for f in fetched], cap)
+                parsing = await pool.submit([f.raw for f in fetched])
                 await queue.put((batch, fetched, parsing))
             await queue.put(None)
 
@@ -649,7 +611,7 @@ class MailboxWatcher:
                     size += sum(len(f.raw) for f in following[1])
                 batch = [uid for i in items for uid in i[0]]
                 fetched = [f for i in items for f in i[1]]
-                parsed = [m for i in items for m in await _parsed(i[2], i[1], cap)]
+                parsed = [m for i in items for m in await pool.parsed(i[2], [f.raw for f in i[1]])]
                 received = await self._store(connection, batch, fetched, parsed, policy)
                 report.stored += len(received.stored)
                 report.duplicates += received.duplicates
