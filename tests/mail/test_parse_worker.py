@@ -31,8 +31,7 @@ async def test_parser_processes_answer_each_batch_with_the_records_parsed_in_pla
         answers = [await pool.submit(batch) for batch in batches]
         assert all(answer is not None for answer in answers)
         parsed = [
-            await pool.parsed(answer, batch)
-            for answer, batch in zip(answers, batches, strict=True)
+            await pool.parsed(answer, batch) for answer, batch in zip(answers, batches, strict=True)
         ]
     finally:
         await pool.close()
