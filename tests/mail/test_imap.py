@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Service
-from bot.mail.imap import POOL_THRESHOLD, READ_PIECE, _read_in_pieces
+from bot.mail.imap import POOL_THRESHOLD
+from bot.mail.imap_connection import READ_PIECE, _read_in_pieces
 from handlers.replies import from_payload
 from storage import mail as mail_store
 from storage.mail import MailAcknowledgement, MailThread

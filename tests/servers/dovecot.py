@@ -38,7 +38,7 @@ from typing import BinaryIO
 
 import aioimaplib
 
-from bot.mail.imap import encode_mailbox  # noqa: F401 - one encoder, the product's
+from bot.mail.imap_connection import encode_mailbox  # noqa: F401 - one encoder, the product's
 from tests.servers.ports import LOOPBACK, free_port
 
 DEFAULT_USER = "bot@lokalnie.test"
