@@ -28,26 +28,24 @@ import gc
 import logging
 import os
 import random
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from pathlib import Path
 from typing import Any, TypeVar
 
 import aioimaplib
 
 from bot.config import Settings
+from bot.mail.fetch_worker import FetchPool, Hello, read_fetched
 from bot.mail.imap_connection import (
     COMMAND_TIMEOUT,
     SIZE_CHUNK,
     ConnectionLost,
-    Fetched,
     ImapAccount,
     ImapConnection,
     MailboxError,
 )
 from bot.mail.parse import unparsed
-from bot.mail.parse_worker import ParserPool
 from handlers.mail_events import IncomingMail
 from handlers.mailbox import MailContent, MailPolicy, Received, receive_mail
 from handlers.services import Services
@@ -66,26 +64,15 @@ BATCH_BYTES = 8 * 1024 * 1024
 QUEUED_FETCHES = 8
 STORE_MESSAGES = 400
 STORE_BYTES = 32 * 1024 * 1024
-ATTACHMENTS = Path("mail") / "attachments"
 
-# Catch-ups at least this long parse in separate processes (other cores).
+# Catch-ups at least this long are fetched and parsed by other processes (other cores).
 POOL_THRESHOLD = 200
 
 
-def parser_processes() -> int:
-    """How many parser processes a long catch-up starts: one per core but the one
-    the bot's process keeps busy fetching and storing, and at least one."""
+def fetch_processes() -> int:
+    """How many fetching processes a long catch-up starts: one per core but the one
+    the bot's process keeps busy storing, and at least one."""
     return max(1, min(4, (os.cpu_count() or 1) - 1))
-
-
-@contextlib.asynccontextmanager
-async def _parser_pool(count: int, max_attachment_bytes: int) -> AsyncIterator[ParserPool]:
-    processes = parser_processes() if count >= POOL_THRESHOLD else 0
-    pool = await ParserPool.start(processes, max_attachment_bytes)
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 @contextlib.contextmanager
@@ -106,23 +93,6 @@ def _collector_spared(count: int) -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-def write_attachments(mail: IncomingMail, data_dir: Path) -> None:
-    """Write the attachments under DATA_DIR/mail/attachments, named by their SHA-256:
-    writing one again (after a crash, or the same file in two e-mails) changes nothing."""
-    for attachment in mail.attachments:
-        if attachment.content is None or attachment.sha256 is None:
-            continue
-        relative = ATTACHMENTS / attachment.sha256[:2] / attachment.sha256
-        target = data_dir / relative
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(attachment.content)
-            os.replace(temporary, target)
-        attachment.path = relative.as_posix()
-        attachment.content = None  # not kept in memory any longer than needed
 
 
 @dataclass
@@ -273,34 +243,61 @@ class MailboxWatcher:
             own_addresses=self.own,
             baseline=saved is None,
         )
-        cap = self.settings.mail_attachment_max_bytes
-        async with _parser_pool(len(uids), cap) as pool:
-            with _collector_spared(len(uids)):
-                await self._pipeline(connection, uids, policy, pool, report, progress)
+        with _collector_spared(len(uids)):
+            await self._pipeline(connection, uids, policy, report, progress)
         return report
+
+    def _hello(self, connection: ImapConnection) -> Hello:
+        return Hello(
+            account=connection.account,
+            uidvalidity=connection.uidvalidity,
+            data_dir=self.settings.data_dir,
+            max_attachment_bytes=self.settings.mail_attachment_max_bytes,
+            timeout=self.timeout,
+        )
 
     async def _pipeline(
         self,
         connection: ImapConnection,
         uids: list[int],
         policy: MailPolicy,
-        pool: ParserPool,
         report: SyncReport,
         progress: Progress | None,
     ) -> None:
-        """Fetch the next batch while the previous one is parsed and stored.
+        """Fetch the next batches while earlier ones are parsed and stored.
 
-        In long catch-ups, MIME parsing runs in other processes (other cores).
+        Long catch-ups are fetched and parsed by other processes (other cores), each
+        with its own connection; this process stores what they send back. Short ones,
+        and batches a fetching process could not answer, are fetched and parsed here.
         """
-        queue: asyncio.Queue[tuple[list[int], list[Fetched], Any] | None] = asyncio.Queue(
-            QUEUED_FETCHES
-        )
+        hello = self._hello(connection)
+        talking = asyncio.Lock()  # one command at a time on this process's connection
+
+        async def fetch_here(batch: Sequence[int]) -> list[IncomingMail]:
+            async with talking:
+                fetched = await connection.fetch(batch)
+            return read_fetched(fetched, hello)
+
+        async def raw_here(uid: int) -> bytes:
+            async with talking:
+                fetched = await connection.fetch([uid])
+            return fetched[0].raw if fetched else b""
+
+        async def sizes(chunk: Sequence[int]) -> dict[int, int]:
+            async with talking:
+                return await connection.sizes(chunk)
+
+        queue: asyncio.Queue[tuple[list[int], int, Any] | None] = asyncio.Queue(QUEUED_FETCHES)
+        processes = fetch_processes() if len(uids) >= POOL_THRESHOLD else 0
+        pool = await FetchPool.start(processes, hello, fetch_here)
 
         async def produce() -> None:
-            async for batch in self._batches(connection, uids):
-                fetched = await connection.fetch(batch)
-                parsing = await pool.submit([f.raw for f in fetched])
-                await queue.put((batch, fetched, parsing))
+            async for batch, weight in self._batches(sizes, uids):
+                answer = await pool.submit(batch)
+                if answer is None:
+                    answer = asyncio.ensure_future(fetch_here(batch))
+                    await asyncio.wait({answer})  # fetched before the next is asked for
+                await queue.put((batch, weight, answer))
             await queue.put(None)
 
         async def consume() -> None:
@@ -310,10 +307,10 @@ class MailboxWatcher:
                 item = await queue.get()
                 if item is None:
                     break
-                # Whatever else is already fetched joins this transaction: a store that
+                # Whatever else is already asked for joins this transaction: a store that
                 # falls behind catches up with fewer, larger commits.
                 items = [item]
-                size = sum(len(f.raw) for f in item[1])
+                size = item[1]
                 while not queue.empty() and sum(len(i[0]) for i in items) < STORE_MESSAGES:
                     if size >= STORE_BYTES:
                         break
@@ -322,11 +319,10 @@ class MailboxWatcher:
                         finished = True
                         break
                     items.append(following)
-                    size += sum(len(f.raw) for f in following[1])
+                    size += following[1]
                 batch = [uid for i in items for uid in i[0]]
-                fetched = [f for i in items for f in i[1]]
-                parsed = [m for i in items for m in await pool.parsed(i[2], [f.raw for f in i[1]])]
-                received = await self._store(connection, batch, fetched, parsed, policy)
+                mails = [m for i in items for m in await pool.mails(i[2], i[0])]
+                received = await self._store(connection, batch, mails, policy, raw_here)
                 report.stored += len(received.stored)
                 report.duplicates += received.duplicates
                 report.problems += received.problems
@@ -344,40 +340,38 @@ class MailboxWatcher:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await pool.close()
 
     async def _batches(
-        self, connection: ImapConnection, uids: list[int]
-    ) -> AsyncIterator[list[int]]:
-        """Batches of at most `batch_messages` messages and about BATCH_BYTES."""
+        self,
+        sizes_of: Callable[[Sequence[int]], Awaitable[dict[int, int]]],
+        uids: list[int],
+    ) -> AsyncIterator[tuple[list[int], int]]:
+        """Batches of at most `batch_messages` messages and about BATCH_BYTES, with
+        their size in bytes."""
         for start in range(0, len(uids), SIZE_CHUNK):
             chunk = uids[start : start + SIZE_CHUNK]
-            sizes = await connection.sizes(chunk)
+            sizes = await sizes_of(chunk)
             batch: list[int] = []
             weight = 0
             for uid in chunk:
                 size = sizes.get(uid, 0)
                 if batch and (len(batch) >= self.batch_messages or weight + size > BATCH_BYTES):
-                    yield batch
+                    yield batch, weight
                     batch, weight = [], 0
                 batch.append(uid)
                 weight += size
             if batch:
-                yield batch
+                yield batch, weight
 
     async def _store(
         self,
         connection: ImapConnection,
         batch: list[int],
-        fetched: list[Fetched],
-        parsed: list[IncomingMail],
+        mails: list[IncomingMail],
         policy: MailPolicy,
+        raw_of: Callable[[int], Awaitable[bytes]],
     ) -> Received:
-        mails = [
-            self._located(connection, item, mail)
-            for item, mail in zip(fetched, parsed, strict=True)
-        ]
-        for mail in mails:
-            write_attachments(mail, self.settings.data_dir)
         try:
             received = await self._commit(mails, connection.uidvalidity, max(batch), policy)
         except Exception:
@@ -386,23 +380,14 @@ class MailboxWatcher:
             # One bad message must not hold the others back: store them one by one.
             log.exception("mailbox: storing a batch failed; storing its messages one by one")
             received = Received()
-            for mail, item in zip(mails, fetched, strict=True):
-                one = await self._commit_alone(mail, item.raw, policy)
+            for mail in mails:
+                one = await self._commit_alone(mail, policy, raw_of)
                 received.stored += one.stored
                 received.duplicates += one.duplicates
                 received.problems += one.problems
             await self._save_checkpoint(connection.uidvalidity, max(batch))
         self.services.on_outbox_written()
         return received
-
-    def _located(
-        self, connection: ImapConnection, item: Fetched, mail: IncomingMail
-    ) -> IncomingMail:
-        mail.folder = self.folder
-        mail.uidvalidity = connection.uidvalidity
-        mail.uid = item.uid
-        mail.seen = "\\Seen" in item.flags
-        return mail
 
     async def _commit(
         self, mails: list[IncomingMail], uidvalidity: int, last_uid: int, policy: MailPolicy
@@ -414,20 +399,31 @@ class MailboxWatcher:
             )
         return received
 
-    async def _commit_alone(self, mail: IncomingMail, raw: bytes, policy: MailPolicy) -> Received:
+    async def _commit_alone(
+        self,
+        mail: IncomingMail,
+        policy: MailPolicy,
+        raw_of: Callable[[int], Awaitable[bytes]],
+    ) -> Received:
         try:
             async with self.store.transaction() as session:
                 return await receive_mail(session, self.services, [mail], policy)
         except Exception as error:
             log.exception("mailbox: message UID %s could not be stored as read", mail.uid)
-            fallback = unparsed(raw, f"not storable: {type(error).__name__}: {error}"[:500])
-            fallback.message_id = mail.message_id
-            fallback.folder = mail.folder
-            fallback.uidvalidity = mail.uidvalidity
-            fallback.uid = mail.uid
-            # If even this fails the store itself is in trouble: let the watcher back off.
-            async with self.store.transaction() as session:
-                return await receive_mail(session, self.services, [fallback], policy)
+            reason = f"not storable: {type(error).__name__}: {error}"[:500]
+        # Kept raw with the reason; the raw bytes are fetched again when this process
+        # did not fetch them itself.
+        raw = mail.raw
+        if raw is None and mail.uid is not None:
+            raw = await raw_of(mail.uid)
+        fallback = unparsed(raw or b"", reason)
+        fallback.message_id = mail.message_id
+        fallback.folder = mail.folder
+        fallback.uidvalidity = mail.uidvalidity
+        fallback.uid = mail.uid
+        # If even this fails the store itself is in trouble: let the watcher back off.
+        async with self.store.transaction() as session:
+            return await receive_mail(session, self.services, [fallback], policy)
 
     async def _save_checkpoint(self, uidvalidity: int, last_uid: int) -> None:
         async with self.store.transaction() as session:

@@ -1,7 +1,7 @@
 """One IMAP connection with the folder open read-only (aioimaplib), and the parsing
 of the server's answers it needs.
 
-Kept apart from the watcher so that a fetching process (`bot.mail.parse_worker`)
+Kept apart from the watcher so that a fetching process (`bot.mail.fetch_worker`)
 imports this and the parser, not the bot.
 """
 

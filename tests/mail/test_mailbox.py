@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.app import Service
 from bot.config import Settings
-from bot.mail.imap import write_attachments
+from bot.mail.fetch_worker import write_attachments
 from bot.mail.parse import parse_mail
 from handlers import mailbox
 from handlers.callbacks import Callback

@@ -1,0 +1,168 @@
+"""Fetching processes: the same records as fetching and parsing in place; a dead or
+refused one loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from bot.mail.fetch_worker import FetcherGone, FetchPool, FetchProcess, Hello, read_fetched
+from bot.mail.imap_connection import ImapAccount as MailboxAccount
+from bot.mail.imap_connection import ImapConnection
+from handlers.mail_events import IncomingMail
+from tests.mail import corpus
+from tests.servers.dovecot import ImapAccount
+
+CAP = 1_000_000
+
+
+def _records(mails: Sequence[IncomingMail]) -> list[dict]:
+    return [dataclasses.asdict(mail) for mail in mails]
+
+
+async def _mailbox(imap: ImapAccount, tmp_path: Path) -> tuple[ImapConnection, Hello, list[int]]:
+    raws = [case.raw for case in corpus.corpus()] + corpus.conversation()
+    for raw in raws:
+        await imap.append(raw)
+    account = MailboxAccount(imap.host, imap.port, imap.user, imap.password, "none", "INBOX")
+    connection = ImapConnection(account, timeout=30)
+    await connection.open()
+    hello = Hello(account, connection.uidvalidity, tmp_path / "data", CAP, 30.0)
+    uids = await connection.uids_after(0)
+    assert len(uids) == len(raws)
+    return connection, hello, uids
+
+
+def _fetching_here(connection: ImapConnection, hello: Hello, calls: list[list[int]]):
+    async def fetch_here(uids: Sequence[int]) -> list[IncomingMail]:
+        calls.append(list(uids))
+        return read_fetched(await connection.fetch(uids), hello)
+
+    return fetch_here
+
+
+async def test_fetching_processes_answer_each_batch_as_fetching_here_would(
+    imap: ImapAccount, tmp_path: Path
+) -> None:
+    connection, hello, uids = await _mailbox(imap, tmp_path)
+    batches = [uids[start : start + 5] for start in range(0, len(uids), 5)]
+    here: list[list[int]] = []
+    pool = await FetchPool.start(2, hello, _fetching_here(connection, hello, here))
+    try:
+        assert len(pool.processes) == 2
+        answers = [await pool.submit(batch) for batch in batches]
+        got = [
+            await pool.mails(answer, batch) for answer, batch in zip(answers, batches, strict=True)
+        ]
+        expected = [read_fetched(await connection.fetch(batch), hello) for batch in batches]
+    finally:
+        await pool.close()
+        await connection.close()
+
+    assert here == []  # the children fetched everything
+    assert [_records(g) for g in got] == [_records(e) for e in expected]
+    assert [m.uid for g in got for m in g] == uids
+    # Attachments are on disk, named by their hash, and not carried in the records.
+    files = [a for g in got for m in g for a in m.attachments if a.path]
+    assert files and all(a.content is None for a in files)
+    assert all((hello.data_dir / a.path).stat().st_size == a.size for a in files)
+    # Each child left when the pool closed.
+    assert all(p.process.returncode is not None for p in pool.processes)
+
+
+async def test_fetching_process_killed_its_batches_and_the_next_fetched_here(
+    imap: ImapAccount, tmp_path: Path
+) -> None:
+    connection, hello, uids = await _mailbox(imap, tmp_path)
+    here: list[list[int]] = []
+    pool = await FetchPool.start(1, hello, _fetching_here(connection, hello, here))
+    try:
+        child = pool.processes[0].process
+        os.kill(child.pid, signal.SIGSTOP)  # it cannot answer before it is killed
+        answer = await pool.submit(uids[:3])
+        os.kill(child.pid, signal.SIGKILL)
+        await child.wait()
+
+        first = await pool.mails(answer, uids[:3])
+        later = await pool.submit(uids[3:6])
+        second = await pool.mails(later, uids[3:6])
+    finally:
+        await pool.close()
+        await connection.close()
+
+    assert later is None and pool.processes == []
+    assert here == [uids[:3], uids[3:6]]
+    assert [m.uid for m in first + second] == uids[:6]
+    assert all(m.message_id for m in first + second)
+
+
+async def test_fetching_process_refuses_a_renumbered_folder(
+    imap: ImapAccount, tmp_path: Path
+) -> None:
+    connection, hello, _uids = await _mailbox(imap, tmp_path)
+    await connection.close()
+    stale = dataclasses.replace(hello, uidvalidity=hello.uidvalidity + 1)
+
+    with pytest.raises(FetcherGone, match="UIDVALIDITY"):
+        await FetchProcess.start(stale)
+
+
+async def test_fetching_process_leaves_when_the_bot_is_killed(
+    imap: ImapAccount, tmp_path: Path
+) -> None:
+    connection, hello, _uids = await _mailbox(imap, tmp_path)
+    await connection.close()
+    # A stand-in bot starts a fetching process, says its pid, and is SIGKILLed.
+    script = (
+        "import asyncio, pickle, sys\n"
+        "from bot.mail.fetch_worker import FetchProcess\n"
+        "async def main():\n"
+        "    child = await FetchProcess.start(pickle.loads(bytes.fromhex(sys.argv[1])))\n"
+        "    print(child.process.pid, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, pickle.dumps(hello).hex(), stdout=asyncio.subprocess.PIPE
+    )
+    assert bot.stdout is not None
+    child_pid = int(await asyncio.wait_for(bot.stdout.readline(), 60))
+    bot.kill()
+    await bot.wait()
+
+    for _ in range(100):
+        if not _alive(child_pid):
+            break
+        await asyncio.sleep(0.1)
+    assert not _alive(child_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def test_fetch_pool_without_processes_fetches_here(imap: ImapAccount, tmp_path: Path) -> None:
+    connection, hello, uids = await _mailbox(imap, tmp_path)
+    here: list[list[int]] = []
+    pool = await FetchPool.start(0, hello, _fetching_here(connection, hello, here))
+    try:
+        answer = await pool.submit(uids[:4])
+        mails = await pool.mails(answer, uids[:4])
+    finally:
+        await pool.close()
+        await connection.close()
+
+    assert answer is None and here == [uids[:4]]
+    assert [m.uid for m in mails] == uids[:4]
