@@ -39,7 +39,6 @@ from bot.config import Settings
 from bot.mail.fetch_worker import FetchPool, Hello, read_fetched
 from bot.mail.imap_connection import (
     COMMAND_TIMEOUT,
-    SIZE_CHUNK,
     ConnectionLost,
     ImapAccount,
     ImapConnection,
@@ -60,10 +59,13 @@ BATCH_MESSAGES = 50
 BATCH_BYTES = 8 * 1024 * 1024
 # Fetched batches waiting for the store, and how much one transaction takes of them:
 # each commit has a fixed cost (a dozen statements), so a store that falls behind the
-# fetches catches up in larger transactions.
+# fetches catches up in larger transactions. The bytes are upper bounds (see _batches).
 QUEUED_FETCHES = 8
 STORE_MESSAGES = 400
-STORE_BYTES = 32 * 1024 * 1024
+STORE_BYTES = 64 * 1024 * 1024
+# UIDs whose large messages one SEARCH finds: the first batches go out without waiting
+# for the sizes of a whole folder.
+SEARCH_CHUNK = 2000
 
 # Catch-ups at least this long are fetched and parsed by other processes (other cores).
 POOL_THRESHOLD = 200
@@ -283,16 +285,16 @@ class MailboxWatcher:
                 fetched = await connection.fetch([uid])
             return fetched[0].raw if fetched else b""
 
-        async def sizes(chunk: Sequence[int]) -> dict[int, int]:
+        async def sizes_over(chunk: Sequence[int], threshold: int) -> dict[int, int]:
             async with talking:
-                return await connection.sizes(chunk)
+                return await connection.sizes_over(chunk, threshold)
 
         queue: asyncio.Queue[tuple[list[int], int, Any] | None] = asyncio.Queue(QUEUED_FETCHES)
         processes = fetch_processes() if len(uids) >= POOL_THRESHOLD else 0
         pool = await FetchPool.start(processes, hello, fetch_here)
 
         async def produce() -> None:
-            async for batch, weight in self._batches(sizes, uids):
+            async for batch, weight in self._batches(sizes_over, uids):
                 answer = await pool.submit(batch)
                 if answer is None:
                     answer = asyncio.ensure_future(fetch_here(batch))
@@ -344,25 +346,30 @@ class MailboxWatcher:
 
     async def _batches(
         self,
-        sizes_of: Callable[[Sequence[int]], Awaitable[dict[int, int]]],
+        sizes_over: Callable[[Sequence[int], int], Awaitable[dict[int, int]]],
         uids: list[int],
     ) -> AsyncIterator[tuple[list[int], int]]:
-        """Batches of at most `batch_messages` messages and about BATCH_BYTES, with
-        their size in bytes."""
-        for start in range(0, len(uids), SIZE_CHUNK):
-            chunk = uids[start : start + SIZE_CHUNK]
-            sizes = await sizes_of(chunk)
-            batch: list[int] = []
-            weight = 0
+        """Batches of at most `batch_messages` messages and at most BATCH_BYTES (unless
+        one message is larger), with an upper bound of their size in bytes.
+
+        Only the sizes of messages larger than a batch's share of BATCH_BYTES are
+        asked for; the others count as that share.
+        """
+        share = max(1, BATCH_BYTES // self.batch_messages)
+        batch: list[int] = []
+        weight = 0
+        for start in range(0, len(uids), SEARCH_CHUNK):
+            chunk = uids[start : start + SEARCH_CHUNK]
+            large = await sizes_over(chunk, share)
             for uid in chunk:
-                size = sizes.get(uid, 0)
+                size = large.get(uid, share)
                 if batch and (len(batch) >= self.batch_messages or weight + size > BATCH_BYTES):
                     yield batch, weight
                     batch, weight = [], 0
                 batch.append(uid)
                 weight += size
-            if batch:
-                yield batch, weight
+        if batch:
+            yield batch, weight
 
     async def _store(
         self,

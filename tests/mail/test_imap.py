@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from bot.app import Service
 from bot.mail.imap import POOL_THRESHOLD
-from bot.mail.imap_connection import READ_PIECE, _read_in_pieces
+from bot.mail.imap_connection import READ_PIECE, ImapConnection, _read_in_pieces
+from bot.mail.imap_connection import ImapAccount as MailboxAccount
 from handlers.replies import from_payload
 from storage import mail as mail_store
 from storage.mail import MailAcknowledgement, MailThread
@@ -413,3 +414,44 @@ def test_read_in_pieces_hands_everything_on_in_order_in_small_pieces() -> None:
 
     assert b"".join(protocol.pieces) == data + b"* OK\r\n"
     assert max(len(piece) for piece in protocol.pieces) <= READ_PIECE
+
+
+async def test_sizes_over_gives_only_the_large_messages_with_their_size(
+    imap: ImapAccount,
+) -> None:
+    small = corpus.utf8_thunderbird().raw
+    large = corpus.enormous_line().raw
+    for raw in (small, large, small, large):
+        await imap.append(raw)
+    account = MailboxAccount(imap.host, imap.port, imap.user, imap.password, "none", "INBOX")
+    connection = ImapConnection(account, timeout=10)
+    await connection.open()
+    try:
+        uids = await connection.uids_after(0)
+        over = await connection.sizes_over(uids, len(small) + 1)
+        only_last = await connection.sizes_over(uids[3:], len(small) + 1)
+    finally:
+        await connection.close()
+
+    assert over == {uids[1]: len(large), uids[3]: len(large)}
+    assert only_last == {uids[3]: len(large)}
+
+
+async def test_batches_keep_under_the_byte_limit_counting_small_messages_as_their_share(
+    mail_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.mail import imap as imap_module
+
+    monkeypatch.setattr(imap_module, "BATCH_BYTES", 1000)
+    asked: list[tuple[list[int], int]] = []
+
+    async def sizes_over(uids, threshold):  # type: ignore[no-untyped-def]
+        asked.append((list(uids), threshold))
+        return {uid: 700 for uid in uids if uid in (3, 6)}
+
+    watcher = watcher_for(mail_service, batch_messages=4)
+    batches = [b async for b in watcher._batches(sizes_over, list(range(1, 9)))]
+
+    # A share is 1000 / 4 = 250 bytes: 3 and 6 (700 bytes) fit with one small one.
+    assert asked == [(list(range(1, 9)), 250)]
+    assert batches == [([1, 2], 500), ([3, 4], 950), ([5, 6], 950), ([7, 8], 500)]
