@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the parser process imports this package without the settings
+if TYPE_CHECKING:  # a fetching process imports this package without the settings
     from bot.config import Settings
 
 
