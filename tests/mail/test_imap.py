@@ -9,11 +9,19 @@ from pathlib import Path
 
 import aioimaplib
 import pytest
+from aioimaplib import aioimaplib as aioimaplib_core
 from sqlalchemy import select
 
 from bot.app import Service
 from bot.mail.imap import POOL_THRESHOLD
-from bot.mail.imap_connection import READ_PIECE, ImapConnection, _read_in_pieces
+from bot.mail.imap_connection import (
+    READ_PIECE,
+    ImapConnection,
+    _FetchCommand,
+    _read_in_pieces,
+    parse_fetch,
+    uid_set,
+)
 from bot.mail.imap_connection import ImapAccount as MailboxAccount
 from handlers.replies import from_payload
 from storage import mail as mail_store
@@ -455,3 +463,58 @@ async def test_batches_keep_under_the_byte_limit_counting_small_messages_as_thei
     # A share is 1000 / 4 = 250 bytes: 3 and 6 (700 bytes) fit with one small one.
     assert asked == [(list(range(1, 9)), 250)]
     assert batches == [([1, 2], 500), ([3, 4], 950), ([5, 6], 950), ([7, 8], 500)]
+
+
+async def test_fetch_command_waits_for_the_same_lines_as_aioimaplibs() -> None:
+    ours = _FetchCommand("A1", "1:3", "(UID FLAGS BODY.PEEK[])", prefix="UID")
+    theirs = aioimaplib_core.FetchCommand("A2", "1:3", "(UID FLAGS BODY.PEEK[])", prefix="UID")
+    answer: list[bytes | bytearray] = [
+        b"1 FETCH (UID 7 FLAGS (\\Seen) BODY[] {5}",
+        bytearray(b"((((("),  # a literal's parentheses do not count
+        b")",
+        b"2 FETCH (UID 8 BODY[] {3}",
+        bytearray(b"))("),
+        b" FLAGS ())",
+        b"3 FETCH (UID 9 FLAGS (\\Answered",
+        b" \\Seen) BODY[] {2}",
+        bytearray(b"()"),
+        b")",
+    ]
+    waits = []
+    for line in answer:
+        for command in (ours, theirs):
+            command.append_to_resp(line)
+        waits.append((ours.wait_data(), theirs.wait_data()))
+
+    assert [mine for mine, _ in waits] == [library for _, library in waits]
+    assert [mine for mine, _ in waits] == [
+        True, True, False, True, True, False, True, True, True, False,
+    ]  # fmt: skip
+
+
+async def test_connection_fetch_in_tiny_pieces_reads_what_aioimaplib_reads(
+    imap: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.mail import imap_connection
+
+    raws = [case.raw for case in corpus.corpus()]
+    for raw in raws:
+        await imap.append(raw)
+    # Pieces of 7 bytes split every line, literal and CRLF somewhere.
+    monkeypatch.setattr(imap_connection, "READ_PIECE", 7)
+    account = MailboxAccount(imap.host, imap.port, imap.user, imap.password, "none", "INBOX")
+    connection = ImapConnection(account, timeout=10)
+    await connection.open()
+    try:
+        uids = await connection.uids_after(0)
+        ours = await connection.fetch(uids)
+        sizes = await connection.sizes(uids)
+        plain = await connection.imap.uid("fetch", uid_set(uids), "(UID FLAGS BODY.PEEK[])")
+    finally:
+        await connection.close()
+
+    assert [f.uid for f in ours] == uids
+    assert ours == parse_fetch(plain.lines)
+    # Dovecot hands NUL out as 0x80; everything else comes back as it was stored.
+    assert [f.raw for f in ours] == [raw.replace(b"\0", b"\x80") for raw in raws]
+    assert sizes == {f.uid: len(f.raw) for f in ours}
