@@ -34,7 +34,6 @@ from babel.dates import format_datetime
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from handlers.callbacks import Callback
 from handlers.content import ContentError, Localised
@@ -49,7 +48,7 @@ from handlers.staff import working_row
 from storage import conversations, outbox, personal_data
 from storage import mail as store
 from storage.db import Store
-from storage.mail import MailMessage, MailThread
+from storage.mail import MailMessage, MailThread, ThreadState
 from storage.models import Resident
 from storage.types import utcnow
 
@@ -282,56 +281,54 @@ async def receive_mail(
     )
 
     now = utcnow()
-    values = []
-    for mail in fresh:
-        values.append(
-            {
-                "thread_id": threads[mail.message_id].id,
-                "direction": store.IN,
-                "message_id": mail.message_id,
-                "folder": mail.folder,
-                "uidvalidity": mail.uidvalidity,
-                "uid": mail.uid,
-                "seen": mail.seen,
-                "in_reply_to": mail.in_reply_to,
-                "reference_ids": list(mail.references),
-                "from_name": mail.sender.name,
-                "from_address": mail.sender.address,
-                "to": _pairs(mail.to),
-                "cc": _pairs(mail.cc),
-                "reply_to": _pairs(mail.reply_to),
-                "subject": mail.subject,
-                "date": mail.date,
-                "received_at": now,
-                "text": mail.text,
-                "html": mail.html,
-                "headers": [list(h) for h in mail.headers],
-                "size": mail.size,
-                "auth": dict(mail.auth),
-                "automatic": mail.automatic,
-                "parse_error": mail.parse_error,
-                "raw": mail.raw,
-                "resident_id": residents.get(counterparts[mail.message_id]),
-                "author_id": None,
-                "erased_at": None,
-            }
+    rows = [
+        store.NewMessage(
+            threads[mail.message_id].id,  # type: ignore[arg-type]  (set by _threads)
+            store.IN,
+            mail.message_id,
+            mail.folder,
+            mail.uidvalidity,
+            mail.uid,
+            mail.seen,
+            mail.in_reply_to,
+            mail.references,
+            mail.sender.name,
+            mail.sender.address,
+            _pairs(mail.to),
+            _pairs(mail.cc),
+            _pairs(mail.reply_to),
+            mail.subject,
+            mail.date,
+            now,
+            mail.text,
+            mail.html,
+            mail.headers,
+            mail.size,
+            mail.auth,
+            mail.automatic,
+            mail.parse_error,
+            mail.raw,
+            residents.get(counterparts[mail.message_id]),
+            None,
+            None,
         )
-        if mail.parse_error:
-            result.problems += 1
+        for mail in fresh
+    ]
+    result.problems += sum(1 for mail in fresh if mail.parse_error)
     # One INSERT for the batch (a bulk import stores thousands of these).
-    ids = await store.insert_messages(session, values)
+    ids = await store.insert_messages(session, rows)
     await store.insert_attachments(
         session,
         [
-            {
-                "message_id": row_id,
-                "filename": attachment.filename,
-                "content_type": attachment.content_type[:200],
-                "size": attachment.size,
-                "sha256": attachment.sha256,
-                "path": attachment.path,
-                "skipped": attachment.skipped,
-            }
+            store.NewAttachment(
+                row_id,
+                attachment.filename,
+                attachment.content_type[:200],
+                attachment.size,
+                attachment.sha256,
+                attachment.path,
+                attachment.skipped,
+            )
             for mail, row_id in zip(fresh, ids, strict=True)
             for attachment in mail.attachments
         ],
@@ -340,23 +337,31 @@ async def receive_mail(
     if not policy.notify:
         return result
     # Plain objects for the cards and acknowledgements; not in the session.
-    rows = [
-        (mail, MailMessage(id=row_id, **data))
-        for mail, row_id, data in zip(fresh, ids, values, strict=True)
+    messages = [
+        (mail, _message(row_id, row)) for mail, row_id, row in zip(fresh, ids, rows, strict=True)
     ]
 
     if services.coordinator_ids:
         languages = await _coordinator_languages(session, services)
-        for mail, row in rows:
+        for mail, message in messages:
             position = positions[mail.message_id]
-            await _notify(session, services, languages, mail, row, position)
+            await _notify(session, services, languages, mail, message, position)
     if policy.acknowledgement is not None:
         acknowledged: set[str] = set()
-        for mail, row in rows:
+        for mail, message in messages:
             if threads[mail.message_id] in new_threads and positions[mail.message_id] == 1:
-                await _acknowledge(session, services, policy, mail, row, acknowledged)
+                await _acknowledge(session, services, policy, mail, message, acknowledged)
     await session.flush()
     return result
+
+
+def _message(row_id: int, row: store.NewMessage) -> MailMessage:
+    """The stored message as an object, with lists of its own (as loaded ones have)."""
+    values = row._asdict()
+    values["reference_ids"] = list(row.reference_ids)
+    values["headers"] = [list(header) for header in row.headers]
+    values["auth"] = dict(row.auth)
+    return MailMessage(id=row_id, **values)
 
 
 async def _residents(session: AsyncSession, addresses: set[str]) -> dict[str, int]:
@@ -376,50 +381,44 @@ async def _threads(
     residents: dict[str, int],
     policy: MailPolicy,
     by_id: dict[str, int],
-) -> tuple[dict[str, MailThread], set[MailThread], dict[str, int]]:
+) -> tuple[dict[str, ThreadState], set[ThreadState], dict[str, int]]:
     """The thread of each message (found or new), which threads are new, and each
     message's position in its thread; `by_id` maps stored Message-IDs to threads."""
-    keys = {(subject_key(m.subject), counterparts[m.message_id]) for m in mails}
+    # A batch often repeats a subject (replies, a mailing): each is normalised once.
+    subject_keys = {m.subject: subject_key(m.subject) for m in mails}
+    keys = [(subject_keys[m.subject], counterparts[m.message_id]) for m in mails]
     by_subject = await store.threads_by_subject(session, keys)
     wanted = {by_id[r] for m in mails for r in (m.in_reply_to, *m.references) if r and r in by_id}
-    loaded = await store.threads_by_id(session, {*wanted, *by_subject.values()})
-    in_batch_ids: dict[str, MailThread] = {}
-    in_batch_subjects: dict[tuple[str, str], MailThread] = {}
-    result: dict[str, MailThread] = {}
+    loaded = await store.thread_states(session, {*wanted, *by_subject.values()})
+    in_batch_ids: dict[str, ThreadState] = {}
+    in_batch_subjects: dict[tuple[str, str], ThreadState] = {}
+    result: dict[str, ThreadState] = {}
     positions: dict[str, int] = {}
-    new: set[MailThread] = set()
-    created: list[MailThread] = []  # the new ones, in order
-    changes: dict[int, MailThread] = {}
+    new: set[ThreadState] = set()
+    created: list[ThreadState] = []  # the new ones, in order
+    changed: dict[int, ThreadState] = {}  # stored ones this batch changes, by id
     now = utcnow()
 
-    async def existing(thread_id: int) -> MailThread | None:
-        if thread_id not in loaded:
-            thread = await store.get_thread(session, thread_id)
-            if thread is None:
-                return None
-            loaded[thread_id] = thread
-        return loaded[thread_id]
-
-    for mail in mails:
-        address = counterparts[mail.message_id]
-        key = (subject_key(mail.subject), address)
-        thread: MailThread | None = None
+    for mail, key in zip(mails, keys, strict=True):
+        address = key[1]
+        thread: ThreadState | None = None
         for reference in (mail.in_reply_to, *reversed(mail.references)):
             if not reference:
                 continue
             thread = in_batch_ids.get(reference)
             if thread is None and reference in by_id:
-                thread = await existing(by_id[reference])
+                thread = loaded.get(by_id[reference])
             if thread is not None:
                 break
         if thread is None and key[0] and key[1]:
             thread = in_batch_subjects.get(key)
             if thread is None and key in by_subject:
-                thread = await existing(by_subject[key])
+                thread = loaded.get(by_subject[key])
         moment = min(mail.date or now, now)
         handled = policy.baseline and mail.seen
         if thread is None:
-            thread = MailThread(
+            thread = ThreadState(
+                id=None,
                 subject=mail.subject,
                 subject_key=key[0],
                 counterpart=address,
@@ -432,56 +431,24 @@ async def _threads(
             new.add(thread)
             created.append(thread)
         else:
-            changed = {"message_count": (thread.message_count or 0) + 1}
+            thread.message_count = (thread.message_count or 0) + 1
             if not handled:
-                changed["status"] = store.OPEN
+                thread.status = store.OPEN
             if moment > thread.last_message_at:
-                changed["last_message_at"] = moment
+                thread.last_message_at = moment
             if thread.resident_id is None and address in residents:
-                changed["resident_id"] = residents[address]
-            if thread in new:  # created earlier in this batch: not stored yet
-                for name, value in changed.items():
-                    setattr(thread, name, value)
-            else:
-                _change(thread, changed, changes)
+                thread.resident_id = residents[address]
+            if thread.id is not None:  # stored before this batch
+                changed[thread.id] = thread
         positions[mail.message_id] = thread.message_count
         result[mail.message_id] = thread
         in_batch_ids[mail.message_id] = thread
         if key[0] and key[1]:
             in_batch_subjects[key] = thread
-    await store.update_threads(session, list(changes.values()))
-    # New threads in one INSERT; the objects stay out of the session (only read later).
-    ids = await store.insert_threads(session, [_thread_row(t) for t in created])
-    for thread, thread_id in zip(created, ids, strict=True):
-        thread.id = thread_id
+    await store.update_threads(session, list(changed.values()))
+    # New threads in one INSERT, which sets their ids.
+    await store.insert_threads(session, created)
     return result, new, positions
-
-
-THREAD_COLUMNS = (
-    "subject",
-    "subject_key",
-    "counterpart",
-    "status",
-    "resident_id",
-    "proposal_ref",
-    "message_count",
-    "created_at",
-    "last_message_at",
-    "handled_at",
-    "handled_by",
-)
-
-
-def _thread_row(thread: MailThread) -> dict[str, Any]:
-    return {name: getattr(thread, name) for name in THREAD_COLUMNS}
-
-
-def _change(thread: MailThread, values: dict[str, Any], changes: dict[int, MailThread]) -> None:
-    """Change a stored thread without the ORM's one UPDATE per row (SQLite cannot batch
-    those): the values are set as if loaded, and `store.update_threads` writes them all."""
-    for name, value in values.items():
-        set_committed_value(thread, name, value)
-    changes[thread.id] = thread
 
 
 async def _coordinator_languages(session: AsyncSession, services: Services) -> dict[int, str]:

@@ -10,9 +10,12 @@ a UIDVALIDITY change). The server is never changed: the checkpoint
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +26,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     bindparam,
@@ -36,8 +40,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Base, Resident
 from storage.types import utcnow
@@ -237,6 +243,77 @@ async def prefer_custom_plans(session: AsyncSession) -> None:
 
 
 # --- storing ---------------------------------------------------------------------------
+#
+# A mailbox import stores thousands of messages a minute, so the inserts here skip
+# SQLAlchemy's per-parameter statement machinery: each row's values are converted once
+# (JSON columns by one reused encoder, the others by their types' own bind processors)
+# and go to the driver in one executemany. Ids are reserved before inserting, so none
+# has to be read back (SQLite would otherwise need one INSERT ... RETURNING per row to
+# keep their order).
+
+
+class NewMessage(NamedTuple):
+    """An incoming message's row, in column order (see `insert_messages`)."""
+
+    thread_id: int
+    direction: str
+    message_id: str
+    folder: str | None
+    uidvalidity: int | None
+    uid: int | None
+    seen: bool
+    in_reply_to: str | None
+    reference_ids: Sequence[str]
+    from_name: str
+    from_address: str
+    to: Sequence[Sequence[str]]
+    cc: Sequence[Sequence[str]]
+    reply_to: Sequence[Sequence[str]]
+    subject: str
+    date: datetime | None
+    received_at: datetime
+    text: str
+    html: str | None
+    headers: Sequence[Sequence[str]]
+    size: int
+    auth: dict[str, str]
+    automatic: str | None
+    parse_error: str | None
+    raw: bytes | None
+    resident_id: int | None
+    author_id: int | None
+    erased_at: datetime | None
+
+
+class NewAttachment(NamedTuple):
+    message_id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str | None
+    path: str | None
+    skipped: str | None
+
+
+@dataclass(slots=True, eq=False)
+class ThreadState:
+    """A thread as storing mail sees it: a new one (`id` None until inserted) or a
+    stored one. Plain data: an import touches thousands of threads, and ORM objects
+    cost more than the rows."""
+
+    id: int | None
+    subject: str
+    subject_key: str
+    counterpart: str
+    status: str
+    resident_id: int | None
+    message_count: int
+    created_at: datetime
+    last_message_at: datetime
+
+
+_THREAD_STATE = tuple(f.name for f in fields(ThreadState))
+_NEW_THREAD = (*_THREAD_STATE[1:], "proposal_ref", "handled_at", "handled_by")
 
 
 async def known_message_ids(session: AsyncSession, message_ids: Iterable[str]) -> set[str]:
@@ -289,72 +366,68 @@ async def residents_by_email(session: AsyncSession, addresses: Iterable[str]) ->
     return found
 
 
-async def threads_by_id(session: AsyncSession, thread_ids: Iterable[int]) -> dict[int, MailThread]:
-    found: dict[int, MailThread] = {}
+async def thread_states(session: AsyncSession, thread_ids: Iterable[int]) -> dict[int, ThreadState]:
+    """The stored threads among `thread_ids`, by id."""
+    columns = [MailThread.__table__.c[name] for name in _THREAD_STATE]
+    found: dict[int, ThreadState] = {}
     for chunk in _chunks(set(thread_ids)):
-        for thread in await session.scalars(select(MailThread).where(MailThread.id.in_(chunk))):
-            found[thread.id] = thread
+        rows = await session.execute(select(*columns).where(MailThread.id.in_(chunk)))
+        for row in rows.all():
+            found[row[0]] = ThreadState(*row)
     return found
 
 
-async def insert_threads(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many threads; their ids, in the order given."""
-    return await _insert_returning_ids(session, MailThread.__table__, rows)
+async def insert_threads(session: AsyncSession, threads: Sequence[ThreadState]) -> None:
+    """Insert new threads in the order given; each gets its id set."""
+    rows = [
+        (
+            t.subject,
+            t.subject_key,
+            t.counterpart,
+            t.status,
+            t.resident_id,
+            t.message_count,
+            t.created_at,
+            t.last_message_at,
+            None,
+            None,
+            None,
+        )
+        for t in threads
+    ]
+    ids = await _insert_rows(session, MailThread.__table__, _NEW_THREAD, rows)
+    for thread, thread_id in zip(threads, ids, strict=True):
+        thread.id = thread_id
 
 
-async def insert_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> list[int]:
+async def insert_messages(session: AsyncSession, rows: Sequence[NewMessage]) -> list[int]:
     """Insert many messages at once (a bulk import stores thousands); their ids, in the
     order given."""
-    if not rows:
-        return []
-    if _dialect(session) != "sqlite":
-        return await _insert_returning_ids(session, MailMessage.__table__, rows)
-    # SQLite does not promise the order of RETURNING rows, so SQLAlchemy would insert
-    # one row per statement; an executemany and one SELECT of the new ids is cheaper.
-    await session.execute(insert(MailMessage.__table__), rows)
-    ids = await ids_of_message_ids(session, [r["message_id"] for r in rows])
-    return [ids[r["message_id"]] for r in rows]
+    return await _insert_rows(session, MailMessage.__table__, NewMessage._fields, rows)
 
 
-async def ids_of_message_ids(session: AsyncSession, message_ids: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(message_ids):
-        rows = await session.execute(
-            select(MailMessage.message_id, MailMessage.id).where(MailMessage.message_id.in_(chunk))
-        )
-        found.update({message_id: row_id for message_id, row_id in rows.all()})
-    return found
+async def insert_attachments(session: AsyncSession, rows: Sequence[NewAttachment]) -> None:
+    await _insert_rows(session, MailAttachment.__table__, NewAttachment._fields, rows, ids=False)
 
 
-async def _insert_returning_ids(
-    session: AsyncSession, table: Any, rows: list[dict[str, Any]]
-) -> list[int]:
-    if not rows:
-        return []
-    # INSERT ... RETURNING in as few statements as the database allows in order
-    # (SQLAlchemy's "insertmanyvalues": one for PostgreSQL, one per row for SQLite).
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    result = await session.execute(statement, rows)
-    return list(result.scalars().all())
+_UPDATE_THREAD = (
+    update(MailThread.__table__)
+    .where(MailThread.__table__.c.id == bindparam("thread"))
+    .values(
+        status=bindparam("new_status"),
+        message_count=bindparam("new_count"),
+        last_message_at=bindparam("new_last", type_=MailThread.__table__.c.last_message_at.type),
+        resident_id=bindparam("new_resident"),
+    )
+)
 
 
-async def update_threads(session: AsyncSession, threads: Sequence[MailThread]) -> None:
-    """Write the counters, state and date of many threads in one executemany."""
+async def update_threads(session: AsyncSession, threads: Sequence[ThreadState]) -> None:
+    """Write the counters, state and date of many stored threads in one executemany."""
     if not threads:
         return
-    table = MailThread.__table__
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("thread"))
-        .values(
-            status=bindparam("new_status"),
-            message_count=bindparam("new_count"),
-            last_message_at=bindparam("new_last", type_=table.c.last_message_at.type),
-            resident_id=bindparam("new_resident"),
-        )
-    )
     await session.execute(
-        statement,
+        _UPDATE_THREAD,
         [
             {
                 "thread": t.id,
@@ -366,11 +439,158 @@ async def update_threads(session: AsyncSession, threads: Sequence[MailThread]) -
             for t in threads
         ],
     )
+    # A copy the ORM loaded earlier in this session shows the new values, as if loaded
+    # again (expiring it instead would make the next plain attribute read do IO).
+    for thread in threads:
+        loaded = session.identity_map.get(session.identity_key(MailThread, thread.id))
+        if loaded is not None:
+            for name in ("status", "message_count", "last_message_at", "resident_id"):
+                set_committed_value(loaded, name, getattr(thread, name))
 
 
-async def insert_attachments(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(MailAttachment.__table__), rows)
+def json_text(value: Any) -> str:
+    """`json.dumps(value)`, the text SQLAlchemy's JSON type stores, without its set-up
+    per call (an encoder object, a dict of markers): a third of the cost."""
+    if _JSON_ENCODER is None:
+        return json.dumps(value)
+    if not value and type(value) in (list, tuple):
+        return "[]"
+    return "".join(_JSON_ENCODER(value, 0))
+
+
+def _json_refused(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# json.dumps's own C encoder with its default settings (ensure_ascii, ", " and ": ",
+# no sorting, NaN allowed); without the circular-reference check, which rows of
+# strings do not need. None where the interpreter has no C accelerator.
+_JSON_ENCODER = (
+    c_make_encoder(
+        None, _json_refused, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    if c_make_encoder is not None
+    else None
+)
+
+
+@dataclass(frozen=True)
+class _Insert:
+    """How rows of some columns of a table go to one dialect's driver."""
+
+    sql: str | None  # None: the dialect's parameters are not positional
+    converters: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], _Insert] = {}
+
+
+def _prepared_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Insert:
+    key = (dialect.name, table.name, columns)
+    found = _INSERTS.get(key)
+    if found is None:
+        converters = []
+        for position, name in enumerate(columns):
+            type_ = table.c[name].type
+            if isinstance(type_, JSON):
+                converter = json_text
+            else:
+                converter = type_.dialect_impl(dialect).bind_processor(dialect)
+            if converter is not None:
+                converters.append((position, converter))
+        found = _INSERTS[key] = _Insert(_insert_sql(dialect, table, columns), tuple(converters))
+    return found
+
+
+def _insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str | None:
+    if dialect.paramstyle == "qmark":
+        marks = ["?"] * len(columns)
+    elif dialect.paramstyle == "numeric_dollar":
+        marks = [f"${n}" for n in range(1, len(columns) + 1)]
+    else:
+        return None
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(marks)})"
+
+
+async def _insert_rows(
+    session: AsyncSession,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ids: bool = True,
+) -> list[int]:
+    """Insert `rows` (values in the order of `columns`); with `ids`, their new ids in
+    the same order."""
+    if not rows:
+        return []
+    connection = await session.connection()
+    dialect = connection.dialect
+    prepared = _prepared_insert(dialect, table, (*columns, "id") if ids else columns)
+    reserved = await _reserve_ids(session, table, len(rows)) if ids else None
+    if prepared.sql is None or (ids and reserved is None):
+        return await _insert_returning_ids(session, table, columns, rows, ids=ids)
+    # Column by column: map() keeps the loops in C, and a scalar column's values repeat
+    # (one received_at per batch, a few dates, two flags), so each distinct one is
+    # converted once.
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    if reserved is not None:
+        columns.append(reserved)
+    for position, convert in prepared.converters:
+        if convert is json_text:
+            columns[position] = list(map(json_text, columns[position]))
+        else:
+            converted = {value: convert(value) for value in set(columns[position])}
+            columns[position] = list(map(converted.__getitem__, columns[position]))
+    values = list(zip(*columns, strict=True))
+    await connection.exec_driver_sql(prepared.sql, values)
+    return reserved or []
+
+
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"
+)
+
+
+async def _reserve_ids(session: AsyncSession, table: Table, count: int) -> list[int] | None:
+    """`count` unused ids of `table`, ascending: those the database would have given."""
+    dialect = _dialect(session)
+    if dialect == "sqlite":
+        # Every transaction here holds the write lock from its BEGIN IMMEDIATE
+        # (`storage.db`), so nobody else takes these; SQLite itself gives max + 1.
+        top = await session.scalar(select(func.max(table.c.id)))
+        start = (top or 0) + 1
+        return list(range(start, start + count))
+    if dialect == "postgresql":
+        rows = await session.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
+            {"table": table.name, "n": count},
+        )
+        return sorted(rows.scalars().all())
+    return None
+
+
+async def _insert_returning_ids(
+    session: AsyncSession,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ids: bool = True,
+) -> list[int]:
+    """Any other database: SQLAlchemy's INSERT ... RETURNING in as few statements as
+    the database allows in order ("insertmanyvalues")."""
+    parameters = [dict(zip(columns, row, strict=True)) for row in rows]
+    if not ids:
+        await session.execute(insert(table), parameters)
+        return []
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    result = await session.execute(statement, parameters)
+    return list(result.scalars().all())
 
 
 async def get_thread(session: AsyncSession, thread_id: int) -> MailThread | None:

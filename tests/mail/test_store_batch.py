@@ -1,0 +1,181 @@
+"""Storing batches of parsed mail on both stores, and the records' pickled form."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Service
+from handlers.mail_events import Address, IncomingAttachment, IncomingMail
+from handlers.mailbox import MailPolicy, receive_mail
+from storage import mail as mail_store
+from storage.mail import MailAttachment, MailMessage, MailThread
+from storage.models import Resident
+from tests.conftest import make_settings
+
+CENTRE = "bot@lokalnie.test"
+POLICY = MailPolicy(notify=False, own_addresses=frozenset({CENTRE}), baseline=True)
+
+
+def mail(number: int, **values: object) -> IncomingMail:
+    fields: dict[str, object] = {
+        "message_id": f"m{number}@example.pl",
+        "subject": f"Sprawa {number}",
+        "sender": Address("Zofia Łukasiewicz", "zofia@example.pl"),
+        "to": [Address("Ośrodek", CENTRE)],
+        "date": datetime(2026, 3, 1, 10, number, tzinfo=timezone(timedelta(hours=1))),
+        "text": f"Treść {number}: zażółć gęślą jaźń",
+        "headers": [("From", "Zofia <zofia@example.pl>"), ("Subject", f"Sprawa {number}")],
+        "size": 1000 + number,
+        "auth": {"spf": "pass"},
+        "folder": "INBOX",
+        "uidvalidity": 7,
+        "uid": number,
+    }
+    fields.update(values)
+    return IncomingMail(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def service(database_url: str, tmp_path: Path) -> Service:
+    service = Service(make_settings(database_url, tmp_path))
+    yield service  # type: ignore[misc]
+    await service.close()
+
+
+async def test_batches_thread_link_and_store_every_column(service: Service) -> None:
+    async with service.store.transaction() as session:
+        session.add(Resident(email="Zofia@Example.pl", name="Zofia"))
+    first = [
+        mail(
+            1,
+            seen=True,
+            attachments=[
+                IncomingAttachment("a.pdf", "application/pdf", 3, None, "ab" * 32, None, "mail/a")
+            ],
+        ),
+        mail(
+            2,
+            in_reply_to="m1@example.pl",
+            references=["m1@example.pl"],
+            cc=[Address("", "jan@example.pl")],
+        ),
+        mail(3, subject="Inna", sender=Address("", "anna@example.pl"), headers=[], auth={}),
+        mail(1),  # the same Message-ID again: stored once
+    ]
+    async with service.store.transaction() as session:
+        received = await receive_mail(session, service.services, first, POLICY)
+    assert received.duplicates == 1
+    assert received.stored == sorted(received.stored)
+
+    async with service.store.transaction() as session:
+        # A thread the ORM loaded before the batch shows the batch's changes after it.
+        [thread_id] = await session.scalars(
+            select(MailMessage.thread_id).where(MailMessage.message_id == "m1@example.pl")
+        )
+        loaded = await session.get(MailThread, thread_id)
+        assert loaded is not None and loaded.message_count == 2
+        later = [
+            mail(4, subject="Re: Sprawa 1", references=["unknown@example.pl"]),
+            mail(5, subject="Odp: Inna", sender=Address("", "anna@example.pl")),
+        ]
+        received = await receive_mail(session, service.services, later, POLICY)
+        assert loaded.message_count == 3 and loaded.status == mail_store.OPEN
+
+    async with service.store.transaction() as session:
+        messages = list(await session.scalars(select(MailMessage).order_by(MailMessage.id)))
+        threads = {t.id: t for t in await session.scalars(select(MailThread))}
+        attachments = list(await session.scalars(select(MailAttachment)))
+        resident = await session.scalar(select(Resident))
+    assert [m.message_id for m in messages] == [f"m{n}@example.pl" for n in (1, 2, 3, 4, 5)]
+    one, two, three, four, five = messages
+    assert two.thread_id == one.thread_id == four.thread_id
+    assert five.thread_id == three.thread_id != one.thread_id
+    assert threads[one.thread_id].message_count == 3
+    assert threads[three.thread_id].message_count == 2
+    assert threads[one.thread_id].resident_id == resident.id  # type: ignore[union-attr]
+    assert one.resident_id == resident.id and three.resident_id is None  # type: ignore[union-attr]
+    assert one.to == [["Ośrodek", CENTRE]] and two.cc == [["", "jan@example.pl"]]
+    assert one.headers == [["From", "Zofia <zofia@example.pl>"], ["Subject", "Sprawa 1"]]
+    assert one.auth == {"spf": "pass"} and three.auth == {} and three.headers == []
+    assert two.in_reply_to == "m1@example.pl" and two.reference_ids == ["m1@example.pl"]
+    assert one.date == datetime(2026, 3, 1, 9, 1, tzinfo=UTC)
+    assert one.seen is True and two.seen is False
+    assert (one.folder, one.uidvalidity, one.uid, one.size) == ("INBOX", 7, 1, 1001)
+    assert one.text == "Treść 1: zażółć gęślą jaźń" and one.html is None
+    assert [(a.message_id, a.filename, a.path) for a in attachments] == [
+        (one.id, "a.pdf", "mail/a")
+    ]
+
+
+def test_json_text_is_what_json_dumps_writes() -> None:
+    values = [
+        [],
+        {},
+        [["Zofia Łukasiewicz", "zofia@example.pl"]],
+        [("Subject", 'Zażółć "gęślą" \\ jaźń \u2028 \x00 😀')],
+        {"spf": "pass", "dkim": None, "n": 1.5, "ok": True},
+        [1, 2.0, None, False, float("nan")],
+        "text",
+        None,
+    ]
+    for value in values:
+        assert mail_store.json_text(value) == json.dumps(value)
+    with pytest.raises(TypeError):
+        mail_store.json_text([object()])
+
+
+def test_pickled_records_round_trip_every_field() -> None:
+    long_text = "Bardzo długa linia ż \udcff " * 200  # non-ASCII, with a lone surrogate
+    original = mail(
+        9,
+        cc=[Address("Jan", "jan@example.pl")],
+        reply_to=[Address("", "odp@example.pl")],
+        text=long_text,
+        html="<p>" + long_text + "</p>",
+        automatic="auto-replied",
+        in_reply_to="m1@example.pl",
+        references=["m0@example.pl", "m1@example.pl"],
+        attachments=[
+            IncomingAttachment("plik.pdf", "application/pdf", 5, b"%PDF-", "cd" * 32),
+            IncomingAttachment("duży.zip", "application/zip", 10**9, None, skipped="too large"),
+        ],
+        parse_error="broken",
+        raw=b"raw bytes",
+        seen=True,
+    )
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        copied = pickle.loads(pickle.dumps(original, protocol=protocol))
+        assert copied == original
+        assert type(copied.text) is str and type(copied.html) is str
+    assert copy.copy(original) == original
+    assert copy.deepcopy(original) == original
+    short = mail(10, html="<p>krótki</p>")
+    assert pickle.loads(pickle.dumps([short, short])) == [short, short]
+
+
+async def test_databases_without_reserved_ids_take_sqlalchemys_inserts(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_ids(*_args: object) -> None:
+        return None
+
+    monkeypatch.setattr(mail_store, "_reserve_ids", no_ids)
+    batch = [mail(1), mail(2, in_reply_to="m1@example.pl"), mail(3, subject="Inna")]
+    async with service.store.transaction() as session:
+        received = await receive_mail(session, service.services, batch, POLICY)
+    async with service.store.transaction() as session:
+        rows = (await session.execute(select(MailMessage.id, MailMessage.message_id))).all()
+        counts = list(
+            await session.scalars(select(MailThread.message_count).order_by(MailThread.id))
+        )
+    assert sorted(rows) == list(
+        zip(received.stored, ["m1@example.pl", "m2@example.pl", "m3@example.pl"], strict=True)
+    )
+    assert counts == [2, 1]
