@@ -564,12 +564,7 @@ async def _reserve_ids(session: AsyncSession, table: Table, count: int) -> list[
         start = (top or 0) + 1
         return list(range(start, start + count))
     if dialect == "postgresql":
-        rows = await session.execute(
-            text(
-                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
-            ),
-            {"table": table.name, "n": count},
-        )
+        rows = await session.execute(_NEXT_IDS, {"table": table.name, "count": count})
         return sorted(rows.scalars().all())
     return None
 
