@@ -26,7 +26,7 @@ from email import errors as email_errors
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import Compat32
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 
 import nh3
 from inscriptis import get_text
@@ -109,15 +109,16 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
 
 def clean(text: str) -> str:
     """No NUL (PostgreSQL refuses it) and no lone surrogates (UTF-8 refuses them)."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
     if text.isascii():
-        return text
+        return text.replace("\x00", "") if "\x00" in text else text
+    # Look for NUL in the UTF-8 bytes the surrogate check makes anyway: in a str of
+    # two or four bytes a character, searching for NUL is a slow scan.
     try:
-        text.encode("utf-8")
+        has_nul = b"\x00" in text.encode("utf-8")
     except UnicodeEncodeError:
         text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
+        has_nul = "\x00" in text
+    return text.replace("\x00", "") if has_nul else text
 
 
 def _has_surrogates(text: str) -> bool:
@@ -189,6 +190,10 @@ ONE_LINE = {9: " ", 10: " ", 13: " ", 0x7F: None} | {
 
 
 def one_line(text: str) -> str:
+    if text.isascii():
+        # Most header text: printable ASCII is left as it is, and in other ASCII
+        # `ONE_LINE` has already dropped NUL, all that `clean` would do.
+        return (text if text.isprintable() else text.translate(ONE_LINE)).strip()
     return clean(text.translate(ONE_LINE)).strip()
 
 
@@ -379,16 +384,6 @@ def sanitise_html(html: str) -> str | None:
         return None
 
 
-def _param(part: Message, name: str) -> str | None:
-    try:
-        value = part.get_param(name)
-    except Exception:  # noqa: BLE001
-        return None
-    if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
-        value = value[2]
-    return str(value) if value else None
-
-
 def lenient_base64(data: bytes) -> tuple[bytes, bool]:
     """Base64 that survives stray characters and a cut end; tells whether it had to."""
     cleaned = BASE64_ALPHABET.sub(b"", data)
@@ -435,12 +430,108 @@ def safe_filename(name: str | None) -> str | None:
     return name
 
 
-def _filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:  # noqa: BLE001
-        name = None
-    return safe_filename(name)
+_MISSING = object()
+
+
+class PartHeaders:
+    """The content headers of one MIME part, each of them parsed once.
+
+    A walk asks every part for its type, disposition, charset and file name, and each
+    `email.message.Message` call parses its header again. The answers here are those
+    calls' (the stdlib's own `Message.get_params`, kept per header, and what
+    `get_param`, `get_filename` and `get_boundary` do with it), an exception included.
+    """
+
+    __slots__ = ("message", "content_type", "maintype", "_params")
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.content_type = message.get_content_type()
+        self.maintype = self.content_type.split("/")[0]
+        self._params: dict[str, list[tuple[str, object]] | None | Exception] = {}
+
+    def _params_of(self, header: str) -> list[tuple[str, object]] | None:
+        found = self._params.get(header, _MISSING)
+        if found is _MISSING:
+            try:
+                found = self.message.get_params(header=header)
+            except Exception as error:  # noqa: BLE001 - raised again as `get_param` would
+                found = error
+            self._params[header] = found
+        if isinstance(found, Exception):
+            raise found
+        return found  # type: ignore[return-value]
+
+    def param(self, name: str, failobj: object = None, header: str = "content-type") -> object:
+        """`Message.get_param(name, failobj, header)`."""
+        params = self._params_of(header)
+        if params is None:
+            return failobj
+        name = name.lower()
+        for key, value in params:
+            if key.lower() == name:
+                return value
+        return failobj
+
+    def boundary(self) -> str | None:
+        """`Message.get_boundary()`."""
+        boundary = self.param("boundary", _MISSING)
+        if boundary is _MISSING:
+            return None
+        return collapse_rfc2231_value(boundary).rstrip()  # type: ignore[arg-type]
+
+    def charset(self) -> str | None:
+        """The charset parameter as text, None when missing or unreadable."""
+        try:
+            value = self.param("charset")
+        except Exception:  # noqa: BLE001
+            return None
+        if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
+            value = value[2]
+        return str(value) if value else None
+
+    def filename(self) -> str | None:
+        """The file name, made safe; None when missing or unreadable."""
+        try:
+            name = self.raw_filename()
+        except Exception:  # noqa: BLE001
+            name = None
+        return safe_filename(name)
+
+    def raw_filename(self) -> str | None:
+        """`Message.get_filename()`."""
+        name = self.param("filename", _MISSING, "content-disposition")
+        if name is _MISSING:
+            name = self.param("name", _MISSING)
+        if name is _MISSING:
+            return None
+        return collapse_rfc2231_value(name).strip()  # type: ignore[arg-type]
+
+    def disposition(self) -> str:
+        return (self.message.get_content_disposition() or "").lower()
+
+    def transfer_encoding(self) -> str:
+        return self.message.get("content-transfer-encoding", "").strip().lower()
+
+
+def _forwarded_subject(payload: object) -> str:
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if isinstance(inner, Message):
+        return decode_header_value(inner.get("subject", ""))
+    return ""
+
+
+def _forwarded_bytes(payload: object) -> bytes:
+    """A forwarded message's bytes, as the stdlib serialises the parsed message."""
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if isinstance(inner, Message):
+        try:
+            return inner.as_bytes()
+        except Exception:  # noqa: BLE001
+            return inner.as_string().encode("utf-8", "surrogateescape")
+    if isinstance(payload, str):
+        return payload.encode("ascii", "surrogateescape")
+    return b""
 
 
 class _Walk:
@@ -457,51 +548,41 @@ class _Walk:
         if depth > MAX_DEPTH:
             self.problems.append("MIME nested too deeply")
             return
-        content_type = part.get_content_type()
+        headers = PartHeaders(part)
         payload = part.get_payload()
-        if content_type == "message/rfc822" or (
-            part.get_content_maintype() == "message" and isinstance(payload, list)
+        if headers.content_type == "message/rfc822" or (
+            headers.maintype == "message" and isinstance(payload, list)
         ):
-            self._forwarded(part, payload)
+            self.forwarded(headers, _forwarded_bytes(payload), _forwarded_subject(payload))
             return
         if isinstance(payload, list):
             for child in payload:
                 if isinstance(child, Message):
                     self.visit(child, depth + 1)
             return
-        if part.get_content_maintype() == "multipart":
+        if headers.maintype == "multipart":
             self.problems.append("multipart body without its boundary")
             self.plain.append(decode_bytes(_payload_bytes(part)))
             return
-        self._leaf(part, content_type)
+        self.leaf(headers, _payload_bytes(part, self.problems))
 
-    def _leaf(self, part: Message, content_type: str) -> None:
-        disposition = (part.get_content_disposition() or "").lower()
-        filename = _filename(part)
+    def leaf(self, headers: PartHeaders, data: bytes) -> None:
+        """A part that is not a container, its transfer encoding decoded."""
+        content_type = headers.content_type
+        filename = headers.filename()
         if (
             content_type in ("text/plain", "text/html")
-            and disposition != "attachment"
+            and headers.disposition() != "attachment"
             and (not filename)
         ):
-            data = _payload_bytes(part, self.problems)
-            text = decode_bytes(data, _param(part, "charset"))
+            text = decode_bytes(data, headers.charset())
             (self.plain if content_type == "text/plain" else self.html).append(text)
             return
-        self._attach(_payload_bytes(part, self.problems), content_type, filename)
+        self._attach(data, content_type, filename)
 
-    def _forwarded(self, part: Message, payload: object) -> None:
-        inner = payload[0] if isinstance(payload, list) and payload else None
-        data = b""
-        subject = ""
-        if isinstance(inner, Message):
-            subject = decode_header_value(inner.get("subject", ""))
-            try:
-                data = inner.as_bytes()
-            except Exception:  # noqa: BLE001
-                data = inner.as_string().encode("utf-8", "surrogateescape")
-        elif isinstance(payload, str):
-            data = payload.encode("ascii", "surrogateescape")
-        name = _filename(part) or safe_filename((subject or "message")[:100] + ".eml")
+    def forwarded(self, headers: PartHeaders, data: bytes, subject: str) -> None:
+        """A message/* part: an attachment named after its file name or subject."""
+        name = headers.filename() or safe_filename((subject or "message")[:100] + ".eml")
         self._attach(data, "message/rfc822", name)
 
     def _attach(self, data: bytes, content_type: str, filename: str | None) -> None:

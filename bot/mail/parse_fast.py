@@ -32,10 +32,8 @@ from bot.mail.parse import (
     MAX_DEPTH,
     RAW_HEADERS,
     Headers,
-    _filename,
-    _param,
+    PartHeaders,
     _Walk,
-    decode_bytes,
     record,
 )
 from handlers.mail_events import IncomingMail
@@ -70,11 +68,12 @@ def parse_fast(raw: bytes, max_attachment: int) -> IncomingMail | None:
         if name.strip().lower() in CONTENT_HEADERS:
             root.set_raw(name, value)
     walk = _Walk(max_attachment)
+    root_headers = PartHeaders(root)
     try:
-        _visit(walk, tree, root, raw, 0)
+        _visit(walk, tree, root_headers, raw, 0)
     except _NotSure:
         return None
-    return record(raw, headers, root.get_content_type(), walk, [])
+    return record(raw, headers, root_headers.content_type, walk, [])
 
 
 def top_headers(raw: bytes) -> list[tuple[str, str]] | None:
@@ -116,7 +115,7 @@ def _header(first: str, lines: list[str]) -> tuple[str, str]:
     return name, value.rstrip("\r\n")
 
 
-def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> Message:
+def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> PartHeaders:
     """A node's content headers as a compat32 message, for the stdlib's own parameter
     parsing (charset, boundary, file names, RFC 2231)."""
     part = Message(policy=RAW_HEADERS)
@@ -131,7 +130,7 @@ def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> Message:
                 value = _as_compat32(value, raw)
             if lowered in CONTENT_HEADERS:
                 part.set_raw(name, value)
-    return part
+    return PartHeaders(part)
 
 
 def _as_compat32(value: str, raw: bytes) -> str:
@@ -158,16 +157,16 @@ def _as_compat32(value: str, raw: bytes) -> str:
 
 
 def _visit(
-    walk: _Walk, node: fast_mail_parser.PyMimePart, part: Message, raw: bytes, depth: int
+    walk: _Walk, node: fast_mail_parser.PyMimePart, part: PartHeaders, raw: bytes, depth: int
 ) -> None:
     """`_Walk.visit` over the compiled parser's tree."""
     if depth > MAX_DEPTH or node.is_message:
         raise _NotSure
-    content_type = part.get_content_type()
-    if content_type != node.content_type.lower() or part.get_content_maintype() == "message":
+    content_type = part.content_type
+    if content_type != node.content_type.lower() or part.maintype == "message":
         raise _NotSure
-    if part.get_content_maintype() == "multipart":
-        boundary = part.get_boundary()
+    if part.maintype == "multipart":
+        boundary = part.boundary()
         if (
             not node.children
             or content_type == "multipart/digest"
@@ -181,18 +180,6 @@ def _visit(
         return
     if node.children or node.content is None:
         raise _NotSure
-    encoding = part.get("content-transfer-encoding", "").strip().lower()
-    if encoding not in TRANSFER_ENCODINGS:
+    if part.transfer_encoding() not in TRANSFER_ENCODINGS:
         raise _NotSure
-    _leaf(walk, part, content_type, node.content)
-
-
-def _leaf(walk: _Walk, part: Message, content_type: str, data: bytes) -> None:
-    """`_Walk._leaf` with the bytes already decoded."""
-    disposition = (part.get_content_disposition() or "").lower()
-    filename = _filename(part)
-    if content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename:
-        text = decode_bytes(data, _param(part, "charset"))
-        (walk.plain if content_type == "text/plain" else walk.html).append(text)
-        return
-    walk._attach(data, content_type, filename)
+    walk.leaf(part, node.content)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+from email.message import Message
+from functools import partial
+
 import pytest
 
 from bot.mail import parse
@@ -153,3 +158,67 @@ def test_parse_mail_attachment_name_in_raw_8bit_decoded(charset: str) -> None:
         mail = parse_one(raw)
         assert [a.filename for a in mail.attachments] == ["Budżet – zgoda.pdf"]
         assert mail.parse_error is None
+
+
+def _outcome(read: Callable[[], object]) -> tuple[str, object]:
+    try:
+        return "value", read()
+    except Exception as error:  # noqa: BLE001 - the error is what is compared
+        return "error", type(error)
+
+
+def _content_headers(content_type: str | None, disposition: str | None) -> Message:
+    message = Message(policy=parse.RAW_HEADERS)
+    if content_type is not None:
+        message.set_raw("Content-Type", content_type)
+    if disposition is not None:
+        message.set_raw("Content-Disposition", disposition)
+    return message
+
+
+def _assert_part_headers_as_message(content_type: str | None, disposition: str | None) -> None:
+    message = _content_headers(content_type, disposition)
+    headers = parse.PartHeaders(message)
+    assert headers.content_type == message.get_content_type()
+    assert headers.maintype == message.get_content_maintype()
+    assert headers.disposition() == (message.get_content_disposition() or "").lower()
+    for name in ("charset", "boundary", "name", "CHARSET"):
+        assert _outcome(partial(headers.param, name)) == _outcome(partial(message.get_param, name))
+    assert _outcome(headers.boundary) == _outcome(message.get_boundary)
+    assert _outcome(headers.raw_filename) == _outcome(message.get_filename)
+
+
+CONTENT_HEADER_FORMS = [
+    (None, None),
+    ("text/plain", None),
+    ('text/plain; charset="utf-8"', "inline"),
+    ("TEXT/HTML; CHARSET=ISO-8859-2", None),
+    ("text", None),
+    ("charset=utf-8", None),
+    ('multipart/mixed; boundary="----=_b 1  "', None),
+    ("multipart/mixed; boundary*=utf-8''b%C5%BC", None),
+    ('application/pdf; name="a.pdf"', 'attachment; filename="b.pdf"'),
+    ('application/pdf; name="a.pdf"', "attachment"),
+    ("image/jpeg", "attachment;\r\n filename*0*=utf-8''Zgoda%20;\r\n filename*1*=%C5%BCaneta.jpg"),
+    ("image/jpeg", "attachment; filename*=x-unknown''a%FF.jpg"),
+    ("image/jpeg", "attachment; filename*=a.jpg; filename*0=b"),  # the stdlib raises
+    ("text/plain; charset*=utf-8'pl'utf-8; charset=latin2", "ATTACHMENT ; filename=<a.txt>"),
+    ('text/plain; ;; charset = "a;b" ; x', 'inline; filename="a\\"b.txt"'),
+]
+
+
+@pytest.mark.parametrize(("content_type", "disposition"), CONTENT_HEADER_FORMS)
+def test_part_headers_answer_as_message_does(
+    content_type: str | None, disposition: str | None
+) -> None:
+    _assert_part_headers_as_message(content_type, disposition)
+
+
+def test_part_headers_answer_as_message_does_on_random_headers() -> None:
+    pieces = ["text/plain", "multipart/mixed", ";", " ", "=", '"', "'", "\\", "*", "*0", "*1"]
+    pieces += ["charset", "boundary", "name", "filename", "utf-8''", "%C5%BC", "a", "\r\n "]
+    pieces += ["; filename*=a", "; filename*0=b", "; name*1*=c", "; name*=d"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        values = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in "ab"]
+        _assert_part_headers_as_message(values[0], values[1] if rng.random() < 0.7 else None)
