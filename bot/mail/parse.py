@@ -139,8 +139,8 @@ def _has_surrogates(text: str) -> bool:
 def _word_bytes(encoding: str, data: str) -> bytes | None:
     raw = data.encode("latin-1", "replace")
     try:
-        if encoding in "bB":
-            return base64.b64decode(raw + b"=" * (-len(raw) % 4), validate=True)
+        if encoding in "bB":  # what base64.b64decode(validate=True) calls
+            return binascii.a2b_base64(raw + b"=" * (-len(raw) % 4), strict_mode=True)
         return binascii.a2b_qp(raw, header=True)
     except (binascii.Error, ValueError):
         return None
@@ -151,37 +151,36 @@ def _decode_words(value: str) -> str:
     (some mailers split a UTF-8 character across two words), and the whitespace between
     two encoded words is dropped (RFC 2047 section 6.2)."""
     out: list[str] = []
-    run: list[bytes] = []
+    run: list[bytes] = []  # the bytes of adjacent words of one charset
     run_charset = ""
     position = 0
     previous_was_word = False
-
-    def flush() -> None:
-        nonlocal run
-        if run:
-            out.append(decode_bytes(b"".join(run), run_charset))
-        run = []
-
     for match in ENCODED_WORD.finditer(value):
-        between = value[position : match.start()]
-        charset = match.group(1).split("*", 1)[0]  # RFC 2231 may add *language
-        data = _word_bytes(match.group(2), match.group(3))
-        position = match.end()
+        start, end = match.span()
+        between = value[position:start]
+        position = end
+        charset, encoding, encoded = match.groups()
+        data = _word_bytes(encoding, encoded)
         if data is None:
-            flush()
+            if run:
+                out.append(decode_bytes(b"".join(run), run_charset))
+                run = []
             out.append(between + match.group(0))
             previous_was_word = False
             continue
+        charset = charset.split("*", 1)[0]  # RFC 2231 may add *language
         adjacent = previous_was_word and (not between or between.isspace())
         if run and not (adjacent and charset.lower() == run_charset.lower()):
-            flush()
+            out.append(decode_bytes(b"".join(run), run_charset))
+            run = []
         if not adjacent:
             out.append(between)
         if not run:
             run_charset = charset
         run.append(data)
         previous_was_word = True
-    flush()
+    if run:
+        out.append(decode_bytes(b"".join(run), run_charset))
     out.append(value[position:])
     return "".join(out)
 
@@ -197,11 +196,10 @@ ONE_LINE = {9: " ", 10: " ", 13: " ", 0x7F: None} | {
 
 
 def one_line(text: str) -> str:
-    if text.isascii():
-        # Most header text: printable ASCII is left as it is, and in other ASCII
-        # `ONE_LINE` has already dropped NUL, all that `clean` would do.
-        return (text if text.isprintable() else text.translate(ONE_LINE)).strip()
-    return clean(text.translate(ONE_LINE)).strip()
+    if not text.isprintable():  # else there is nothing for `ONE_LINE` to change
+        text = text.translate(ONE_LINE)
+    # In ASCII, `ONE_LINE` has already dropped NUL, all that `clean` would do.
+    return (text if text.isascii() else clean(text)).strip()
 
 
 def decode_header_value(value: object) -> str:
@@ -443,6 +441,27 @@ def safe_filename(name: str | None) -> str | None:
 
 _MISSING = object()
 
+# A content header in the plain form most mail has: a type, then "key=value" parameters
+# whose values are tokens or quoted strings without a backslash, quote, semicolon or
+# line break, and no RFC 2231 ("*") keys. For it, `Message.get_params` comes down to
+# the type, then each key in lower case with its value unquoted.
+_TOKEN_VALUE = r'[^\s;="\\<>]+'
+_QUOTED_VALUE = r'"[^"\\;\r\n]*"'
+_KEY_VALUE = rf"[ \t]*([A-Za-z0-9-]+)[ \t]*=[ \t]*({_TOKEN_VALUE}|{_QUOTED_VALUE})[ \t]*"
+SIMPLE_PARAMS = re.compile(rf'[ \t]*([^\s;="\\]+)[ \t]*((?:;{_KEY_VALUE})*)')
+SIMPLE_PARAM = re.compile(rf";{_KEY_VALUE}")
+
+
+def _simple_params(value: str) -> list[tuple[str, object]] | None:
+    """`Message.get_params()` of a header in the plain form, else None."""
+    match = SIMPLE_PARAMS.fullmatch(value)
+    if match is None:
+        return None
+    params: list[tuple[str, object]] = [(match.group(1), "")]
+    for key, found in SIMPLE_PARAM.findall(match.group(2)):
+        params.append((key.lower(), found[1:-1] if found[0] == '"' else found))
+    return params
+
 
 class PartHeaders:
     """The content headers of one MIME part, each of them parsed once.
@@ -464,10 +483,13 @@ class PartHeaders:
     def _params_of(self, header: str) -> list[tuple[str, object]] | None:
         found = self._params.get(header, _MISSING)
         if found is _MISSING:
-            try:
-                found = self.message.get_params(header=header)
-            except Exception as error:  # noqa: BLE001 - raised again as `get_param` would
-                found = error
+            value = self.message.get(header)
+            found = None if value is None else _simple_params(value)
+            if found is None and value is not None:
+                try:
+                    found = self.message.get_params(header=header)
+                except Exception as error:  # noqa: BLE001 - raised again as `get_param` would
+                    found = error
             self._params[header] = found
         if isinstance(found, Exception):
             raise found

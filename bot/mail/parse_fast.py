@@ -42,6 +42,8 @@ from handlers.mail_events import IncomingMail
 FIELD = re.compile(r"[\x21-\x39\x3b-\x7e]+:")
 FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+\Z")
 BLANK_LINE = re.compile(rb"\n\r?\n")
+# Where a header line starts that is not a continuation of the previous one.
+HEADER_START = re.compile(r"\n(?=[^ \t])")
 CONTENT_HEADERS = ("content-type", "content-disposition", "content-transfer-encoding")
 WORD_CHARSET = re.compile(rb"=\?([^?\s*]+)(?:\*[^?\s]*)?\?[bBqQ]\?")
 # Charsets Python and the compiled parser (WHATWG labels) decode the same way.
@@ -84,35 +86,17 @@ def top_headers(raw: bytes) -> list[tuple[str, str]] | None:
     if end is None:
         return None
     block = raw[: end.start() + 1].decode("ascii", "surrogateescape")
+    if block[0] in " \t" or "\r" in block.replace("\r\n", ""):
+        return None  # a continuation line first, or a CR that does not end a line
     items: list[tuple[str, str]] = []
-    name = ""
-    lines: list[str] = []
-    for line in block.split("\n")[:-1]:
-        if "\r" in line[:-1]:
+    for field in HEADER_START.split(block):
+        if FIELD.match(field) is None:
             return None
-        line += "\n"
-        if line[0] in " \t":
-            if not lines:
-                return None
-            lines.append(line)
-            continue
-        if FIELD.match(line) is None:
-            return None
-        if lines:
-            items.append(_header(name, lines))
-        name = line
-        lines = [line]
-    if not lines:
-        return None
-    items.append(_header(name, lines))
+        # compat32's header_source_parse: the value's first line without leading
+        # blanks, its continuation lines as they are, no line end after the last.
+        name, value = field.split(":", 1)
+        items.append((name, value.lstrip(" \t").rstrip("\r\n")))
     return items
-
-
-def _header(first: str, lines: list[str]) -> tuple[str, str]:
-    # compat32's header_source_parse, line for line.
-    name, value = first.split(":", 1)
-    value = value.lstrip(" \t") + "".join(lines[1:])
-    return name, value.rstrip("\r\n")
 
 
 def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> PartHeaders:

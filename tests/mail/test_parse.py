@@ -222,3 +222,24 @@ def test_part_headers_answer_as_message_does_on_random_headers() -> None:
     for _ in range(3000):
         values = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in "ab"]
         _assert_part_headers_as_message(values[0], values[1] if rng.random() < 0.7 else None)
+
+
+def test_simple_params_same_as_get_params_or_declines() -> None:
+    blanks = ["", " ", "\t", "\r\n "]
+    types = ["text/plain", "TEXT/Html", "attachment", "a/b/c", "x"]
+    keys = ["charset", "CHARSET", "name", "file-name", "x*", "n*0*", "ś"]
+    values = ["utf-8", '"utf-8"', '""', '"a b"', '"--=_x"', "a=b", '"a;b"', "<x>", '"<x>"']
+    values += ['"a\\"b"', "ż", "a\xa0b", '"a\tb"']
+    rng = random.Random(5)
+    read = 0
+    for _ in range(5000):
+        value = rng.choice(blanks) + rng.choice(types) + rng.choice(blanks)
+        for _ in range(rng.randint(0, 3)):
+            key, found = rng.choice(keys), rng.choice(values)
+            value += ";" + rng.choice(blanks) + key + rng.choice(blanks) + "=" + found
+        params = parse._simple_params(value)
+        if params is not None:
+            read += 1
+            message = _content_headers(value, None)
+            assert params == message.get_params(), value
+    assert read > 500

@@ -9,13 +9,14 @@ from __future__ import annotations
 import base64
 import dataclasses
 import random
+from email.parser import BytesParser
 from email.utils import getaddresses
 from typing import Any
 
 import pytest
 
-from bot.mail.parse import _simple_address, parse_mail, parse_mail_stdlib
-from bot.mail.parse_fast import parse_fast
+from bot.mail.parse import RAW_HEADERS, _simple_address, parse_mail, parse_mail_stdlib
+from bot.mail.parse_fast import parse_fast, top_headers
 from tests.mail import corpus
 
 CASES = corpus.corpus()
@@ -155,3 +156,19 @@ def test_simple_address_same_as_getaddresses_on_random_strings() -> None:
             checked += 1
             assert found == getaddresses([value]), value
     assert checked > 100
+
+
+def test_top_headers_same_as_compat32_or_declines_on_random_blocks() -> None:
+    pieces = [b"From", b"Subject", b":", b" ", b"\t", b"\r\n", b"\n", b"\r", b"a", b"X-Y"]
+    pieces += [b"\xc5\xbc", b"=?utf-8?q?a?=", b"\r\n ", b"\n\t", b";", b"\x00", b"\r\n\r\n"]
+    rng = random.Random(11)
+    read = 0
+    for _ in range(5000):
+        raw = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        raw = (b"From: a\r\n" if rng.random() < 0.5 else b"") + raw + b"\r\n\r\nbody"
+        items = top_headers(raw)
+        if items is not None:
+            read += 1
+            message = BytesParser(policy=RAW_HEADERS).parsebytes(raw)
+            assert items == list(message.raw_items()), raw
+    assert read > 500
