@@ -10,7 +10,7 @@ from functools import partial
 import pytest
 
 from bot.mail import parse
-from bot.mail.parse import decode_header_value, parse_mail
+from bot.mail.parse import decode_bytes, decode_header_value, parse_mail
 from handlers.mail_events import SYNTHETIC_ID_DOMAIN
 from handlers.mailbox import bare_subject, reply_subject, subject_key
 from tests.mail import corpus
@@ -243,3 +243,34 @@ def test_simple_params_same_as_get_params_or_declines() -> None:
             message = _content_headers(value, None)
             assert params == message.get_params(), value
     assert read > 500
+
+
+def test_lf_line_ends_same_as_replace() -> None:
+    pieces = ["\r", "\n", "\r\n", "a", "ż", "\r\r\n", "\n\r", "x" * 3000, "\x00"]
+    rng = random.Random(9)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert parse._lf_line_ends(text) == text.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(
+    "charset",
+    [None, "utf-8", "UTF8", "x-unknown", "latin-1", "utf-16", "utf-7", "raw-unicode-escape"],
+)
+def test_decode_clean_says_clean_only_when_clean_changes_nothing(charset: str | None) -> None:
+    pieces = [b"\x00", b"\xc5\xbc", b"\xff", b"a", b"\r\n", b"\xed\xa0\x80", b"+2AA-", b"\\ud800"]
+    rng = random.Random(3)
+    for _ in range(2000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        text, is_clean = parse.decode_clean(data, charset)
+        assert text == decode_bytes(data, charset)
+        assert not is_clean or parse.clean(text) == text
+
+
+def test_parse_mail_nul_dropped_and_line_ends_kept_in_one_enormous_line() -> None:
+    raw = corpus.enormous_line().raw.replace(b"\r\nKoniec.", b"\x00\r\nx\r\r\nKoniec.")
+    line = corpus.enormous_line().text[0][:10]
+    mail = parse_mail(raw)
+    assert mail.text.startswith(line) and len(mail.text.splitlines()[0]) == 100_000
+    assert mail.text.endswith("ko\nx\r\nKoniec.\n") and "\x00" not in mail.text
+    assert mail.text == parse.parse_mail_stdlib(raw).text
