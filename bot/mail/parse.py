@@ -22,7 +22,7 @@ import html as html_module
 import mimetypes
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email import errors as email_errors
 from email.message import Message
 from email.parser import BytesParser
@@ -254,7 +254,10 @@ def decode_header_value(value: object) -> str:
     """A header's text: unfolded, raw 8-bit bytes and encoded words decoded, one line."""
     if value is None:
         return ""
-    text = unfold(str(value))
+    text = str(value)
+    if text.isascii() and text.isprintable() and "=?" not in text:
+        return text.strip()  # most headers: nothing to unfold, decode or drop
+    text = unfold(text)
     if not text.isascii() and _has_surrogates(text):
         # Raw 8-bit bytes in a header (not allowed, common): the parser keeps them as
         # surrogates; decode them with the same fallbacks as a body.
@@ -361,11 +364,43 @@ def parse_ids(value: str) -> list[str]:
     return [i for i in ids if i and len(i) <= MAX_ID][-MAX_REFERENCES:]
 
 
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+# The form nearly all mail dates have ("Mon, 01 Dec 2025 10:00:00 +0100").
+RFC5322_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) "
+    rf"({'|'.join(MONTHS)}) ([0-9]{{4}}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})"
+)
+
+
+def _date(text: str) -> datetime:
+    """`parsedate_to_datetime(text)`, read here for the common form (several times faster),
+    the same way: two-digit years, "-0000" for an unknown zone, the same errors."""
+    match = RFC5322_DATE.fullmatch(text)
+    if match is None:
+        return parsedate_to_datetime(text)
+    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+    full_year = int(year)
+    if full_year < 100:
+        full_year += 1900 if full_year > 68 else 2000
+    fields = (full_year, MONTHS[month], int(day), int(hour), int(minute), int(second))
+    offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
+    if offset == 0 and sign == "-":
+        return datetime(*fields)
+    zone = timezone(timedelta(seconds=-offset if sign == "-" else offset))
+    return datetime(*fields, tzinfo=zone)
+
+
 def parse_date(value: str) -> datetime | None:
     if not value:
         return None
     try:
-        moment = parsedate_to_datetime(unfold(value).strip())
+        moment = _date(unfold(value).strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment is None:

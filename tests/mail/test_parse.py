@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from email.message import Message
+from email.utils import parsedate_to_datetime
 from functools import partial
 
 import pytest
@@ -274,3 +275,18 @@ def test_parse_mail_nul_dropped_and_line_ends_kept_in_one_enormous_line() -> Non
     assert mail.text.startswith(line) and len(mail.text.splitlines()[0]) == 100_000
     assert mail.text.endswith("ko\nx\r\nKoniec.\n") and "\x00" not in mail.text
     assert mail.text == parse.parse_mail_stdlib(raw).text
+
+
+def test_date_same_as_parsedate_to_datetime() -> None:
+    rng = random.Random(4)
+    days = ["Mon, ", "Sun, ", "", "Xyz, ", "mon, "]
+    for _ in range(3000):
+        day = rng.choice(["1", "01", "31", "32", "00"])
+        month = rng.choice(["Jan", "Dec", "jan", "Foo"])
+        year = rng.choice(["2025", "0099", "0069", "0068", "0000"])
+        clock = ":".join(rng.choice(["00", "23", "24", "59", "60"]) for _ in range(3))
+        zone = rng.choice("+-") + rng.choice(["00", "01", "24"]) + rng.choice(["00", "30", "60"])
+        text = f"{rng.choice(days)}{day} {month} {year} {clock} {zone}"
+        assert _outcome(partial(parse._date, text)) == _outcome(
+            partial(parsedate_to_datetime, text)
+        ), text
