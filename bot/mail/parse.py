@@ -567,7 +567,7 @@ class PartHeaders:
         found = self._params.get(header, _MISSING)
         if found is _MISSING:
             value = self.message.get(header)
-            found = None if value is None else _simple_params(value)
+            found = None if value is None else _simple_params(str(value))
             if found is None and value is not None:
                 try:
                     found = self.message.get_params(header=header)
