@@ -115,23 +115,37 @@ def _decode(data: bytes, declared: str | None) -> tuple[str, str]:
     return data.decode("utf-8", "replace"), "utf-8"
 
 
-# Codecs (by `codecs.lookup` name) whose text has no lone surrogates and a NUL only where
-# the bytes have a zero byte: what they decode needs no `clean` when the bytes have none.
+# Codecs (by `codecs.lookup` name) that read CR, LF and NUL from those single bytes
+# only, never inside another character, and never give lone surrogates.
 PLAIN_CODECS = frozenset(
     {"ascii", "utf-8", "latin-1", "iso8859-1", "iso8859-2", "cp1250", "cp1252"}
 )
 
 
-def decode_clean(data: bytes, declared: str | None) -> tuple[str, bool]:
-    """`decode_bytes`, and whether the text is sure to be unchanged by `clean` (found
-    on the bytes: on a long text of two bytes a character, `clean` is a slow scan)."""
-    text, codec = _decode(data, declared)
-    if b"\x00" in data:
-        return text, False
+def _plain_codec(name: str) -> bool | None:
+    """Whether `name` is one of `PLAIN_CODECS`; None for a name Python does not know."""
     try:
-        return text, codecs.lookup(codec).name in PLAIN_CODECS
-    except LookupError:  # empty bytes "decode" with any name
-        return text, False
+        return codecs.lookup(name).name in PLAIN_CODECS
+    except LookupError:
+        return None
+
+
+def decode_body_text(data: bytes, declared: str | None) -> tuple[str, bool]:
+    """`decode_bytes` with CRLF made LF (as `record` wants a body's text), and whether
+    `clean` is sure to leave the text as it is.
+
+    Both are found on the bytes where the codecs allow (the fallbacks always do): on a
+    long text of two bytes a character, looking for NUL is a slow scan and every copy
+    costs, and CRLF is made LF before decoding with the fast byte search.
+    """
+    name = declared.strip().strip("\"'").lower() if declared else ""
+    # An unknown name is not used: the fallbacks, all plain, read the bytes.
+    if not name or _plain_codec(name) is not False:
+        text, codec = _decode(_lf_bytes(data), declared)
+    else:
+        text, codec = _decode(data, declared)
+        text = _lf_line_ends(text)
+    return text, b"\x00" not in data and bool(_plain_codec(codec))
 
 
 def clean(text: str) -> str:
@@ -149,26 +163,36 @@ def clean(text: str) -> str:
 
 
 def _lf_line_ends(text: str) -> str:
-    """`text.replace("\\r\\n", "\\n")`. `replace` searches for the two characters at about
-    a nanosecond a character: a long text with few line ends (one enormous line) is done
-    here with searches for "\\r" alone, many times faster."""
-    if "\r" not in text:
-        return text
-    if len(text) < 10_000:
-        return text.replace("\r\n", "\n")
-    kept: list[str] = []
-    start = 0  # where the text not yet kept begins
-    found = 0
+    return text.replace("\r\n", "\n") if "\r" in text else text
+
+
+def _lf_bytes(data: bytes) -> bytes:
+    """`data.replace(b"\\r\\n", b"\\n")`. `replace` searches for the two bytes at about a
+    nanosecond a byte: bytes with few line ends (one enormous line) are done here with
+    searches for CR alone, many times faster."""
+    found = data.find(b"\r")
+    if found < 0:
+        return data
+    if len(data) < 10_000:
+        return data.replace(b"\r\n", b"\n")
+    kept: list[bytes] = []
+    start = 0  # where the bytes not yet kept begin
     for _ in range(100):
-        found = text.find("\r", found)
         if found < 0:
-            kept.append(text[start:])
-            return "".join(kept)
-        found += 1
-        if text.startswith("\n", found):
-            kept.append(text[start : found - 1])
-            start = found
-    return text.replace("\r\n", "\n")  # many line ends: `replace` is as fast
+            kept.append(data[start:])
+            return b"".join(kept)
+        if data.startswith(b"\n", found + 1):
+            kept.append(data[start:found])
+            start = found + 1
+        found = data.find(b"\r", found + 1)
+    return data.replace(b"\r\n", b"\n")  # many line ends: `replace` is as fast
+
+
+def _paragraphs(texts: list[str]) -> str:
+    """`"\\n\\n".join(texts)` with CRLF made LF, of texts in which it already is: a CR
+    that ends a text meets the LF of the blank line after it."""
+    ended = [text[:-1] if text.endswith("\r") else text for text in texts[:-1]]
+    return "\n\n".join([*ended, *texts[-1:]])
 
 
 def _has_text(text: str) -> bool:
@@ -279,10 +303,13 @@ class Headers:
     def __init__(self, items: Iterable[tuple[str, object]]) -> None:
         self.items: list[tuple[str, str]] = []
         self.by_name: dict[str, list[str]] = {}
-        for name, value in items:
+        self.first_at: dict[str, int] = {}  # where in `items` each name is first
+        for index, (name, value) in enumerate(items):
             text = str(value)
             self.items.append((str(name), text))
-            self.by_name.setdefault(str(name).strip().lower(), []).append(text)
+            key = str(name).strip().lower()
+            self.by_name.setdefault(key, []).append(text)
+            self.first_at.setdefault(key, index)
 
     def first(self, name: str) -> str:
         values = self.by_name.get(name)
@@ -655,7 +682,7 @@ class _Walk:
 
     def __init__(self, max_attachment: int) -> None:
         self.max_attachment = max_attachment
-        self.plain: list[str] = []
+        self.plain: list[str] = []  # with CRLF made LF
         self.plain_clean = True  # whether `clean` would leave every text in `plain` as it is
         self.html: list[str] = []
         self.attachments: list[IncomingAttachment] = []
@@ -679,7 +706,7 @@ class _Walk:
             return
         if headers.maintype == "multipart":
             self.problems.append("multipart body without its boundary")
-            self.plain.append(decode_bytes(_payload_bytes(part)))
+            self.plain.append(_lf_line_ends(decode_bytes(_payload_bytes(part))))
             self.plain_clean = False
             return
         self.leaf(headers, _payload_bytes(part, self.problems))
@@ -693,12 +720,12 @@ class _Walk:
             and headers.disposition() != "attachment"
             and (not filename)
         ):
-            text, is_clean = decode_clean(data, headers.charset())
             if content_type == "text/plain":
+                text, is_clean = decode_body_text(data, headers.charset())
                 self.plain.append(text)
                 self.plain_clean = self.plain_clean and is_clean
             else:
-                self.html.append(text)
+                self.html.append(decode_bytes(data, headers.charset()))
             return
         self._attach(data, content_type, filename)
 
@@ -822,12 +849,10 @@ def record(
     """The record of a message from its top-level headers and what the walk found."""
     senders = parse_addresses(headers.all("from"))
     sender = next((a for a in senders if a.address), senders[0] if senders else Address("", ""))
-    plain = "\n\n".join(p for p in walk.plain if _has_text(p))
+    plain = _paragraphs([p for p in walk.plain if _has_text(p)])
     html_source = "\n".join(h for h in walk.html if _has_text(h))
-    if _has_text(plain):
-        text = _lf_line_ends(plain)
-        if not walk.plain_clean:
-            text = clean(text)
+    if plain:
+        text = plain if walk.plain_clean else clean(plain)
     else:
         text = clean(_lf_line_ends(html_to_text(html_source) if html_source else ""))
     problems = walk.problems + defects
@@ -836,10 +861,14 @@ def record(
         text = text[:MAX_TEXT]
     if not _has_text(text) and not walk.attachments and _body_start(raw).strip():
         problems.append("no readable part")
+    header_lines = [
+        (one_line(name)[:200], decode_header_value(value)[:MAX_HEADER_VALUE])
+        for name, value in headers.items[:MAX_HEADERS]
+    ]
 
     return IncomingMail(
         message_id=parse_message_id(headers.first("message-id")) or synthetic_id(raw, headers),
-        subject=decode_header_value(headers.first("subject"))[:MAX_HEADER_VALUE],
+        subject=_decoded_first(headers, header_lines, "subject"),
         sender=sender,
         to=parse_addresses(headers.all("to")),
         cc=parse_addresses(headers.all("cc")),
@@ -847,10 +876,7 @@ def record(
         date=parse_date(headers.first("date")),
         text=text,
         html=clean(sanitise_html(html_source) or "") or None if html_source else None,
-        headers=[
-            (one_line(name)[:200], decode_header_value(value)[:MAX_HEADER_VALUE])
-            for name, value in headers.items[:MAX_HEADERS]
-        ],
+        headers=header_lines,
         size=len(raw),
         auth=parse_auth(headers.all("authentication-results")),
         automatic=automatic_reason(headers, sender, content_type),
@@ -860,6 +886,15 @@ def record(
         parse_error="; ".join(problems) if problems else None,
         raw=raw if problems else None,
     )
+
+
+def _decoded_first(headers: Headers, header_lines: list[tuple[str, str]], name: str) -> str:
+    """`decode_header_value(headers.first(name))[:MAX_HEADER_VALUE]`, taken from the
+    decoded header lines when it is among them (a header is decoded once)."""
+    index = headers.first_at.get(name)
+    if index is not None and index < len(header_lines):
+        return header_lines[index][1]
+    return decode_header_value(headers.first(name))[:MAX_HEADER_VALUE]
 
 
 def unparsed(raw: bytes, reason: str) -> IncomingMail:

@@ -246,25 +246,29 @@ def test_simple_params_same_as_get_params_or_declines() -> None:
     assert read > 500
 
 
-def test_lf_line_ends_same_as_replace() -> None:
-    pieces = ["\r", "\n", "\r\n", "a", "ż", "\r\r\n", "\n\r", "x" * 3000, "\x00"]
+def test_lf_bytes_and_paragraphs_same_as_join_then_replace() -> None:
+    pieces = [b"\r", b"\n", b"\r\n", b"a", b"\xc5\xbc", b"\r\r\n", b"\n\r", b"x" * 3000]
     rng = random.Random(9)
-    for _ in range(3000):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
-        assert parse._lf_line_ends(text) == text.replace("\r\n", "\n")
+    for _ in range(2000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert parse._lf_bytes(data) == data.replace(b"\r\n", b"\n")
+        texts = [t.decode() for t in data.split(b"\n\n")]
+        joined = "\n\n".join(texts).replace("\r\n", "\n")
+        assert parse._paragraphs([t.replace("\r\n", "\n") for t in texts]) == joined
 
 
 @pytest.mark.parametrize(
     "charset",
     [None, "utf-8", "UTF8", "x-unknown", "latin-1", "utf-16", "utf-7", "raw-unicode-escape"],
 )
-def test_decode_clean_says_clean_only_when_clean_changes_nothing(charset: str | None) -> None:
-    pieces = [b"\x00", b"\xc5\xbc", b"\xff", b"a", b"\r\n", b"\xed\xa0\x80", b"+2AA-", b"\\ud800"]
+def test_decode_body_text_is_decode_then_lf_and_clean_only_when_so(charset: str | None) -> None:
+    pieces = [b"\x00", b"\xc5\xbc", b"\xff", b"a", b"\r\n", b"\r", b"\xed\xa0\x80", b"+2AA-"]
+    pieces += [b"\\ud800", b"\r\x00\n\x00", b"x" * 6000]
     rng = random.Random(3)
-    for _ in range(2000):
-        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
-        text, is_clean = parse.decode_clean(data, charset)
-        assert text == decode_bytes(data, charset)
+    for _ in range(1000):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        text, is_clean = parse.decode_body_text(data, charset)
+        assert text == decode_bytes(data, charset).replace("\r\n", "\n")
         assert not is_clean or parse.clean(text) == text
 
 
