@@ -123,10 +123,11 @@ PLAIN_CODECS = frozenset(
 
 
 def _plain_codec(name: str) -> bool | None:
-    """Whether `name` is one of `PLAIN_CODECS`; None for a name Python does not know."""
+    """Whether `name` is one of `PLAIN_CODECS`; None for a name Python does not know (or
+    cannot look up: it may hold NUL or raw 8-bit bytes), as `_decode` finds too."""
     try:
         return codecs.lookup(name).name in PLAIN_CODECS
-    except LookupError:
+    except (LookupError, UnicodeError, ValueError, TypeError):
         return None
 
 

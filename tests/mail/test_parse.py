@@ -259,7 +259,8 @@ def test_lf_bytes_and_paragraphs_same_as_join_then_replace() -> None:
 
 @pytest.mark.parametrize(
     "charset",
-    [None, "utf-8", "UTF8", "x-unknown", "latin-1", "utf-16", "utf-7", "raw-unicode-escape"],
+    [None, "utf-8", "UTF8", "x-unknown", "latin-1", "utf-16", "utf-7", "raw-unicode-escape"]
+    + ["utf-8\x00", "\udcc5", "rot13"],
 )
 def test_decode_body_text_is_decode_then_lf_and_clean_only_when_so(charset: str | None) -> None:
     pieces = [b"\x00", b"\xc5\xbc", b"\xff", b"a", b"\r\n", b"\r", b"\xed\xa0\x80", b"+2AA-"]
