@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import hashlib
 import html as html_module
 import mimetypes
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email import errors as email_errors
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import Compat32
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 
 import nh3
 from inscriptis import get_text
@@ -69,7 +70,9 @@ BARE_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 AUTH_VERDICT = re.compile(r"\b(spf|dkim|dmarc|arc)\s*=\s*([a-z]+)", re.IGNORECASE)
 NO_REPLY = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?)([-+_.].*)?$")
 DAEMONS = ("mailer-daemon", "postmaster")
-HEADER_SPLIT = re.compile(rb"\r?\n\r?\n")
+# The end of the header block. Only where it ends is used, and a pattern that starts with
+# "\n" is searched for several times faster than one that starts with "\r?".
+HEADERS_END = re.compile(rb"\n\r?\n")
 SUBJECT_LINE = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 ID_LINE = re.compile(rb"^message-id:[ \t]*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 TAGS = re.compile(r"<[^>]*>")
@@ -93,31 +96,109 @@ RAW_HEADERS = _RawHeaders()
 
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
     """Text from bytes: the declared charset when it works, else the Polish fallbacks."""
+    return _decode(data, declared)[0]
+
+
+def _decode(data: bytes, declared: str | None) -> tuple[str, str]:
+    """`decode_bytes`, and the codec that read the bytes."""
     if declared:
         name = declared.strip().strip("\"'").lower()
         try:
-            return data.decode(name)
+            return data.decode(name), name
         except (LookupError, UnicodeError, ValueError, TypeError):
             pass
     for charset in FALLBACK_CHARSETS:
         try:
-            return data.decode(charset)
+            return data.decode(charset), charset
         except UnicodeDecodeError:
             continue
-    return data.decode("utf-8", "replace")
+    return data.decode("utf-8", "replace"), "utf-8"
+
+
+# Codecs (by `codecs.lookup` name) that read CR, LF and NUL from those single bytes
+# only, never inside another character, and never give lone surrogates.
+PLAIN_CODECS = frozenset(
+    {"ascii", "utf-8", "latin-1", "iso8859-1", "iso8859-2", "cp1250", "cp1252"}
+)
+
+
+def _plain_codec(name: str) -> bool | None:
+    """Whether `name` is one of `PLAIN_CODECS`; None for a name Python does not know (or
+    cannot look up: it may hold NUL or raw 8-bit bytes), as `_decode` finds too."""
+    try:
+        return codecs.lookup(name).name in PLAIN_CODECS
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        return None
+
+
+def decode_body_text(data: bytes, declared: str | None) -> tuple[str, bool]:
+    """`decode_bytes` with CRLF made LF (as `record` wants a body's text), and whether
+    `clean` is sure to leave the text as it is.
+
+    Both are found on the bytes where the codecs allow (the fallbacks always do): on a
+    long text of two bytes a character, looking for NUL is a slow scan and every copy
+    costs, and CRLF is made LF before decoding with the fast byte search.
+    """
+    name = declared.strip().strip("\"'").lower() if declared else ""
+    # An unknown name is not used: the fallbacks, all plain, read the bytes.
+    if not name or _plain_codec(name) is not False:
+        text, codec = _decode(_lf_bytes(data), declared)
+    else:
+        text, codec = _decode(data, declared)
+        text = _lf_line_ends(text)
+    return text, b"\x00" not in data and bool(_plain_codec(codec))
 
 
 def clean(text: str) -> str:
     """No NUL (PostgreSQL refuses it) and no lone surrogates (UTF-8 refuses them)."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
     if text.isascii():
-        return text
+        return text.replace("\x00", "") if "\x00" in text else text
+    # Look for NUL in the UTF-8 bytes the surrogate check makes anyway: in a str of
+    # two or four bytes a character, searching for NUL is a slow scan.
     try:
-        text.encode("utf-8")
+        has_nul = b"\x00" in text.encode("utf-8")
     except UnicodeEncodeError:
         text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
+        has_nul = "\x00" in text
+    return text.replace("\x00", "") if has_nul else text
+
+
+def _lf_line_ends(text: str) -> str:
+    return text.replace("\r\n", "\n") if "\r" in text else text
+
+
+def _lf_bytes(data: bytes) -> bytes:
+    """`data.replace(b"\\r\\n", b"\\n")`. `replace` searches for the two bytes at about a
+    nanosecond a byte: bytes with few line ends (one enormous line) are done here with
+    searches for CR alone, many times faster."""
+    found = data.find(b"\r")
+    if found < 0:
+        return data
+    if len(data) < 10_000:
+        return data.replace(b"\r\n", b"\n")
+    kept: list[bytes] = []
+    start = 0  # where the bytes not yet kept begin
+    for _ in range(100):
+        if found < 0:
+            kept.append(data[start:])
+            return b"".join(kept)
+        if data.startswith(b"\n", found + 1):
+            kept.append(data[start:found])
+            start = found + 1
+        found = data.find(b"\r", found + 1)
+    return data.replace(b"\r\n", b"\n")  # many line ends: `replace` is as fast
+
+
+def _paragraphs(texts: list[str]) -> str:
+    """`"\\n\\n".join(texts)` with CRLF made LF, of texts in which it already is: a CR
+    that ends a text meets the LF of the blank line after it."""
+    ended = [text[:-1] if text.endswith("\r") else text for text in texts[:-1]]
+    return "\n\n".join([*ended, *texts[-1:]])
+
+
+def _has_text(text: str) -> bool:
+    """Whether `text.strip()` would leave anything (without copying a long text)."""
+    return bool(text) and not text.isspace()
 
 
 def _has_surrogates(text: str) -> bool:
@@ -131,8 +212,8 @@ def _has_surrogates(text: str) -> bool:
 def _word_bytes(encoding: str, data: str) -> bytes | None:
     raw = data.encode("latin-1", "replace")
     try:
-        if encoding in "bB":
-            return base64.b64decode(raw + b"=" * (-len(raw) % 4), validate=True)
+        if encoding in "bB":  # what base64.b64decode(validate=True) calls
+            return binascii.a2b_base64(raw + b"=" * (-len(raw) % 4), strict_mode=True)
         return binascii.a2b_qp(raw, header=True)
     except (binascii.Error, ValueError):
         return None
@@ -143,37 +224,36 @@ def _decode_words(value: str) -> str:
     (some mailers split a UTF-8 character across two words), and the whitespace between
     two encoded words is dropped (RFC 2047 section 6.2)."""
     out: list[str] = []
-    run: list[bytes] = []
+    run: list[bytes] = []  # the bytes of adjacent words of one charset
     run_charset = ""
     position = 0
     previous_was_word = False
-
-    def flush() -> None:
-        nonlocal run
-        if run:
-            out.append(decode_bytes(b"".join(run), run_charset))
-        run = []
-
     for match in ENCODED_WORD.finditer(value):
-        between = value[position : match.start()]
-        charset = match.group(1).split("*", 1)[0]  # RFC 2231 may add *language
-        data = _word_bytes(match.group(2), match.group(3))
-        position = match.end()
+        start, end = match.span()
+        between = value[position:start]
+        position = end
+        charset, encoding, encoded = match.groups()
+        data = _word_bytes(encoding, encoded)
         if data is None:
-            flush()
+            if run:
+                out.append(decode_bytes(b"".join(run), run_charset))
+                run = []
             out.append(between + match.group(0))
             previous_was_word = False
             continue
+        charset = charset.split("*", 1)[0]  # RFC 2231 may add *language
         adjacent = previous_was_word and (not between or between.isspace())
         if run and not (adjacent and charset.lower() == run_charset.lower()):
-            flush()
+            out.append(decode_bytes(b"".join(run), run_charset))
+            run = []
         if not adjacent:
             out.append(between)
         if not run:
             run_charset = charset
         run.append(data)
         previous_was_word = True
-    flush()
+    if run:
+        out.append(decode_bytes(b"".join(run), run_charset))
     out.append(value[position:])
     return "".join(out)
 
@@ -189,14 +269,20 @@ ONE_LINE = {9: " ", 10: " ", 13: " ", 0x7F: None} | {
 
 
 def one_line(text: str) -> str:
-    return clean(text.translate(ONE_LINE)).strip()
+    if not text.isprintable():  # else there is nothing for `ONE_LINE` to change
+        text = text.translate(ONE_LINE)
+    # In ASCII, `ONE_LINE` has already dropped NUL, all that `clean` would do.
+    return (text if text.isascii() else clean(text)).strip()
 
 
 def decode_header_value(value: object) -> str:
     """A header's text: unfolded, raw 8-bit bytes and encoded words decoded, one line."""
     if value is None:
         return ""
-    text = unfold(str(value))
+    text = str(value)
+    if text.isascii() and text.isprintable() and "=?" not in text:
+        return text.strip()  # most headers: nothing to unfold, decode or drop
+    text = unfold(text)
     if not text.isascii() and _has_surrogates(text):
         # Raw 8-bit bytes in a header (not allowed, common): the parser keeps them as
         # surrogates; decode them with the same fallbacks as a body.
@@ -218,10 +304,13 @@ class Headers:
     def __init__(self, items: Iterable[tuple[str, object]]) -> None:
         self.items: list[tuple[str, str]] = []
         self.by_name: dict[str, list[str]] = {}
-        for name, value in items:
+        self.first_at: dict[str, int] = {}  # where in `items` each name is first
+        for index, (name, value) in enumerate(items):
             text = str(value)
             self.items.append((str(name), text))
-            self.by_name.setdefault(str(name).strip().lower(), []).append(text)
+            key = str(name).strip().lower()
+            self.by_name.setdefault(key, []).append(text)
+            self.first_at.setdefault(key, index)
 
     def first(self, name: str) -> str:
         values = self.by_name.get(name)
@@ -303,11 +392,43 @@ def parse_ids(value: str) -> list[str]:
     return [i for i in ids if i and len(i) <= MAX_ID][-MAX_REFERENCES:]
 
 
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+# The form nearly all mail dates have ("Mon, 01 Dec 2025 10:00:00 +0100").
+RFC5322_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) "
+    rf"({'|'.join(MONTHS)}) ([0-9]{{4}}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})"
+)
+
+
+def _date(text: str) -> datetime:
+    """`parsedate_to_datetime(text)`, read here for the common form (several times faster),
+    the same way: two-digit years, "-0000" for an unknown zone, the same errors."""
+    match = RFC5322_DATE.fullmatch(text)
+    if match is None:
+        return parsedate_to_datetime(text)
+    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+    full_year = int(year)
+    if full_year < 100:
+        full_year += 1900 if full_year > 68 else 2000
+    fields = (full_year, MONTHS[month], int(day), int(hour), int(minute), int(second))
+    offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
+    if offset == 0 and sign == "-":
+        return datetime(*fields)
+    zone = timezone(timedelta(seconds=-offset if sign == "-" else offset))
+    return datetime(*fields, tzinfo=zone)
+
+
 def parse_date(value: str) -> datetime | None:
     if not value:
         return None
     try:
-        moment = parsedate_to_datetime(unfold(value).strip())
+        moment = _date(unfold(value).strip())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment is None:
@@ -372,21 +493,15 @@ def html_to_text(html: str) -> str:
     return "\n".join(lines).strip()
 
 
+# `nh3.clean` with its default rules, built once: `nh3.clean` builds them on every call.
+HTML_CLEANER = nh3.Cleaner()
+
+
 def sanitise_html(html: str) -> str | None:
     try:
-        return nh3.clean(html[:MAX_HTML])
+        return HTML_CLEANER.clean(html[:MAX_HTML])
     except Exception:  # noqa: BLE001
         return None
-
-
-def _param(part: Message, name: str) -> str | None:
-    try:
-        value = part.get_param(name)
-    except Exception:  # noqa: BLE001
-        return None
-    if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
-        value = value[2]
-    return str(value) if value else None
 
 
 def lenient_base64(data: bytes) -> tuple[bytes, bool]:
@@ -435,12 +550,132 @@ def safe_filename(name: str | None) -> str | None:
     return name
 
 
-def _filename(part: Message) -> str | None:
-    try:
-        name = part.get_filename()
-    except Exception:  # noqa: BLE001
-        name = None
-    return safe_filename(name)
+_MISSING = object()
+
+# A content header in the plain form most mail has: a type, then "key=value" parameters
+# whose values are tokens or quoted strings without a backslash, quote, semicolon or
+# line break, and no RFC 2231 ("*") keys. For it, `Message.get_params` comes down to
+# the type, then each key in lower case with its value unquoted.
+_TOKEN_VALUE = r'[^\s;="\\<>]+'
+_QUOTED_VALUE = r'"[^"\\;\r\n]*"'
+_KEY_VALUE = rf"[ \t]*([A-Za-z0-9-]+)[ \t]*=[ \t]*({_TOKEN_VALUE}|{_QUOTED_VALUE})[ \t]*"
+SIMPLE_PARAMS = re.compile(rf'[ \t]*([^\s;="\\]+)[ \t]*((?:;{_KEY_VALUE})*)')
+SIMPLE_PARAM = re.compile(rf";{_KEY_VALUE}")
+
+
+def _simple_params(value: str) -> list[tuple[str, object]] | None:
+    """`Message.get_params()` of a header in the plain form, else None."""
+    match = SIMPLE_PARAMS.fullmatch(value)
+    if match is None:
+        return None
+    params: list[tuple[str, object]] = [(match.group(1), "")]
+    for key, found in SIMPLE_PARAM.findall(match.group(2)):
+        params.append((key.lower(), found[1:-1] if found[0] == '"' else found))
+    return params
+
+
+class PartHeaders:
+    """The content headers of one MIME part, each of them parsed once.
+
+    A walk asks every part for its type, disposition, charset and file name, and each
+    `email.message.Message` call parses its header again. The answers here are those
+    calls' (the stdlib's own `Message.get_params`, kept per header, and what
+    `get_param`, `get_filename` and `get_boundary` do with it), an exception included.
+    """
+
+    __slots__ = ("message", "content_type", "maintype", "_params")
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        self.content_type = message.get_content_type()
+        self.maintype = self.content_type.split("/")[0]
+        self._params: dict[str, list[tuple[str, object]] | None | Exception] = {}
+
+    def _params_of(self, header: str) -> list[tuple[str, object]] | None:
+        found = self._params.get(header, _MISSING)
+        if found is _MISSING:
+            value = self.message.get(header)
+            found = None if value is None else _simple_params(str(value))
+            if found is None and value is not None:
+                try:
+                    found = self.message.get_params(header=header)
+                except Exception as error:  # noqa: BLE001 - raised again as `get_param` would
+                    found = error
+            self._params[header] = found
+        if isinstance(found, Exception):
+            raise found
+        return found  # type: ignore[return-value]
+
+    def param(self, name: str, failobj: object = None, header: str = "content-type") -> object:
+        """`Message.get_param(name, failobj, header)`."""
+        params = self._params_of(header)
+        if params is None:
+            return failobj
+        name = name.lower()
+        for key, value in params:
+            if key.lower() == name:
+                return value
+        return failobj
+
+    def boundary(self) -> str | None:
+        """`Message.get_boundary()`."""
+        boundary = self.param("boundary", _MISSING)
+        if boundary is _MISSING:
+            return None
+        return collapse_rfc2231_value(boundary).rstrip()  # type: ignore[arg-type]
+
+    def charset(self) -> str | None:
+        """The charset parameter as text, None when missing or unreadable."""
+        try:
+            value = self.param("charset")
+        except Exception:  # noqa: BLE001
+            return None
+        if isinstance(value, tuple):  # RFC 2231 (charset, language, value)
+            value = value[2]
+        return str(value) if value else None
+
+    def filename(self) -> str | None:
+        """The file name, made safe; None when missing or unreadable."""
+        try:
+            name = self.raw_filename()
+        except Exception:  # noqa: BLE001
+            name = None
+        return safe_filename(name)
+
+    def raw_filename(self) -> str | None:
+        """`Message.get_filename()`."""
+        name = self.param("filename", _MISSING, "content-disposition")
+        if name is _MISSING:
+            name = self.param("name", _MISSING)
+        if name is _MISSING:
+            return None
+        return collapse_rfc2231_value(name).strip()  # type: ignore[arg-type]
+
+    def disposition(self) -> str:
+        return (self.message.get_content_disposition() or "").lower()
+
+    def transfer_encoding(self) -> str:
+        return self.message.get("content-transfer-encoding", "").strip().lower()
+
+
+def _forwarded_subject(payload: object) -> str:
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if isinstance(inner, Message):
+        return decode_header_value(inner.get("subject", ""))
+    return ""
+
+
+def _forwarded_bytes(payload: object) -> bytes:
+    """A forwarded message's bytes, as the stdlib serialises the parsed message."""
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if isinstance(inner, Message):
+        try:
+            return inner.as_bytes()
+        except Exception:  # noqa: BLE001
+            return inner.as_string().encode("utf-8", "surrogateescape")
+    if isinstance(payload, str):
+        return payload.encode("ascii", "surrogateescape")
+    return b""
 
 
 class _Walk:
@@ -448,7 +683,8 @@ class _Walk:
 
     def __init__(self, max_attachment: int) -> None:
         self.max_attachment = max_attachment
-        self.plain: list[str] = []
+        self.plain: list[str] = []  # with CRLF made LF
+        self.plain_clean = True  # whether `clean` would leave every text in `plain` as it is
         self.html: list[str] = []
         self.attachments: list[IncomingAttachment] = []
         self.problems: list[str] = []
@@ -457,51 +693,46 @@ class _Walk:
         if depth > MAX_DEPTH:
             self.problems.append("MIME nested too deeply")
             return
-        content_type = part.get_content_type()
+        headers = PartHeaders(part)
         payload = part.get_payload()
-        if content_type == "message/rfc822" or (
-            part.get_content_maintype() == "message" and isinstance(payload, list)
+        if headers.content_type == "message/rfc822" or (
+            headers.maintype == "message" and isinstance(payload, list)
         ):
-            self._forwarded(part, payload)
+            self.forwarded(headers, _forwarded_bytes(payload), _forwarded_subject(payload))
             return
         if isinstance(payload, list):
             for child in payload:
                 if isinstance(child, Message):
                     self.visit(child, depth + 1)
             return
-        if part.get_content_maintype() == "multipart":
+        if headers.maintype == "multipart":
             self.problems.append("multipart body without its boundary")
-            self.plain.append(decode_bytes(_payload_bytes(part)))
+            self.plain.append(_lf_line_ends(decode_bytes(_payload_bytes(part))))
+            self.plain_clean = False
             return
-        self._leaf(part, content_type)
+        self.leaf(headers, _payload_bytes(part, self.problems))
 
-    def _leaf(self, part: Message, content_type: str) -> None:
-        disposition = (part.get_content_disposition() or "").lower()
-        filename = _filename(part)
+    def leaf(self, headers: PartHeaders, data: bytes) -> None:
+        """A part that is not a container, its transfer encoding decoded."""
+        content_type = headers.content_type
+        filename = headers.filename()
         if (
             content_type in ("text/plain", "text/html")
-            and disposition != "attachment"
+            and headers.disposition() != "attachment"
             and (not filename)
         ):
-            data = _payload_bytes(part, self.problems)
-            text = decode_bytes(data, _param(part, "charset"))
-            (self.plain if content_type == "text/plain" else self.html).append(text)
+            if content_type == "text/plain":
+                text, is_clean = decode_body_text(data, headers.charset())
+                self.plain.append(text)
+                self.plain_clean = self.plain_clean and is_clean
+            else:
+                self.html.append(decode_bytes(data, headers.charset()))
             return
-        self._attach(_payload_bytes(part, self.problems), content_type, filename)
+        self._attach(data, content_type, filename)
 
-    def _forwarded(self, part: Message, payload: object) -> None:
-        inner = payload[0] if isinstance(payload, list) and payload else None
-        data = b""
-        subject = ""
-        if isinstance(inner, Message):
-            subject = decode_header_value(inner.get("subject", ""))
-            try:
-                data = inner.as_bytes()
-            except Exception:  # noqa: BLE001
-                data = inner.as_string().encode("utf-8", "surrogateescape")
-        elif isinstance(payload, str):
-            data = payload.encode("ascii", "surrogateescape")
-        name = _filename(part) or safe_filename((subject or "message")[:100] + ".eml")
+    def forwarded(self, headers: PartHeaders, data: bytes, subject: str) -> None:
+        """A message/* part: an attachment named after its file name or subject."""
+        name = headers.filename() or safe_filename((subject or "message")[:100] + ".eml")
         self._attach(data, "message/rfc822", name)
 
     def _attach(self, data: bytes, content_type: str, filename: str | None) -> None:
@@ -541,10 +772,15 @@ def synthetic_id(raw: bytes, headers: Headers | None = None) -> str:
     return digest.hexdigest()[:40] + SYNTHETIC_ID_DOMAIN
 
 
+def _body_offset(raw: bytes) -> int | None:
+    end = HEADERS_END.search(raw)
+    return end.end() if end else None
+
+
 def _body_start(raw: bytes) -> bytes:
-    parts = HEADER_SPLIT.split(raw, 1)
-    body = parts[1] if len(parts) == 2 else b""
-    return body[:4096].replace(b"\r\n", b"\n")
+    offset = _body_offset(raw)
+    body = raw[offset : offset + 4096] if offset is not None else b""
+    return body.replace(b"\r\n", b"\n")
 
 
 def parse_mail(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT) -> IncomingMail:
@@ -614,20 +850,26 @@ def record(
     """The record of a message from its top-level headers and what the walk found."""
     senders = parse_addresses(headers.all("from"))
     sender = next((a for a in senders if a.address), senders[0] if senders else Address("", ""))
-    plain = "\n\n".join(p for p in walk.plain if p.strip())
-    html_source = "\n".join(h for h in walk.html if h.strip())
-    text = plain if plain.strip() else (html_to_text(html_source) if html_source else "")
-    text = clean(text.replace("\r\n", "\n"))
+    plain = _paragraphs([p for p in walk.plain if _has_text(p)])
+    html_source = "\n".join(h for h in walk.html if _has_text(h))
+    if plain:
+        text = plain if walk.plain_clean else clean(plain)
+    else:
+        text = clean(_lf_line_ends(html_to_text(html_source) if html_source else ""))
     problems = walk.problems + defects
     if len(text) > MAX_TEXT:
         problems.append(f"text longer than {MAX_TEXT} characters, cut")
         text = text[:MAX_TEXT]
-    if not text.strip() and not walk.attachments and _body_start(raw).strip():
+    if not _has_text(text) and not walk.attachments and _body_start(raw).strip():
         problems.append("no readable part")
+    header_lines = [
+        (one_line(name)[:200], decode_header_value(value)[:MAX_HEADER_VALUE])
+        for name, value in headers.items[:MAX_HEADERS]
+    ]
 
     return IncomingMail(
         message_id=parse_message_id(headers.first("message-id")) or synthetic_id(raw, headers),
-        subject=decode_header_value(headers.first("subject"))[:MAX_HEADER_VALUE],
+        subject=_decoded_first(headers, header_lines, "subject"),
         sender=sender,
         to=parse_addresses(headers.all("to")),
         cc=parse_addresses(headers.all("cc")),
@@ -635,10 +877,7 @@ def record(
         date=parse_date(headers.first("date")),
         text=text,
         html=clean(sanitise_html(html_source) or "") or None if html_source else None,
-        headers=[
-            (one_line(name)[:200], decode_header_value(value)[:MAX_HEADER_VALUE])
-            for name, value in headers.items[:MAX_HEADERS]
-        ],
+        headers=header_lines,
         size=len(raw),
         auth=parse_auth(headers.all("authentication-results")),
         automatic=automatic_reason(headers, sender, content_type),
@@ -648,6 +887,15 @@ def record(
         parse_error="; ".join(problems) if problems else None,
         raw=raw if problems else None,
     )
+
+
+def _decoded_first(headers: Headers, header_lines: list[tuple[str, str]], name: str) -> str:
+    """`decode_header_value(headers.first(name))[:MAX_HEADER_VALUE]`, taken from the
+    decoded header lines when it is among them (a header is decoded once)."""
+    index = headers.first_at.get(name)
+    if index is not None and index < len(header_lines):
+        return header_lines[index][1]
+    return decode_header_value(headers.first(name))[:MAX_HEADER_VALUE]
 
 
 def unparsed(raw: bytes, reason: str) -> IncomingMail:
@@ -660,8 +908,8 @@ def unparsed(raw: bytes, reason: str) -> IncomingMail:
     message_id = None
     if id_match:
         message_id = parse_message_id("<" + id_match.group(1).decode("ascii", "replace") + ">")
-    parts = HEADER_SPLIT.split(raw, 1)
-    body = parts[1] if len(parts) == 2 else raw
+    offset = _body_offset(raw)
+    body = raw[offset:] if offset is not None else raw
     return IncomingMail(
         message_id=message_id or synthetic_id(raw),
         subject=subject[:MAX_HEADER_VALUE],

@@ -11,9 +11,10 @@ Whatever this path is not sure to read the way the stdlib path would, it leaves 
 the stdlib path (`parse_fast` returns None): anything the compiled parser rejects
 (it is strict about base64, where the stdlib path salvages what it can and says
 so), a header block `compat32` would read differently, odd lines in a part's
-headers, a multipart without parts, boundary or closing boundary,
-forwarded messages and digests (`message/*`), transfer encodings other than 7bit,
-8bit, binary, base64 and quoted-printable, nesting deeper than `MAX_DEPTH`.
+headers, a multipart without parts, boundary or closing boundary, digests and
+`message/*` parts other than a plain forwarded message (see `_forwarded`), transfer
+encodings other than 7bit, 8bit, binary, base64 and quoted-printable, nesting deeper
+than `MAX_DEPTH`.
 
 One difference is kept on purpose: in quoted-printable, trailing spaces at the end of
 an encoded line are dropped and "=" followed by spaces before the line break is a
@@ -32,10 +33,9 @@ from bot.mail.parse import (
     MAX_DEPTH,
     RAW_HEADERS,
     Headers,
-    _filename,
-    _param,
+    PartHeaders,
     _Walk,
-    decode_bytes,
+    decode_header_value,
     record,
 )
 from handlers.mail_events import IncomingMail
@@ -44,11 +44,17 @@ from handlers.mail_events import IncomingMail
 FIELD = re.compile(r"[\x21-\x39\x3b-\x7e]+:")
 FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+\Z")
 BLANK_LINE = re.compile(rb"\n\r?\n")
+# Where a header line starts that is not a continuation of the previous one.
+HEADER_START = re.compile(r"\n(?=[^ \t])")
 CONTENT_HEADERS = ("content-type", "content-disposition", "content-transfer-encoding")
 WORD_CHARSET = re.compile(rb"=\?([^?\s*]+)(?:\*[^?\s]*)?\?[bBqQ]\?")
 # Charsets Python and the compiled parser (WHATWG labels) decode the same way.
 SAME_CHARSETS = frozenset({b"utf-8", b"utf8", b"iso-8859-2", b"latin2", b"windows-1250", b"cp1250"})
 TRANSFER_ENCODINGS = ("", "7bit", "8bit", "binary", "base64", "quoted-printable")
+UNENCODED = ("", "7bit", "8bit", "binary")
+# Main types the stdlib generator writes out with its plain text handler.
+PLAIN_BODY_TYPES = ("text", "application", "image", "audio", "video")
+LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 class _NotSure(Exception):
@@ -65,16 +71,13 @@ def parse_fast(raw: bytes, max_attachment: int) -> IncomingMail | None:
     except fast_mail_parser.ParseError:
         return None
     headers = Headers(items)
-    root = Message(policy=RAW_HEADERS)
-    for name, value in items:
-        if name.strip().lower() in CONTENT_HEADERS:
-            root.set_raw(name, value)
     walk = _Walk(max_attachment)
+    root_headers = _content_headers(items)
     try:
-        _visit(walk, tree, root, raw, 0)
+        _visit(walk, tree, root_headers, raw, 0)
     except _NotSure:
         return None
-    return record(raw, headers, root.get_content_type(), walk, [])
+    return record(raw, headers, root_headers.content_type, walk, [])
 
 
 def top_headers(raw: bytes) -> list[tuple[str, str]] | None:
@@ -85,38 +88,28 @@ def top_headers(raw: bytes) -> list[tuple[str, str]] | None:
     if end is None:
         return None
     block = raw[: end.start() + 1].decode("ascii", "surrogateescape")
+    if block[0] in " \t" or "\r" in block.replace("\r\n", ""):
+        return None  # a continuation line first, or a CR that does not end a line
     items: list[tuple[str, str]] = []
-    name = ""
-    lines: list[str] = []
-    for line in block.split("\n")[:-1]:
-        if "\r" in line[:-1]:
+    for field in HEADER_START.split(block):
+        if FIELD.match(field) is None:
             return None
-        line += "\n"
-        if line[0] in " \t":
-            if not lines:
-                return None
-            lines.append(line)
-            continue
-        if FIELD.match(line) is None:
-            return None
-        if lines:
-            items.append(_header(name, lines))
-        name = line
-        lines = [line]
-    if not lines:
-        return None
-    items.append(_header(name, lines))
+        # compat32's header_source_parse: the value's first line without leading
+        # blanks, its continuation lines as they are, no line end after the last.
+        name, value = field.split(":", 1)
+        items.append((name, value.lstrip(" \t").rstrip("\r\n")))
     return items
 
 
-def _header(first: str, lines: list[str]) -> tuple[str, str]:
-    # compat32's header_source_parse, line for line.
-    name, value = first.split(":", 1)
-    value = value.lstrip(" \t") + "".join(lines[1:])
-    return name, value.rstrip("\r\n")
+def _content_headers(items: list[tuple[str, str]]) -> PartHeaders:
+    message = Message(policy=RAW_HEADERS)
+    for name, value in items:
+        if name.strip().lower() in CONTENT_HEADERS:
+            message.set_raw(name, value)
+    return PartHeaders(message)
 
 
-def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> Message:
+def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> PartHeaders:
     """A node's content headers as a compat32 message, for the stdlib's own parameter
     parsing (charset, boundary, file names, RFC 2231)."""
     part = Message(policy=RAW_HEADERS)
@@ -131,7 +124,7 @@ def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> Message:
                 value = _as_compat32(value, raw)
             if lowered in CONTENT_HEADERS:
                 part.set_raw(name, value)
-    return part
+    return PartHeaders(part)
 
 
 def _as_compat32(value: str, raw: bytes) -> str:
@@ -158,16 +151,24 @@ def _as_compat32(value: str, raw: bytes) -> str:
 
 
 def _visit(
-    walk: _Walk, node: fast_mail_parser.PyMimePart, part: Message, raw: bytes, depth: int
+    walk: _Walk,
+    node: fast_mail_parser.PyMimePart,
+    part: PartHeaders,
+    raw: bytes,
+    depth: int,
+    boundaries: tuple[bytes, ...] = (),
 ) -> None:
-    """`_Walk.visit` over the compiled parser's tree."""
-    if depth > MAX_DEPTH or node.is_message:
+    """`_Walk.visit` over the compiled parser's tree (`boundaries`: the enclosing ones)."""
+    if depth > MAX_DEPTH:
         raise _NotSure
-    content_type = part.get_content_type()
-    if content_type != node.content_type.lower() or part.get_content_maintype() == "message":
+    content_type = part.content_type
+    if content_type != node.content_type.lower():
         raise _NotSure
-    if part.get_content_maintype() == "multipart":
-        boundary = part.get_boundary()
+    if node.is_message or part.maintype == "message":
+        _forwarded(walk, node, part, raw, boundaries)
+        return
+    if part.maintype == "multipart":
+        boundary = part.boundary()
         if (
             not node.children
             or content_type == "multipart/digest"
@@ -176,23 +177,72 @@ def _visit(
             or b"--" + boundary.encode("ascii") + b"--" not in raw
         ):
             raise _NotSure
+        inside = (*boundaries, boundary.encode("ascii"))
         for child in node.children:
-            _visit(walk, child, _part_headers(child, raw), raw, depth + 1)
+            _visit(walk, child, _part_headers(child, raw), raw, depth + 1, inside)
         return
     if node.children or node.content is None:
         raise _NotSure
-    encoding = part.get("content-transfer-encoding", "").strip().lower()
-    if encoding not in TRANSFER_ENCODINGS:
+    if part.transfer_encoding() not in TRANSFER_ENCODINGS:
         raise _NotSure
-    _leaf(walk, part, content_type, node.content)
+    walk.leaf(part, node.content)
 
 
-def _leaf(walk: _Walk, part: Message, content_type: str, data: bytes) -> None:
-    """`_Walk._leaf` with the bytes already decoded."""
-    disposition = (part.get_content_disposition() or "").lower()
-    filename = _filename(part)
-    if content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename:
-        text = decode_bytes(data, _param(part, "charset"))
-        (walk.plain if content_type == "text/plain" else walk.html).append(text)
-        return
-    walk._attach(data, content_type, filename)
+def _forwarded(
+    walk: _Walk,
+    node: fast_mail_parser.PyMimePart,
+    part: PartHeaders,
+    raw: bytes,
+    boundaries: tuple[bytes, ...],
+) -> None:
+    """A forwarded message as `_Walk.visit` stores it: an attachment of the bytes the
+    stdlib writes the parsed message back as (`Message.as_bytes()`). Only a plain one
+    is read here: a message/rfc822 part, not transfer-encoded, in multiparts whose
+    boundaries are all whole CRLF lines, holding a one-part message whose header
+    block compat32 reads as `top_headers` does."""
+    data = node.content
+    if (
+        part.content_type != "message/rfc822"
+        or not node.is_message
+        or data is None
+        or part.transfer_encoding() not in UNENCODED
+        or not boundaries
+        or not all(_whole_lines(raw, boundary) for boundary in boundaries)
+    ):
+        raise _NotSure
+    items = top_headers(data)
+    end = BLANK_LINE.search(data)
+    if items is None or end is None or _content_headers(items).maintype not in PLAIN_BODY_TYPES:
+        raise _NotSure
+    subject = next((value for name, value in items if name.lower() == "subject"), "")
+    walk.forwarded(part, _written_back(items, data[end.end() :]), decode_header_value(subject))
+
+
+def _whole_lines(raw: bytes, boundary: bytes) -> bool:
+    """Whether every "--boundary" in `raw` is a whole line, CRLF before and after: then
+    both parsers end each part at the same byte (the CRLF before a delimiter is the
+    delimiter's), where a lone CR or LF, or text around it, can make them differ."""
+    marker = b"\r\n--" + boundary
+    lines = (
+        raw.count(marker + b"\r\n") + raw.count(marker + b"--\r\n") + raw.endswith(marker + b"--")
+    )
+    return raw.count(b"--" + boundary) == lines
+
+
+def _written_back(items: list[tuple[str, str]], body: bytes) -> bytes:
+    """`Message.as_bytes()` of a one-part message compat32 read as these headers and body.
+
+    The generator (compat32, "\\n" line ends) writes a header with raw 8-bit bytes as
+    it is, and refolds any other header to 78 columns: one that is a single printable
+    line, no longer than that and without a trailing space, comes out unchanged; for any
+    other this path is not sure. The body's line ends all become "\\n".
+    """
+    lines = []
+    for name, value in items:
+        if value.isascii() and not (
+            value.isprintable() and not value.endswith(" ") and len(name) + 2 + len(value) <= 78
+        ):
+            raise _NotSure
+        lines.append(f"{name}: {value}\n")
+    head = "".join(lines).encode("ascii", "surrogateescape")
+    return head + b"\n" + LINE_END.sub(b"\n", body)

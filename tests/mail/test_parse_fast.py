@@ -9,13 +9,14 @@ from __future__ import annotations
 import base64
 import dataclasses
 import random
+from email.parser import BytesParser
 from email.utils import getaddresses
 from typing import Any
 
 import pytest
 
-from bot.mail.parse import _simple_address, parse_mail, parse_mail_stdlib
-from bot.mail.parse_fast import parse_fast
+from bot.mail.parse import RAW_HEADERS, _simple_address, parse_mail, parse_mail_stdlib
+from bot.mail.parse_fast import parse_fast, top_headers
 from tests.mail import corpus
 
 CASES = corpus.corpus()
@@ -24,7 +25,6 @@ CAP = 1_000_000
 FAST = {c.name for c in CASES} - {
     "broken_mime_no_boundary",  # a multipart without its parts
     "broken_base64",  # the compiled parser refuses it; the stdlib path salvages it
-    "forwarded_message",  # message/rfc822 is kept as the stdlib serialises it
     "garbage",  # no header block
 }
 
@@ -155,3 +155,80 @@ def test_simple_address_same_as_getaddresses_on_random_strings() -> None:
             checked += 1
             assert found == getaddresses([value]), value
     assert checked > 100
+
+
+def test_top_headers_same_as_compat32_or_declines_on_random_blocks() -> None:
+    pieces = [b"From", b"Subject", b":", b" ", b"\t", b"\r\n", b"\n", b"\r", b"a", b"X-Y"]
+    pieces += [b"\xc5\xbc", b"=?utf-8?q?a?=", b"\r\n ", b"\n\t", b";", b"\x00", b"\r\n\r\n"]
+    rng = random.Random(11)
+    read = 0
+    for _ in range(5000):
+        raw = b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        raw = (b"From: a\r\n" if rng.random() < 0.5 else b"") + raw + b"\r\n\r\nbody"
+        items = top_headers(raw)
+        if items is not None:
+            read += 1
+            message = BytesParser(policy=RAW_HEADERS).parsebytes(raw)
+            assert items == list(message.raw_items()), raw
+    assert read > 500
+
+
+def _forwarding(part_headers: bytes, inner: bytes, end: bytes = b"\r\n--fw--\r\n") -> bytes:
+    return (
+        b"From: sekretariat@example.pl\r\nTo: bot@lokalnie.test\r\nSubject: PD: Pytanie\r\n"
+        b"Message-ID: <fwd-variant@example.pl>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="fw"\r\n\r\n'
+        b"--fw\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPrzesy\xc5\x82am dalej.\r\n"
+        b"--fw\r\n" + part_headers + b"\r\n" + inner + end
+    )
+
+
+INNER = corpus.utf8_thunderbird(7).raw
+RFC822 = b"Content-Type: message/rfc822\r\n"
+FORWARDED = {
+    "plain": (_forwarding(RFC822, INNER), True),
+    "named": (_forwarding(b'Content-Type: message/rfc822; name="fw.eml"\r\n', INNER), True),
+    "raw_8bit_subject": (_forwarding(RFC822, b"Subject: Pro\x9cba\r\n\r\nTre\x9c\xe6\r\n"), True),
+    "bare_line_ends_in_body": (_forwarding(RFC822, b"Subject: a\r\n\r\nx\ny\rz\r\n"), True),
+    "no_body": (_forwarding(RFC822, b"Subject: a\r\n\r\n"), True),
+    "long_header_refolded": (_forwarding(RFC822, b"Subject: " + b"a " * 40 + b"\r\n\r\nx"), False),
+    "folded_header": (_forwarding(RFC822, b"Subject: a\r\n b\r\n\r\nx"), False),
+    "trailing_space": (_forwarding(RFC822, b"Subject: a \r\n\r\nx"), False),
+    "tab_in_header": (_forwarding(RFC822, b"Subject: a\tb\r\n\r\nx"), False),
+    "inner_multipart": (_forwarding(RFC822, corpus.apple_mail_inline().raw), False),
+    "base64_encoded": (
+        _forwarding(RFC822 + b"Content-Transfer-Encoding: base64\r\n", b"U3ViamVjdDogYQ0KDQp4"),
+        False,
+    ),
+    "lone_cr_before_boundary": (
+        _forwarding(RFC822, b"Subject: a\r\n\r\nx", b"\r--fw--\r\n"),
+        False,
+    ),
+    "text_before_boundary": (_forwarding(RFC822, b"Subject: a\r\n\r\nx", b"y--fw--\r\n"), False),
+    "boundary_in_text": (_forwarding(RFC822, b"Subject: a\r\n\r\nsee --fw above"), False),
+}
+
+
+@pytest.mark.parametrize(("raw", "fast"), FORWARDED.values(), ids=FORWARDED.keys())
+def test_parse_mail_forwarded_message_same_on_both_paths(raw: bytes, fast: bool) -> None:
+    assert stored(raw) == stored(raw, stdlib=True)
+    assert (parse_fast(raw, CAP) is not None) == fast
+
+
+def test_parse_mail_forwarded_messages_same_on_both_paths_on_random_shapes() -> None:
+    rng = random.Random(13)
+    names = [b"From", b"Subject", b"subject", b"X-Long", b"Content-Type", b"MIME-Version"]
+    values = [b"Zofia <z@example.pl>", b"a b  c", b"tail ", b"\xc5\xbc\xc3\xb3\xc5\x82w", b""]
+    values += [b"x" * 60, b"x" * 70, b"y\r\n z", b"text/plain; charset=utf-8", b"image/png"]
+    values += [b"multipart/mixed; boundary=x", b"message/rfc822", b"  lead"]
+    bodies = [b"Dzie\xc5\x84 dobry\r\n", b"a\r\nb\nc\rd", b"", b"line\r\n\r\n", b"--fw\r\n"]
+    ends = [b"\r\n--fw--\r\n", b"\n--fw--\r\n", b"\r--fw--", b"--fw--\r\n"]
+    fast = 0
+    for _ in range(600):
+        headers = [rng.choice(names) + b": " + rng.choice(values) for _ in range(rng.randint(0, 5))]
+        body = b"".join(rng.choice(bodies) for _ in range(rng.randint(0, 3)))
+        inner = b"".join(h + b"\r\n" for h in headers) + b"\r\n" + body
+        raw = _forwarding(RFC822, inner, rng.choice(ends))
+        assert stored(raw) == stored(raw, stdlib=True), raw
+        fast += parse_fast(raw, CAP) is not None
+    assert fast > 50
