@@ -30,6 +30,7 @@ import logging
 import os
 import pickle
 import signal
+import stat
 import struct
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -312,6 +313,9 @@ async def _stdin() -> asyncio.StreamReader:
 
 
 def main() -> None:
+    mode = os.fstat(sys.stdin.fileno()).st_mode
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        sys.exit("bot.mail.fetch_worker is started by the mailbox watcher, with a pipe on stdin")
     # Ctrl-C in a terminal reaches the whole process group: the bot decides, and this
     # process leaves when the bot closes its stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
