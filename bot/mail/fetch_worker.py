@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import fcntl
 import gc
 import logging
 import os
@@ -312,6 +313,19 @@ async def _stdin() -> asyncio.StreamReader:
     return reader
 
 
+# Linux's F_SETPIPE_SZ (not in the fcntl module before Python 3.10 on every system).
+SET_PIPE_SIZE = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+ANSWER_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(descriptor: int) -> None:
+    """Let the pipe to the bot hold a whole answer or two (a batch of 50 is about half
+    a megabyte): while the bot's process stores a transaction it reads no answers, and
+    with the default 64 KB this process would wait for it instead of fetching on."""
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(descriptor, SET_PIPE_SIZE, ANSWER_PIPE_BYTES)
+
+
 def main() -> None:
     mode = os.fstat(sys.stdin.fileno()).st_mode
     if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
@@ -326,6 +340,7 @@ def main() -> None:
     # stderr instead of into the frames.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _widen_pipe(answers.fileno())
 
     async def run() -> None:
         await serve(await _stdin(), answers)
