@@ -225,13 +225,19 @@ class FetchPool:
 
     @classmethod
     async def start(cls, count: int, hello: Hello, fetch_here: FetchHere) -> FetchPool:
+        # Started side by side: each takes about 0.1 s to import the parser and log in.
+        started = await asyncio.gather(
+            *(FetchProcess.start(hello) for _ in range(count)), return_exceptions=True
+        )
         processes: list[FetchProcess] = []
-        for _ in range(count):
-            try:
-                processes.append(await FetchProcess.start(hello))
-            except (OSError, FetcherGone) as error:
-                log.warning("mailbox: %s; fetching in the bot's process", error)
-                break
+        for outcome in started:
+            if isinstance(outcome, FetchProcess):
+                processes.append(outcome)
+            elif isinstance(outcome, (OSError, FetcherGone)):
+                log.warning("mailbox: %s; fetching in the bot's process", outcome)
+            else:
+                await asyncio.gather(*(p.close() for p in processes), return_exceptions=True)
+                raise outcome
         return cls(processes, fetch_here)
 
     async def submit(self, uids: Sequence[int]) -> asyncio.Future[list[IncomingMail]] | None:
