@@ -186,7 +186,8 @@ def _quiet_handler(protocol: Any) -> Callable[[bytes], None]:
 
 
 class _FetchCommand(aioimaplib_core.FetchCommand):
-    """aioimaplib's FETCH, but `wait_data` picks up where it stopped.
+    """aioimaplib's FETCH, but `wait_data` picks up where it stopped, and the time-out
+    is not re-armed for every line.
 
     The library's scans every line received so far, for each new line, to find the
     last message's start and check its parentheses: an answer of N lines costs N * N / 2
@@ -198,6 +199,24 @@ class _FetchCommand(aioimaplib_core.FetchCommand):
         super().__init__(*args, **options)
         self._scanned = 0
         self._depth = 0
+
+    # aioimaplib re-arms its time-out (cancel, then call_later) for every line and every
+    # piece of a literal, five times per message. Here the timer stays armed and, when
+    # it fires, looks at when data last came: a command times out after the same
+    # silence as before.
+    def _set_timer(self) -> None:
+        self._last_data = self._loop.time()
+        super()._set_timer()
+
+    def _reset_timer(self) -> None:
+        self._last_data = self._loop.time()
+
+    def _timeout_callback(self) -> None:
+        silent = self._loop.time() - self._last_data
+        if self._timeout is not None and silent < self._timeout:
+            self._timer = self._loop.call_later(self._timeout - silent, self._timeout_callback)
+            return
+        super()._timeout_callback()
 
     def wait_data(self) -> bool:
         lines = self._resp_lines

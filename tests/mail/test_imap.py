@@ -518,3 +518,16 @@ async def test_connection_fetch_in_tiny_pieces_reads_what_aioimaplib_reads(
     # Dovecot hands NUL out as 0x80; everything else comes back as it was stored.
     assert [f.raw for f in ours] == [raw.replace(b"\0", b"\x80") for raw in raws]
     assert sizes == {f.uid: len(f.raw) for f in ours}
+
+
+async def test_fetch_command_times_out_after_the_same_silence_not_while_data_comes() -> None:
+    command = _FetchCommand("A1", "1", "(UID BODY.PEEK[])", prefix="UID", timeout=0.3)
+    waiting = asyncio.ensure_future(command.wait())
+    # Data keeps coming for twice the time-out: no time-out.
+    for _ in range(6):
+        await asyncio.sleep(0.1)
+        command.append_to_resp(b"1 FETCH (UID 1 BODY[] {3}")
+    assert not waiting.done()
+    # Then silence: it times out, as aioimaplib's own command does.
+    with pytest.raises(aioimaplib.CommandTimeout):
+        await asyncio.wait_for(waiting, 5)
