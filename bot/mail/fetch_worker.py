@@ -218,13 +218,12 @@ class FetchPool:
     """Children taking batches in turn. A batch no child can take, or whose child
     is gone, is fetched and parsed by the bot's process (`fetch_here`)."""
 
-    def __init__(self, processes: list[FetchProcess], fetch_here: FetchHere) -> None:
+    def __init__(self, processes: list[FetchProcess]) -> None:
         self.processes = processes
-        self.fetch_here = fetch_here
         self._turn = 0
 
     @classmethod
-    async def start(cls, count: int, hello: Hello, fetch_here: FetchHere) -> FetchPool:
+    async def start(cls, count: int, hello: Hello) -> FetchPool:
         # Started side by side: each takes about 0.1 s to import the parser and log in.
         started = await asyncio.gather(
             *(FetchProcess.start(hello) for _ in range(count)), return_exceptions=True
@@ -238,7 +237,7 @@ class FetchPool:
             else:
                 await asyncio.gather(*(p.close() for p in processes), return_exceptions=True)
                 raise outcome
-        return cls(processes, fetch_here)
+        return cls(processes)
 
     async def submit(self, uids: Sequence[int]) -> asyncio.Future[list[IncomingMail]] | None:
         """Send a batch to the next child; None when there is none to take it."""
@@ -254,7 +253,10 @@ class FetchPool:
         return None
 
     async def mails(
-        self, answer: asyncio.Future[list[IncomingMail]] | None, uids: Sequence[int]
+        self,
+        answer: asyncio.Future[list[IncomingMail]] | None,
+        uids: Sequence[int],
+        fetch_here: FetchHere,
     ) -> list[IncomingMail]:
         """The records of a batch: the child's answer, or fetched here when it has none."""
         if answer is not None:
@@ -262,7 +264,7 @@ class FetchPool:
                 return await answer
             except FetcherGone as error:
                 log.warning("mailbox: %s; fetching its batch in the bot's process", error)
-        return await self.fetch_here(uids)
+        return await fetch_here(uids)
 
     async def close(self) -> None:
         await asyncio.gather(*(p.close() for p in self.processes), return_exceptions=True)

@@ -81,6 +81,14 @@ def fetch_processes() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+async def _discard(starting: asyncio.Future[FetchPool]) -> None:
+    """Stop, or close, a pool started for a catch-up that turned out short (or failed)."""
+    starting.cancel()
+    await asyncio.wait({starting})
+    if not starting.cancelled() and starting.exception() is None:
+        await starting.result().close()
+
+
 @contextlib.contextmanager
 def _collector_spared(count: int) -> Iterator[None]:
     """During a long catch-up, keep the garbage collector's full passes off the objects
@@ -235,22 +243,41 @@ class MailboxWatcher:
                 connection.uidvalidity,
             )
             report.resynced = True
-        uids = await connection.uids_after(last)
-        report.total = len(uids)
-        if progress is not None:
-            progress(0, report.total)
-        if not uids:
-            if saved is None or report.resynced:
-                await self._save_checkpoint(connection.uidvalidity, last)
-            return report
+        # When the folder, as it was opened, already holds a long catch-up, the fetching
+        # processes start (about 0.1 s) while the server searches.
+        hello = self._hello(connection)
+        starting = None
+        if connection.uidnext - last - 1 >= POOL_THRESHOLD:
+            starting = asyncio.ensure_future(FetchPool.start(fetch_processes(), hello))
+        try:
+            uids = await connection.uids_after(last)
+            report.total = len(uids)
+            if progress is not None:
+                progress(0, report.total)
+            if not uids:
+                if saved is None or report.resynced:
+                    await self._save_checkpoint(connection.uidvalidity, last)
+                return report
+            if len(uids) < POOL_THRESHOLD:
+                pool = FetchPool([])
+            elif starting is not None:
+                pool, starting = await starting, None
+            else:
+                pool = await FetchPool.start(fetch_processes(), hello)
+        finally:
+            if starting is not None:
+                await _discard(starting)
         policy = MailPolicy(
             notify=notify and saved is not None,
             acknowledgement=self.content if self.settings.mail_acknowledge else None,
             own_addresses=self.own,
             baseline=saved is None,
         )
-        with _collector_spared(len(uids)):
-            await self._pipeline(connection, uids, policy, report, progress)
+        try:
+            with _collector_spared(len(uids)):
+                await self._pipeline(connection, uids, hello, pool, policy, report, progress)
+        finally:
+            await pool.close()
         return report
 
     def _hello(self, connection: ImapConnection) -> Hello:
@@ -266,6 +293,8 @@ class MailboxWatcher:
         self,
         connection: ImapConnection,
         uids: list[int],
+        hello: Hello,
+        pool: FetchPool,
         policy: MailPolicy,
         report: SyncReport,
         progress: Progress | None,
@@ -276,7 +305,6 @@ class MailboxWatcher:
         with its own connection; this process stores what they send back. Short ones,
         and batches a fetching process could not answer, are fetched and parsed here.
         """
-        hello = self._hello(connection)
         talking = asyncio.Lock()  # one command at a time on this process's connection
 
         async def fetch_here(batch: Sequence[int]) -> list[IncomingMail]:
@@ -294,8 +322,6 @@ class MailboxWatcher:
                 return await connection.sizes_over(chunk, threshold)
 
         queue: asyncio.Queue[tuple[list[int], int, Any] | None] = asyncio.Queue(QUEUED_FETCHES)
-        processes = fetch_processes() if len(uids) >= POOL_THRESHOLD else 0
-        pool = await FetchPool.start(processes, hello, fetch_here)
 
         async def produce() -> None:
             async for batch, weight in self._batches(sizes_over, uids):
@@ -327,7 +353,7 @@ class MailboxWatcher:
                     items.append(following)
                     size += following[1]
                 batch = [uid for i in items for uid in i[0]]
-                mails = [m for i in items for m in await pool.mails(i[2], i[0])]
+                mails = [m for i in items for m in await pool.mails(i[2], i[0], fetch_here)]
                 received = await self._store(connection, batch, mails, policy, raw_here)
                 report.stored += len(received.stored)
                 report.duplicates += received.duplicates
@@ -346,7 +372,6 @@ class MailboxWatcher:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await pool.close()
 
     async def _batches(
         self,

@@ -36,6 +36,7 @@ UID_ITEM = re.compile(rb"\bUID (\d+)")
 FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
 SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
 UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
 _LOST: list[bytes] = [b"connection lost"]
 
 
@@ -270,6 +271,8 @@ class ImapConnection:
         self.lost = asyncio.Event()
         self.client: aioimaplib.IMAP4 | None = None
         self.uidvalidity = 0
+        # The UID the next message will get, as the folder was opened (0: not told).
+        self.uidnext = 0
         self.exists = 0
         self.idle_supported = False
 
@@ -325,6 +328,9 @@ class ImapConnection:
                 match = UIDVALIDITY.search(line)
                 if match:
                     self.uidvalidity = int(match.group(1))
+                match = UIDNEXT.search(line)
+                if match:
+                    self.uidnext = int(match.group(1))
                 if line.endswith(b" EXISTS"):
                     self.exists = int(line.split()[0])
         if not self.uidvalidity:

@@ -55,13 +55,13 @@ async def test_fetching_processes_answer_each_batch_as_fetching_here_would(
     connection, hello, uids = await _mailbox(imap, tmp_path)
     batches = [uids[start : start + 5] for start in range(0, len(uids), 5)]
     here: list[list[int]] = []
-    pool = await FetchPool.start(2, hello, _fetching_here(connection, hello, here))
+    fetch_here = _fetching_here(connection, hello, here)
+    pool = await FetchPool.start(2, hello)
     try:
         assert len(pool.processes) == 2
         answers = [await pool.submit(batch) for batch in batches]
-        got = [
-            await pool.mails(answer, batch) for answer, batch in zip(answers, batches, strict=True)
-        ]
+        pairs = zip(answers, batches, strict=True)
+        got = [await pool.mails(answer, batch, fetch_here) for answer, batch in pairs]
         expected = [read_fetched(await connection.fetch(batch), hello) for batch in batches]
     finally:
         await pool.close()
@@ -83,7 +83,8 @@ async def test_fetching_process_killed_its_batches_and_the_next_fetched_here(
 ) -> None:
     connection, hello, uids = await _mailbox(imap, tmp_path)
     here: list[list[int]] = []
-    pool = await FetchPool.start(1, hello, _fetching_here(connection, hello, here))
+    fetch_here = _fetching_here(connection, hello, here)
+    pool = await FetchPool.start(1, hello)
     try:
         child = pool.processes[0].process
         os.kill(child.pid, signal.SIGSTOP)  # it cannot answer before it is killed
@@ -91,9 +92,9 @@ async def test_fetching_process_killed_its_batches_and_the_next_fetched_here(
         os.kill(child.pid, signal.SIGKILL)
         await child.wait()
 
-        first = await pool.mails(answer, uids[:3])
+        first = await pool.mails(answer, uids[:3], fetch_here)
         later = await pool.submit(uids[3:6])
-        second = await pool.mails(later, uids[3:6])
+        second = await pool.mails(later, uids[3:6], fetch_here)
     finally:
         await pool.close()
         await connection.close()
@@ -156,10 +157,11 @@ def _alive(pid: int) -> bool:
 async def test_fetch_pool_without_processes_fetches_here(imap: ImapAccount, tmp_path: Path) -> None:
     connection, hello, uids = await _mailbox(imap, tmp_path)
     here: list[list[int]] = []
-    pool = await FetchPool.start(0, hello, _fetching_here(connection, hello, here))
+    fetch_here = _fetching_here(connection, hello, here)
+    pool = await FetchPool.start(0, hello)
     try:
         answer = await pool.submit(uids[:4])
-        mails = await pool.mails(answer, uids[:4])
+        mails = await pool.mails(answer, uids[:4], fetch_here)
     finally:
         await pool.close()
         await connection.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 import aioimaplib
@@ -531,3 +532,52 @@ async def test_fetch_command_times_out_after_the_same_silence_not_while_data_com
     # Then silence: it times out, as aioimaplib's own command does.
     with pytest.raises(aioimaplib.CommandTimeout):
         await asyncio.wait_for(waiting, 5)
+
+
+async def test_watcher_started_processes_for_a_long_catch_up_that_was_short_and_left_none(
+    mail_service: Service,
+    imap: ImapAccount,
+    dovecot_server: DovecotServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.mail import fetch_worker
+
+    # UIDNEXT says 260 new messages, but all except 10 were deleted.
+    senders = [f"osoba{n}@example.pl" for n in range(POOL_THRESHOLD // 3 + 20)]
+    raws = [raw for sender in senders for raw in corpus.conversation(sender)]
+    fill_maildir(dovecot_server, imap.user, raws)
+    async with imap.session() as client:
+        await client.select("INBOX")
+        await client.store(f"1:{len(raws) - 10}", "+FLAGS", "(\\Deleted)")
+        await client.expunge()
+    starts: list[int] = []
+    start = fetch_worker.FetchPool.start
+
+    async def spied_start(count: int, hello: fetch_worker.Hello) -> fetch_worker.FetchPool:
+        starts.append(count)
+        return await start(count, hello)
+
+    monkeypatch.setattr(fetch_worker.FetchPool, "start", spied_start)
+
+    report = await watcher_for(mail_service).sync()
+
+    assert (report.total, report.stored) == (10, 10)
+    # Started early (while the server searched), then stopped: no process left behind.
+    assert len(starts) == 1 and starts[0] >= 1
+    assert _fetching_children() == []
+
+
+def _fetching_children() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next(line for line in status.splitlines() if line.startswith("PPid:"))
+        if int(parent.split()[1]) == os.getpid() and b"bot.mail.fetch_worker" in command:
+            found.append(int(entry.name))
+    return found
