@@ -46,6 +46,11 @@ from handlers.mail_events import IncomingMail
 log = logging.getLogger(__name__)
 
 FRAME = struct.Struct(">Q")
+# glibc's malloc: a child allocates and frees buffers of a few hundred KB all the time
+# (reads, FETCH answers, pickled batches); above the mmap threshold each is a fresh
+# mmap, page faults and munmap, a fifth of a child's CPU. A short-lived process can
+# keep them in its heap.
+CHILD_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ATTACHMENTS = Path("mail") / "attachments"
 # Time for a child to start, log in and open the folder.
@@ -133,7 +138,7 @@ class FetchProcess:
             __name__,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+            env={**os.environ, **CHILD_MALLOC, "PYTHONPATH": os.pathsep.join(paths)},
         )
         child = cls(process)
         assert process.stdin is not None and process.stdout is not None
