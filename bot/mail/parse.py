@@ -302,15 +302,17 @@ class Headers:
     """The top-level headers by lower-case name, raw values in order."""
 
     def __init__(self, items: Iterable[tuple[str, object]]) -> None:
-        self.items: list[tuple[str, str]] = []
+        self.items: list[tuple[str, str]] = [(str(name), str(value)) for name, value in items]
         self.by_name: dict[str, list[str]] = {}
         self.first_at: dict[str, int] = {}  # where in `items` each name is first
-        for index, (name, value) in enumerate(items):
-            text = str(value)
-            self.items.append((str(name), text))
-            key = str(name).strip().lower()
-            self.by_name.setdefault(key, []).append(text)
-            self.first_at.setdefault(key, index)
+        for index, (name, value) in enumerate(self.items):
+            key = name.strip().lower()
+            values = self.by_name.get(key)
+            if values is None:
+                self.by_name[key] = [value]
+                self.first_at[key] = index
+            else:
+                values.append(value)
 
     def first(self, name: str) -> str:
         values = self.by_name.get(name)
@@ -574,6 +576,17 @@ def _simple_params(value: str) -> list[tuple[str, object]] | None:
     return params
 
 
+CONTENT_HEADERS = ("content-type", "content-disposition", "content-transfer-encoding")
+
+
+def _content_type(value: str | None, default: str = "text/plain") -> str:
+    """`Message.get_content_type()` of a part whose Content-Type is `value`."""
+    if value is None:
+        return default
+    found = value.partition(";")[0].strip().lower()
+    return found if found.count("/") == 1 else "text/plain"
+
+
 class PartHeaders:
     """The content headers of one MIME part, each of them parsed once.
 
@@ -581,24 +594,42 @@ class PartHeaders:
     `email.message.Message` call parses its header again. The answers here are those
     calls' (the stdlib's own `Message.get_params`, kept per header, and what
     `get_param`, `get_filename` and `get_boundary` do with it), an exception included.
+    They are read from the first value of each content header (what `Message.get`
+    gives), so the fast path needs no `Message` for a part.
     """
 
-    __slots__ = ("message", "content_type", "maintype", "_params")
+    __slots__ = ("fields", "content_type", "maintype", "_params")
 
     def __init__(self, message: Message) -> None:
-        self.message = message
-        self.content_type = message.get_content_type()
-        self.maintype = self.content_type.split("/")[0]
+        fields = {}
+        for name in CONTENT_HEADERS:
+            value = message.get(name)
+            if value is not None:
+                fields[name] = str(value)
+        self._set(fields, message.get_content_type())
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> PartHeaders:
+        """The headers of a part whose first content headers by lower-case name are
+        `fields` (its default type text/plain, as outside a multipart/digest)."""
+        headers = cls.__new__(cls)
+        headers._set(fields, _content_type(fields.get("content-type")))
+        return headers
+
+    def _set(self, fields: dict[str, str], content_type: str) -> None:
+        self.fields = fields
+        self.content_type = content_type
+        self.maintype = content_type.split("/")[0]
         self._params: dict[str, list[tuple[str, object]] | None | Exception] = {}
 
     def _params_of(self, header: str) -> list[tuple[str, object]] | None:
         found = self._params.get(header, _MISSING)
         if found is _MISSING:
-            value = self.message.get(header)
-            found = None if value is None else _simple_params(str(value))
+            value = self.fields.get(header)
+            found = None if value is None else _simple_params(value)
             if found is None and value is not None:
                 try:
-                    found = self.message.get_params(header=header)
+                    found = _one_header(header, value).get_params(header=header)
                 except Exception as error:  # noqa: BLE001 - raised again as `get_param` would
                     found = error
             self._params[header] = found
@@ -652,10 +683,19 @@ class PartHeaders:
         return collapse_rfc2231_value(name).strip()  # type: ignore[arg-type]
 
     def disposition(self) -> str:
-        return (self.message.get_content_disposition() or "").lower()
+        """`(Message.get_content_disposition() or "").lower()`."""
+        value = self.fields.get("content-disposition")
+        return "" if value is None else value.partition(";")[0].strip().lower()
 
     def transfer_encoding(self) -> str:
-        return self.message.get("content-transfer-encoding", "").strip().lower()
+        return self.fields.get("content-transfer-encoding", "").strip().lower()
+
+
+def _one_header(name: str, value: str) -> Message:
+    """A message of this one header, for the stdlib's parameter parsing."""
+    message = Message(policy=RAW_HEADERS)
+    message.set_raw(name, value)
+    return message
 
 
 def _forwarded_subject(payload: object) -> str:
@@ -862,10 +902,7 @@ def record(
         text = text[:MAX_TEXT]
     if not _has_text(text) and not walk.attachments and _body_start(raw).strip():
         problems.append("no readable part")
-    header_lines = [
-        (one_line(name)[:200], decode_header_value(value)[:MAX_HEADER_VALUE])
-        for name, value in headers.items[:MAX_HEADERS]
-    ]
+    header_lines = _header_lines(headers.items[:MAX_HEADERS])
 
     return IncomingMail(
         message_id=parse_message_id(headers.first("message-id")) or synthetic_id(raw, headers),
@@ -887,6 +924,21 @@ def record(
         parse_error="; ".join(problems) if problems else None,
         raw=raw if problems else None,
     )
+
+
+def _header_lines(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`(one_line(name)[:200], decode_header_value(value)[:MAX_HEADER_VALUE])` of each
+    header. Most names and values are printable ASCII without encoded words: for them
+    both functions come down to `strip`, done here without two calls a header."""
+    lines = []
+    for name, value in items:
+        name = name.strip() if name.isascii() and name.isprintable() else one_line(name)
+        if value.isascii() and value.isprintable() and "=?" not in value:
+            value = value.strip()
+        else:
+            value = decode_header_value(value)
+        lines.append((name[:200], value[:MAX_HEADER_VALUE]))
+    return lines
 
 
 def _decoded_first(headers: Headers, header_lines: list[tuple[str, str]], name: str) -> str:

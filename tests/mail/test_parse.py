@@ -179,7 +179,13 @@ def _content_headers(content_type: str | None, disposition: str | None) -> Messa
 
 def _assert_part_headers_as_message(content_type: str | None, disposition: str | None) -> None:
     message = _content_headers(content_type, disposition)
-    headers = parse.PartHeaders(message)
+    fields = {"content-type": content_type, "content-disposition": disposition}
+    from_fields = {name: value for name, value in fields.items() if value is not None}
+    for headers in (parse.PartHeaders(message), parse.PartHeaders.from_fields(from_fields)):
+        _assert_answers_as_message(headers, message)
+
+
+def _assert_answers_as_message(headers: parse.PartHeaders, message: Message) -> None:
     assert headers.content_type == message.get_content_type()
     assert headers.maintype == message.get_content_maintype()
     assert headers.disposition() == (message.get_content_disposition() or "").lower()
