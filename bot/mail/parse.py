@@ -363,14 +363,17 @@ def parse_addresses(values: list[str]) -> list[Address]:
         except Exception:  # noqa: BLE001
             pairs = []
     result = []
+    any_address = False
     for name, address in pairs:
         address = decode_header_value(address).lower()
-        if "@" not in address:
+        if "@" in address:
+            any_address = True
+        elif name:
             address = ""
-        if not address and not name:
+        else:
             continue
         result.append(Address(decode_header_value(name)[:200], address[:320]))
-    if not any(a.address for a in result):
+    if not any_address:
         # A header the strict parser refused: salvage the addresses themselves.
         found = BARE_ADDRESS.findall(decode_header_value(" ".join(unfolded)))
         result = [Address("", a.lower()[:320]) for a in found] or result
@@ -408,29 +411,50 @@ RFC5322_DATE = re.compile(
 )
 
 
-def _date(text: str) -> datetime:
-    """`parsedate_to_datetime(text)`, read here for the common form (several times faster),
-    the same way: two-digit years, "-0000" for an unknown zone, the same errors."""
-    match = RFC5322_DATE.fullmatch(text)
-    if match is None:
-        return parsedate_to_datetime(text)
+def _date_fields(match: re.Match[str]) -> tuple[tuple[int, ...], int, bool]:
+    """The fields of a date in the common form, its zone's offset in seconds, and
+    whether the zone is known ("-0000" says it is not), as `parsedate_to_datetime`
+    reads them (two-digit years too)."""
     day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
     full_year = int(year)
     if full_year < 100:
         full_year += 1900 if full_year > 68 else 2000
     fields = (full_year, MONTHS[month], int(day), int(hour), int(minute), int(second))
     offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
-    if offset == 0 and sign == "-":
+    return fields, -offset if sign == "-" else offset, offset != 0 or sign == "+"
+
+
+def _date(text: str) -> datetime:
+    """`parsedate_to_datetime(text)`, read here for the common form (several times faster),
+    the same way: two-digit years, "-0000" for an unknown zone, the same errors."""
+    match = RFC5322_DATE.fullmatch(text)
+    if match is None:
+        return parsedate_to_datetime(text)
+    fields, offset, known_zone = _date_fields(match)
+    if not known_zone:
         return datetime(*fields)
-    zone = timezone(timedelta(seconds=-offset if sign == "-" else offset))
-    return datetime(*fields, tzinfo=zone)
+    return datetime(*fields, tzinfo=timezone(timedelta(seconds=offset)))
+
+
+def _utc_date(match: re.Match[str]) -> datetime:
+    """`_date(...).astimezone(UTC)` of a date in the common form (an unknown zone taken
+    as UTC, as `parse_date` does), without building a time zone for it."""
+    fields, offset, _ = _date_fields(match)
+    if not -86400 < offset < 86400:
+        raise ValueError("offset out of range")  # what `timezone` raises for it
+    moment = datetime(*fields, tzinfo=UTC)
+    return moment - timedelta(seconds=offset) if offset else moment
 
 
 def parse_date(value: str) -> datetime | None:
     if not value:
         return None
+    text = unfold(value).strip()
+    match = RFC5322_DATE.fullmatch(text)
     try:
-        moment = _date(unfold(value).strip())
+        if match is not None:
+            return _utc_date(match)
+        moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment is None:
