@@ -176,14 +176,16 @@ def _lf_bytes(data: bytes) -> bytes:
         return data
     if len(data) < 10_000:
         return data.replace(b"\r\n", b"\n")
-    kept: list[bytes] = []
+    # The pieces are views, not copies: the join is the one copy of a long text.
+    view = memoryview(data)
+    kept: list[memoryview] = []
     start = 0  # where the bytes not yet kept begin
     for _ in range(100):
         if found < 0:
-            kept.append(data[start:])
+            kept.append(view[start:])
             return b"".join(kept)
         if data.startswith(b"\n", found + 1):
-            kept.append(data[start:found])
+            kept.append(view[start:found])
             start = found + 1
         found = data.find(b"\r", found + 1)
     return data.replace(b"\r\n", b"\n")  # many line ends: `replace` is as fast
