@@ -17,11 +17,12 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import hashlib
 import html as html_module
 import mimetypes
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from email import errors as email_errors
 from email.message import Message
@@ -395,6 +396,8 @@ def parse_message_id(value: str) -> str | None:
 
 
 def parse_ids(value: str) -> list[str]:
+    if not value:
+        return []  # most messages have no In-Reply-To or References
     ids = [one_line(i) for i in ANGLE_ID.findall(unfold(value))]
     return [i for i in ids if i and len(i) <= MAX_ID][-MAX_REFERENCES:]
 
@@ -613,6 +616,15 @@ def _content_type(value: str | None, default: str = "text/plain") -> str:
     return found if found.count("/") == 1 else "text/plain"
 
 
+@functools.lru_cache(maxsize=512)
+def _cached_params(value: str) -> tuple[tuple[str, object], ...] | None:
+    """`_simple_params(value)`, read-only. Most content headers are a few values seen in
+    message after message ("text/plain; charset=utf-8"): each is read once. Unique
+    ones (boundaries, file names) only pass through the bounded cache."""
+    params = _simple_params(value)
+    return None if params is None else tuple(params)
+
+
 class PartHeaders:
     """The content headers of one MIME part, each of them parsed once.
 
@@ -646,13 +658,13 @@ class PartHeaders:
         self.fields = fields
         self.content_type = content_type
         self.maintype = content_type.split("/")[0]
-        self._params: dict[str, list[tuple[str, object]] | None | Exception] = {}
+        self._params: dict[str, Sequence[tuple[str, object]] | None | Exception] = {}
 
-    def _params_of(self, header: str) -> list[tuple[str, object]] | None:
+    def _params_of(self, header: str) -> Sequence[tuple[str, object]] | None:
         found = self._params.get(header, _MISSING)
         if found is _MISSING:
             value = self.fields.get(header)
-            found = None if value is None else _simple_params(value)
+            found = None if value is None else _cached_params(value)
             if found is None and value is not None:
                 try:
                     found = _one_header(header, value).get_params(header=header)
