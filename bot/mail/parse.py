@@ -22,7 +22,7 @@ import hashlib
 import html as html_module
 import mimetypes
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from email import errors as email_errors
 from email.message import Message
@@ -481,12 +481,15 @@ def parse_auth(values: list[str]) -> dict[str, str]:
     return verdicts
 
 
+AUTOREPLY_HEADERS = frozenset({"x-autoreply", "x-autorespond", "x-autoresponder"})
+
+
 def automatic_reason(headers: Headers, sender: Address, content_type: str) -> str | None:
     """Why this message must never get an automatic answer (RFC 3834), or None."""
     auto = one_line(headers.first("auto-submitted")).lower()
     if auto and auto.split(";")[0].strip() != "no":
         return "auto-submitted"
-    if any(name in headers for name in ("x-autoreply", "x-autorespond", "x-autoresponder")):
+    if not headers.by_name.keys().isdisjoint(AUTOREPLY_HEADERS):
         return "autoreply"
     precedence = one_line(headers.first("precedence")).lower()
     if precedence in ("bulk", "list", "junk", "auto_reply"):
@@ -494,7 +497,7 @@ def automatic_reason(headers: Headers, sender: Address, content_type: str) -> st
     if "list-id" in headers or "list-unsubscribe" in headers:
         return "mailing-list"
     suppress = headers.first("x-auto-response-suppress").lower()
-    if any(word in suppress for word in ("all", "oof", "autoreply")):
+    if suppress and any(word in suppress for word in ("all", "oof", "autoreply")):
         return "suppressed"
     if "return-path" in headers and one_line(headers.first("return-path")) in ("<>", ""):
         return "bounce"
@@ -616,13 +619,21 @@ def _content_type(value: str | None, default: str = "text/plain") -> str:
     return found if found.count("/") == 1 else "text/plain"
 
 
+def _by_key(params: Iterable[tuple[str, object]]) -> dict[str, object]:
+    """Parameters by lower-case key, the first of each: what `Message.get_param` finds."""
+    keyed: dict[str, object] = {}
+    for key, value in params:
+        keyed.setdefault(key.lower(), value)
+    return keyed
+
+
 @functools.lru_cache(maxsize=512)
-def _cached_params(value: str) -> tuple[tuple[str, object], ...] | None:
-    """`_simple_params(value)`, read-only. Most content headers are a few values seen in
-    message after message ("text/plain; charset=utf-8"): each is read once. Unique
-    ones (boundaries, file names) only pass through the bounded cache."""
+def _cached_params(value: str) -> dict[str, object] | None:
+    """`_by_key(_simple_params(value))`, shared: never change it. Most content headers
+    are a few values seen in message after message ("text/plain; charset=utf-8"):
+    each is read once. Unique ones (boundaries, file names) only pass through."""
     params = _simple_params(value)
-    return None if params is None else tuple(params)
+    return None if params is None else _by_key(params)
 
 
 class PartHeaders:
@@ -658,16 +669,17 @@ class PartHeaders:
         self.fields = fields
         self.content_type = content_type
         self.maintype = content_type.split("/")[0]
-        self._params: dict[str, Sequence[tuple[str, object]] | None | Exception] = {}
+        # Each header's parameters by lower-case key, None when it is missing.
+        self._params: dict[str, dict[str, object] | None | Exception] = {}
 
-    def _params_of(self, header: str) -> Sequence[tuple[str, object]] | None:
+    def _params_of(self, header: str) -> dict[str, object] | None:
         found = self._params.get(header, _MISSING)
         if found is _MISSING:
             value = self.fields.get(header)
             found = None if value is None else _cached_params(value)
             if found is None and value is not None:
                 try:
-                    found = _one_header(header, value).get_params(header=header)
+                    found = _by_key(_one_header(header, value).get_params(header=header))
                 except Exception as error:  # noqa: BLE001 - raised again as `get_param` would
                     found = error
             self._params[header] = found
@@ -680,11 +692,7 @@ class PartHeaders:
         params = self._params_of(header)
         if params is None:
             return failobj
-        name = name.lower()
-        for key, value in params:
-            if key.lower() == name:
-                return value
-        return failobj
+        return params.get(name.lower(), failobj)
 
     def boundary(self) -> str | None:
         """`Message.get_boundary()`."""
@@ -929,7 +937,7 @@ def record(
     senders = parse_addresses(headers.all("from"))
     sender = next((a for a in senders if a.address), senders[0] if senders else Address("", ""))
     plain = _paragraphs([p for p in walk.plain if _has_text(p)])
-    html_source = "\n".join(h for h in walk.html if _has_text(h))
+    html_source = "\n".join([h for h in walk.html if _has_text(h)])
     if plain:
         text = plain if walk.plain_clean else clean(plain)
     else:

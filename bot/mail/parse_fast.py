@@ -72,7 +72,7 @@ def parse_fast(raw: bytes, max_attachment: int) -> IncomingMail | None:
         return None
     headers = Headers(items)
     walk = _Walk(max_attachment)
-    root_headers = _content_headers(items)
+    root_headers = _top_content_headers(headers)
     try:
         _visit(walk, tree, root_headers, raw, 0)
     except _NotSure:
@@ -94,6 +94,15 @@ def top_headers(raw: bytes) -> list[tuple[str, str]] | None:
     # its continuation lines as they are, no line end after the last. One regex finds
     # them all (a field at a time in Python costs several times more).
     return [(name, value.rstrip("\r\n")) for name, value in HEADER_FIELD.findall(block)]
+
+
+def _top_content_headers(headers: Headers) -> PartHeaders:
+    """`_content_headers` of the top-level headers, from their lower-case names (the
+    names `top_headers` gives have no blanks to strip)."""
+    found = headers.by_name
+    return PartHeaders.from_fields(
+        {name: found[name][0] for name in CONTENT_HEADERS if name in found}
+    )
 
 
 def _content_headers(items: list[tuple[str, str]]) -> PartHeaders:
