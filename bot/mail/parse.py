@@ -360,6 +360,11 @@ def parse_addresses(values: list[str]) -> list[Address]:
         return []
     unfolded = [unfold(v) for v in values]
     pairs = _simple_address(unfolded[0]) if len(unfolded) == 1 else None
+    if pairs is not None and "=?" not in pairs[0][1]:
+        # One mailbox in a simple form (most headers): its address is printable ASCII
+        # with an "@", which decoding would leave as it is.
+        name, address = pairs[0]
+        return [Address(decode_header_value(name)[:200], address.lower()[:320])]
     if pairs is None:
         try:
             pairs = getaddresses(unfolded)
