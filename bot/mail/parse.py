@@ -90,6 +90,7 @@ class _RawHeaders(Compat32):
 
 
 RAW_HEADERS = _RawHeaders()
+_MISSING = object()
 
 
 # --- decoding ----------------------------------------------------------------------
@@ -555,8 +556,13 @@ def lenient_base64(data: bytes) -> tuple[bytes, bool]:
         return data, True
 
 
-def _payload_bytes(part: Message, problems: list[str] | None = None) -> bytes:
-    payload = part.get_payload()
+def _payload_bytes(
+    part: Message, problems: list[str] | None = None, payload: object = _MISSING
+) -> bytes:
+    """The part's body with its transfer encoding decoded (`payload`: what
+    `part.get_payload()` gave, when the caller has it: the call is not cheap)."""
+    if payload is _MISSING:
+        payload = part.get_payload()
     if isinstance(payload, str) and part.get("content-transfer-encoding", "").strip().lower() == (
         "base64"
     ):
@@ -588,8 +594,6 @@ def safe_filename(name: str | None) -> str | None:
         name = (stem[: 190 - len(extension)] + dot + extension) if dot else name[:200]
     return name
 
-
-_MISSING = object()
 
 # A content header in the plain form most mail has: a type, then "key=value" parameters
 # whose values are tokens or quoted strings without a backslash, quote, semicolon or
@@ -798,10 +802,10 @@ class _Walk:
             return
         if headers.maintype == "multipart":
             self.problems.append("multipart body without its boundary")
-            self.plain.append(_lf_line_ends(decode_bytes(_payload_bytes(part))))
+            self.plain.append(_lf_line_ends(decode_bytes(_payload_bytes(part, None, payload))))
             self.plain_clean = False
             return
-        self.leaf(headers, _payload_bytes(part, self.problems))
+        self.leaf(headers, _payload_bytes(part, self.problems, payload))
 
     def leaf(self, headers: PartHeaders, data: bytes) -> None:
         """A part that is not a container, its transfer encoding decoded."""
