@@ -306,7 +306,17 @@ class Headers:
     """The top-level headers by lower-case name, raw values in order."""
 
     def __init__(self, items: Iterable[tuple[str, object]]) -> None:
-        self.items: list[tuple[str, str]] = [(str(name), str(value)) for name, value in items]
+        self._index([(str(name), str(value)) for name, value in items])
+
+    @classmethod
+    def of_text(cls, items: list[tuple[str, str]]) -> Headers:
+        """The headers of a list whose names and values are already text (kept as it is)."""
+        headers = cls.__new__(cls)
+        headers._index(items)
+        return headers
+
+    def _index(self, items: list[tuple[str, str]]) -> None:
+        self.items: list[tuple[str, str]] = items
         self.by_name: dict[str, list[str]] = {}
         self.first_at: dict[str, int] = {}  # where in `items` each name is first
         for index, (name, value) in enumerate(self.items):
@@ -492,14 +502,16 @@ AUTOREPLY_HEADERS = frozenset({"x-autoreply", "x-autorespond", "x-autoresponder"
 
 def automatic_reason(headers: Headers, sender: Address, content_type: str) -> str | None:
     """Why this message must never get an automatic answer (RFC 3834), or None."""
-    auto = one_line(headers.first("auto-submitted")).lower()
-    if auto and auto.split(";")[0].strip() != "no":
-        return "auto-submitted"
+    if "auto-submitted" in headers:
+        auto = one_line(headers.first("auto-submitted")).lower()
+        if auto and auto.split(";")[0].strip() != "no":
+            return "auto-submitted"
     if not headers.by_name.keys().isdisjoint(AUTOREPLY_HEADERS):
         return "autoreply"
-    precedence = one_line(headers.first("precedence")).lower()
-    if precedence in ("bulk", "list", "junk", "auto_reply"):
-        return "precedence-" + precedence
+    if "precedence" in headers:
+        precedence = one_line(headers.first("precedence")).lower()
+        if precedence in ("bulk", "list", "junk", "auto_reply"):
+            return "precedence-" + precedence
     if "list-id" in headers or "list-unsubscribe" in headers:
         return "mailing-list"
     suppress = headers.first("x-auto-response-suppress").lower()

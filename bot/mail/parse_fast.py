@@ -70,7 +70,7 @@ def parse_fast(raw: bytes, max_attachment: int) -> IncomingMail | None:
         tree = fast_mail_parser.parse_email_tree(raw)
     except fast_mail_parser.ParseError:
         return None
-    headers = Headers(items)
+    headers = Headers.of_text(items)
     walk = _Walk(max_attachment)
     root_headers = _top_content_headers(headers)
     try:
