@@ -648,13 +648,24 @@ def _by_key(params: Iterable[tuple[str, object]]) -> dict[str, object]:
     return keyed
 
 
-@functools.lru_cache(maxsize=512)
-def _cached_params(value: str) -> dict[str, object] | None:
-    """`_by_key(_simple_params(value))`, shared: never change it. Most content headers
-    are a few values seen in message after message ("text/plain; charset=utf-8"):
-    each is read once. Unique ones (boundaries, file names) only pass through."""
+def _plain_params(value: str) -> dict[str, object] | None:
+    """`_by_key(_simple_params(value))`, None when not in the plain form; shared for a
+    short value: never change it."""
+    if len(value) > MAX_CACHED_PARAMS:
+        return _read_plain_params(value)
+    return _cached_plain_params(value)
+
+
+def _read_plain_params(value: str) -> dict[str, object] | None:
     params = _simple_params(value)
     return None if params is None else _by_key(params)
+
+
+# Most content headers are a few values seen in message after message ("text/plain;
+# charset=utf-8"): each is read once. Unique ones (boundaries, file names) only pass
+# through; long ones are not kept at all.
+MAX_CACHED_PARAMS = 200
+_cached_plain_params = functools.lru_cache(maxsize=512)(_read_plain_params)
 
 
 class PartHeaders:
@@ -697,7 +708,7 @@ class PartHeaders:
         found = self._params.get(header, _MISSING)
         if found is _MISSING:
             value = self.fields.get(header)
-            found = None if value is None else _cached_params(value)
+            found = None if value is None else _plain_params(value)
             if found is None and value is not None:
                 try:
                     found = _by_key(_one_header(header, value).get_params(header=header))

@@ -212,6 +212,7 @@ CONTENT_HEADER_FORMS = [
     ("image/jpeg", "attachment; filename*=a.jpg; filename*0=b"),  # the stdlib raises
     ("text/plain; charset*=utf-8'pl'utf-8; charset=latin2", "ATTACHMENT ; filename=<a.txt>"),
     ('text/plain; ;; charset = "a;b" ; x', 'inline; filename="a\\"b.txt"'),
+    ('multipart/mixed; boundary="' + "b" * 300 + '"', 'attachment; filename="' + "c" * 300 + '"'),
 ]
 
 
