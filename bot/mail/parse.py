@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import hashlib
 import html as html_module
 import mimetypes
@@ -89,6 +90,7 @@ class _RawHeaders(Compat32):
 
 
 RAW_HEADERS = _RawHeaders()
+_MISSING = object()
 
 
 # --- decoding ----------------------------------------------------------------------
@@ -176,14 +178,16 @@ def _lf_bytes(data: bytes) -> bytes:
         return data
     if len(data) < 10_000:
         return data.replace(b"\r\n", b"\n")
-    kept: list[bytes] = []
+    # The pieces are views, not copies: the join is the one copy of a long text.
+    view = memoryview(data)
+    kept: list[memoryview] = []
     start = 0  # where the bytes not yet kept begin
     for _ in range(100):
         if found < 0:
-            kept.append(data[start:])
+            kept.append(view[start:])
             return b"".join(kept)
         if data.startswith(b"\n", found + 1):
-            kept.append(data[start:found])
+            kept.append(view[start:found])
             start = found + 1
         found = data.find(b"\r", found + 1)
     return data.replace(b"\r\n", b"\n")  # many line ends: `replace` is as fast
@@ -302,15 +306,27 @@ class Headers:
     """The top-level headers by lower-case name, raw values in order."""
 
     def __init__(self, items: Iterable[tuple[str, object]]) -> None:
-        self.items: list[tuple[str, str]] = []
+        self._index([(str(name), str(value)) for name, value in items])
+
+    @classmethod
+    def of_text(cls, items: list[tuple[str, str]]) -> Headers:
+        """The headers of a list whose names and values are already text (kept as it is)."""
+        headers = cls.__new__(cls)
+        headers._index(items)
+        return headers
+
+    def _index(self, items: list[tuple[str, str]]) -> None:
+        self.items: list[tuple[str, str]] = items
         self.by_name: dict[str, list[str]] = {}
         self.first_at: dict[str, int] = {}  # where in `items` each name is first
-        for index, (name, value) in enumerate(items):
-            text = str(value)
-            self.items.append((str(name), text))
-            key = str(name).strip().lower()
-            self.by_name.setdefault(key, []).append(text)
-            self.first_at.setdefault(key, index)
+        for index, (name, value) in enumerate(self.items):
+            key = name.strip().lower()
+            values = self.by_name.get(key)
+            if values is None:
+                self.by_name[key] = [value]
+                self.first_at[key] = index
+            else:
+                values.append(value)
 
     def first(self, name: str) -> str:
         values = self.by_name.get(name)
@@ -355,20 +371,28 @@ def parse_addresses(values: list[str]) -> list[Address]:
         return []
     unfolded = [unfold(v) for v in values]
     pairs = _simple_address(unfolded[0]) if len(unfolded) == 1 else None
+    if pairs is not None and "=?" not in pairs[0][1]:
+        # One mailbox in a simple form (most headers): its address is printable ASCII
+        # with an "@", which decoding would leave as it is.
+        name, address = pairs[0]
+        return [Address(decode_header_value(name)[:200], address.lower()[:320])]
     if pairs is None:
         try:
             pairs = getaddresses(unfolded)
         except Exception:  # noqa: BLE001
             pairs = []
     result = []
+    any_address = False
     for name, address in pairs:
         address = decode_header_value(address).lower()
-        if "@" not in address:
+        if "@" in address:
+            any_address = True
+        elif name:
             address = ""
-        if not address and not name:
+        else:
             continue
         result.append(Address(decode_header_value(name)[:200], address[:320]))
-    if not any(a.address for a in result):
+    if not any_address:
         # A header the strict parser refused: salvage the addresses themselves.
         found = BARE_ADDRESS.findall(decode_header_value(" ".join(unfolded)))
         result = [Address("", a.lower()[:320]) for a in found] or result
@@ -388,6 +412,8 @@ def parse_message_id(value: str) -> str | None:
 
 
 def parse_ids(value: str) -> list[str]:
+    if not value:
+        return []  # most messages have no In-Reply-To or References
     ids = [one_line(i) for i in ANGLE_ID.findall(unfold(value))]
     return [i for i in ids if i and len(i) <= MAX_ID][-MAX_REFERENCES:]
 
@@ -406,29 +432,50 @@ RFC5322_DATE = re.compile(
 )
 
 
-def _date(text: str) -> datetime:
-    """`parsedate_to_datetime(text)`, read here for the common form (several times faster),
-    the same way: two-digit years, "-0000" for an unknown zone, the same errors."""
-    match = RFC5322_DATE.fullmatch(text)
-    if match is None:
-        return parsedate_to_datetime(text)
+def _date_fields(match: re.Match[str]) -> tuple[tuple[int, ...], int, bool]:
+    """The fields of a date in the common form, its zone's offset in seconds, and
+    whether the zone is known ("-0000" says it is not), as `parsedate_to_datetime`
+    reads them (two-digit years too)."""
     day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
     full_year = int(year)
     if full_year < 100:
         full_year += 1900 if full_year > 68 else 2000
     fields = (full_year, MONTHS[month], int(day), int(hour), int(minute), int(second))
     offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
-    if offset == 0 and sign == "-":
+    return fields, -offset if sign == "-" else offset, offset != 0 or sign == "+"
+
+
+def _date(text: str) -> datetime:
+    """`parsedate_to_datetime(text)`, read here for the common form (several times faster),
+    the same way: two-digit years, "-0000" for an unknown zone, the same errors."""
+    match = RFC5322_DATE.fullmatch(text)
+    if match is None:
+        return parsedate_to_datetime(text)
+    fields, offset, known_zone = _date_fields(match)
+    if not known_zone:
         return datetime(*fields)
-    zone = timezone(timedelta(seconds=-offset if sign == "-" else offset))
-    return datetime(*fields, tzinfo=zone)
+    return datetime(*fields, tzinfo=timezone(timedelta(seconds=offset)))
+
+
+def _utc_date(match: re.Match[str]) -> datetime:
+    """`_date(...).astimezone(UTC)` of a date in the common form (an unknown zone taken
+    as UTC, as `parse_date` does), without building a time zone for it."""
+    fields, offset, _ = _date_fields(match)
+    if not -86400 < offset < 86400:
+        raise ValueError("offset out of range")  # what `timezone` raises for it
+    moment = datetime(*fields, tzinfo=UTC)
+    return moment - timedelta(seconds=offset) if offset else moment
 
 
 def parse_date(value: str) -> datetime | None:
     if not value:
         return None
+    text = unfold(value).strip()
+    match = RFC5322_DATE.fullmatch(text)
     try:
-        moment = _date(unfold(value).strip())
+        if match is not None:
+            return _utc_date(match)
+        moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment is None:
@@ -450,20 +497,25 @@ def parse_auth(values: list[str]) -> dict[str, str]:
     return verdicts
 
 
+AUTOREPLY_HEADERS = frozenset({"x-autoreply", "x-autorespond", "x-autoresponder"})
+
+
 def automatic_reason(headers: Headers, sender: Address, content_type: str) -> str | None:
     """Why this message must never get an automatic answer (RFC 3834), or None."""
-    auto = one_line(headers.first("auto-submitted")).lower()
-    if auto and auto.split(";")[0].strip() != "no":
-        return "auto-submitted"
-    if any(name in headers for name in ("x-autoreply", "x-autorespond", "x-autoresponder")):
+    if "auto-submitted" in headers:
+        auto = one_line(headers.first("auto-submitted")).lower()
+        if auto and auto.split(";")[0].strip() != "no":
+            return "auto-submitted"
+    if not headers.by_name.keys().isdisjoint(AUTOREPLY_HEADERS):
         return "autoreply"
-    precedence = one_line(headers.first("precedence")).lower()
-    if precedence in ("bulk", "list", "junk", "auto_reply"):
-        return "precedence-" + precedence
+    if "precedence" in headers:
+        precedence = one_line(headers.first("precedence")).lower()
+        if precedence in ("bulk", "list", "junk", "auto_reply"):
+            return "precedence-" + precedence
     if "list-id" in headers or "list-unsubscribe" in headers:
         return "mailing-list"
     suppress = headers.first("x-auto-response-suppress").lower()
-    if any(word in suppress for word in ("all", "oof", "autoreply")):
+    if suppress and any(word in suppress for word in ("all", "oof", "autoreply")):
         return "suppressed"
     if "return-path" in headers and one_line(headers.first("return-path")) in ("<>", ""):
         return "bounce"
@@ -516,8 +568,13 @@ def lenient_base64(data: bytes) -> tuple[bytes, bool]:
         return data, True
 
 
-def _payload_bytes(part: Message, problems: list[str] | None = None) -> bytes:
-    payload = part.get_payload()
+def _payload_bytes(
+    part: Message, problems: list[str] | None = None, payload: object = _MISSING
+) -> bytes:
+    """The part's body with its transfer encoding decoded (`payload`: what
+    `part.get_payload()` gave, when the caller has it: the call is not cheap)."""
+    if payload is _MISSING:
+        payload = part.get_payload()
     if isinstance(payload, str) and part.get("content-transfer-encoding", "").strip().lower() == (
         "base64"
     ):
@@ -550,8 +607,6 @@ def safe_filename(name: str | None) -> str | None:
     return name
 
 
-_MISSING = object()
-
 # A content header in the plain form most mail has: a type, then "key=value" parameters
 # whose values are tokens or quoted strings without a backslash, quote, semicolon or
 # line break, and no RFC 2231 ("*") keys. For it, `Message.get_params` comes down to
@@ -574,6 +629,45 @@ def _simple_params(value: str) -> list[tuple[str, object]] | None:
     return params
 
 
+CONTENT_HEADERS = ("content-type", "content-disposition", "content-transfer-encoding")
+
+
+def _content_type(value: str | None, default: str = "text/plain") -> str:
+    """`Message.get_content_type()` of a part whose Content-Type is `value`."""
+    if value is None:
+        return default
+    found = value.partition(";")[0].strip().lower()
+    return found if found.count("/") == 1 else "text/plain"
+
+
+def _by_key(params: Iterable[tuple[str, object]]) -> dict[str, object]:
+    """Parameters by lower-case key, the first of each: what `Message.get_param` finds."""
+    keyed: dict[str, object] = {}
+    for key, value in params:
+        keyed.setdefault(key.lower(), value)
+    return keyed
+
+
+def _plain_params(value: str) -> dict[str, object] | None:
+    """`_by_key(_simple_params(value))`, None when not in the plain form; shared for a
+    short value: never change it."""
+    if len(value) > MAX_CACHED_PARAMS:
+        return _read_plain_params(value)
+    return _cached_plain_params(value)
+
+
+def _read_plain_params(value: str) -> dict[str, object] | None:
+    params = _simple_params(value)
+    return None if params is None else _by_key(params)
+
+
+# Most content headers are a few values seen in message after message ("text/plain;
+# charset=utf-8"): each is read once. Unique ones (boundaries, file names) only pass
+# through; long ones are not kept at all.
+MAX_CACHED_PARAMS = 200
+_cached_plain_params = functools.lru_cache(maxsize=512)(_read_plain_params)
+
+
 class PartHeaders:
     """The content headers of one MIME part, each of them parsed once.
 
@@ -581,24 +675,43 @@ class PartHeaders:
     `email.message.Message` call parses its header again. The answers here are those
     calls' (the stdlib's own `Message.get_params`, kept per header, and what
     `get_param`, `get_filename` and `get_boundary` do with it), an exception included.
+    They are read from the first value of each content header (what `Message.get`
+    gives), so the fast path needs no `Message` for a part.
     """
 
-    __slots__ = ("message", "content_type", "maintype", "_params")
+    __slots__ = ("fields", "content_type", "maintype", "_params")
 
     def __init__(self, message: Message) -> None:
-        self.message = message
-        self.content_type = message.get_content_type()
-        self.maintype = self.content_type.split("/")[0]
-        self._params: dict[str, list[tuple[str, object]] | None | Exception] = {}
+        fields = {}
+        for name in CONTENT_HEADERS:
+            value = message.get(name)
+            if value is not None:
+                fields[name] = str(value)
+        self._set(fields, message.get_content_type())
 
-    def _params_of(self, header: str) -> list[tuple[str, object]] | None:
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> PartHeaders:
+        """The headers of a part whose first content headers by lower-case name are
+        `fields` (its default type text/plain, as outside a multipart/digest)."""
+        headers = cls.__new__(cls)
+        headers._set(fields, _content_type(fields.get("content-type")))
+        return headers
+
+    def _set(self, fields: dict[str, str], content_type: str) -> None:
+        self.fields = fields
+        self.content_type = content_type
+        self.maintype = content_type.split("/")[0]
+        # Each header's parameters by lower-case key, None when it is missing.
+        self._params: dict[str, dict[str, object] | None | Exception] = {}
+
+    def _params_of(self, header: str) -> dict[str, object] | None:
         found = self._params.get(header, _MISSING)
         if found is _MISSING:
-            value = self.message.get(header)
-            found = None if value is None else _simple_params(str(value))
+            value = self.fields.get(header)
+            found = None if value is None else _plain_params(value)
             if found is None and value is not None:
                 try:
-                    found = self.message.get_params(header=header)
+                    found = _by_key(_one_header(header, value).get_params(header=header))
                 except Exception as error:  # noqa: BLE001 - raised again as `get_param` would
                     found = error
             self._params[header] = found
@@ -611,11 +724,7 @@ class PartHeaders:
         params = self._params_of(header)
         if params is None:
             return failobj
-        name = name.lower()
-        for key, value in params:
-            if key.lower() == name:
-                return value
-        return failobj
+        return params.get(name.lower(), failobj)
 
     def boundary(self) -> str | None:
         """`Message.get_boundary()`."""
@@ -652,10 +761,19 @@ class PartHeaders:
         return collapse_rfc2231_value(name).strip()  # type: ignore[arg-type]
 
     def disposition(self) -> str:
-        return (self.message.get_content_disposition() or "").lower()
+        """`(Message.get_content_disposition() or "").lower()`."""
+        value = self.fields.get("content-disposition")
+        return "" if value is None else value.partition(";")[0].strip().lower()
 
     def transfer_encoding(self) -> str:
-        return self.message.get("content-transfer-encoding", "").strip().lower()
+        return self.fields.get("content-transfer-encoding", "").strip().lower()
+
+
+def _one_header(name: str, value: str) -> Message:
+    """A message of this one header, for the stdlib's parameter parsing."""
+    message = Message(policy=RAW_HEADERS)
+    message.set_raw(name, value)
+    return message
 
 
 def _forwarded_subject(payload: object) -> str:
@@ -707,10 +825,10 @@ class _Walk:
             return
         if headers.maintype == "multipart":
             self.problems.append("multipart body without its boundary")
-            self.plain.append(_lf_line_ends(decode_bytes(_payload_bytes(part))))
+            self.plain.append(_lf_line_ends(decode_bytes(_payload_bytes(part, None, payload))))
             self.plain_clean = False
             return
-        self.leaf(headers, _payload_bytes(part, self.problems))
+        self.leaf(headers, _payload_bytes(part, self.problems, payload))
 
     def leaf(self, headers: PartHeaders, data: bytes) -> None:
         """A part that is not a container, its transfer encoding decoded."""
@@ -851,7 +969,7 @@ def record(
     senders = parse_addresses(headers.all("from"))
     sender = next((a for a in senders if a.address), senders[0] if senders else Address("", ""))
     plain = _paragraphs([p for p in walk.plain if _has_text(p)])
-    html_source = "\n".join(h for h in walk.html if _has_text(h))
+    html_source = "\n".join([h for h in walk.html if _has_text(h)])
     if plain:
         text = plain if walk.plain_clean else clean(plain)
     else:
@@ -862,10 +980,7 @@ def record(
         text = text[:MAX_TEXT]
     if not _has_text(text) and not walk.attachments and _body_start(raw).strip():
         problems.append("no readable part")
-    header_lines = [
-        (one_line(name)[:200], decode_header_value(value)[:MAX_HEADER_VALUE])
-        for name, value in headers.items[:MAX_HEADERS]
-    ]
+    header_lines = _header_lines(headers.items[:MAX_HEADERS])
 
     return IncomingMail(
         message_id=parse_message_id(headers.first("message-id")) or synthetic_id(raw, headers),
@@ -887,6 +1002,21 @@ def record(
         parse_error="; ".join(problems) if problems else None,
         raw=raw if problems else None,
     )
+
+
+def _header_lines(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`(one_line(name)[:200], decode_header_value(value)[:MAX_HEADER_VALUE])` of each
+    header. Most names and values are printable ASCII without encoded words: for them
+    both functions come down to `strip`, done here without two calls a header."""
+    lines = []
+    for name, value in items:
+        name = name.strip() if name.isascii() and name.isprintable() else one_line(name)
+        if value.isascii() and value.isprintable() and "=?" not in value:
+            value = value.strip()
+        else:
+            value = decode_header_value(value)
+        lines.append((name[:200], value[:MAX_HEADER_VALUE]))
+    return lines
 
 
 def _decoded_first(headers: Headers, header_lines: list[tuple[str, str]], name: str) -> str:

@@ -25,13 +25,12 @@ differs.
 from __future__ import annotations
 
 import re
-from email.message import Message
 
 import fast_mail_parser
 
 from bot.mail.parse import (
+    CONTENT_HEADERS,
     MAX_DEPTH,
-    RAW_HEADERS,
     Headers,
     PartHeaders,
     _Walk,
@@ -40,13 +39,14 @@ from bot.mail.parse import (
 )
 from handlers.mail_events import IncomingMail
 
-# A header line as compat32 reads one: a field name of printable ASCII but ":", then ":".
-FIELD = re.compile(r"[\x21-\x39\x3b-\x7e]+:")
+# A field name as compat32 reads one: printable ASCII but ":".
 FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+\Z")
 BLANK_LINE = re.compile(rb"\n\r?\n")
-# Where a header line starts that is not a continuation of the previous one.
-HEADER_START = re.compile(r"\n(?=[^ \t])")
-CONTENT_HEADERS = ("content-type", "content-disposition", "content-transfer-encoding")
+# A header block compat32 reads field by field: every line a field (such a name, then
+# ":") or a continuation of one (it starts with a blank); and one field of it, its
+# value without the blanks after the colon or the line end after its last line.
+HEADER_BLOCK = re.compile(r"(?:[\x21-\x39\x3b-\x7e]+:.*\n(?:[ \t].*\n)*)+")
+HEADER_FIELD = re.compile(r"([\x21-\x39\x3b-\x7e]+):[ \t]*(.*(?:\n[ \t].*)*)\n")
 WORD_CHARSET = re.compile(rb"=\?([^?\s*]+)(?:\*[^?\s]*)?\?[bBqQ]\?")
 # Charsets Python and the compiled parser (WHATWG labels) decode the same way.
 SAME_CHARSETS = frozenset({b"utf-8", b"utf8", b"iso-8859-2", b"latin2", b"windows-1250", b"cp1250"})
@@ -70,9 +70,9 @@ def parse_fast(raw: bytes, max_attachment: int) -> IncomingMail | None:
         tree = fast_mail_parser.parse_email_tree(raw)
     except fast_mail_parser.ParseError:
         return None
-    headers = Headers(items)
+    headers = Headers.of_text(items)
     walk = _Walk(max_attachment)
-    root_headers = _content_headers(items)
+    root_headers = _top_content_headers(headers)
     try:
         _visit(walk, tree, root_headers, raw, 0)
     except _NotSure:
@@ -88,31 +88,36 @@ def top_headers(raw: bytes) -> list[tuple[str, str]] | None:
     if end is None:
         return None
     block = raw[: end.start() + 1].decode("ascii", "surrogateescape")
-    if block[0] in " \t" or "\r" in block.replace("\r\n", ""):
-        return None  # a continuation line first, or a CR that does not end a line
-    items: list[tuple[str, str]] = []
-    for field in HEADER_START.split(block):
-        if FIELD.match(field) is None:
-            return None
-        # compat32's header_source_parse: the value's first line without leading
-        # blanks, its continuation lines as they are, no line end after the last.
-        name, value = field.split(":", 1)
-        items.append((name, value.lstrip(" \t").rstrip("\r\n")))
-    return items
+    if block.count("\r") != block.count("\r\n") or HEADER_BLOCK.fullmatch(block) is None:
+        return None  # a CR that does not end a line, or a line compat32 reads otherwise
+    # compat32's header_source_parse: the value's first line without leading blanks,
+    # its continuation lines as they are, no line end after the last. One regex finds
+    # them all (a field at a time in Python costs several times more).
+    return [(name, value.rstrip("\r\n")) for name, value in HEADER_FIELD.findall(block)]
+
+
+def _top_content_headers(headers: Headers) -> PartHeaders:
+    """`_content_headers` of the top-level headers, from their lower-case names (the
+    names `top_headers` gives have no blanks to strip)."""
+    found = headers.by_name
+    return PartHeaders.from_fields(
+        {name: found[name][0] for name in CONTENT_HEADERS if name in found}
+    )
 
 
 def _content_headers(items: list[tuple[str, str]]) -> PartHeaders:
-    message = Message(policy=RAW_HEADERS)
+    fields: dict[str, str] = {}
     for name, value in items:
-        if name.strip().lower() in CONTENT_HEADERS:
-            message.set_raw(name, value)
-    return PartHeaders(message)
+        lowered = name.lower()
+        if lowered in CONTENT_HEADERS:
+            fields.setdefault(lowered, value)  # the first, as `Message.get` reads it
+    return PartHeaders.from_fields(fields)
 
 
 def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> PartHeaders:
-    """A node's content headers as a compat32 message, for the stdlib's own parameter
+    """A node's content headers as compat32 holds them, for the stdlib's own parameter
     parsing (charset, boundary, file names, RFC 2231)."""
-    part = Message(policy=RAW_HEADERS)
+    fields: dict[str, str] = {}
     for name, values in node.headers.items():
         if FIELD_NAME.match(name) is None:
             raise _NotSure  # a body line taken for a header: compat32 sees a defect
@@ -123,8 +128,8 @@ def _part_headers(node: fast_mail_parser.PyMimePart, raw: bytes) -> PartHeaders:
             if not value.isascii():
                 value = _as_compat32(value, raw)
             if lowered in CONTENT_HEADERS:
-                part.set_raw(name, value)
-    return PartHeaders(part)
+                fields.setdefault(lowered, value)
+    return PartHeaders.from_fields(fields)
 
 
 def _as_compat32(value: str, raw: bytes) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -12,7 +13,7 @@ import pytest
 
 from bot.mail import parse
 from bot.mail.parse import decode_bytes, decode_header_value, parse_mail
-from handlers.mail_events import SYNTHETIC_ID_DOMAIN
+from handlers.mail_events import SYNTHETIC_ID_DOMAIN, Address
 from handlers.mailbox import bare_subject, reply_subject, subject_key
 from tests.mail import corpus
 
@@ -179,7 +180,13 @@ def _content_headers(content_type: str | None, disposition: str | None) -> Messa
 
 def _assert_part_headers_as_message(content_type: str | None, disposition: str | None) -> None:
     message = _content_headers(content_type, disposition)
-    headers = parse.PartHeaders(message)
+    fields = {"content-type": content_type, "content-disposition": disposition}
+    from_fields = {name: value for name, value in fields.items() if value is not None}
+    for headers in (parse.PartHeaders(message), parse.PartHeaders.from_fields(from_fields)):
+        _assert_answers_as_message(headers, message)
+
+
+def _assert_answers_as_message(headers: parse.PartHeaders, message: Message) -> None:
     assert headers.content_type == message.get_content_type()
     assert headers.maintype == message.get_content_maintype()
     assert headers.disposition() == (message.get_content_disposition() or "").lower()
@@ -205,6 +212,7 @@ CONTENT_HEADER_FORMS = [
     ("image/jpeg", "attachment; filename*=a.jpg; filename*0=b"),  # the stdlib raises
     ("text/plain; charset*=utf-8'pl'utf-8; charset=latin2", "ATTACHMENT ; filename=<a.txt>"),
     ('text/plain; ;; charset = "a;b" ; x', 'inline; filename="a\\"b.txt"'),
+    ('multipart/mixed; boundary="' + "b" * 300 + '"', 'attachment; filename="' + "c" * 300 + '"'),
 ]
 
 
@@ -295,3 +303,46 @@ def test_date_same_as_parsedate_to_datetime() -> None:
         assert _outcome(partial(parse._date, text)) == _outcome(
             partial(parsedate_to_datetime, text)
         ), text
+
+
+def _utc_reference(text: str) -> datetime | None:
+    """What `parse_date` gives: `parsedate_to_datetime` in UTC, an unknown zone as UTC."""
+    try:
+        moment = parsedate_to_datetime(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def test_parse_date_same_as_parsedate_to_datetime_in_utc() -> None:
+    rng = random.Random(5)
+    for _ in range(3000):
+        day = rng.choice(["1", "01", "31", "29", "30"])
+        month = rng.choice(["Jan", "Feb", "Dec", "jan"])
+        year = rng.choice(["2025", "2024", "0001", "9999", "0068", "69"])
+        clock = ":".join(rng.choice(["00", "23", "24", "59", "60"]) for _ in range(3))
+        zone = rng.choice("+-") + rng.choice(["00", "01", "14", "24"]) + rng.choice(["00", "30"])
+        text = f"{rng.choice(['Mon, ', ''])}{day} {month} {year} {clock} {zone}"
+        moment = parse.parse_date(text)
+        assert moment == _utc_reference(text), text
+        assert moment is None or moment.tzinfo is UTC, text
+
+
+ADDRESS_HEADERS = [
+    (["a@b.pl, C@D.pl"], [Address("", "a@b.pl"), Address("", "c@d.pl")]),
+    (
+        ['"Kowalska, Anna" <anna@x.pl>, Jan <jan@y.pl>, bez adresu'],
+        [Address("Kowalska, Anna", "anna@x.pl"), Address("Jan", "jan@y.pl")],
+    ),
+    (["Undisclosed recipients:;"], []),
+    (["a@b.pl", "nazwa", "c@d.pl"], [Address("", "a@b.pl"), Address("", "c@d.pl")]),
+    (["=?utf-8?q?=C5=81ukasz?= <l@x.pl>, <>"], [Address("Łukasz", "l@x.pl")]),
+    (["zepsuty <<a@b.pl>"], [Address("zepsuty", ""), Address("", "a@b.pl")]),
+]
+
+
+@pytest.mark.parametrize(("values", "expected"), ADDRESS_HEADERS)
+def test_parse_addresses_of_several_mailboxes(values: list[str], expected: list[Address]) -> None:
+    assert parse.parse_addresses(values) == expected
