@@ -651,7 +651,7 @@ def _by_key(params: Iterable[tuple[str, object]]) -> dict[str, object]:
 def _plain_params(value: str) -> dict[str, object] | None:
     """`_by_key(_simple_params(value))`, None when not in the plain form; shared for a
     short value: never change it."""
-    if len(value) > MAX_CACHED_PARAMS:
+    if len(value) > MAX_CACHED_PARAMS or _ONE_OF_A_KIND.search(value):
         return _read_plain_params(value)
     return _cached_plain_params(value)
 
@@ -662,9 +662,11 @@ def _read_plain_params(value: str) -> dict[str, object] | None:
 
 
 # Most content headers are a few values seen in message after message ("text/plain;
-# charset=utf-8"): each is read once. Unique ones (boundaries, file names) only pass
-# through; long ones are not kept at all.
+# charset=utf-8"): each is read once. Values with a boundary or a file name are one of
+# a kind in real mail and are never kept (nor would a test corpus that repeats them
+# show a saving real mail does not have); long ones are not kept at all.
 MAX_CACHED_PARAMS = 200
+_ONE_OF_A_KIND = re.compile(r"boundary|name", re.IGNORECASE)
 _cached_plain_params = functools.lru_cache(maxsize=512)(_read_plain_params)
 
 
