@@ -18,8 +18,10 @@ given a Message-ID of its own. Dovecot indexes the folder once before anything i
   attachments written to disk), threading, and one transaction per batch with the
   checkpoint, into a fresh migrated store.
 
-Each target runs `--runs` times (a fresh store each time); the best run counts (the
-others are printed). The ratio is lokalnie / bare; the goal is at least 0.5. For each
+`--runs` rounds each run the bare loop, then Lokalnie on each store (a fresh store each
+time), back to back. The ratio is lokalnie / bare, given best run against best run and
+round by round (runs seconds apart, on a machine whose speed drifts); the goal is at
+least 0.5. For each
 run the CPU time per message of this process, of its child processes (the fetching
 processes) and of the whole machine (every process, Dovecot and PostgreSQL included)
 is printed too, and the load average before and after.
@@ -218,39 +220,38 @@ def main() -> None:
         # Dovecot builds its index on first access; not part of anybody's time.
         asyncio.run(bare_fetch(server, args.batch))
 
-        bare = [asyncio.run(bare_fetch(server, args.batch)) for _ in range(args.runs)]
-        for run in bare:
+        # Rounds: the bare loop, then each store, back to back, so that each ratio is
+        # taken between runs a few seconds apart (this machine's speed drifts by a
+        # quarter over minutes when others use it).
+        stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
+        bare: list[Run] = []
+        imports: dict[str, list[Run]] = {store: [] for store in stores}
+        ratios: dict[str, list[float]] = {store: [] for store in stores}
+        for number in range(args.runs):
+            run = asyncio.run(bare_fetch(server, args.batch))
             assert run.count == args.messages, f"bare fetch saw {run.count} messages"
+            bare.append(run)
+            for store in stores:
+                found = _import_once(server, store, Path(scratch) / f"{store}-{number}", args)
+                if found is not None:
+                    imports[store].append(found)
+                    ratios[store].append(found.per_second / run.per_second)
         results["bare"] = _summary(bare)
         print(f"bare aioimaplib fetch: {_rates(bare)}\n  {_cpu_text(bare)}")
-
-        stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
         for store in stores:
-            runs = []
-            for number in range(args.runs):
-                data_dir = Path(scratch) / f"{store}-{number}"
-                throwaway = None
-                if store == "sqlite":
-                    url = f"sqlite+aiosqlite:///{data_dir}/lokalnie.db"
-                else:
-                    found = _postgres_url()
-                    if found is None:
-                        break
-                    throwaway, url = found
-                try:
-                    run = asyncio.run(lokalnie_import(server, url, data_dir, args.batch))
-                finally:
-                    if throwaway is not None:
-                        throwaway.drop()
-                    shutil.rmtree(data_dir, ignore_errors=True)
-                assert run.count == args.messages, f"{store}: stored {run.count} messages"
-                runs.append(run)
+            runs = imports[store]
             if not runs:
                 continue
             summary = _summary(runs)
             summary["ratio"] = summary["per_second"] / results["bare"]["per_second"]
+            summary["round_ratios"] = ratios[store]
             results[store] = summary
-            print(f"lokalnie on {store}: {_rates(runs)}; ratio to bare {summary['ratio']:.2f}")
+            listed = ", ".join(f"{r:.2f}" for r in ratios[store])
+            print(
+                f"lokalnie on {store}: {_rates(runs)}\n"
+                f"  ratio to bare: best to best {summary['ratio']:.2f}; "
+                f"round by round {listed} (median {statistics.median(ratios[store]):.2f})"
+            )
             print(f"  {_cpu_text(runs)}")
     results["load_after"] = os.getloadavg()
     print(
@@ -260,6 +261,27 @@ def main() -> None:
     )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def _import_once(
+    server: DovecotServer, store: str, data_dir: Path, args: argparse.Namespace
+) -> Run | None:
+    throwaway = None
+    if store == "sqlite":
+        url = f"sqlite+aiosqlite:///{data_dir}/lokalnie.db"
+    else:
+        found = _postgres_url()
+        if found is None:
+            return None
+        throwaway, url = found
+    try:
+        run = asyncio.run(lokalnie_import(server, url, data_dir, args.batch))
+    finally:
+        if throwaway is not None:
+            throwaway.drop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    assert run.count == args.messages, f"{store}: stored {run.count} messages"
+    return run
 
 
 def _summary(runs: list[Run]) -> dict[str, Any]:
