@@ -34,6 +34,7 @@ import signal
 import stat
 import struct
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,76 +120,126 @@ def _frame(value: object) -> bytes:
 
 
 class FetchProcess:
-    """One child; its batches are answered in the order they were sent."""
+    """One child; its batches are answered in the order they were sent.
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    Its answers are read by a thread of their own, not by the event loop: while the
+    bot's process stores a transaction (SQLite in the loop's thread, a commit that
+    waits for the disk) the loop reads nothing, the pipe fills and the child would
+    wait instead of fetching on. The thread reads and unpickles while SQLite, which
+    lets go of the GIL, works.
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process, answers: BinaryIO) -> None:
         self.process = process
-        self._waiting: collections.deque[asyncio.Future[list[IncomingMail]]] = collections.deque()
+        self._loop = asyncio.get_running_loop()
+        self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._gone: FetcherGone | None = None
-        self._reader: asyncio.Future[None] | None = None
+        self._finished: asyncio.Future[None] = self._loop.create_future()
+        self._reader = threading.Thread(
+            target=self._read_answers, args=(answers,), name="mail-fetch-answers", daemon=True
+        )
+        self._reader.start()
 
     @classmethod
     async def start(cls, hello: Hello) -> FetchProcess:
         """Start a child and wait until it has the folder open; OSError when this
         system cannot start it, FetcherGone when it cannot open the mailbox."""
         paths = [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            __name__,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, **CHILD_MALLOC, "PYTHONPATH": os.pathsep.join(paths)},
-        )
-        child = cls(process)
-        assert process.stdin is not None and process.stdout is not None
+        answers, child_end = os.pipe()
         try:
-            process.stdin.write(_frame(hello))
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                __name__,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=child_end,
+                env={**os.environ, **CHILD_MALLOC, "PYTHONPATH": os.pathsep.join(paths)},
+            )
+        except BaseException:
+            os.close(answers)
+            raise
+        finally:
+            os.close(child_end)
+        child = cls(process, os.fdopen(answers, "rb"))
+        ready = child._expect()
+        try:
+            child._send(hello)
             async with asyncio.timeout(START_TIMEOUT + hello.timeout):
-                await process.stdin.drain()
-                status, reason = await _read_frame(process.stdout)
+                await child._drain()
+                await ready
         except (Exception, asyncio.CancelledError) as error:
             await child.close()
             if isinstance(error, asyncio.CancelledError):
                 raise
+            if isinstance(error, FetcherGone):
+                raise
             raise FetcherGone(f"fetching process did not start ({type(error).__name__})") from error
-        if status != "ready":
-            await child.close()
-            raise FetcherGone(f"fetching process: {reason}")
-        child._reader = asyncio.ensure_future(child._read_answers())
         return child
+
+    def _expect(self) -> asyncio.Future[Any]:
+        answer: asyncio.Future[Any] = self._loop.create_future()
+        if self._gone is not None:
+            answer.set_exception(self._gone)
+        else:
+            self._waiting.append(answer)
+        return answer
+
+    def _send(self, value: object) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(_frame(value))
+
+    async def _drain(self) -> None:
+        assert self.process.stdin is not None
+        await self.process.stdin.drain()
 
     async def submit(self, uids: Sequence[int]) -> asyncio.Future[list[IncomingMail]]:
         """Send a batch; the future gives its records (or fails with FetcherGone)."""
         if self._gone is not None:
             raise self._gone
-        assert self.process.stdin is not None
-        answer: asyncio.Future[list[IncomingMail]] = asyncio.get_running_loop().create_future()
-        self._waiting.append(answer)
+        answer = self._expect()
         try:
-            self.process.stdin.write(_frame(list(uids)))
-            await self.process.stdin.drain()
+            self._send(list(uids))
+            await self._drain()
         except (ConnectionError, OSError) as error:
             self._fail(FetcherGone(f"fetching process: {error}"))
         return answer
 
-    async def _read_answers(self) -> None:
-        assert self.process.stdout is not None
+    def _read_answers(self, answers: BinaryIO) -> None:
+        """In the reader thread: each frame, unpickled, to the loop; then the end."""
+        ending = "fetching process ended"
         try:
-            while True:
-                status, value = await _read_frame(self.process.stdout)
-                if status != "ok":
-                    self._fail(FetcherGone(f"fetching process: {value}"))
-                    return
-                if self._waiting:
-                    answer = self._waiting.popleft()
-                    if not answer.done():
-                        answer.set_result(value)
-        except asyncio.CancelledError:
-            self._fail(FetcherGone("fetching process closed"))
-            raise
-        except Exception as error:  # noqa: BLE001 - EOF, a broken pipe, a bad frame
-            self._fail(FetcherGone(f"fetching process ended ({type(error).__name__})"))
+            with answers:
+                while True:
+                    header = answers.read(FRAME.size)
+                    if len(header) < FRAME.size:
+                        break
+                    (size,) = FRAME.unpack(header)
+                    payload = answers.read(size)
+                    if len(payload) < size:
+                        break
+                    self._to_loop(self._deliver, pickle.loads(payload))
+        except Exception as error:  # noqa: BLE001 - a broken pipe, a bad frame
+            ending = f"fetching process ended ({type(error).__name__})"
+        self._to_loop(self._ended, ending)
+
+    def _to_loop(self, callback: Callable[..., None], *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            self._loop.call_soon_threadsafe(callback, *args)
+
+    def _deliver(self, frame: tuple[str, Any]) -> None:
+        status, value = frame
+        if status not in ("ok", "ready"):
+            self._fail(FetcherGone(f"fetching process: {value}"))
+            return
+        if self._waiting:
+            answer = self._waiting.popleft()
+            if not answer.done():
+                answer.set_result(value)
+
+    def _ended(self, reason: str) -> None:
+        self._fail(FetcherGone(reason))
+        if not self._finished.done():
+            self._finished.set_result(None)
 
     def _fail(self, error: FetcherGone) -> None:
         if self._gone is None:
@@ -209,10 +260,10 @@ class FetchProcess:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
             await self.process.wait()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        # Its end of the pipe is closed now: the reader thread sees the end.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await asyncio.shield(self._finished)
         self._fail(FetcherGone("fetching process closed"))
 
 
