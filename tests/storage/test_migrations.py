@@ -67,3 +67,27 @@ async def test_sqlite_store_waits_for_another_process_write_without_freezing(
     other.close()
     await store.close()
     assert kinds == {"cli", "bot"}
+
+
+async def test_postgresql_mail_texts_compressed_with_lz4_where_the_server_has_it(
+    pg_url: str,
+) -> None:
+    store = Store(pg_url)
+    async with store.engine.connect() as connection:
+        try:
+            await connection.execute(text("SET default_toast_compression = 'lz4'"))
+            expected = "l"
+        except Exception:  # noqa: BLE001 - a server built without lz4
+            await connection.rollback()
+            expected = ""
+        found = await connection.execute(
+            text(
+                "SELECT attname, attcompression::text FROM pg_attribute "
+                "WHERE attrelid = 'mail_messages'::regclass "
+                "AND attname IN ('text', 'html', 'raw', 'subject')"
+            )
+        )
+        methods = dict(found.all())
+    await store.close()
+
+    assert methods == {"text": expected, "html": expected, "raw": expected, "subject": ""}
