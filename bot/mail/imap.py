@@ -55,7 +55,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-BATCH_MESSAGES = 50
+# Messages per UID FETCH in a catch-up. Each batch costs a round trip, a frame to and
+# from a fetching process and a place in a transaction; with FETCH answers read in
+# linear time (`imap_connection._FetchCommand`) a larger batch only amortises that
+# (a 10,000-message import: 200 per batch is 15-20 % faster than 50). BATCH_BYTES
+# bounds the memory whatever the count.
+BATCH_MESSAGES = 200
 BATCH_BYTES = 8 * 1024 * 1024
 # Fetched batches waiting for the store, and how much one transaction takes of them:
 # each commit has a fixed cost (a dozen statements), so a store that falls behind the
