@@ -109,11 +109,6 @@ def read_fetched(fetched: Sequence[Fetched], hello: Hello) -> list[IncomingMail]
 # -- the bot's side -------------------------------------------------------------------
 
 
-async def _read_frame(stream: asyncio.StreamReader) -> Any:
-    (size,) = FRAME.unpack(await stream.readexactly(FRAME.size))
-    return pickle.loads(await stream.readexactly(size))
-
-
 def _frame(value: object) -> bytes:
     payload = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
     return FRAME.pack(len(payload)) + payload
@@ -327,6 +322,11 @@ class FetchPool:
 
 
 # -- the child's side -----------------------------------------------------------------
+
+
+async def _read_frame(stream: asyncio.StreamReader) -> Any:
+    (size,) = FRAME.unpack(await stream.readexactly(FRAME.size))
+    return pickle.loads(await stream.readexactly(size))
 
 
 async def serve(requests: asyncio.StreamReader, answers: BinaryIO) -> None:
