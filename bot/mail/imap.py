@@ -12,6 +12,11 @@ process killed at any moment repeats at most the batch in flight, and that one
 is recognised by its Message-ID. A new UIDVALIDITY means the server renumbered
 the folder: everything is read again and deduplicated by Message-ID.
 
+A long catch-up (200 messages or more) is fetched and parsed by fetching processes
+(`bot.mail.fetch_worker`), one per core, each with its own read-only connection;
+this process stores what they send back, in order. A process that fails hands its
+batches back, and they are fetched here.
+
 The first import of a folder (no checkpoint yet) notifies nobody: a mailbox
 with years of mail must not flood the coordinators' chat. Mail that was already
 read on the server counts as handled then.
