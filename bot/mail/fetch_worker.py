@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import fcntl
 import gc
 import logging
 import os
@@ -377,17 +376,19 @@ async def _stdin() -> asyncio.StreamReader:
     return reader
 
 
-# Linux's F_SETPIPE_SZ (not in the fcntl module before Python 3.10 on every system).
-SET_PIPE_SIZE = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 ANSWER_PIPE_BYTES = 1 << 20
 
 
 def _widen_pipe(descriptor: int) -> None:
-    """Let the pipe to the bot hold a whole answer or two (a batch of 50 is about half
-    a megabyte): while the bot's process stores a transaction it reads no answers, and
-    with the default 64 KB this process would wait for it instead of fetching on."""
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(descriptor, SET_PIPE_SIZE, ANSWER_PIPE_BYTES)
+    """Let the pipe to the bot hold a whole answer or two (a batch of 200 is about two
+    megabytes in pieces): fewer waits for the bot's reader. Linux only (F_SETPIPE_SZ);
+    elsewhere the pipe keeps its size."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(descriptor, getattr(fcntl, "F_SETPIPE_SZ", 1031), ANSWER_PIPE_BYTES)
+    except (ImportError, OSError):
+        pass
 
 
 def main() -> None:
