@@ -445,6 +445,7 @@ async def _threads(
         in_batch_ids[mail.message_id] = thread
         if key[0] and key[1]:
             in_batch_subjects[key] = thread
+    await store.plan_as_usual(session)  # the lookups are done; writes from here
     await store.update_threads(session, list(changed.values()))
     # New threads in one INSERT, which sets their ids.
     await store.insert_threads(session, created)

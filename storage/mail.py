@@ -242,6 +242,14 @@ async def prefer_custom_plans(session: AsyncSession) -> None:
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
+async def plan_as_usual(session: AsyncSession) -> None:
+    """PostgreSQL: back to PostgreSQL's own choice of plans, for the writes that follow
+    the lookups: an INSERT planned again for every one of thousands of rows costs the
+    server more than the rows themselves."""
+    if _dialect(session) == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = auto"))
+
+
 # --- storing ---------------------------------------------------------------------------
 #
 # A mailbox import stores thousands of messages a minute, so the inserts here skip
