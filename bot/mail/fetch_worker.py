@@ -1,22 +1,28 @@
 """Fetching and parsing mail on other cores during a long catch-up.
 
-A catch-up of hundreds of messages is fetched and parsed by child processes (`python
--m bot.mail.fetch_worker`), each with an IMAP connection of its own, while the bot's
-process stores what they send back. The raw messages never pass through the bot's
-process: a child fetches a batch of UIDs, parses it, writes the attachments under
-the data directory, and answers with the records, in the order it was asked. A
-child imports the IMAP connection and the parser alone, not the bot, its CLI or the
-module that started it (as `multiprocessing`'s spawn would).
+A catch-up of hundreds of messages is fetched and parsed by child processes, each
+with an IMAP connection of its own, while the bot's process stores what they send
+back. The raw messages never pass through the bot's process: a child fetches a batch
+of UIDs, parses it, writes the attachments under the data directory, and answers
+with the records, in the order it was asked. A child imports the IMAP connection and
+the parser alone, not the bot, its CLI or the module that started it (as
+`multiprocessing`'s spawn would).
 
-Frames on the child's stdin and stdout are an 8-byte big-endian length and a pickle:
+One child is started as a program (`python -m bot.mail.fetch_worker`); once it has
+imported all that (about 0.1 s of CPU) and read what to do, it forks the others
+(a millisecond each) where the system can fork, so a pool costs one start, not one
+per core. Each child talks to the bot over a pair of pipes of its own, its requests
+on its stdin.
 
-    hello   (bot -> child)  Hello
-            (child -> bot)  ("ready", None) or ("error", reason)
-    batch   (bot -> child)  [uid, ...]
-            (child -> bot)  ("ok", [IncomingMail, ...]) or ("error", reason)
+Frames on those pipes are an 8-byte big-endian length and a pickle:
 
-A child leaves when its stdin closes, so it never outlives the bot, even after a
-SIGKILL, and after its first error. The batches it did not answer fail with
+    hello   (bot -> first child)    Hello (the forked ones inherit it)
+            (each child -> bot)     ("ready", pid) or ("error", reason)
+    batch   (bot -> child)          [uid, ...]
+            (child -> bot)          ("ok", [IncomingMail, ...]) or ("error", reason)
+
+A child leaves when its requests pipe closes, so it never outlives the bot, even after
+a SIGKILL, and after its first error. The batches it did not answer fail with
 `FetcherGone`, and the bot fetches and parses them itself: nothing is lost.
 """
 
@@ -113,6 +119,46 @@ def _frame(value: object) -> bytes:
     return FRAME.pack(len(payload)) + payload
 
 
+@dataclass
+class _Channel:
+    """A child's two pipes: the bot writes `requests` and reads `answers`; the child
+    reads `child_requests` and writes `child_answers`."""
+
+    child_requests: int
+    requests: int
+    answers: int
+    child_answers: int
+
+    @classmethod
+    def open(cls) -> _Channel:
+        child_requests, requests = os.pipe()
+        answers, child_answers = os.pipe()
+        return cls(child_requests, requests, answers, child_answers)
+
+    def close_child_ends(self) -> None:
+        for descriptor in (self.child_requests, self.child_answers):
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+
+    def close(self) -> None:
+        self.close_child_ends()
+        for descriptor in (self.requests, self.answers):
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+
+
+async def _pipe_writer(descriptor: int) -> asyncio.StreamWriter:
+    """An asyncio writer on the writing end of a pipe (as a subprocess's stdin is)."""
+    loop = asyncio.get_running_loop()
+    pipe = os.fdopen(descriptor, "wb", buffering=0)
+    try:
+        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, pipe)
+    except BaseException:
+        pipe.close()
+        raise
+    return asyncio.StreamWriter(transport, protocol, None, loop)
+
+
 class FetchProcess:
     """One child; its batches are answered in the order they were sent.
 
@@ -123,8 +169,16 @@ class FetchProcess:
     lets go of the GIL, works.
     """
 
-    def __init__(self, process: asyncio.subprocess.Process, answers: BinaryIO) -> None:
+    def __init__(
+        self,
+        requests: asyncio.StreamWriter,
+        answers: BinaryIO,
+        process: asyncio.subprocess.Process | None,
+    ) -> None:
+        self.requests = requests
+        # The child the bot started; None for one it forked (not the bot's child).
         self.process = process
+        self.pid: int | None = process.pid if process is not None else None
         self._loop = asyncio.get_running_loop()
         self._waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self._gone: FetcherGone | None = None
@@ -136,39 +190,97 @@ class FetchProcess:
 
     @classmethod
     async def start(cls, hello: Hello) -> FetchProcess:
-        """Start a child and wait until it has the folder open; OSError when this
+        """Start one child and wait until it has the folder open; OSError when this
         system cannot start it, FetcherGone when it cannot open the mailbox."""
+        (outcome,) = await cls.start_family(1, hello)
+        if isinstance(outcome, FetcherGone):
+            raise outcome
+        return outcome
+
+    @classmethod
+    async def start_family(cls, count: int, hello: Hello) -> list[FetchProcess | FetcherGone]:
+        """Start `count` children (the first forks the others) and wait until each has
+        the folder open: each is a FetchProcess, or the FetcherGone that says why it is
+        not. OSError when this system cannot start the first."""
+        if hasattr(os, "fork"):
+            return await cls._start_first([_Channel.open() for _ in range(count)], hello)
+        outcomes: list[FetchProcess | FetcherGone] = []
+        for _ in range(count):  # each one started as a program
+            outcomes += await cls._start_first([_Channel.open()], hello)
+        return outcomes
+
+    @classmethod
+    async def _start_first(
+        cls, channels: list[_Channel], hello: Hello
+    ) -> list[FetchProcess | FetcherGone]:
+        """Start a child on the first channel; it forks one for each of the others."""
+        first, *others = channels
         paths = [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-        answers, child_end = os.pipe()
         try:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
                 __name__,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=child_end,
+                *(f"{c.child_requests},{c.child_answers}" for c in others),
+                stdin=first.child_requests,
+                stdout=first.child_answers,
+                pass_fds=[fd for c in others for fd in (c.child_requests, c.child_answers)],
                 env={**os.environ, **CHILD_MALLOC, "PYTHONPATH": os.pathsep.join(paths)},
             )
         except BaseException:
-            os.close(answers)
+            for channel in channels:
+                channel.close()
             raise
-        finally:
-            os.close(child_end)
-        child = cls(process, os.fdopen(answers, "rb"))
-        ready = child._expect()
+        children: list[FetchProcess] = []
         try:
-            child._send(hello)
+            for channel in channels:
+                channel.close_child_ends()
+            for number, channel in enumerate(channels):
+                answers = os.fdopen(channel.answers, "rb")
+                channel.answers = -1
+                try:
+                    requests = await _pipe_writer(channel.requests)
+                finally:
+                    channel.requests = -1
+                children.append(cls(requests, answers, process if number == 0 else None))
+        except BaseException:
+            for channel in channels:
+                channel.close()
+            await asyncio.gather(*(c.close() for c in children), return_exceptions=True)
+            if not children:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+            raise
+        readies = [child._expect() for child in children]
+        outcomes: list[FetchProcess | FetcherGone] = []
+        try:
+            children[0]._send(hello)
             async with asyncio.timeout(START_TIMEOUT + hello.timeout):
-                await child._drain()
-                await ready
-        except (Exception, asyncio.CancelledError) as error:
-            await child.close()
-            if isinstance(error, asyncio.CancelledError):
-                raise
-            if isinstance(error, FetcherGone):
-                raise
-            raise FetcherGone(f"fetching process did not start ({type(error).__name__})") from error
-        return child
+                await children[0]._drain()
+                pids = await asyncio.gather(*readies, return_exceptions=True)
+        except asyncio.CancelledError:
+            await asyncio.gather(*(c.close() for c in children), return_exceptions=True)
+            raise
+        except Exception as error:  # noqa: BLE001 - a timeout, a closed pipe
+            gone = FetcherGone(f"fetching process did not start ({type(error).__name__})")
+            await asyncio.gather(*(c.close() for c in children), return_exceptions=True)
+            return [gone for _ in children]
+        for child, pid in zip(children, pids, strict=True):
+            if isinstance(pid, BaseException):
+                await child.close()
+                outcomes.append(
+                    pid if isinstance(pid, FetcherGone) else FetcherGone(f"fetching process: {pid}")
+                )
+            else:
+                child.pid = child.pid or pid
+                outcomes.append(child)
+        return outcomes
+
+    @property
+    def exited(self) -> bool:
+        """Whether the child has left (closed its end of the answers pipe)."""
+        return self._finished.done()
 
     def _expect(self) -> asyncio.Future[Any]:
         answer: asyncio.Future[Any] = self._loop.create_future()
@@ -179,12 +291,10 @@ class FetchProcess:
         return answer
 
     def _send(self, value: object) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(_frame(value))
+        self.requests.write(_frame(value))
 
     async def _drain(self) -> None:
-        assert self.process.stdin is not None
-        await self.process.stdin.drain()
+        await self.requests.drain()
 
     async def submit(self, uids: Sequence[int]) -> asyncio.Future[list[IncomingMail]]:
         """Send a batch; the future gives its records (or fails with FetcherGone)."""
@@ -244,21 +354,28 @@ class FetchProcess:
                 answer.set_exception(error)
 
     async def close(self) -> None:
-        """Close its stdin (it leaves by itself) and wait for it, briefly."""
-        if self.process.stdin is not None and not self.process.stdin.is_closing():
-            self.process.stdin.close()
-        try:
-            async with asyncio.timeout(5):
-                await self.process.wait()
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
-            await self.process.wait()
-        # Its end of the pipe is closed now: the reader thread sees the end.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):
-                await asyncio.shield(self._finished)
+        """Close its requests pipe (it leaves by itself) and wait for it, briefly."""
+        if not self.requests.is_closing():
+            self.requests.close()
+        if not await self._left(5):
+            if self.pid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(self.pid, signal.SIGKILL)
+            await self._left(5)
+        if self.process is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await self.process.wait()
         self._fail(FetcherGone("fetching process closed"))
+
+    async def _left(self, seconds: float) -> bool:
+        """Wait until the child has closed its end of the answers pipe (it has left)."""
+        try:
+            async with asyncio.timeout(seconds):
+                await asyncio.shield(self._finished)
+        except TimeoutError:
+            return False
+        return True
 
 
 FetchHere = Callable[[Sequence[int]], Awaitable[list[IncomingMail]]]
@@ -274,19 +391,19 @@ class FetchPool:
 
     @classmethod
     async def start(cls, count: int, hello: Hello) -> FetchPool:
-        # Started side by side: each takes about 0.1 s to import the parser and log in.
-        started = await asyncio.gather(
-            *(FetchProcess.start(hello) for _ in range(count)), return_exceptions=True
-        )
+        if count < 1:
+            return cls([])
+        try:
+            started = await FetchProcess.start_family(count, hello)
+        except OSError as error:
+            log.warning("mailbox: no fetching process (%s); fetching in the bot's process", error)
+            return cls([])
         processes: list[FetchProcess] = []
         for outcome in started:
             if isinstance(outcome, FetchProcess):
                 processes.append(outcome)
-            elif isinstance(outcome, (OSError, FetcherGone)):
-                log.warning("mailbox: %s; fetching in the bot's process", outcome)
             else:
-                await asyncio.gather(*(p.close() for p in processes), return_exceptions=True)
-                raise outcome
+                log.warning("mailbox: %s; fetching in the bot's process", outcome)
         return cls(processes)
 
     async def submit(self, uids: Sequence[int]) -> asyncio.Future[list[IncomingMail]] | None:
@@ -328,25 +445,76 @@ async def _read_frame(stream: asyncio.StreamReader) -> Any:
     return pickle.loads(await stream.readexactly(size))
 
 
-async def serve(requests: asyncio.StreamReader, answers: BinaryIO) -> None:
+def _read_exactly(descriptor: int, size: int) -> bytes | None:
+    """`size` bytes from a descriptor, or None at its end: read with os.read, so that
+    nothing after them is taken from the pipe into a buffer."""
+    chunks = []
+    while size:
+        chunk = os.read(descriptor, size)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_hello(descriptor: int) -> Hello | None:
+    header = _read_exactly(descriptor, FRAME.size)
+    if header is None:
+        return None
+    payload = _read_exactly(descriptor, FRAME.unpack(header)[0])
+    if payload is None:
+        return None
+    try:
+        # (A `bot.mail.fetch_worker.Hello`: this module runs as __main__.)
+        hello: Hello = pickle.loads(payload)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return hello
+
+
+def _fork_siblings(specs: Sequence[str], answers: BinaryIO) -> list[int]:
+    """In the first child: fork one child for each other channel ("requests,answers"
+    descriptors); the pids of those forked. Returns in every process; in a forked one
+    (with []), stdin and `answers` are then its own channel's. A fork that fails
+    closes its channel: the bot sees that child gone and fetches its share itself."""
+    channels = [tuple(int(fd) for fd in spec.split(",")) for spec in specs]
+    forked = []
+    for index, (requests, child_answers) in enumerate(channels):
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = -1
+        if pid == 0:
+            os.dup2(requests, sys.stdin.fileno())
+            os.dup2(child_answers, answers.fileno())
+            # Its own channel's originals, and the channels not forked yet (the
+            # earlier ones' were closed before this fork).
+            for descriptor in (fd for channel in channels[index:] for fd in channel):
+                os.close(descriptor)
+            return []
+        if pid > 0:
+            forked.append(pid)
+        os.close(requests)
+        os.close(child_answers)
+    return forked
+
+
+async def serve(hello: Hello, requests: asyncio.StreamReader, answers: BinaryIO) -> None:
     """The child: open the mailbox, then fetch and parse each batch asked for, until
-    stdin closes or something fails (then say why and leave)."""
+    its requests end or something fails (then say why and leave)."""
 
     def answer(status: str, value: object) -> None:
         answers.write(_frame((status, value)))
         answers.flush()
 
-    try:
-        hello: Hello = await _read_frame(requests)
-    except (asyncio.IncompleteReadError, pickle.UnpicklingError):
-        return
     connection = ImapConnection(hello.account, timeout=hello.timeout)
     try:
         await connection.open()
         if connection.uidvalidity != hello.uidvalidity:
             answer("error", f"UIDVALIDITY is {connection.uidvalidity}, not {hello.uidvalidity}")
             return
-        answer("ready", None)
+        answer("ready", os.getpid())
         await _batches(connection, hello, requests, answer)
     except Exception as error:  # noqa: BLE001 - told to the bot, which fetches instead
         answer("error", f"{type(error).__name__}: {error}"[:500])
@@ -364,7 +532,7 @@ async def _batches(
     while True:
         try:
             uids = await _read_frame(requests)
-        except asyncio.IncompleteReadError:  # stdin closed: the bot is done
+        except asyncio.IncompleteReadError:  # the requests ended: the bot is done
             return
         answer("ok", read_fetched(await connection.fetch(uids), hello))
 
@@ -396,22 +564,39 @@ def main() -> None:
     if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
         sys.exit("bot.mail.fetch_worker is started by the mailbox watcher, with a pipe on stdin")
     # Ctrl-C in a terminal reaches the whole process group: the bot decides, and this
-    # process leaves when the bot closes its stdin.
+    # process leaves when the bot closes its requests.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    # The modules stay for good: full collections need not walk them.
-    gc.freeze()
     # The answers get a descriptor of their own; anything a library prints goes to
     # stderr instead of into the frames.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    hello = _read_hello(sys.stdin.fileno())
+    if hello is None:
+        return
+    # The modules stay for good: full collections need not walk them, and the forked
+    # children share their pages.
+    gc.freeze()
+    forked = _fork_siblings(sys.argv[1:], answers)
     _widen_pipe(answers.fileno())
 
     async def run() -> None:
-        await serve(await _stdin(), answers)
+        await serve(hello, await _stdin(), answers)
 
     with contextlib.suppress(BrokenPipeError):  # the bot is gone
         asyncio.run(run())
+    # The answers are flushed one by one: nothing is left to tidy up but the forked
+    # ones, which leave with their own requests. Closing the answers first lets the
+    # bot see this one done while it waits; waiting for them passes their CPU time on
+    # to the bot, as its own children's.
+    with contextlib.suppress(OSError):
+        answers.close()
+    for pid in forked:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    sys.stderr.flush()
+    # (A forked child must not run its parent's exit handlers.)
+    os._exit(0)
 
 
 if __name__ == "__main__":

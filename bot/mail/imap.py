@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 import aioimaplib
 
 from bot.config import Settings
-from bot.mail.fetch_worker import FetchPool, Hello, read_fetched
+from bot.mail.fetch_worker import FetchHere, FetchPool, Hello, read_fetched
 from bot.mail.imap_connection import (
     COMMAND_TIMEOUT,
     ConnectionLost,
@@ -91,12 +91,39 @@ def fetch_processes() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-async def _discard(starting: asyncio.Future[FetchPool]) -> None:
+async def _discard(starting: asyncio.Future[FetchPool] | None) -> None:
     """Stop, or close, a pool started for a catch-up that turned out short (or failed)."""
+    if starting is None:
+        return
     starting.cancel()
     await asyncio.wait({starting})
     if not starting.cancelled() and starting.exception() is None:
         await starting.result().close()
+
+
+class _StartingPool:
+    """The fetching processes of a catch-up, once they are ready; until then (and
+    when they could not start) batches go to nobody and are fetched here."""
+
+    def __init__(self, starting: asyncio.Future[FetchPool] | None) -> None:
+        self._starting = starting
+        self._pool = FetchPool([])
+
+    async def submit(self, uids: Sequence[int]) -> asyncio.Future[list[IncomingMail]] | None:
+        if self._starting is not None and self._starting.done():
+            starting, self._starting = self._starting, None
+            self._pool = starting.result()  # a failure to start fails the catch-up
+        return await self._pool.submit(uids)
+
+    async def mails(
+        self, answer: Any, uids: Sequence[int], fetch_here: FetchHere
+    ) -> list[IncomingMail]:
+        return await self._pool.mails(answer, uids, fetch_here)
+
+    async def close(self) -> None:
+        starting, self._starting = self._starting, None
+        await _discard(starting)
+        await self._pool.close()
 
 
 @contextlib.contextmanager
@@ -254,7 +281,8 @@ class MailboxWatcher:
             )
             report.resynced = True
         # When the folder, as it was opened, already holds a long catch-up, the fetching
-        # processes start (about 0.1 s) while the server searches.
+        # processes start (about 0.1 s) while the server searches; this process fetches
+        # the first batches itself until they are ready.
         hello = self._hello(connection)
         starting = None
         if connection.uidnext - last - 1 >= POOL_THRESHOLD:
@@ -269,25 +297,25 @@ class MailboxWatcher:
                     await self._save_checkpoint(connection.uidvalidity, last)
                 return report
             if len(uids) < POOL_THRESHOLD:
-                pool = FetchPool([])
-            elif starting is not None:
-                pool, starting = await starting, None
-            else:
-                pool = await FetchPool.start(fetch_processes(), hello)
-        finally:
-            if starting is not None:
                 await _discard(starting)
-        policy = MailPolicy(
-            notify=notify and saved is not None,
-            acknowledgement=self.content if self.settings.mail_acknowledge else None,
-            own_addresses=self.own,
-            baseline=saved is None,
-        )
-        try:
-            with _collector_spared(len(uids)):
-                await self._pipeline(connection, uids, hello, pool, policy, report, progress)
+                starting = None
+            elif starting is None:
+                starting = asyncio.ensure_future(FetchPool.start(fetch_processes(), hello))
+            policy = MailPolicy(
+                notify=notify and saved is not None,
+                acknowledgement=self.content if self.settings.mail_acknowledge else None,
+                own_addresses=self.own,
+                baseline=saved is None,
+            )
+            pool = _StartingPool(starting)
+            try:
+                with _collector_spared(len(uids)):
+                    await self._pipeline(connection, uids, hello, pool, policy, report, progress)
+            finally:
+                starting = None  # the pipeline's now
+                await pool.close()
         finally:
-            await pool.close()
+            await _discard(starting)
         return report
 
     def _hello(self, connection: ImapConnection) -> Hello:
@@ -304,7 +332,7 @@ class MailboxWatcher:
         connection: ImapConnection,
         uids: list[int],
         hello: Hello,
-        pool: FetchPool,
+        pool: _StartingPool,
         policy: MailPolicy,
         report: SyncReport,
         progress: Progress | None,

@@ -56,9 +56,13 @@ async def test_fetching_processes_answer_each_batch_as_fetching_here_would(
     batches = [uids[start : start + 5] for start in range(0, len(uids), 5)]
     here: list[list[int]] = []
     fetch_here = _fetching_here(connection, hello, here)
-    pool = await FetchPool.start(2, hello)
+    pool = await FetchPool.start(3, hello)
     try:
-        assert len(pool.processes) == 2
+        assert len(pool.processes) == 3
+        # One was started; it forked the others.
+        first, *forked = pool.processes
+        assert first.process is not None and all(p.process is None for p in forked)
+        assert all(_parent(p.pid) == first.pid for p in forked)
         answers = [await pool.submit(batch) for batch in batches]
         pairs = zip(answers, batches, strict=True)
         got = [await pool.mails(answer, batch, fetch_here) for answer, batch in pairs]
@@ -75,34 +79,64 @@ async def test_fetching_processes_answer_each_batch_as_fetching_here_would(
     assert files and all(a.content is None for a in files)
     assert all((hello.data_dir / a.path).stat().st_size == a.size for a in files)
     # Each child left when the pool closed.
-    assert all(p.process.returncode is not None for p in pool.processes)
+    assert all(p.exited for p in pool.processes)
+    assert not any(_alive(p.pid) for p in pool.processes if p.pid is not None)
 
 
+@pytest.mark.parametrize("killed", ["started", "forked"])
 async def test_fetching_process_killed_its_batches_and_the_next_fetched_here(
-    imap: ImapAccount, tmp_path: Path
+    imap: ImapAccount, tmp_path: Path, killed: str
 ) -> None:
     connection, hello, uids = await _mailbox(imap, tmp_path)
     here: list[list[int]] = []
     fetch_here = _fetching_here(connection, hello, here)
-    pool = await FetchPool.start(1, hello)
+    pool = await FetchPool.start(1 if killed == "started" else 2, hello)
     try:
-        child = pool.processes[0].process
+        child = pool.processes[-1]
+        others = pool.processes[:-1]
+        assert child.pid is not None
         os.kill(child.pid, signal.SIGSTOP)  # it cannot answer before it is killed
+        pool._turn = len(others)  # its turn
         answer = await pool.submit(uids[:3])
         os.kill(child.pid, signal.SIGKILL)
-        await child.wait()
+        await child._left(30)
 
         first = await pool.mails(answer, uids[:3], fetch_here)
+        pool._turn = len(others)
         later = await pool.submit(uids[3:6])
         second = await pool.mails(later, uids[3:6], fetch_here)
     finally:
         await pool.close()
         await connection.close()
 
-    assert later is None and pool.processes == []
-    assert here == [uids[:3], uids[3:6]]
+    # The dead one's batch was fetched here; the next went to another, or here when
+    # none was left.
+    assert pool.processes == others
+    assert here == ([uids[:3]] if others else [uids[:3], uids[3:6]])
     assert [m.uid for m in first + second] == uids[:6]
     assert all(m.message_id for m in first + second)
+
+
+async def test_fetching_processes_without_fork_are_each_started(
+    imap: ImapAccount, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection, hello, uids = await _mailbox(imap, tmp_path)
+    here: list[list[int]] = []
+    fetch_here = _fetching_here(connection, hello, here)
+    monkeypatch.delattr(os, "fork")  # as on a system that cannot fork
+    pool = await FetchPool.start(2, hello)
+    try:
+        assert [p.process is not None for p in pool.processes] == [True, True]
+        batches = [uids[:4], uids[4:8]]
+        answers = [await pool.submit(batch) for batch in batches]
+        pairs = zip(answers, batches, strict=True)
+        got = [await pool.mails(answer, batch, fetch_here) for answer, batch in pairs]
+    finally:
+        await pool.close()
+        await connection.close()
+
+    assert here == []
+    assert [m.uid for g in got for m in g] == uids[:8]
 
 
 async def test_fetching_process_refuses_a_renumbered_folder(
@@ -144,6 +178,11 @@ async def test_fetching_process_leaves_when_the_bot_is_killed(
             break
         await asyncio.sleep(0.1)
     assert not _alive(child_pid)
+
+
+def _parent(pid: int | None) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
 
 
 def _alive(pid: int) -> bool:
