@@ -52,6 +52,10 @@ from handlers.mail_events import IncomingMail
 log = logging.getLogger(__name__)
 
 FRAME = struct.Struct(">Q")
+# How much less a fetching process counts for the scheduler than the bot's own process
+# (os.nice): while a long import keeps every core busy, the bot still answers residents
+# at once, and stores what the children send without falling behind.
+CHILD_NICENESS = 5
 # glibc's malloc: a child allocates and frees buffers of a few hundred KB all the time
 # (reads, FETCH answers, pickled batches); above the mmap threshold each is a fresh
 # mmap, page faults and munmap, a fifth of a child's CPU. A short-lived process can
@@ -577,6 +581,8 @@ def main() -> None:
     # The modules stay for good: full collections need not walk them, and the forked
     # children share their pages.
     gc.freeze()
+    with contextlib.suppress(OSError):
+        os.nice(CHILD_NICENESS)
     forked = _fork_siblings(sys.argv[1:], answers)
     _widen_pipe(answers.fileno())
 

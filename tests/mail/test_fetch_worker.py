@@ -63,6 +63,9 @@ async def test_fetching_processes_answer_each_batch_as_fetching_here_would(
         first, *forked = pool.processes
         assert first.process is not None and all(p.process is None for p in forked)
         assert all(_parent(p.pid) == first.pid for p in forked)
+        # They give way to the bot, which answers residents meanwhile.
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert all(os.getpriority(os.PRIO_PROCESS, p.pid) > mine for p in pool.processes)
         answers = [await pool.submit(batch) for batch in batches]
         pairs = zip(answers, batches, strict=True)
         got = [await pool.mails(answer, batch, fetch_here) for answer, batch in pairs]
