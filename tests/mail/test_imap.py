@@ -89,13 +89,22 @@ async def _import_corpus(mail_service: Service, imap: ImapAccount) -> None:
     assert threads[-1].message_count == 3
 
 
+def _long_catch_up(
+    server: DovecotServer, imap: ImapAccount, people: int
+) -> tuple[list[str], list[bytes]]:
+    """A three-message conversation from each of `people` senders, in the folder: with
+    enough people, a catch-up long enough for the fetching processes."""
+    senders = [f"osoba{n}@example.pl" for n in range(people)]
+    raws = [raw for sender in senders for raw in corpus.conversation(sender)]
+    fill_maildir(server, imap.user, raws)
+    return senders, raws
+
+
 async def test_watcher_long_catch_up_parsed_aside_every_message_once_threads_whole(
     database_url: str, tmp_path: Path, imap: ImapAccount, dovecot_server: DovecotServer
 ) -> None:
     # Long enough for the parser process; small fetches, so several are stored together.
-    senders = [f"osoba{n}@example.pl" for n in range(POOL_THRESHOLD // 3 + 10)]
-    raws = [raw for sender in senders for raw in corpus.conversation(sender)]
-    fill_maildir(dovecot_server, imap.user, raws)
+    senders, raws = _long_catch_up(dovecot_server, imap, POOL_THRESHOLD // 3 + 10)
     mail_service = Service(mail_settings(database_url, tmp_path, imap, None))
     try:
         watcher = watcher_for(mail_service, batch_messages=7)
@@ -127,9 +136,7 @@ async def test_watcher_fetches_itself_until_the_fetching_processes_are_ready(
 ) -> None:
     from bot.mail import fetch_worker
 
-    senders = [f"osoba{n}@example.pl" for n in range(POOL_THRESHOLD // 3 + 10)]
-    raws = [raw for sender in senders for raw in corpus.conversation(sender)]
-    fill_maildir(dovecot_server, imap.user, raws)
+    _senders, raws = _long_catch_up(dovecot_server, imap, POOL_THRESHOLD // 3 + 10)
     # The processes get ready only once a first batch is stored, and this process's
     # second fetch waits for them: the batches after it must go to them.
     stored_some, ready = asyncio.Event(), asyncio.Event()
@@ -599,9 +606,7 @@ async def test_watcher_started_processes_for_a_long_catch_up_that_was_short_and_
     from bot.mail import fetch_worker
 
     # UIDNEXT says 260 new messages, but all except 10 were deleted.
-    senders = [f"osoba{n}@example.pl" for n in range(POOL_THRESHOLD // 3 + 20)]
-    raws = [raw for sender in senders for raw in corpus.conversation(sender)]
-    fill_maildir(dovecot_server, imap.user, raws)
+    _senders, raws = _long_catch_up(dovecot_server, imap, POOL_THRESHOLD // 3 + 20)
     async with imap.session() as client:
         await client.select("INBOX")
         await client.store(f"1:{len(raws) - 10}", "+FLAGS", "(\\Deleted)")
