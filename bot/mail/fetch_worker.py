@@ -140,13 +140,19 @@ class _Channel:
         return cls(child_requests, requests, answers, child_answers)
 
     def close_child_ends(self) -> None:
-        for descriptor in (self.child_requests, self.child_answers):
-            with contextlib.suppress(OSError):
-                os.close(descriptor)
+        _close(self.child_requests, self.child_answers)
+        # Closed once only: the numbers may soon be another file's.
+        self.child_requests = self.child_answers = -1
 
     def close(self) -> None:
         self.close_child_ends()
-        for descriptor in (self.requests, self.answers):
+        _close(self.requests, self.answers)
+        self.requests = self.answers = -1
+
+
+def _close(*descriptors: int) -> None:
+    for descriptor in descriptors:
+        if descriptor >= 0:
             with contextlib.suppress(OSError):
                 os.close(descriptor)
 
@@ -244,6 +250,9 @@ class FetchProcess:
                 channel.answers = -1
                 try:
                     requests = await _pipe_writer(channel.requests)
+                except BaseException:
+                    answers.close()
+                    raise
                 finally:
                     channel.requests = -1
                 children.append(cls(requests, answers, process if number == 0 else None))
