@@ -366,10 +366,15 @@ class FetchProcess:
             if not answer.done():
                 answer.set_exception(error)
 
-    async def close(self) -> None:
-        """Close its requests pipe (it leaves by itself) and wait for it, briefly."""
+    def finish(self) -> None:
+        """No more batches: close its requests pipe. It answers those it has, then logs
+        out and leaves, while the bot stores them."""
         if not self.requests.is_closing():
             self.requests.close()
+
+    async def close(self) -> None:
+        """Close its requests pipe (it leaves by itself) and wait for it, briefly."""
+        self.finish()
         if not await self._left(5):
             if self.pid is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -445,6 +450,11 @@ class FetchPool:
             except FetcherGone as error:
                 log.warning("mailbox: %s; fetching its batch in the bot's process", error)
         return await fetch_here(uids)
+
+    def finish(self) -> None:
+        """Every batch has been sent: the children may leave once they have answered."""
+        for process in self.processes:
+            process.finish()
 
     async def close(self) -> None:
         await asyncio.gather(*(p.close() for p in self.processes), return_exceptions=True)

@@ -120,6 +120,10 @@ class _StartingPool:
     ) -> list[IncomingMail]:
         return await self._pool.mails(answer, uids, fetch_here)
 
+    def finish(self) -> None:
+        """Every batch has been sent (a pool still starting is left to `close`)."""
+        self._pool.finish()
+
     async def close(self) -> None:
         starting, self._starting = self._starting, None
         await _discard(starting)
@@ -368,6 +372,8 @@ class MailboxWatcher:
                     answer = asyncio.ensure_future(fetch_here(batch))
                     await asyncio.wait({answer})  # fetched before the next is asked for
                 await queue.put((batch, weight, answer))
+            # The fetching processes log out and leave while the last batches are stored.
+            pool.finish()
             await queue.put(None)
 
         async def consume() -> None:

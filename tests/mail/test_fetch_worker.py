@@ -86,6 +86,47 @@ async def test_fetching_processes_answer_each_batch_as_fetching_here_would(
     assert not any(_alive(p.pid) for p in pool.processes if p.pid is not None)
 
 
+async def test_finished_fetching_processes_answer_what_they_were_sent_then_leave(
+    imap: ImapAccount, tmp_path: Path
+) -> None:
+    """`finish` after the last batch: the children answer every batch sent and leave
+    by themselves, while the bot would still be storing (no `close` needed for that)."""
+    connection, hello, uids = await _mailbox(imap, tmp_path)
+    batches = [uids[start : start + 4] for start in range(0, len(uids), 4)]
+    here: list[list[int]] = []
+    fetch_here = _fetching_here(connection, hello, here)
+    pool = await FetchPool.start(2, hello)
+    try:
+        answers = [await pool.submit(batch) for batch in batches]
+        pool.finish()
+        for process in pool.processes:
+            assert await process._left(30), "a finished child stayed"
+        pairs = zip(answers, batches, strict=True)
+        got = [m for answer, batch in pairs for m in await pool.mails(answer, batch, fetch_here)]
+        pids = [p.pid for p in pool.processes if p.pid is not None]
+        gone = await _gone(pids)
+    finally:
+        await pool.close()
+        await connection.close()
+
+    assert here == []  # every batch was answered before they left
+    assert [m.uid for m in got] == uids
+    assert all(m.message_id for m in got)
+    assert len(pids) == 2 and gone
+
+
+async def _gone(pids: Sequence[int], seconds: float = 10.0) -> bool:
+    """Whether the processes have all ended (or are only left for their parent to
+    reap) within `seconds`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while any(_alive(pid) for pid in pids):
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
 @pytest.mark.parametrize("killed", ["started", "forked"])
 async def test_fetching_process_killed_its_batches_and_the_next_fetched_here(
     imap: ImapAccount, tmp_path: Path, killed: str
