@@ -11,14 +11,15 @@ Windows-1250, encoded words, QP and base64, HTML-only, Outlook-style attachments
 given a Message-ID of its own. Dovecot indexes the folder once before anything is timed.
 
 * bare: an aioimaplib client connects, logs in, opens the folder, runs `UID SEARCH
-  ALL`, then `UID FETCH <batch> (UID BODY.PEEK[])` batch after batch, and only counts
-  the literals: the floor of an IMAP fetch loop with this library as it comes. Its
-  clock starts before it connects, as Lokalnie's does. Its cost per message grows with the
-  batch (aioimaplib rescans a FETCH answer's earlier lines for every new one), so it
-  runs at the size of `--bare-batches` that is fastest here: before the rounds, each
-  size runs three times, in turn, and the best median is kept. (Each round then runs it
-  once, as it runs Lokalnie once: the fastest of several runs in every round would also
-  pick the luckiest of them, on a machine whose speed drifts from run to run.)
+  ALL`, then `UID FETCH <batch> (UID BODY.PEEK[])` batch after batch, only counting
+  the literals, and logs out: the floor of an IMAP fetch loop with this library as it
+  comes. Its clock runs from before it connects to after it logs out, as Lokalnie's
+  does. Its cost per message grows with the batch (aioimaplib rescans a FETCH
+  answer's earlier lines for every new one), so it runs at the size of
+  `--bare-batches` that is fastest here: before the rounds, each size runs three
+  times, in turn, and the best median is kept. (Each round then runs it once, as it
+  runs Lokalnie once: the fastest of several runs in every round would also pick the
+  luckiest of them, on a machine whose speed drifts from run to run.)
 * lokalnie: `MailboxWatcher.sync()`, what `lokalnie mail sync` runs, at the watcher's
   own batch size unless `--batch` says otherwise: the same search, the sizes of the
   large messages, the fetches (by fetching processes with their own connections, one
@@ -138,8 +139,8 @@ class Clock:
 
 async def bare_fetch(server: DovecotServer, batch: int) -> Run:
     account = server.account()
-    # The clock starts before connecting, as Lokalnie's does (its sync connects,
-    # logs in and opens the folder).
+    # The clock runs from before connecting to after logging out, as Lokalnie's does
+    # (its sync connects, logs in, opens the folder ... and logs out).
     clock = Clock()
     clock.start()
     client = aioimaplib.IMAP4(host=account.host, port=account.port, timeout=60)
@@ -153,9 +154,8 @@ async def bare_fetch(server: DovecotServer, batch: int) -> Run:
         chunk = b",".join(uids[start : start + batch]).decode()
         response = await client.uid("fetch", chunk, "(UID BODY.PEEK[])")
         count += sum(1 for line in response.lines if isinstance(line, bytearray))
-    run = clock.stop(count)
     await client.logout()
-    return run
+    return clock.stop(count)
 
 
 async def lokalnie_import(
