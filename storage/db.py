@@ -27,9 +27,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers work while one writer writes; foreign keys are off in
     # SQLite unless asked. (Waiting for another writer: `storage.sqlite_inline`.)
     # 16 KB pages for a new database (an existing one keeps its own): mail texts run
-    # to kilobytes, and with the default 4 KB a mailbox import spent a fifth of the
-    # bot's CPU time in system calls writing pages to the WAL and back to the file
-    # (three times as many calls as with 16 KB).
+    # to kilobytes, and with the default 4 KB the bot's process spent a fifth of a
+    # mailbox import in the kernel, much of it writing pages to the WAL and back to the
+    # file (three times as many calls as with 16 KB).
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
     cursor.execute("PRAGMA journal_mode=WAL")
