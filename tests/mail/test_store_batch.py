@@ -179,3 +179,26 @@ async def test_databases_without_reserved_ids_take_sqlalchemys_inserts(
         zip(received.stored, ["m1@example.pl", "m2@example.pl", "m3@example.pl"], strict=True)
     )
     assert counts == [2, 1]
+
+
+async def test_a_batch_whose_transaction_fails_leaves_nothing(service: Service) -> None:
+    # On PostgreSQL the rows go in with COPY: it must be part of the transaction too.
+    attachment = IncomingAttachment("a.pdf", "application/pdf", 3, None, "ab" * 32, None, "mail/a")
+    batch = [mail(1, attachments=[attachment]), mail(2, in_reply_to="m1@example.pl"), mail(3)]
+
+    class Interrupted(Exception):
+        pass
+
+    with pytest.raises(Interrupted):
+        async with service.store.transaction() as session:
+            received = await receive_mail(session, service.services, batch, POLICY)
+            assert len(received.stored) == 3
+            raise Interrupted
+    async with service.store.transaction() as session:
+        left = [
+            list(await session.scalars(select(table.id)))
+            for table in (MailMessage, MailThread, MailAttachment)
+        ]
+        received = await receive_mail(session, service.services, batch, POLICY)
+    assert left == [[], [], []]
+    assert len(received.stored) == 3 and received.duplicates == 0
