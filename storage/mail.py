@@ -88,7 +88,6 @@ class MailMessage(Base):
     """One e-mail, incoming (read over IMAP) or outgoing (sent through the outbox)."""
 
     __tablename__ = "mail_messages"
-    __table_args__ = (Index("ix_mail_messages_folder_uid", "folder", "uidvalidity", "uid"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     thread_id: Mapped[int] = mapped_column(
