@@ -62,7 +62,7 @@ CHILD_NICENESS = 5
 # keep them in its heap.
 CHILD_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)}
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ATTACHMENTS = Path("mail") / "attachments"
+ATTACHMENTS = "mail/attachments"
 # Time for a child to start, log in and open the folder.
 START_TIMEOUT = 60.0
 
@@ -86,17 +86,19 @@ class Hello:
 def write_attachments(mail: IncomingMail, data_dir: Path) -> None:
     """Write the attachments under DATA_DIR/mail/attachments, named by their SHA-256:
     writing one again (after a crash, or the same file in two e-mails) changes nothing."""
+    # Paths as strings: an import writes few files but checks one for every
+    # attachment, and pathlib's objects cost more than the check itself.
     for attachment in mail.attachments:
         if attachment.content is None or attachment.sha256 is None:
             continue
-        relative = ATTACHMENTS / attachment.sha256[:2] / attachment.sha256
-        target = data_dir / relative
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            temporary.write_bytes(attachment.content)
+        relative = f"{ATTACHMENTS}/{attachment.sha256[:2]}/{attachment.sha256}"
+        target = os.path.join(data_dir, relative)
+        if not os.path.exists(target):
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            temporary = f"{os.path.dirname(target)}/.{attachment.sha256}.{os.getpid()}.tmp"
+            Path(temporary).write_bytes(attachment.content)
             os.replace(temporary, target)
-        attachment.path = relative.as_posix()
+        attachment.path = relative
         attachment.content = None  # not kept in memory any longer than needed
 
 
