@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -555,7 +555,7 @@ async def _insert_rows(
             converted = {value: convert(value) for value in set(columns[position])}
             columns[position] = list(map(converted.__getitem__, columns[position]))
     values = list(zip(*columns, strict=True))
-    copy = _copier(dialect, await connection.get_raw_connection())
+    copy = await _copier(connection)
     if copy is not None:
         await copy(table.name, records=values, columns=prepared.columns)
     else:
@@ -563,14 +563,14 @@ async def _insert_rows(
     return reserved or []
 
 
-def _copier(dialect: Dialect, raw: Any) -> Callable[..., Any] | None:
+async def _copier(connection: AsyncConnection) -> Callable[..., Any] | None:
     """asyncpg's binary COPY on PostgreSQL, else None. The server writes copied rows
     without running an INSERT for each: on the import benchmark, its CPU for a
     message's rows fell by about 40 %. Only inside the session's transaction (the
     driver begins it with the first statement), so that a rollback takes them back."""
-    if dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql":
         return None
-    driver = raw.driver_connection
+    driver = (await connection.get_raw_connection()).driver_connection
     copy = getattr(driver, "copy_records_to_table", None)
     return copy if copy is not None and driver.is_in_transaction() else None
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-26 08:20:00
+Create Date: 2026-11-26 07:35:00
 
 No query reads messages by folder and UID: the checkpoint keeps the position in the
 folder, and a message is found again by its Message-ID. The index only cost every
