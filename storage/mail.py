@@ -18,6 +18,7 @@ from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Boolean,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    any_,
     bindparam,
     delete,
     func,
@@ -44,6 +46,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Base, Resident
 from storage.types import utcnow
@@ -185,6 +188,17 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
 
 def _dialect(session: AsyncSession) -> str:
     return session.sync_session.get_bind().dialect.name
+
+
+def _among(
+    session: AsyncSession, column: ColumnElement[Any], values: list[Any]
+) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY(array)`: one parameter instead
+    of one per value, so that the statement is rendered without a cast for every value
+    and is the same for every batch (asyncpg prepares it once)."""
+    if _dialect(session) == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 # --- the checkpoint ------------------------------------------------------------------
@@ -335,7 +349,7 @@ async def threads_of_message_ids(
     for chunk in _chunks(set(message_ids)):
         rows = await session.execute(
             select(MailMessage.message_id, MailMessage.thread_id).where(
-                MailMessage.message_id.in_(chunk)
+                _among(session, MailMessage.message_id, chunk)
             )
         )
         found.update({message_id: thread_id for message_id, thread_id in rows.all()})
@@ -351,7 +365,7 @@ async def threads_by_subject(
     for chunk in _chunks({k[0] for k in wanted}):
         rows = await session.execute(
             select(MailThread.id, MailThread.subject_key, MailThread.counterpart)
-            .where(MailThread.subject_key.in_(chunk))
+            .where(_among(session, MailThread.subject_key, chunk))
             .order_by(MailThread.last_message_at, MailThread.id)
         )
         for thread_id, key, counterpart in rows.all():
@@ -366,7 +380,8 @@ async def residents_by_email(session: AsyncSession, addresses: Iterable[str]) ->
     for chunk in _chunks({a.lower() for a in addresses if a}):
         rows = await session.execute(
             select(func.lower(Resident.email), Resident.id).where(
-                func.lower(Resident.email).in_(chunk), Resident.forgotten_at.is_(None)
+                _among(session, func.lower(Resident.email, type_=String), chunk),
+                Resident.forgotten_at.is_(None),
             )
         )
         found.update({address: resident_id for address, resident_id in rows.all()})
@@ -378,7 +393,7 @@ async def thread_states(session: AsyncSession, thread_ids: Iterable[int]) -> dic
     columns = [MailThread.__table__.c[name] for name in _THREAD_STATE]
     found: dict[int, ThreadState] = {}
     for chunk in _chunks(set(thread_ids)):
-        rows = await session.execute(select(*columns).where(MailThread.id.in_(chunk)))
+        rows = await session.execute(select(*columns).where(_among(session, MailThread.id, chunk)))
         for row in rows.all():
             found[row[0]] = ThreadState(*row)
     return found
