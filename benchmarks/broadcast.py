@@ -29,9 +29,9 @@ from telegram import Bot
 from bot.delivery import OutboxSender
 from bot.telegram import TelegramTransport
 from bot.telegram_request import AiohttpRequest
-from handlers.content import load_centre
-from handlers.i18n import Translator
-from handlers.services import Services
+from handlers.core.centre import load_centre
+from handlers.core.i18n import Translator
+from handlers.core.services import Services
 from scheduler.jobs import JobRuntime, run_broadcast
 from storage import schedule
 from storage.db import Store

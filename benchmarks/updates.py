@@ -60,7 +60,7 @@ from typing import Any
 import aiohttp
 import yaml
 
-from handlers.i18n import Translator
+from handlers.core.i18n import Translator
 
 ROOT = Path(__file__).resolve().parent.parent
 _TEXTS = Translator(ROOT / "content" / "locales")
@@ -140,12 +140,12 @@ def diagnosis_steps(path: Path) -> tuple[Step, ...]:
     """
     from zoneinfo import ZoneInfo
 
-    from handlers import flow
-    from handlers import form_runner as runner
-    from handlers.callbacks import Callback
-    from handlers.forms import Question, QuestionType
-    from handlers.survey import SURVEY
-    from handlers.survey_files import load_survey_file
+    from handlers.core import flow
+    from handlers.core import form_runner as runner
+    from handlers.core.callbacks import Callback
+    from handlers.core.forms import Question, QuestionType
+    from handlers.surveys.conversation import SURVEY
+    from handlers.surveys.files import load_survey_file
 
     survey = load_survey_file(path, ZoneInfo("Europe/Warsaw"))
     questions = survey.questions
@@ -893,7 +893,7 @@ def open_diagnosis(target: Path) -> Path:
     """A copy of ``content/`` in which the 2021 diagnosis has no ``opens``/``closes``."""
     from zoneinfo import ZoneInfo
 
-    from handlers.survey_files import load_survey_file
+    from handlers.surveys.files import load_survey_file
 
     shutil.copytree(ROOT / "content", target)
     path = target / "surveys" / f"{DIAGNOSIS}.yaml"

@@ -24,16 +24,16 @@ from bot.telegram import (
     register_handlers,
     set_command_menus,
 )
-from handlers.content import load_centre
-from handlers.contest_files import CONTEST_FILE, find_contest
-from handlers.entry import process_inbound
-from handlers.events import Inbound, Reply
-from handlers.i18n import Translator
-from handlers.mailbox import load_mail_content, report_delivery_failure
-from handlers.services import Services
-from handlers.survey_files import load_surveys
+from handlers.broadcasts.rules import load_rules
+from handlers.contest.files import CONTEST_FILE, find_contest
+from handlers.core.centre import load_centre
+from handlers.core.entry import process_inbound
+from handlers.core.events import Inbound, Reply
+from handlers.core.i18n import Translator
+from handlers.core.services import Services
+from handlers.mailbox.inbox import load_mail_content, report_delivery_failure
+from handlers.surveys.files import load_surveys
 from scheduler.jobs import JobRuntime
-from scheduler.rules import load_rules
 from scheduler.service import JobScheduler
 from storage.db import Store
 from storage.migrate import upgrade_async

@@ -13,8 +13,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from bot.config import ConfigError, Settings, load_settings
-from handlers.content import ContentError
-from handlers.i18n import CatalogueError
+from handlers.core.centre import ContentError
+from handlers.core.i18n import CatalogueError
 
 app = typer.Typer(help="Lokalnie: the culture centre's chatbot.", no_args_is_help=True)
 db_app = typer.Typer(help="The store.", no_args_is_help=True)
@@ -72,7 +72,7 @@ def run() -> None:
     settings = guarded(load_settings)
     _logging(settings, quiet=not settings.telegram_enabled)
     if not settings.telegram_enabled:
-        from handlers.i18n import Translator
+        from handlers.core.i18n import Translator
 
         texts = guarded(
             lambda: Translator(settings.content_dir / "locales", settings.default_language)
@@ -121,7 +121,7 @@ def db_upgrade() -> None:
 @survey_app.command("check")
 def survey_check(path: Annotated[Path, typer.Argument(help="The survey's YAML file.")]) -> None:
     """Validate one survey file; prints every problem with its line."""
-    from handlers.survey_files import check_survey_file
+    from handlers.surveys.files import check_survey_file
 
     settings = guarded(load_settings)
     problems = check_survey_file(path, settings.timezone_info)
@@ -139,7 +139,7 @@ def contest_check(
     ] = None,
 ) -> None:
     """Validate the contest file; prints every problem with its line."""
-    from handlers.contest_files import CONTEST_FILE, check_contest_file
+    from handlers.contest.files import CONTEST_FILE, check_contest_file
 
     settings = guarded(load_settings)
     target = path if path is not None else settings.content_dir / CONTEST_FILE
@@ -180,7 +180,7 @@ def _survey(service: Any, slug: str) -> Any:
 @survey_app.command("list")
 def survey_list() -> None:
     """Surveys with their dates and how many responses were started and finished."""
-    from handlers.survey import describe_survey
+    from handlers.surveys.conversation import describe_survey
     from storage import surveys
 
     async def work(service: Any) -> None:
@@ -199,7 +199,7 @@ def survey_results(
     out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout).")] = None,
 ) -> None:
     """Every response of a survey, as a table, CSV, JSON or XLSX."""
-    from handlers import exports, results
+    from handlers.surveys import exports, results
 
     if format not in ("table", "csv", "json", "xlsx"):
         fail(f"--format must be table, csv, json or xlsx, not '{format}'")
@@ -237,7 +237,7 @@ def survey_charts(
     slug: str, out: Annotated[Path, typer.Option(help="Folder for the PNG files.")]
 ) -> None:
     """One PNG chart per closed question of the survey."""
-    from handlers import charts, results
+    from handlers.surveys import charts, results
 
     async def work(service: Any) -> list[Path]:
         survey = _survey(service, slug)
@@ -264,7 +264,7 @@ def survey_charts(
 @survey_app.command("leaders")
 def survey_leaders(slug: Annotated[str | None, typer.Argument()] = None) -> None:
     """Residents who would lead or join an initiative and agreed to be contacted."""
-    from handlers import results
+    from handlers.surveys import results
 
     async def work(service: Any) -> list[str]:
         chosen = (
@@ -309,7 +309,8 @@ def _write(content: bytes, out: Path | None) -> None:
 
 def _proposals_out(format: str, out: Path | None, *, full: bool) -> None:
     """Every proposal of the contest in `format`, to `out` or stdout."""
-    from handlers import proposal_exports, proposal_records
+    from handlers.contest import exports as proposal_exports
+    from handlers.contest import records as proposal_records
 
     if format not in FORMATS:
         fail(f"--format must be table, json, csv or xlsx, not '{format}'")
@@ -360,7 +361,8 @@ def proposals_show(
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """One proposal in full."""
-    from handlers import proposal_exports, proposal_records
+    from handlers.contest import exports as proposal_exports
+    from handlers.contest import records as proposal_records
 
     if format not in ("table", "json"):
         fail(f"--format must be table or json, not '{format}'")
@@ -404,7 +406,7 @@ def broadcast_send(
     ] = None,
 ) -> None:
     """Queue a broadcast; the running bot sends it (now or at --at)."""
-    from handlers import audiences
+    from handlers.broadcasts import audiences
     from storage import schedule
 
     async def work(service: Any) -> str:
@@ -424,8 +426,8 @@ def broadcast_send(
 
 
 def _moment(service: Any, text: str) -> Any:
-    from handlers.broadcast import parse_moment
-    from handlers.flow import InvalidAnswer
+    from handlers.broadcasts.commands import parse_moment
+    from handlers.core.flow import InvalidAnswer
 
     services = service.services
     try:
@@ -482,7 +484,7 @@ def broadcast_cancel(broadcast_id: int) -> None:
 @schedule_app.command("list")
 def schedule_list() -> None:
     """Every reminder, announcement and broadcast still to run, by time."""
-    from scheduler.plan import current_plan
+    from handlers.broadcasts.plan import current_plan
 
     async def work(service: Any) -> list[str]:
         services = service.services

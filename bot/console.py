@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from handlers.events import Inbound, Kind, Reply
-from handlers.replies import from_payload
+from handlers.core.events import Inbound, Kind, Reply
+from handlers.core.replies import from_payload
 
 CHANNEL = "console"
 

@@ -7,7 +7,7 @@
     └── PermanentFailure  the message itself was refused (bad request, 5xx)
 
 Configuration errors live in `bot.config.ConfigError`, content errors in
-`handlers.content.ContentError`.
+`handlers.core.centre.ContentError`.
 """
 
 from __future__ import annotations

@@ -24,10 +24,10 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.config import Settings
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
 from bot.telegram_request import AiohttpRequest
-from handlers.events import Inbound, IncomingFile, Kind, Reply
-from handlers.i18n import LANGUAGES, Translator
-from handlers.registry import menu
-from handlers.replies import from_payload
+from handlers.core.events import Inbound, IncomingFile, Kind, Reply
+from handlers.core.i18n import LANGUAGES, Translator
+from handlers.core.replies import from_payload
+from handlers.routes import ROUTES
 
 # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta) now.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -201,7 +201,7 @@ def command_menus(
     def commands(language: str, coordinator: bool) -> list[BotCommand]:
         return [
             BotCommand(c.name, translator.text(language, "command." + c.name))
-            for c in menu(coordinator=coordinator)
+            for c in ROUTES.menu(coordinator=coordinator)
         ]
 
     default = translator.default_language

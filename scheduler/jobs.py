@@ -18,11 +18,10 @@ from typing import Any
 from babel.dates import format_datetime
 from sqlalchemy import select
 
-from handlers import audiences
-from handlers import budget as money
-from handlers.mail_out import queue_email
-from handlers.services import Services
-from scheduler import plan
+from handlers.broadcasts import audiences, plan
+from handlers.contest import budget as money
+from handlers.core.mail_out import queue_email
+from handlers.core.services import Services
 from storage import outbox
 from storage import proposals as contest_store
 from storage import schedule as store

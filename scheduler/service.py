@@ -24,9 +24,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
+from handlers.broadcasts.plan import PlannedJob, current_plan
+from handlers.broadcasts.rules import ScheduleRules
 from scheduler import jobs
-from scheduler.plan import PlannedJob, current_plan
-from scheduler.rules import ScheduleRules
 
 log = logging.getLogger(__name__)
 PREFIXES = ("survey-reminder:", "contest-reminder:", "announcement:", "broadcast:")

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from bot.app import Service
 from bot.console import CHANNEL, parse_line
 from bot.delivery import OutboxSender
-from handlers.events import Inbound, Kind, Reply
-from handlers.replies import from_payload
+from handlers.core.events import Inbound, Kind, Reply
+from handlers.core.replies import from_payload
 from storage.models import Base
 
 

@@ -38,7 +38,7 @@ def sync() -> None:
     from bot.cli import _with_service, fail
     from bot.mail import imap_configured
     from bot.mail.imap import MailboxWatcher
-    from handlers.mailbox import load_mail_content
+    from handlers.mailbox.inbox import load_mail_content
 
     async def work(service: Any) -> str:
         t = _texts(service)

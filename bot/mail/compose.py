@@ -5,8 +5,8 @@ ever goes into a header through `EmailMessage`'s header API after being made one
 line, and addresses are built with `headerregistry.Address`, so no user text
 can add a header or a recipient.
 
-The payload of an outbox row of channel "email" (see `handlers.mail_out` and
-`handlers.mailbox`):
+The payload of an outbox row of channel "email" (see `handlers.core.mail_out` and
+`handlers.mailbox.inbox`):
 
     subject, text          required
     html                   optional alternative part (already safe HTML)

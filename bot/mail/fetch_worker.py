@@ -47,7 +47,7 @@ from typing import Any, BinaryIO
 
 from bot.mail.imap_connection import Fetched, ImapAccount, ImapConnection
 from bot.mail.parse import parse_mail
-from handlers.mail_events import IncomingMail
+from handlers.mailbox.events import IncomingMail
 
 log = logging.getLogger(__name__)
 

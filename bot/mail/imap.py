@@ -1,4 +1,4 @@
-"""The mailbox watcher: IMAP (aioimaplib) -> `parse_mail` -> `handlers.mailbox.receive_mail`.
+"""The mailbox watcher: IMAP (aioimaplib) -> `parse_mail` -> `handlers.mailbox.inbox.receive_mail`.
 
 It logs in (IMAP4 over TLS, or plain on loopback for tests: aioimaplib has no
 STARTTLS), opens the folder read-only (EXAMINE), catches up from the checkpoint
@@ -50,9 +50,9 @@ from bot.mail.imap_connection import (
     MailboxError,
 )
 from bot.mail.parse import unparsed
-from handlers.mail_events import IncomingMail
-from handlers.mailbox import MailContent, MailPolicy, Received, receive_mail
-from handlers.services import Services
+from handlers.core.services import Services
+from handlers.mailbox.events import IncomingMail
+from handlers.mailbox.inbox import MailContent, MailPolicy, Received, receive_mail
 from storage import mail as mail_store
 from storage.db import Store
 

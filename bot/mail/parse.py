@@ -33,7 +33,7 @@ from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datet
 import nh3
 from inscriptis import get_text
 
-from handlers.mail_events import (
+from handlers.mailbox.events import (
     SYNTHETIC_ID_DOMAIN,
     Address,
     IncomingAttachment,

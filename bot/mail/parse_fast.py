@@ -37,7 +37,7 @@ from bot.mail.parse import (
     decode_header_value,
     record,
 )
-from handlers.mail_events import IncomingMail
+from handlers.mailbox.events import IncomingMail
 
 # A field name as compat32 reads one: printable ASCII but ":".
 FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+\Z")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.delivery import OutboxSender
 from bot.mail.smtp import SmtpTransport
-from handlers.callbacks import Callback
+from handlers.core.callbacks import Callback
 from storage import proposals, scores
 from storage.models import OutboxMessage
 from tests.conftest import COORDINATOR_ID, make_settings

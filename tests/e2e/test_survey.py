@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from handlers import exports
+from handlers.surveys import exports
 from storage import surveys
 from storage.models import SurveyResponse
 from tests.conftest import COORDINATOR_ID

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from handlers.contest_model import Contest
+from handlers.contest.model import Contest
 
 CLOSES = datetime(2030, 6, 7, 21, 59, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.contest_model import Contest
+from handlers.contest.model import Contest
 from storage import proposals, residents
 from storage.db import Store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from handlers.forms import Survey
+from handlers.core.forms import Survey
 
 SAMPLE = {
     "slug": "probna",

@@ -17,7 +17,7 @@ import pytest
 from bot.mail.fetch_worker import FetcherGone, FetchPool, FetchProcess, Hello, read_fetched
 from bot.mail.imap_connection import ImapAccount as MailboxAccount
 from bot.mail.imap_connection import ImapConnection
-from handlers.mail_events import IncomingMail
+from handlers.mailbox.events import IncomingMail
 from tests.mail import corpus
 from tests.servers.dovecot import ImapAccount
 

@@ -24,7 +24,7 @@ from bot.mail.imap_connection import (
     uid_set,
 )
 from bot.mail.imap_connection import ImapAccount as MailboxAccount
-from handlers.replies import from_payload
+from handlers.core.replies import from_payload
 from storage import mail as mail_store
 from storage.mail import MailAcknowledgement, MailThread
 from tests.conftest import COORDINATOR_ID

@@ -13,10 +13,10 @@ from bot.app import Service
 from bot.config import Settings
 from bot.mail.fetch_worker import write_attachments
 from bot.mail.parse import parse_mail
-from handlers import mailbox
-from handlers.callbacks import Callback
-from handlers.context import Context
-from handlers.mailbox import MailForProposal, MailPolicy, receive_mail
+from handlers.core.callbacks import Callback
+from handlers.core.context import Context
+from handlers.mailbox import inbox as mailbox
+from handlers.mailbox.inbox import MailForProposal, MailPolicy, receive_mail
 from storage import mail as mail_store
 from storage.mail import MailMessage, MailThread
 from storage.models import Resident
@@ -248,7 +248,7 @@ async def test_receive_mail_rolled_back_leaves_neither_mail_nor_notification(
 
 
 class FakeContest:
-    """What handlers/proposal.py will provide; records what the mailbox gave it."""
+    """What handlers/contest/proposal.py will provide; records what the mailbox gave it."""
 
     def __init__(self) -> None:
         self.linked: list[tuple[MailForProposal, str]] = []

@@ -13,8 +13,8 @@ import pytest
 
 from bot.mail import parse
 from bot.mail.parse import decode_bytes, decode_header_value, parse_mail
-from handlers.mail_events import SYNTHETIC_ID_DOMAIN, Address
-from handlers.mailbox import bare_subject, reply_subject, subject_key
+from handlers.mailbox.events import SYNTHETIC_ID_DOMAIN, Address
+from handlers.mailbox.inbox import bare_subject, reply_subject, subject_key
 from tests.mail import corpus
 
 CASES = corpus.corpus()

@@ -19,8 +19,8 @@ from bot.errors import PermanentFailure, RetryLater
 from bot.mail.compose import BadPayload, build_message
 from bot.mail.parse import parse_mail
 from bot.mail.smtp import SmtpTransport, classify
-from handlers.callbacks import Callback
-from handlers.mailbox import MailPolicy, receive_mail
+from handlers.core.callbacks import Callback
+from handlers.mailbox.inbox import MailPolicy, receive_mail
 from storage.models import OutboxMessage
 from tests.conftest import COORDINATOR_ID
 from tests.harness import ChatHarness

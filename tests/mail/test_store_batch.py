@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Service
-from handlers.mail_events import Address, IncomingAttachment, IncomingMail
-from handlers.mailbox import MailPolicy, receive_mail
+from handlers.mailbox.events import Address, IncomingAttachment, IncomingMail
+from handlers.mailbox.inbox import MailPolicy, receive_mail
 from storage import mail as mail_store
 from storage.mail import MailAttachment, MailMessage, MailThread
 from storage.models import Resident

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from scheduler.plan import plan
-from scheduler.rules import ScheduleRules, parse_duration
+from handlers.broadcasts.plan import plan
+from handlers.broadcasts.rules import ScheduleRules, parse_duration
 from storage.schedule import Announcement
 from tests.handlers.contest_fixture import CLOSES, sample_contest
 from tests.handlers.survey_fixture import sample_survey

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import create_engine, func, select, text
 
 from bot.delivery import OutboxSender
+from handlers.broadcasts.rules import ScheduleRules
 from scheduler.jobs import JobRuntime
-from scheduler.rules import ScheduleRules
 from scheduler.service import JobScheduler, sync_url
 from storage.models import OutboxMessage
 from storage.schedule import JobRun

@@ -1,0 +1,476 @@
+"""Contest proposals for the coordinator's records: CSV, XLSX, JSON, a terminal table.
+
+Everything about every proposal goes out: each form answer, each budget line, each
+attachment, each score of each coordinator on each criterion, each status change
+with its note, the ranking and the confirmed outcome. The conventions are the survey
+exports' (`handlers/surveys/exports.py`): CSV in UTF-8 with a BOM and `;` for Excel in
+Polish, cells starting with = + - @ made harmless, times in the centre's zone (ISO
+8601 UTC in JSON), column ids above the column names.
+
+- CSV: one row per proposal; budget lines, scores and history in one cell each.
+- XLSX: a sheet per kind of thing (proposals, budget lines, scores, history,
+  attachments), one row per line, ready for filters and pivot tables.
+- JSON: the records as nested data, for tools.
+- Table: a short summary per proposal for the terminal; `show_text` is one proposal
+  in full.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from handlers.contest import scoring
+from handlers.contest.budget import money
+from handlers.contest.model import Contest
+from handlers.contest.records import ProposalRecord, applicant, label, number, title
+from handlers.core.i18n import Translator
+from handlers.surveys.exports import CSV_DELIMITER, csv_cell, put_cell, question_columns, text_table
+
+TABLE_CELL = 24
+LIST_SEPARATOR = " | "
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    value: Callable[[ProposalRecord], Any]
+
+
+class _Texts:
+    """The catalogue in one language, and the centre's time zone."""
+
+    def __init__(self, translator: Translator, language: str, timezone: tzinfo) -> None:
+        self.translator = translator
+        self.language = language
+        self.timezone = timezone
+
+    def t(self, key: str, /, **values: object) -> str:
+        return self.translator.text(self.language, key, **values)
+
+    def local(self, moment: datetime | None) -> datetime | None:
+        if moment is None:
+            return None
+        return moment.astimezone(self.timezone).replace(tzinfo=None, microsecond=0)
+
+    def status(self, status: str | None) -> str:
+        return self.t(f"proposal.status.{status}") if status else ""
+
+    def when(self, moment: datetime | None) -> str:
+        local = self.local(moment)
+        return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
+def _score(value: Fraction | None) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _criterion_names(contest: Contest, language: str) -> dict[str, str]:
+    return {c.id: c.text.get(language) for c in contest.criteria}
+
+
+# --- the summary and the full grid -----------------------------------------------------
+
+
+def summary_columns(contest: Contest, texts: _Texts) -> list[Column]:
+    """The short view: what `lokalnie proposals list` shows."""
+    t = texts.t
+    return [
+        Column("number", t("pexport.number"), lambda r: label(r.proposal)),
+        Column("status", t("pexport.status"), lambda r: texts.status(r.proposal.status)),
+        Column("title", t("pexport.title"), lambda r: title(contest, r.proposal)),
+        Column("applicant", t("pexport.applicant"), lambda r: applicant(contest, r.proposal)),
+        Column("amount", t("pexport.amount"), lambda r: r.total),
+        Column(
+            "submitted_at",
+            t("pexport.submitted_at"),
+            lambda r: texts.local(r.proposal.submitted_at),
+        ),
+        Column("rank", t("pexport.rank"), lambda r: r.ranked.rank if r.ranked else None),
+        Column("score", t("pexport.score"), lambda r: _score(r.ranked.score) if r.ranked else None),
+        Column("scorers", t("pexport.scorers"), lambda r: r.ranked.scorers if r.ranked else 0),
+        Column(
+            "selected",
+            t("pexport.selected"),
+            lambda r: (
+                None
+                if r.outcome is None
+                else t("results.yes" if r.outcome.selected else "results.no")
+            ),
+        ),
+    ]
+
+
+def full_columns(contest: Contest, texts: _Texts) -> list[Column]:
+    """Every field: the summary, each form answer, then budget, files, scores, history."""
+    t, names = texts.t, _criterion_names(contest, texts.language)
+    found = summary_columns(contest, texts)
+    found += [
+        Column("edit_until", t("pexport.edit_until"), lambda r: texts.local(r.proposal.edit_until)),
+        Column("language", t("export.language"), lambda r: r.proposal.language),
+        Column("channel", t("export.channel"), lambda r: r.proposal.channel),
+        Column("resident", t("export.resident"), lambda r: r.proposal.resident_id),
+        Column(
+            "spread", t("pexport.spread"), lambda r: _score(r.ranked.spread) if r.ranked else None
+        ),
+    ]
+    for question in contest.form:
+        found += [
+            Column(c.key, c.header, c.value)  # type: ignore[arg-type]  # reads r.answers
+            for c in question_columns(question, texts.language, texts.translator)
+        ]
+    found += [
+        Column(
+            "budget",
+            t("pexport.budget_lines"),
+            lambda r: LIST_SEPARATOR.join(f"{line.item}: {money(line.amount)}" for line in r.lines),
+        ),
+        Column(
+            "attachments",
+            t("pexport.attachments"),
+            lambda r: LIST_SEPARATOR.join(a.name for a in r.attachments),
+        ),
+        Column(
+            "scores",
+            t("pexport.scores"),
+            lambda r: LIST_SEPARATOR.join(
+                f"{s.coordinator_id} {names.get(s.criterion, s.criterion)}: {s.value}"
+                for s in r.scores
+            ),
+        ),
+        Column(
+            "history",
+            t("pexport.history"),
+            lambda r: LIST_SEPARATOR.join(_history_entry(texts, h) for h in r.history),
+        ),
+    ]
+    return found
+
+
+def _history_entry(texts: _Texts, entry: Any) -> str:
+    """`2021-06-01 12:00 do poprawy (900001): note`, as the chat's history reads."""
+    if entry.kind in ("created", "resubmitted"):
+        what = texts.t(f"review.history.{entry.kind}")
+    elif entry.to_status:
+        what = texts.status(entry.to_status)
+    else:
+        what = entry.kind
+    text = f"{texts.when(entry.at)} {what}"
+    if entry.actor is not None:
+        text += f" ({entry.actor})"
+    if entry.note:
+        text += f": {entry.note}"
+    return text
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def to_csv(
+    contest: Contest,
+    records: Sequence[ProposalRecord],
+    *,
+    language: str,
+    translator: Translator,
+    timezone: tzinfo = UTC,
+    full: bool = True,
+) -> bytes:
+    texts = _Texts(translator, language, timezone)
+    grid = full_columns(contest, texts) if full else summary_columns(contest, texts)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    writer.writerow([c.key for c in grid])
+    writer.writerow([csv_cell(c.header, language) for c in grid])
+    for record in records:
+        writer.writerow([_csv_value(c.value(record), language) for c in grid])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_value(value: Any, language: str) -> str:
+    if isinstance(value, Decimal):
+        text = f"{value:.2f}"
+        return text.replace(".", ",") if language == "pl" else text
+    return csv_cell(value, language)
+
+
+# --- XLSX --------------------------------------------------------------------------------
+
+
+def to_xlsx(
+    contest: Contest,
+    records: Sequence[ProposalRecord],
+    *,
+    language: str,
+    translator: Translator,
+    timezone: tzinfo = UTC,
+    full: bool = True,
+) -> bytes:
+    texts = _Texts(translator, language, timezone)
+    t, names = texts.t, _criterion_names(contest, language)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = t("pexport.sheet_proposals")
+    grid = full_columns(contest, texts) if full else summary_columns(contest, texts)
+    _grid_sheet(sheet, grid, records)
+    if not full:
+        return _saved(book)
+    _rows_sheet(
+        book.create_sheet(t("pexport.sheet_budget")),
+        [t("pexport.number"), t("pexport.item"), t("pexport.amount")],
+        [[label(r.proposal), line.item, line.amount] for r in records for line in r.lines],
+    )
+    _rows_sheet(
+        book.create_sheet(t("pexport.sheet_scores")),
+        [
+            t("pexport.number"),
+            t("pexport.coordinator"),
+            t("pexport.criterion"),
+            t("pexport.mark"),
+            t("pexport.at"),
+        ],
+        [
+            [
+                label(r.proposal),
+                s.coordinator_id,
+                names.get(s.criterion, s.criterion),
+                s.value,
+                texts.local(s.at),
+            ]
+            for r in records
+            for s in r.scores
+        ],
+    )
+    _rows_sheet(
+        book.create_sheet(t("pexport.sheet_history")),
+        [
+            t("pexport.number"),
+            t("pexport.at"),
+            t("pexport.kind"),
+            t("pexport.from_status"),
+            t("pexport.to_status"),
+            t("pexport.coordinator"),
+            t("pexport.note"),
+        ],
+        [
+            [
+                label(r.proposal),
+                texts.local(h.at),
+                h.kind,
+                texts.status(h.from_status),
+                texts.status(h.to_status),
+                h.actor,
+                h.note,
+            ]
+            for r in records
+            for h in r.history
+        ],
+    )
+    _rows_sheet(
+        book.create_sheet(t("pexport.sheet_attachments")),
+        [t("pexport.number"), t("pexport.file"), t("pexport.file_type"), t("pexport.file_size")],
+        [[label(r.proposal), a.name, a.mime_type, a.size] for r in records for a in r.attachments],
+    )
+    return _saved(book)
+
+
+def _saved(book: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell(sheet: Worksheet, row: int, column: int, value: Any) -> None:
+    if isinstance(value, Decimal):
+        put_cell(sheet, row, column, float(value), "#,##0.00")
+    else:
+        put_cell(sheet, row, column, value)
+
+
+def _grid_sheet(sheet: Worksheet, grid: list[Column], records: Sequence[ProposalRecord]) -> None:
+    for index, column in enumerate(grid, start=1):
+        _cell(sheet, 1, index, column.key)
+        _cell(sheet, 2, index, column.header)
+        sheet.cell(row=1, column=index).font = Font(color="777777")
+        sheet.cell(row=2, column=index).font = Font(bold=True)
+        sheet.column_dimensions[get_column_letter(index)].width = min(
+            max(len(column.header) * 0.8, 12), 40
+        )
+    for row, record in enumerate(records, start=3):
+        for index, column in enumerate(grid, start=1):
+            _cell(sheet, row, index, column.value(record))
+    sheet.freeze_panes = "B3"
+
+
+def _rows_sheet(sheet: Worksheet, headers: list[str], rows: list[list[Any]]) -> None:
+    for index, header in enumerate(headers, start=1):
+        _cell(sheet, 1, index, header)
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+        sheet.column_dimensions[get_column_letter(index)].width = 18
+    for row, values in enumerate(rows, start=2):
+        for index, value in enumerate(values, start=1):
+            _cell(sheet, row, index, value)
+    sheet.freeze_panes = "A2"
+
+
+# --- JSON --------------------------------------------------------------------------------
+
+
+def to_json(contest: Contest, records: Sequence[ProposalRecord]) -> bytes:
+    data = {
+        "contest": contest.slug,
+        "currency": contest.currency,
+        "budget_total": str(contest.budget_total),
+        "criteria": [
+            {"id": c.id, "weight": str(c.weight), "min": c.scale.min, "max": c.scale.max}
+            for c in contest.criteria
+        ],
+        "proposals": [record_json(r) for r in records],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def record_json(record: ProposalRecord) -> dict[str, Any]:
+    proposal, ranked, outcome = record.proposal, record.ranked, record.outcome
+    return {
+        "id": proposal.id,
+        "number": proposal.number,
+        "status": proposal.status,
+        "resident_id": proposal.resident_id,
+        "language": proposal.language,
+        "channel": proposal.channel,
+        "created_at": _iso(proposal.created_at),
+        "submitted_at": _iso(proposal.submitted_at),
+        "edit_until": _iso(proposal.edit_until),
+        "answers": proposal.answers,
+        "budget": [{"item": line.item, "amount": f"{line.amount:.2f}"} for line in record.lines],
+        "budget_total": f"{record.total:.2f}",
+        "attachments": [
+            {"name": a.name, "mime_type": a.mime_type, "size": a.size, "path": a.path}
+            for a in record.attachments
+        ],
+        "history": [
+            {
+                "at": _iso(h.at),
+                "kind": h.kind,
+                "from_status": h.from_status,
+                "to_status": h.to_status,
+                "actor": h.actor,
+                "note": h.note,
+            }
+            for h in record.history
+        ],
+        "scores": [
+            {
+                "coordinator": s.coordinator_id,
+                "criterion": s.criterion,
+                "value": s.value,
+                "at": _iso(s.at),
+            }
+            for s in record.scores
+        ],
+        "ranking": None
+        if ranked is None
+        else {
+            "rank": ranked.rank,
+            "score": _score(ranked.score),
+            "scorers": ranked.scorers,
+            "spread": _score(ranked.spread),
+        },
+        "outcome": None
+        if outcome is None
+        else {
+            "selected": outcome.selected,
+            "rank": outcome.rank,
+            "amount": None if outcome.amount is None else f"{Decimal(outcome.amount):.2f}",
+            "decided_at": _iso(outcome.decided_at),
+            "decided_by": outcome.decided_by,
+        },
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+# --- the terminal ------------------------------------------------------------------------
+
+
+def to_table(
+    contest: Contest,
+    records: Sequence[ProposalRecord],
+    *,
+    language: str,
+    translator: Translator,
+    timezone: tzinfo = UTC,
+) -> str:
+    """A plain table of the summary columns, with the column names below."""
+    texts = _Texts(translator, language, timezone)
+    grid = summary_columns(contest, texts)
+    cells = [[_table_cell(c.value(r), language) for c in grid] for r in records]
+    return text_table(grid, cells)
+
+
+def _table_cell(value: Any, language: str) -> str:
+    text = " ".join(_csv_value(value, language).lstrip("'").split())
+    return text if len(text) <= TABLE_CELL else text[: TABLE_CELL - 1] + "…"
+
+
+def show_text(
+    contest: Contest,
+    record: ProposalRecord,
+    *,
+    language: str,
+    translator: Translator,
+    timezone: tzinfo = UTC,
+) -> str:
+    """One proposal in full, for the terminal."""
+    texts = _Texts(translator, language, timezone)
+    t, names = texts.t, _criterion_names(contest, language)
+    proposal = record.proposal
+    lines = [
+        f"{label(proposal)} – {title(contest, proposal)}",
+        f"{t('pexport.status')}: {texts.status(proposal.status)}",
+        f"{t('pexport.submitted_at')}: {texts.when(proposal.submitted_at) or '–'}",
+    ]
+    if proposal.edit_until is not None:
+        lines.append(f"{t('pexport.edit_until')}: {texts.when(proposal.edit_until)}")
+    lines.append("")
+    for question in contest.form:
+        for column in question_columns(question, language, translator):
+            value = column.value(record)  # type: ignore[arg-type]  # reads record.answers
+            if value is not None:
+                lines.append(f"{column.header}: {value}")
+    lines += ["", t("pexport.budget_lines") + ":"]
+    lines += [f"  – {line.item}: {money(line.amount)} {contest.currency}" for line in record.lines]
+    lines.append(f"  = {money(record.total)} {contest.currency}")
+    lines += ["", t("pexport.attachments") + ":"]
+    lines += [f"  – {a.name} ({a.mime_type}, {a.size} B): {a.path}" for a in record.attachments]
+    lines += ["", t("pexport.scores") + ":"]
+    lines += [
+        f"  – {s.coordinator_id}: {names.get(s.criterion, s.criterion)} = {s.value}"
+        for s in record.scores
+    ]
+    if record.ranked is not None and record.ranked.score is not None:
+        bounds = scoring.scale(scoring.rules(contest.criteria))
+        lines.append(
+            f"  {t('pexport.rank')}: {record.ranked.rank}, {t('pexport.score')}: "
+            f"{number(record.ranked.score, language)} ({bounds[0]}–{bounds[1]}), "
+            f"{t('pexport.spread')}: {number(record.ranked.spread, language)}"
+        )
+    lines += ["", t("pexport.history") + ":"]
+    lines += [f"  – {_history_entry(texts, h)}" for h in record.history]
+    return "\n".join(lines) + "\n"

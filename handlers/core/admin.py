@@ -1,0 +1,58 @@
+"""The coordinator's panel (/admin); later capabilities add its actions."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.core.callbacks import Callback
+from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.routing import Router
+from storage import events, outbox, residents
+
+log = logging.getLogger(__name__)
+ADMIN = "admin"
+
+
+async def refuse(ctx: Context, what: str) -> list[Reply]:
+    """Polite refusal for anyone who is not a coordinator; logged for the record."""
+    log.info("refused %s for user %s on %s", what, ctx.event.user_id, ctx.event.channel)
+    await events.record(
+        ctx.session,
+        "admin_refused",
+        resident_id=ctx.resident.id if ctx.resident else None,
+        data={"what": what, "channel": ctx.event.channel, "user_id": ctx.event.user_id},
+    )
+    return [ctx.reply("admin.refused")]
+
+
+router = Router("core.admin")
+
+
+@router.command("admin", coordinator_only=True, order=90)
+async def admin(ctx: Context) -> list[Reply]:
+    counts = await residents.counts(ctx.session)
+    queue = await outbox.status_counts(ctx.session)
+    text = ctx.t(
+        "admin.panel",
+        residents=counts["residents"],
+        subscribed=counts["subscribed"],
+        blocked=counts["blocked"],
+        forgotten=counts["forgotten"],
+        pending=queue.get("pending", 0) + queue.get("sending", 0),
+        failed=queue.get("failed", 0),
+    )
+    for line in ctx.routes.panel_lines:
+        extra = await line(ctx)
+        if extra:
+            text += "\n" + extra
+    buttons = [[ctx.button(a.label_key, ADMIN, a.key)] for a in ctx.routes.admin_actions.values()]
+    return [Reply(text, buttons)]
+
+
+@router.choice(ADMIN, coordinator_only=True)
+async def on_admin(ctx: Context, callback: Callback) -> list[Reply]:
+    action = ctx.routes.admin_actions.get(callback.step)
+    if action is None:
+        return [ctx.reply("input.stale_button")]
+    return await action.handler(ctx, callback)

@@ -1,0 +1,19 @@
+"""/cancel: leave whatever conversation one is in."""
+
+from __future__ import annotations
+
+from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.routing import Router
+from storage import conversations
+
+router = Router("core.cancel")
+
+
+@router.command("cancel", order=80)
+async def cancel(ctx: Context) -> list[Reply]:
+    current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
+    if current is None:
+        return [ctx.reply("cancel.nothing")]
+    await conversations.end(ctx.session, current.resident_id)
+    return [ctx.reply(ctx.routes.cancel_texts.get(current.flow, "cancel.done"))]

@@ -1,0 +1,43 @@
+"""The context a handler receives: the event, the resident, the session, the texts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.core.callbacks import Callback
+from handlers.core.events import Button, Inbound, Reply
+from handlers.core.routing import Routes
+from handlers.core.services import Services
+from storage.models import Resident
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    event: Inbound
+    services: Services
+    resident: Resident | None
+    language: str
+    # Every feature's commands and flows (handlers.routes.ROUTES).
+    routes: Routes
+
+    @property
+    def consented(self) -> bool:
+        return self.resident is not None and self.resident.has_consent
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.event.is_coordinator
+
+    def t(self, key: str, /, **values: object) -> str:
+        return self.services.translator.text(self.language, key, **values)
+
+    def reply(
+        self, key: str, /, buttons: list[list[Button]] | None = None, **values: object
+    ) -> Reply:
+        return Reply(text=self.t(key, **values), buttons=buttons or [])
+
+    def button(self, label_key: str, flow: str, step: str, value: str = "") -> Button:
+        return Button(label=self.t(label_key), data=Callback(flow, step, value).pack())

@@ -1,0 +1,136 @@
+"""The one entry point for every channel: `process_inbound(event)`.
+
+It opens one store session per inbound event, routes the event to a handler,
+queues the replies in the outbox, and commits all of it at once. A redelivered
+event (same channel and external id) is recognised and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.core import admin as coordinator
+from handlers.core.callbacks import Callback
+from handlers.core.context import Context
+from handlers.core.events import Inbound, Kind, Reply
+from handlers.core.replies import queue_replies
+from handlers.core.services import Services
+from handlers.routes import ROUTES
+from storage import conversations, outbox, receipts, residents
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+# Telegram's own limit for one message; anything longer is surely not an answer.
+MAX_TEXT_LENGTH = 4096
+
+
+async def process_inbound(store: Store, services: Services, event: Inbound) -> list[Reply]:
+    """Handle one event; returns the replies that were queued for delivery."""
+    key = event.external_id or uuid.uuid4().hex
+    sender = services.reply_sender
+    # Decided before the transaction: the sender must already be running when
+    # rows are written as its own (a starting one re-queues such rows first).
+    direct = sender is not None and sender.taking
+    wake = True
+    try:
+        async with store.transaction() as session:
+            if event.external_id and not await receipts.first_time(
+                session, channel=event.channel, external_id=event.external_id
+            ):
+                log.info("ignoring redelivered %s update %s", event.channel, event.external_id)
+                return []
+            ctx = await _context(session, services, event)
+            replies = await route(ctx)
+            queued = await queue_replies(
+                session,
+                event=event,
+                resident=ctx.resident,
+                replies=replies,
+                key=key,
+                taken=direct,
+            )
+        wake = outbox.wrote_pending(session)
+    except Exception:
+        log.exception("handling %s event %s failed", event.channel, key)
+        replies = await _apologise(store, services, event, key)
+        queued = []
+    if queued and sender is not None:
+        sender.take(queued)
+    if wake:  # rows for the sender to claim: a note to a coordinator, an e-mail ...
+        services.on_outbox_written()
+    return replies
+
+
+async def _context(session: AsyncSession, services: Services, event: Inbound) -> Context:
+    resident = None
+    if event.user_id is not None:
+        resident = await residents.find_by_telegram_id(session, event.user_id)
+        if resident is not None:
+            await residents.mark_reachable(session, resident)
+    language = services.translator.language_or_default(
+        resident.language if resident else event.language_hint
+    )
+    return Context(session, event, services, resident, language, ROUTES)
+
+
+async def route(ctx: Context) -> list[Reply]:
+    event = ctx.event
+    if event.kind is Kind.COMMAND:
+        return await _on_command(ctx)
+    if event.kind is Kind.CHOICE:
+        return await _on_choice(ctx)
+    if event.kind is Kind.TEXT and len(event.text or "") > MAX_TEXT_LENGTH:
+        return [ctx.reply("input.too_long", limit=MAX_TEXT_LENGTH)]
+    current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
+    if current is not None and current.flow in ROUTES.flows:
+        return await ROUTES.flows[current.flow](ctx)
+    if event.kind is Kind.TEXT:
+        return [ctx.reply("input.not_understood" if ctx.consented else "input.start_first")]
+    return [ctx.reply("input.unsupported")]
+
+
+async def _on_command(ctx: Context) -> list[Reply]:
+    name = (ctx.event.command or "").lower()
+    command = ROUTES.commands.get(name)
+    if command is None:
+        return [ctx.reply("input.unknown_command", command=name[:50])]
+    if command.coordinator_only and not ctx.is_coordinator:
+        return await coordinator.refuse(ctx, f"/{name}")
+    if command.needs_consent and not ctx.consented:
+        return [ctx.reply("input.start_first")]
+    return await command.handler(ctx)
+
+
+async def _on_choice(ctx: Context) -> list[Reply]:
+    callback = Callback.parse(ctx.event.choice)
+    choice = ROUTES.choices.get(callback.flow) if callback else None
+    if callback is None or choice is None:
+        return [ctx.reply("input.stale_button")]
+    if choice.coordinator_only:
+        if not ctx.is_coordinator:
+            return await coordinator.refuse(ctx, f"button {callback.flow}:{callback.step}")
+    elif not ctx.consented and not choice.without_consent:
+        return [ctx.reply("input.start_first")]
+    if choice.stateful:
+        current = await conversations.current(ctx.session, ctx.resident.id)  # type: ignore[union-attr]
+        if current is None or (current.flow, current.step) != (callback.flow, callback.step):
+            return [ctx.reply("input.stale_button")]
+    return await choice.handler(ctx, callback)
+
+
+async def _apologise(store: Store, services: Services, event: Inbound, key: str) -> list[Reply]:
+    language = services.translator.language_or_default(event.language_hint)
+    replies = [Reply(services.translator.text(language, "error.internal"))]
+    try:
+        async with store.transaction() as session:
+            await queue_replies(
+                session, event=event, resident=None, replies=replies, key=key + ":error"
+            )
+    except Exception:
+        log.exception("could not even queue the apology for %s", key)
+        return []
+    return replies

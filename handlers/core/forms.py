@@ -1,0 +1,199 @@
+"""The content model of a form: a survey (and later the proposal form).
+
+A form is a list of questions; the step engine in `handlers/core/flow.py` asks them
+one at a time. Texts are `Text`: one string for every language, or a mapping
+`{pl: ..., en: ...}` (Polish first). These pydantic models are what a content
+file must match; `handlers/surveys/files.py` reads the YAML and reports every
+problem with its line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+
+
+class Text(RootModel[str | dict[Literal["pl", "en"], str]]):
+    """A text in one or more languages."""
+
+    def get(self, language: str) -> str:
+        if isinstance(self.root, str):
+            return self.root
+        return self.root.get(language) or self.root.get("pl") or next(iter(self.root.values()))
+
+    def languages(self) -> set[str] | None:
+        """None means 'the same text for every language'."""
+        return None if isinstance(self.root, str) else set(self.root)
+
+
+class QuestionType(StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    SCALE = "scale"
+    MATRIX = "matrix"
+    TEXT = "text"
+    NUMBER = "number"
+    YESNO = "yesno"
+    DATE = "date"
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    text: Text
+
+
+class Scale(Strict):
+    min: int = 1
+    max: int = 5
+    min_label: Text | None = None
+    max_label: Text | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> Scale:
+        if not self.min < self.max or self.max - self.min > 10:
+            raise ValueError("scale needs min < max and at most 11 points")
+        return self
+
+
+class Condition(Strict):
+    """`show_if`: the question is asked only when an earlier answer matches.
+
+    Exactly one of `equals`, `in_` (written `in`), `not_in` or `answered`.
+    For multiple choice, `equals`/`in` match when any chosen option matches.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    question: str
+    equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    not_in: list[Any] | None = None
+    answered: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        given = [
+            self.equals is not None,
+            self.in_ is not None,
+            self.not_in is not None,
+            self.answered is not None,
+        ]
+        if sum(given) != 1:
+            raise ValueError("show_if needs exactly one of: equals, in, not_in, answered")
+        return self
+
+
+class Question(Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    type: QuestionType
+    text: Text
+    help: Text | None = None
+    optional: bool = False
+    show_if: Condition | list[Condition] | None = None
+    # single / multiple
+    options: list[Option] = Field(default_factory=list)
+    other: bool = False
+    min_choices: int | None = Field(default=None, ge=0)
+    max_choices: int | None = Field(default=None, ge=1)
+    # scale / matrix
+    scale: Scale | None = None
+    items: list[Option] = Field(default_factory=list)
+    # text
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=1, le=4000)
+    # number
+    min: float | None = None
+    max: float | None = None
+    integer: bool = True
+
+    @model_validator(mode="after")
+    def _shape(self) -> Question:
+        kind = self.type
+        if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+            if len(self.options) < 2:
+                raise ValueError(f"a {kind} question needs at least 2 options")
+            ids = [o.id for o in self.options]
+            if len(set(ids)) != len(ids):
+                raise ValueError("option ids must be unique")
+            if "other" in ids and self.other:
+                raise ValueError("option id 'other' is reserved for `other: true`")
+        elif self.options or self.other:
+            raise ValueError(f"options and other are only for single/multiple, not {kind}")
+        if kind is QuestionType.MULTIPLE:
+            top = len(self.options) + (1 if self.other else 0)
+            low, high = self.min_choices or 0, self.max_choices or top
+            if low > high or high > top:
+                raise ValueError("min_choices/max_choices do not fit the number of options")
+        elif self.min_choices is not None or self.max_choices is not None:
+            raise ValueError("min_choices/max_choices are only for multiple choice")
+        if kind in (QuestionType.SCALE, QuestionType.MATRIX):
+            if self.scale is None:
+                raise ValueError(f"a {kind} question needs `scale`")
+        elif self.scale is not None:
+            raise ValueError("scale is only for scale and matrix questions")
+        if kind is QuestionType.MATRIX:
+            if len(self.items) < 1:
+                raise ValueError("a matrix question needs `items`")
+            ids = [i.id for i in self.items]
+            if len(set(ids)) != len(ids):
+                raise ValueError("item ids must be unique")
+        elif self.items:
+            raise ValueError("items are only for matrix questions")
+        if kind is not QuestionType.TEXT and (self.min_length or self.max_length):
+            raise ValueError("min_length/max_length are only for text questions")
+        if kind is not QuestionType.NUMBER and (self.min is not None or self.max is not None):
+            raise ValueError("min/max are only for number questions")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is greater than max")
+        return self
+
+    @property
+    def conditions(self) -> list[Condition]:
+        if self.show_if is None:
+            return []
+        return self.show_if if isinstance(self.show_if, list) else [self.show_if]
+
+    def option_text(self, option_id: str, language: str) -> str | None:
+        for option in [*self.options, *self.items]:
+            if option.id == option_id:
+                return option.text.get(language)
+        return None
+
+
+class Leaders(Strict):
+    """How to find residents who would lead or join an initiative."""
+
+    interest: str
+    values: list[str]
+    consent: str
+    contact: list[str] = Field(default_factory=list)
+
+
+class Survey(Strict):
+    slug: str = Field(pattern=ID_PATTERN)
+    title: Text
+    intro: Text
+    outro: Text
+    opens: datetime | None = None
+    closes: datetime | None = None
+    anonymous: bool = False
+    responses: Literal["one", "many"] = "one"
+    languages: list[Literal["pl", "en"]] = Field(default_factory=lambda: ["pl", "en"])
+    leaders: Leaders | None = None
+    questions: list[Question] = Field(min_length=1)
+
+    def question(self, question_id: str) -> Question | None:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        return None

@@ -1,0 +1,67 @@
+"""Replies become outbox rows: one payload shape for every channel."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.core.events import Button, Inbound, OutgoingFile, Reply
+from storage import outbox
+from storage.models import Resident
+
+
+def to_payload(reply: Reply, *, edit_message_id: str | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"text": reply.text}
+    if reply.replace and edit_message_id:
+        payload["edit_message_id"] = edit_message_id
+    if reply.buttons:
+        payload["buttons"] = [[[b.label, b.data] for b in row] for row in reply.buttons]
+    if reply.file is not None:
+        payload["file"] = {
+            "name": reply.file.name,
+            "mime_type": reply.file.mime_type,
+            "content_b64": base64.b64encode(reply.file.content).decode(),
+        }
+    return payload
+
+
+def from_payload(payload: dict[str, Any]) -> Reply:
+    buttons = [[Button(label, data) for label, data in row] for row in payload.get("buttons", [])]
+    file = None
+    if "file" in payload:
+        raw = payload["file"]
+        file = OutgoingFile(raw["name"], raw["mime_type"], base64.b64decode(raw["content_b64"]))
+    return Reply(text=payload.get("text", ""), buttons=buttons, file=file)
+
+
+async def queue_replies(
+    session: AsyncSession,
+    *,
+    event: Inbound,
+    resident: Resident | None,
+    replies: list[Reply],
+    key: str,
+    taken: bool = False,
+) -> list[outbox.Claimed]:
+    """Write the replies as outbox rows; with `taken`, as claimed by this process's
+    sender, and returned so that they can be handed to it after the commit."""
+    queued = []
+    for index, reply in enumerate(replies):
+        payload = to_payload(reply, edit_message_id=event.message_id)
+        resident_id = resident.id if resident else None
+        message_id = await outbox.enqueue(
+            session,
+            channel=event.channel,
+            recipient=event.chat_id,
+            resident_id=resident_id,
+            payload=payload,
+            idempotency_key=f"reply:{event.channel}:{event.chat_id}:{key}:{index}",
+            taken=taken,
+        )
+        if message_id is not None and taken:
+            queued.append(
+                outbox.Claimed(message_id, event.channel, event.chat_id, payload, 1, resident_id, 0)
+            )
+    return queued

@@ -1,0 +1,39 @@
+"""Every feature's router, in one place and in order.
+
+Order matters only for the menu's ties and for the hooks (/admin panel lines,
+/forget), which run in the order listed here. A name registered twice raises
+`DuplicateRoute` when this module is imported, i.e. at start-up.
+"""
+
+from __future__ import annotations
+
+from handlers.broadcasts import commands as broadcasts
+from handlers.contest import from_mail, proposal, review, review_scores
+from handlers.core import admin, cancel, start
+from handlers.core.routing import Routes
+from handlers.mailbox import inbox, questions
+from handlers.privacy import rights
+from handlers.surveys import admin as survey_admin
+from handlers.surveys import conversation as survey
+
+ROUTES = Routes(
+    [
+        # Residents' commands, in the order of the menu.
+        start.router,
+        survey.router,
+        proposal.router,
+        questions.router,
+        rights.router,
+        cancel.router,
+        # Coordinators' tools.
+        admin.router,
+        survey_admin.router,
+        review.router,
+        review_scores.router,
+        inbox.router,
+        broadcasts.router,
+    ]
+)
+
+# The contest's side of the mailbox: link an e-mail to a proposal, or make one of it.
+from_mail.install()

@@ -1,0 +1,329 @@
+"""Surveys in the chat: one question at a time, back / skip / resume, from content.
+
+Conversation state: flow `survey`, step `q<index>` (a question), `q<index>.<item>`
+(a matrix row) or `q<index>o` (the free text of "other"); `answers` keeps the
+survey slug, the response id and what a multi-press question has so far.
+Answers themselves are rows in `survey_answers`, written as they are given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_datetime
+
+from handlers.core import flow
+from handlers.core import form_runner as runner
+from handlers.core.callbacks import Callback
+from handlers.core.context import Context
+from handlers.core.events import Button, Kind, Reply
+from handlers.core.flow import InvalidAnswer
+from handlers.core.forms import Question, QuestionType, Survey
+from handlers.core.routing import Router
+from storage import conversations, events
+from storage import surveys as store
+from storage.models import Conversation, SurveyResponse
+
+SURVEY = "survey"
+PICK = "surveys"
+router = Router("surveys.conversation")
+
+
+router.cancel_text(SURVEY, "survey.cancelled")
+
+
+# --- starting ---------------------------------------------------------------
+
+
+def open_surveys(ctx: Context) -> list[Survey]:
+    now = ctx.services.clock()
+    return [s for s in ctx.services.surveys.values() if _is_open(s, now)]
+
+
+def _is_open(survey: Survey, now: datetime) -> bool:
+    return (survey.opens is None or survey.opens <= now) and (
+        survey.closes is None or now < survey.closes
+    )
+
+
+def _when(ctx: Context, moment: datetime) -> str:
+    local = moment.astimezone(ctx.services.timezone)
+    return format_datetime(local, "d MMMM y, HH:mm", locale=ctx.language)
+
+
+@router.command("survey", needs_consent=True, order=35)
+async def survey_command(ctx: Context) -> list[Reply]:
+    slug = ctx.event.args.strip().lower()
+    if slug:
+        survey = ctx.services.surveys.get(slug)
+        if survey is None:
+            return [ctx.reply("survey.unknown", slug=slug[:40]), *_listing(ctx)]
+        return await begin(ctx, survey)
+    available = open_surveys(ctx)
+    if len(available) == 1:
+        return await begin(ctx, available[0])
+    return _listing(ctx)
+
+
+def _listing(ctx: Context) -> list[Reply]:
+    available = open_surveys(ctx)
+    if not available:
+        return [ctx.reply("survey.none_open")]
+    buttons = [
+        [Button(s.title.get(ctx.language), Callback(PICK, "pick", s.slug).pack())]
+        for s in available
+    ]
+    return [ctx.reply("survey.pick", buttons=buttons)]
+
+
+@router.choice(PICK)
+async def on_pick(ctx: Context, callback: Callback) -> list[Reply]:
+    survey = ctx.services.surveys.get(callback.value)
+    if survey is None:
+        return [ctx.reply("input.stale_button")]
+    return await begin(ctx, survey)
+
+
+async def begin(ctx: Context, survey: Survey) -> list[Reply]:
+    assert ctx.resident is not None
+    now = ctx.services.clock()
+    title = survey.title.get(ctx.language)
+    if survey.opens is not None and now < survey.opens:
+        return [ctx.reply("survey.not_yet_open", title=title, when=_when(ctx, survey.opens))]
+    if survey.closes is not None and now >= survey.closes:
+        return [ctx.reply("survey.closed", title=title, when=_when(ctx, survey.closes))]
+    response = await store.unfinished_response(
+        ctx.session, survey=survey.slug, resident_id=ctx.resident.id
+    )
+    if response is not None:
+        opening = ctx.reply("survey.resume", title=title)
+    else:
+        if survey.responses == "one" and await store.finished_count(
+            ctx.session, survey=survey.slug, resident_id=ctx.resident.id
+        ):
+            return [ctx.reply("survey.already_answered", title=title)]
+        response = await store.start_response(
+            ctx.session,
+            survey=survey.slug,
+            resident_id=ctx.resident.id,
+            language=ctx.language,
+            channel=ctx.event.channel,
+        )
+        await events.record(
+            ctx.session, "survey_started", resident_id=ctx.resident.id, data={"survey": survey.slug}
+        )
+        intro = survey.intro.get(ctx.language)
+        opening = Reply(f"{title}\n\n{intro}")
+    answers = await store.answers_of(ctx.session, response.id)
+    return [opening, *await _ask_next(ctx, survey, response, answers, conversation=None)]
+
+
+def describe_survey(services: Any, survey: Survey, counts: dict[str, int] | None) -> str:
+    """One line about a survey for the coordinator's terminal."""
+    translator, language = services.translator, services.translator.default_language
+    now = services.clock()
+    state = "open" if _is_open(survey, now) else "closed"
+    numbers = counts or {"started": 0, "finished": 0}
+
+    def when(moment: datetime | None) -> str:
+        if moment is None:
+            return "–"
+        local = moment.astimezone(services.timezone)
+        return format_datetime(local, "yyyy-MM-dd HH:mm", locale=language)
+
+    return translator.text(
+        language,
+        "survey.list_line",
+        slug=survey.slug,
+        title=survey.title.get(language),
+        state=translator.text(language, f"survey.state.{state}"),
+        opens=when(survey.opens),
+        closes=when(survey.closes),
+        started=numbers["started"],
+        finished=numbers["finished"],
+    )
+
+
+# --- asking -----------------------------------------------------------------
+
+
+async def _ask_next(
+    ctx: Context,
+    survey: Survey,
+    response: SurveyResponse,
+    answers: dict[str, Any],
+    conversation: Conversation | None,
+) -> list[Reply]:
+    question = flow.next_unanswered(survey.questions, answers)
+    if question is None:
+        return await _finish(ctx, survey, response)
+    step = runner.Step.start(survey.questions, question)
+    return [await _go(ctx, survey, response, answers, step, conversation, {})]
+
+
+async def _go(
+    ctx: Context,
+    survey: Survey,
+    response: SurveyResponse,
+    answers: dict[str, Any],
+    step: runner.Step,
+    conversation: Conversation | None,
+    pending: dict[str, Any],
+    *,
+    replace: bool = False,
+) -> Reply:
+    """Move the conversation to `step` and show it."""
+    state = {"survey": survey.slug, "response": response.id, **pending}
+    if conversation is None:
+        assert ctx.resident is not None
+        await conversations.begin(
+            ctx.session, resident_id=ctx.resident.id, flow=SURVEY, step=step.encode(), answers=state
+        )
+    else:
+        await conversations.advance(ctx.session, conversation, step=step.encode(), answers=state)
+    question = survey.questions[step.question]
+    where = flow.progress(survey.questions, answers, question.id)
+    view = runner.View(
+        flow_name=SURVEY,
+        heading=ctx.t("survey.progress", number=where.number, total=where.total),
+        can_go_back=flow.previous(survey.questions, answers, question.id) is not None,
+    )
+    reply = runner.render(ctx, view, question, step, answers, pending)
+    reply.replace = replace
+    return reply
+
+
+# --- answering --------------------------------------------------------------
+
+
+@dataclass
+class Position:
+    survey: Survey
+    response: SurveyResponse
+    conversation: Conversation
+    step: runner.Step
+    question: Question
+    answers: dict[str, Any]
+    pending: dict[str, Any]
+
+
+async def _position(ctx: Context) -> Position | list[Reply]:
+    """Where the resident is; or the replies that end a survey that cannot go on."""
+    assert ctx.resident is not None
+    conversation = await conversations.current(ctx.session, ctx.resident.id)
+    assert conversation is not None and conversation.flow == SURVEY
+    state = dict(conversation.answers)
+    survey = ctx.services.surveys.get(state.get("survey", ""))
+    response = await store.get_response(ctx.session, int(state.get("response", 0)))
+    step = runner.Step.decode(conversation.step)
+    if (
+        survey is None
+        or response is None
+        or response.status != store.STARTED
+        or step is None
+        or step.question >= len(survey.questions)
+    ):
+        await conversations.end(ctx.session, ctx.resident.id)
+        return [ctx.reply("survey.gone")]
+    if survey.closes is not None and ctx.services.clock() >= survey.closes:
+        await conversations.end(ctx.session, ctx.resident.id)
+        title = survey.title.get(ctx.language)
+        return [ctx.reply("survey.closed", title=title, when=_when(ctx, survey.closes))]
+    pending = {k: v for k, v in state.items() if k not in ("survey", "response")}
+    answers = await store.answers_of(ctx.session, response.id)
+    question = survey.questions[step.question]
+    return Position(survey, response, conversation, step, question, answers, pending)
+
+
+@router.choice(SURVEY, stateful=True)
+async def on_choice(ctx: Context, callback: Callback) -> list[Reply]:
+    at = await _position(ctx)
+    if isinstance(at, list):
+        return at
+    try:
+        action = runner.on_button(at.question, at.step, at.pending, callback.value)
+    except InvalidAnswer as error:
+        return [ctx.reply(error.key, **error.values)]
+    return await _act(ctx, at, action)
+
+
+@router.flow(SURVEY)
+async def on_input(ctx: Context) -> list[Reply]:
+    """Typed answers (and anything else sent while a question waits)."""
+    at = await _position(ctx)
+    if isinstance(at, list):
+        return at
+    text = ctx.event.text if ctx.event.kind is Kind.TEXT else None
+    try:
+        action = runner.on_text(at.question, at.step, at.pending, text)
+    except InvalidAnswer as error:
+        return [ctx.reply(error.key, **error.values)]
+    return await _act(ctx, at, action)
+
+
+async def _act(ctx: Context, at: Position, action: runner.Action) -> list[Reply]:
+    if isinstance(action, runner.Save):
+        return await _save(ctx, at, action.value)
+    if isinstance(action, runner.Show):
+        return [
+            await _go(
+                ctx,
+                at.survey,
+                at.response,
+                at.answers,
+                action.step,
+                at.conversation,
+                action.pending,
+                replace=action.replace,
+            )
+        ]
+    earlier = flow.previous(at.survey.questions, at.answers, at.question.id)
+    if earlier is None:
+        return [
+            await _go(ctx, at.survey, at.response, at.answers, at.step, at.conversation, at.pending)
+        ]
+    step = runner.Step.start(at.survey.questions, earlier)
+    pending = runner.pending_for(earlier, at.answers.get(earlier.id))
+    return [await _go(ctx, at.survey, at.response, at.answers, step, at.conversation, pending)]
+
+
+async def _save(ctx: Context, at: Position, value: Any) -> list[Reply]:
+    await store.save_answer(ctx.session, response=at.response, question=at.question.id, value=value)
+    answers = {**at.answers, at.question.id: value}
+    dropped = flow.hidden_answers(at.survey.questions, answers)
+    await store.remove_answers(ctx.session, response=at.response, questions=dropped)
+    for question_id in dropped:
+        answers.pop(question_id, None)
+    return await _ask_next(ctx, at.survey, at.response, answers, at.conversation)
+
+
+# --- finishing and privacy ----------------------------------------------------
+
+
+async def _finish(ctx: Context, survey: Survey, response: SurveyResponse) -> list[Reply]:
+    assert ctx.resident is not None
+    await store.finish(ctx.session, response)
+    await conversations.end(ctx.session, ctx.resident.id)
+    await events.record(
+        ctx.session, "survey_finished", resident_id=ctx.resident.id, data={"survey": survey.slug}
+    )
+    return [Reply(survey.outro.get(ctx.language))]
+
+
+def personal_questions(survey: Survey) -> list[str]:
+    """Answers that identify a person: erased by /forget, unlike the other answers."""
+    ids = {q.id for q in survey.questions if q.type in (QuestionType.EMAIL, QuestionType.PHONE)}
+    if survey.leaders is not None:
+        ids |= set(survey.leaders.contact)
+    return sorted(ids)
+
+
+async def _forget_answers(ctx: Context) -> None:
+    assert ctx.resident is not None
+    personal = {slug: personal_questions(s) for slug, s in ctx.services.surveys.items()}
+    await store.detach_resident(ctx.session, resident_id=ctx.resident.id, personal=personal)
+
+
+router.forget_hook(_forget_answers)

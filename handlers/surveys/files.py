@@ -1,0 +1,273 @@
+"""Reading survey files (`content/surveys/*.yaml`), every problem reported at its line.
+
+A coordinator writes a survey as YAML and checks it with `lokalnie survey check FILE`;
+the bot loads the whole directory when it starts. Both need every mistake at once, each
+with the line to fix and in words a non-programmer can act on, not pydantic's first
+error. So the file is parsed into YAML nodes (which know their lines), validated against
+the content model in `handlers/core/forms.py`, and then checked for what the model cannot see
+on its own: references between questions, the languages of every text, the dates, the
+file name. The machinery shared with the contest file is in `handlers/core/content_files.py`.
+
+In messages, questions, options and items are numbered from 1 as a coordinator counts
+them: `questions[4] (id "wiek")` is the fourth question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from handlers.core.content_files import (
+    CHOICE_TYPES,
+    Entry,
+    FormChecks,
+    Loc,
+    Problem,
+    Source,
+    Wording,
+    aware,
+    choice_ids,
+    moment,
+    moments,
+    read_yaml,
+    sorted_unique,
+    text_problems,
+    valid,
+    validation_problems,
+)
+from handlers.core.forms import (
+    Condition,
+    Leaders,
+    Option,
+    Question,
+    QuestionType,
+    Scale,
+    Survey,
+)
+
+__all__ = [
+    "Problem",
+    "SurveyCatalogue",
+    "SurveyFileError",
+    "check_survey_file",
+    "load_survey_file",
+    "load_surveys",
+]
+
+_WORDING = Wording(
+    fields=sorted(
+        {
+            name
+            for model in (Survey, Question, Option, Scale, Condition, Leaders)
+            for name in model.model_fields
+        }
+        | {"in"}
+    ),
+    lists={("questions",): "needs a list of at least one question"},
+)
+_EXAMPLES = {"opens": "2021-03-01 00:00", "closes": "2021-04-30 23:59"}
+
+
+class SurveyFileError(Exception):
+    """A survey file has problems; str() lists them all, one `PATH:LINE: message` a line."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(problem.format(self.path) for problem in self.problems)
+
+
+@dataclass
+class SurveyCatalogue:
+    """The surveys the bot can serve, and the files it had to leave out (with why)."""
+
+    surveys: dict[str, Survey] = field(default_factory=dict)
+    problems: dict[Path, list[Problem]] = field(default_factory=dict)
+
+
+def load_survey_file(path: Path, timezone: ZoneInfo) -> Survey:
+    """Read and check one survey file; naive opens/closes are taken in `timezone`.
+
+    Raises SurveyFileError listing every problem found, so the coordinator can fix
+    the file in one go.
+    """
+    survey, problems, _ = _read(path, timezone)
+    if problems or survey is None:
+        raise SurveyFileError(path, problems)
+    return survey
+
+
+def check_survey_file(path: Path, timezone: ZoneInfo) -> list[Problem]:
+    """Every problem of one survey file, empty when the file is fine (for the CLI)."""
+    return _read(path, timezone)[1]
+
+
+def load_surveys(directory: Path, timezone: ZoneInfo) -> SurveyCatalogue:
+    """Load every `*.yaml` survey in `directory`, keeping the valid ones.
+
+    A broken file must not take the other surveys down: its problems are recorded for
+    the bot to log and the rest are served. A missing directory means no surveys yet.
+    """
+    catalogue = SurveyCatalogue()
+    if not directory.is_dir():
+        return catalogue
+    owners: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.yml")):
+        catalogue.problems[path] = [
+            Problem(None, f"survey files must end in .yaml: rename it to {path.stem}.yaml")
+        ]
+    for path in sorted(directory.glob("*.yaml")):
+        survey, problems, slug_line = _read(path, timezone)
+        if survey is not None and not problems and survey.slug in owners:
+            problems = [
+                Problem(
+                    slug_line, f'slug "{survey.slug}" is already used by {owners[survey.slug].name}'
+                )
+            ]
+        if problems or survey is None:
+            catalogue.problems[path] = problems
+            continue
+        owners[survey.slug] = path
+        catalogue.surveys[survey.slug] = survey
+    return catalogue
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _read(path: Path, timezone: ZoneInfo) -> tuple[Survey | None, list[Problem], int | None]:
+    """The survey (None when it has problems), its problems and the line of its slug."""
+    source, problems = read_yaml(
+        path,
+        empty="the file is empty; a survey starts with `slug:`",
+        top_level="slug:, title:, questions: ...",
+    )
+    if source is None:
+        return None, problems, None
+    survey: Survey | None = None
+    try:
+        survey = Survey.model_validate(source.data)
+    except ValidationError as error:
+        problems += validation_problems(error, source, _WORDING)
+    problems += _Checks(path, source, timezone).run()
+    problems = sorted_unique(problems)
+    slug_line = source.line(("slug",))
+    if problems or survey is None:
+        return None, problems, slug_line
+    update = {
+        name: aware(getattr(survey, name), timezone)
+        for name in ("opens", "closes")
+        if getattr(survey, name) is not None
+    }
+    return survey.model_copy(update=update), [], slug_line
+
+
+# --- what the model cannot check on its own ------------------------------------------
+
+
+class _Checks(FormChecks):
+    """Cross-checks that need the whole file; each works on whatever parts are valid."""
+
+    def __init__(self, path: Path, source: Source, timezone: ZoneInfo) -> None:
+        super().__init__(source, "questions")
+        self.path = path
+        self.data = source.data
+        self.timezone = timezone
+
+    def run(self) -> list[Problem]:
+        self.slug()
+        self.unique_ids()
+        self.conditions()
+        self.leaders()
+        self.texts()
+        self.dates()
+        return self.problems
+
+    def slug(self) -> None:
+        slug = self.data.get("slug")
+        if isinstance(slug, str) and slug != self.path.stem:
+            self.add(
+                ("slug",),
+                f'"{slug}" must match the file name: rename the file to '
+                f'{slug}.yaml or change the slug to "{self.path.stem}"',
+            )
+
+    def leaders(self) -> None:
+        raw = self.data.get("leaders")
+        leaders = valid(Leaders, raw)
+        if leaders is None:
+            return
+        base: Loc = ("leaders",)
+        interest = self.known(base + ("interest",), leaders.interest)
+        if interest is not None and interest.question is not None:
+            question = interest.question
+            if question.type not in CHOICE_TYPES:
+                self.add(
+                    base + ("interest",),
+                    f'"{question.id}" is a {question.type} question; '
+                    "it must be single or multiple choice",
+                    label=base,
+                )
+            else:
+                allowed = choice_ids(question)
+                for k, value in enumerate(leaders.values):
+                    if value not in allowed:
+                        self.add(
+                            base + ("values", k),
+                            f'"{value}" is not an option of "{question.id}" '
+                            f"(options: {', '.join(allowed)})",
+                            label=base,
+                        )
+        if not leaders.values:
+            self.add(base + ("values",), "needs at least one option id", label=base)
+        consent = self.known(base + ("consent",), leaders.consent)
+        if (
+            consent is not None
+            and consent.question is not None
+            and consent.question.type is not QuestionType.YESNO
+        ):
+            self.add(
+                base + ("consent",),
+                f'"{leaders.consent}" is a {consent.question.type} '
+                "question; consent must be a yesno question",
+                label=base,
+            )
+        for k, question_id in enumerate(leaders.contact):
+            self.known(base + ("contact", k), question_id)
+
+    def known(self, loc: Loc, question_id: str) -> Entry | None:
+        entry = self.first.get(question_id)
+        if entry is None:
+            self.add(loc, f'refers to unknown question "{question_id}"', label=("leaders",))
+        return entry
+
+    def texts(self) -> None:
+        raw_languages = self.data.get("languages", ["pl", "en"])
+        if isinstance(raw_languages, list) and not raw_languages:
+            self.add(("languages",), "needs at least one language (pl, en)")
+        languages = (
+            [lang for lang in raw_languages if lang in ("pl", "en")]
+            if isinstance(raw_languages, list)
+            else []
+        )
+        self.problems += text_problems(self.source, self.text_locations(), languages, "survey")
+
+    def text_locations(self) -> Iterator[Loc]:
+        yield from (("title",), ("intro",), ("outro",))
+        yield from super().text_locations()
+
+    def dates(self) -> None:
+        found, problems = moments(self.source, ("opens", "closes"), self.timezone, _EXAMPLES)
+        self.problems += problems
+        if "opens" in found and "closes" in found and found["closes"] <= found["opens"]:
+            self.add(
+                ("closes",),
+                f"{moment(found['closes'])} must be later than opens ({moment(found['opens'])})",
+            )

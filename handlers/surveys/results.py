@@ -1,0 +1,583 @@
+"""Survey results for the coordinator: counts, percentages, means, volunteers.
+
+Everything here is a pure function of the survey content and the stored
+responses (only `load_results` touches the store), so the same numbers feed
+the Telegram summary, the charts and the exports.
+
+Rules a coordinator can rely on:
+- Answers of finished AND unfinished responses are counted (a resident who
+  stopped half way still told us something); `SurveyOverview` says how many
+  responses were started and how many finished.
+- A question is *answered* when its answer is stored and not None, *skipped*
+  when the resident skipped an optional question (stored None). Questions a
+  resident never saw (a `show_if` hid them, or they stopped before) count in
+  neither.
+- Percentages are of the residents who answered that question (not of all
+  responses), so a skipped or hidden question does not dilute them. For
+  multiple choice one person may pick several options, so they add up to more
+  than 100%.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from babel.numbers import format_decimal
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.core.forms import Question, QuestionType, Survey
+from handlers.core.i18n import Translator
+from storage.surveys import FINISHED, StoredResponse, all_responses
+
+OTHER = "other"
+YES = "yes"
+NO = "no"
+# Built-in answer labels that are not content: their text comes from the catalogues.
+BUILTIN_LABELS = {OTHER: "results.other", YES: "results.yes", NO: "results.no"}
+CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
+TEXT_TYPES = (QuestionType.TEXT, QuestionType.DATE, QuestionType.EMAIL, QuestionType.PHONE)
+TELEGRAM_LIMIT = 4096
+BAR_WIDTH = 10
+SHOWN_ANSWERS = 10
+SHOWN_ANSWER_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class SurveyOverview:
+    """How many responses were started (all of them) and how many were finished."""
+
+    started: int
+    finished: int
+
+    @property
+    def unfinished(self) -> int:
+        return self.started - self.finished
+
+
+@dataclass(frozen=True)
+class Count:
+    """One bar: an option, a scale point, yes or no.
+
+    `label` is the content text in the summary's language; None for the
+    built-in labels (`other`, `yes`, `no`), which `count_label` translates.
+    """
+
+    id: str
+    label: str | None
+    count: int
+    percent: float
+
+
+@dataclass(frozen=True)
+class Stats:
+    count: int
+    mean: float
+    median: float
+    minimum: float
+    maximum: float
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    """One row of a matrix question."""
+
+    id: str
+    text: str
+    answered: int
+    mean: float | None
+    median: float | None
+    distribution: list[Count]
+
+
+@dataclass
+class QuestionSummary:
+    question: Question
+    text: str
+    answered: int
+    skipped: int
+    counts: list[Count] = field(default_factory=list)
+    other_texts: list[str] = field(default_factory=list)
+    stats: Stats | None = None
+    items: list[ItemSummary] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+    @property
+    def type(self) -> QuestionType:
+        return self.question.type
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    """A resident who would lead or join an initiative and agreed to be contacted.
+
+    Identity fields are None when the resident erased their data (/forget):
+    then only the contact answers they typed in remain.
+    """
+
+    response_id: int
+    resident_id: int | None
+    name: str | None
+    telegram_id: int | None
+    interest: list[str]
+    contact: dict[str, str]
+
+
+async def load_results(session: AsyncSession, survey: Survey) -> list[StoredResponse]:
+    """Every stored response of the survey, oldest first."""
+    return await all_responses(session, survey.slug)
+
+
+def overview(responses: Sequence[StoredResponse]) -> SurveyOverview:
+    """Started (all) and finished response counts."""
+    return SurveyOverview(
+        started=len(responses), finished=sum(1 for r in responses if r.status == FINISHED)
+    )
+
+
+def summarise(
+    survey: Survey, responses: Sequence[StoredResponse], *, language: str
+) -> list[QuestionSummary]:
+    """One summary per question, in the order of the survey."""
+    return [_summarise_question(q, responses, language) for q in survey.questions]
+
+
+def _summarise_question(
+    question: Question, responses: Sequence[StoredResponse], language: str
+) -> QuestionSummary:
+    values: list[Any] = []
+    skipped = 0
+    for response in responses:
+        if question.id not in response.answers:
+            continue
+        value = response.answers[question.id]
+        if value is None:
+            skipped += 1
+        else:
+            values.append(value)
+    summary = QuestionSummary(
+        question=question,
+        text=question.text.get(language),
+        answered=len(values),
+        skipped=skipped,
+    )
+    kind = question.type
+    if kind in CHOICE_TYPES:
+        _choices(summary, values, language)
+    elif kind is QuestionType.SCALE:
+        numbers = [v for v in values if _is_number(v)]
+        summary.counts = _distribution(question, numbers, len(values))
+        summary.stats = _stats(numbers)
+    elif kind is QuestionType.MATRIX:
+        _matrix(summary, values, language)
+    elif kind is QuestionType.NUMBER:
+        summary.stats = _stats([v for v in values if _is_number(v)])
+    elif kind is QuestionType.YESNO:
+        yes = sum(1 for v in values if v is True)
+        no = sum(1 for v in values if v is False)
+        summary.counts = [
+            Count(YES, None, yes, _percent(yes, len(values))),
+            Count(NO, None, no, _percent(no, len(values))),
+        ]
+    else:
+        summary.answers = [str(v) for v in values if str(v).strip()]
+    return summary
+
+
+def _choices(summary: QuestionSummary, values: list[Any], language: str) -> None:
+    question = summary.question
+    chosen: Counter[str] = Counter()
+    for value in values:
+        if not isinstance(value, dict):
+            continue
+        if question.type is QuestionType.SINGLE:
+            picked = [value.get("choice")]
+        else:
+            picked = value.get("choices") or []
+        # A person counts once per option even if a stored list repeats it.
+        for option_id in {str(p) for p in picked if p is not None}:
+            chosen[option_id] += 1
+        other = value.get("other")
+        if isinstance(other, str) and other.strip():
+            summary.other_texts.append(other.strip())
+    answered = summary.answered
+    ids = [option.id for option in question.options]
+    if question.other or chosen[OTHER]:
+        ids.append(OTHER)
+    # Options no longer in the content (edited after answers came in) go last.
+    ids += sorted(set(chosen) - set(ids))
+    summary.counts = [
+        Count(
+            option_id,
+            _option_label(question, option_id, language),
+            chosen[option_id],
+            _percent(chosen[option_id], answered),
+        )
+        for option_id in ids
+    ]
+
+
+def _option_label(question: Question, option_id: str, language: str) -> str | None:
+    if option_id == OTHER:
+        return None
+    return question.option_text(option_id, language) or option_id
+
+
+def _matrix(summary: QuestionSummary, values: list[Any], language: str) -> None:
+    question = summary.question
+    rows = [v for v in values if isinstance(v, dict)]
+    item_ids = [item.id for item in question.items]
+    item_ids += sorted({k for row in rows for k in row} - set(item_ids))
+    for item_id in item_ids:
+        numbers = [row[item_id] for row in rows if _is_number(row.get(item_id))]
+        stats = _stats(numbers)
+        summary.items.append(
+            ItemSummary(
+                id=item_id,
+                text=question.option_text(item_id, language) or item_id,
+                answered=len(numbers),
+                mean=stats.mean if stats else None,
+                median=stats.median if stats else None,
+                distribution=_distribution(question, numbers, len(numbers)),
+            )
+        )
+
+
+def _distribution(question: Question, numbers: list[float], answered: int) -> list[Count]:
+    counter = Counter(numbers)
+    scale = question.scale
+    points: list[float] = list(range(scale.min, scale.max + 1)) if scale else []
+    points += sorted(set(counter) - set(points))
+    return [
+        Count(_point_id(p), _point_id(p), counter[p], _percent(counter[p], answered))
+        for p in points
+    ]
+
+
+def _point_id(point: float) -> str:
+    return str(int(point)) if float(point).is_integer() else str(point)
+
+
+def _stats(numbers: list[float]) -> Stats | None:
+    if not numbers:
+        return None
+    return Stats(
+        count=len(numbers),
+        mean=statistics.fmean(numbers),
+        median=statistics.median(numbers),
+        minimum=min(numbers),
+        maximum=max(numbers),
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _percent(count: int, total: int) -> float:
+    return 100.0 * count / total if total else 0.0
+
+
+# --- volunteers ------------------------------------------------------------
+
+
+def leaders(
+    survey: Survey, responses: Sequence[StoredResponse], *, language: str = "pl"
+) -> list[Volunteer]:
+    """Residents who chose an interest value that counts AND said yes to being contacted.
+
+    Their identity is shown even for an anonymous survey, because they agreed to
+    be contacted. One entry per resident (their latest qualifying response).
+    """
+    rule = survey.leaders
+    if rule is None:
+        return []
+    interest_question = survey.question(rule.interest)
+    wanted = {str(v) for v in rule.values}
+    found: dict[object, Volunteer] = {}
+    for response in responses:
+        if response.answers.get(rule.consent) is not True:
+            continue
+        tokens = _tokens(response.answers.get(rule.interest))
+        matched = [t for t in tokens if t in wanted]
+        if not matched:
+            continue
+        interest = [
+            (interest_question.option_text(t, language) if interest_question else None) or t
+            for t in matched
+        ]
+        contact = {
+            qid: str(response.answers[qid])
+            for qid in rule.contact
+            if response.answers.get(qid) not in (None, "")
+        }
+        known = response.resident_id is not None and (
+            response.telegram_id is not None or response.resident_name is not None
+        )
+        volunteer = Volunteer(
+            response_id=response.id,
+            resident_id=response.resident_id if known else None,
+            name=response.resident_name if known else None,
+            telegram_id=response.telegram_id if known else None,
+            interest=interest,
+            contact=contact,
+        )
+        key = response.resident_id if response.resident_id is not None else ("r", response.id)
+        found[key] = volunteer  # responses are oldest first: the latest wins
+    return list(found.values())
+
+
+def _tokens(value: Any) -> list[str]:
+    """The option ids (or yes/no, or a number) an answer stands for."""
+    if value is None:
+        return []
+    if isinstance(value, bool):
+        return [YES if value else NO]
+    if isinstance(value, dict):
+        if "choices" in value:
+            return [str(c) for c in value.get("choices") or []]
+        if "choice" in value:
+            return [str(value["choice"])]
+        return []
+    return [str(value)]
+
+
+# --- text for Telegram -------------------------------------------------------
+
+
+def format_number(value: float, language: str) -> str:
+    """A number as the coordinator writes it (decimal comma in Polish), 2 decimals at most."""
+    return format_decimal(round(value, 2), format="#,##0.##", locale=language)
+
+
+def count_label(count: Count, translator: Translator, language: str) -> str:
+    """The text of a bar: content text, or a catalogue text for other/yes/no."""
+    if count.label is not None:
+        return count.label
+    key = BUILTIN_LABELS.get(count.id)
+    return translator.text(language, key) if key else count.id
+
+
+def percent_text(percent: float) -> str:
+    """A percentage rounded half up, as people expect (12.5 -> 13%)."""
+    return f"{int(percent + 0.5)}%"
+
+
+def bar(percent: float, width: int = BAR_WIDTH) -> str:
+    """A short text bar, e.g. '████░░░░░░' for 40%."""
+    filled = int(max(0.0, min(percent, 100.0)) * width / 100 + 0.5)
+    return "█" * filled + "░" * (width - filled)
+
+
+def overview_text(
+    survey: Survey, overview: SurveyOverview, translator: Translator, language: str
+) -> str:
+    """The head of the results message: the survey and how many answered it."""
+    return translator.text(
+        language,
+        "results.overview",
+        title=survey.title.get(language),
+        started=overview.started,
+        finished=overview.finished,
+        unfinished=overview.unfinished,
+    )
+
+
+def question_summary_text(
+    summary: QuestionSummary, translator: Translator, language: str, *, number: int | None = None
+) -> str:
+    """One question's results as plain text (no Markdown), readable in Telegram."""
+
+    def t(key: str, **values: object) -> str:
+        return translator.text(language, key, **values)
+
+    title = f"{number}. {summary.text}" if number is not None else summary.text
+    lines = [title, t("results.answered", answered=summary.answered, skipped=summary.skipped)]
+    kind = summary.type
+    if summary.answered == 0:
+        return "\n".join(lines)
+    if kind is QuestionType.SCALE:
+        if summary.stats:
+            lines.append(_scale_stats(summary.stats, translator, language))
+        lines += _scale_ends(summary.question, language)
+        # Points are short: one line each, like a small histogram.
+        lines += [
+            f"{c.id} {bar(c.percent)} {c.count} ({percent_text(c.percent)})" for c in summary.counts
+        ]
+    elif kind in CHOICE_TYPES or kind is QuestionType.YESNO:
+        if kind is QuestionType.MULTIPLE:
+            lines.append(t("results.multiple_note"))
+        lines += _count_lines(summary.counts, translator, language)
+        if summary.other_texts:
+            lines.append(t("results.other_texts"))
+            lines += _answer_lines(summary.other_texts, translator, language)
+    elif kind is QuestionType.MATRIX:
+        for item in summary.items:
+            mean = format_number(item.mean, language) if item.mean is not None else "–"
+            lines.append(item.text)
+            lines.append(t("results.item_stats", mean=mean, count=item.answered))
+    elif kind is QuestionType.NUMBER and summary.stats:
+        stats = summary.stats
+        lines.append(
+            t(
+                "results.number_stats",
+                mean=format_number(stats.mean, language),
+                median=format_number(stats.median, language),
+                min=format_number(stats.minimum, language),
+                max=format_number(stats.maximum, language),
+            )
+        )
+    elif kind in TEXT_TYPES:
+        lines += _answer_lines(summary.answers, translator, language)
+    return "\n".join(lines)
+
+
+def _scale_stats(stats: Stats, translator: Translator, language: str) -> str:
+    return translator.text(
+        language,
+        "results.scale_stats",
+        mean=format_number(stats.mean, language),
+        median=format_number(stats.median, language),
+    )
+
+
+def _scale_ends(question: Question, language: str) -> list[str]:
+    """'1 = poor, 5 = great' when the survey names the ends of the scale."""
+    scale = question.scale
+    if scale is None:
+        return []
+    ends = [
+        f"{point} = {label.get(language)}"
+        for point, label in ((scale.min, scale.min_label), (scale.max, scale.max_label))
+        if label is not None
+    ]
+    return [", ".join(ends)] if ends else []
+
+
+def _count_lines(counts: Iterable[Count], translator: Translator, language: str) -> list[str]:
+    lines = []
+    for count in counts:
+        lines.append(count_label(count, translator, language))
+        lines.append(f"{bar(count.percent)} {count.count} ({percent_text(count.percent)})")
+    return lines
+
+
+def _answer_lines(answers: list[str], translator: Translator, language: str) -> list[str]:
+    lines = []
+    for answer in answers[-SHOWN_ANSWERS:]:
+        text = " ".join(answer.split())
+        if len(text) > SHOWN_ANSWER_LENGTH:
+            text = text[: SHOWN_ANSWER_LENGTH - 1] + "…"
+        lines.append(f"• {text}")
+    if len(answers) > SHOWN_ANSWERS:
+        lines.append(translator.text(language, "results.more", count=len(answers) - SHOWN_ANSWERS))
+    return lines
+
+
+def summary_messages(
+    survey: Survey,
+    overview: SurveyOverview,
+    summaries: Sequence[QuestionSummary],
+    translator: Translator,
+    language: str,
+    *,
+    limit: int = TELEGRAM_LIMIT,
+) -> list[str]:
+    """The whole summary cut into messages that fit Telegram's limit, never mid-question."""
+    blocks = [overview_text(survey, overview, translator, language)]
+    blocks += [
+        question_summary_text(s, translator, language, number=n)
+        for n, s in enumerate(summaries, start=1)
+    ]
+    return _pack(blocks, limit)
+
+
+def summary_text(
+    survey: Survey,
+    overview: SurveyOverview,
+    summaries: Sequence[QuestionSummary],
+    translator: Translator,
+    language: str,
+) -> str:
+    """The whole summary as one plain text (for a file or the terminal)."""
+    return "\n\n".join(
+        [overview_text(survey, overview, translator, language)]
+        + [
+            question_summary_text(s, translator, language, number=n)
+            for n, s in enumerate(summaries, start=1)
+        ]
+    )
+
+
+def _pack(blocks: list[str], limit: int) -> list[str]:
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        for piece in _split_long(block, limit):
+            joined = f"{current}\n\n{piece}" if current else piece
+            if len(joined) <= limit:
+                current = joined
+            else:
+                messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _split_long(block: str, limit: int) -> list[str]:
+    """Split a block longer than the limit at line ends (or hard, for one huge line)."""
+    if len(block) <= limit:
+        return [block]
+    pieces: list[str] = []
+    current = ""
+    for line in block.split("\n"):
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        joined = f"{current}\n{line}" if current else line
+        if len(joined) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def leaders_text(
+    survey: Survey, volunteers: Sequence[Volunteer], translator: Translator, language: str
+) -> str:
+    """The volunteers as a plain-text list the coordinator can act on."""
+    if not volunteers:
+        return translator.text(language, "results.leaders_none")
+    questions = {q.id: q.text.get(language) for q in survey.questions}
+    lines = [translator.text(language, "results.leaders_title", count=len(volunteers))]
+    for volunteer in volunteers:
+        lines.append("")
+        if volunteer.resident_id is None:
+            lines.append(translator.text(language, "results.leader_erased"))
+        else:
+            lines.append(
+                translator.text(
+                    language,
+                    "results.leader_who",
+                    name=volunteer.name or "–",
+                    telegram_id=volunteer.telegram_id or "–",
+                )
+            )
+        lines.append(", ".join(volunteer.interest))
+        for qid, value in volunteer.contact.items():
+            lines.append(f"{questions.get(qid, qid)}: {value}")
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+"""Texts come from the catalogues, in both languages, and nowhere else."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from handlers.core.callbacks import Callback, CallbackTooLong
+from handlers.core.i18n import Translator
+from tests.conftest import CONTENT, ROOT
+
+KEY_CALL = re.compile(r"""\b(?:t|reply|button|text)\(\s*(?:[\w.]+,\s*)?"([a-z_]+\.[a-z_]+)\"""")
+CODE = [p for d in ("bot", "handlers", "storage", "scheduler") for p in (ROOT / d).rglob("*.py")]
+
+
+def test_catalogues_have_the_same_keys_in_polish_and_english() -> None:
+    texts = Translator(CONTENT / "locales")
+    assert texts.keys("pl") == texts.keys("en")
+
+
+def test_every_text_key_used_in_code_is_in_the_catalogues() -> None:
+    texts = Translator(CONTENT / "locales")
+    used = {key for path in CODE for key in KEY_CALL.findall(path.read_text())}
+    used |= {"command." + name for name in ("start", "help", "language", "mydata", "forget")}
+    assert len(used) > 30
+    assert used - texts.keys("pl") == set()
+
+
+def test_no_polish_sentences_in_python_code() -> None:
+    polish = re.compile("[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
+    offenders = [str(p.relative_to(ROOT)) for p in CODE if polish.search(p.read_text())]
+    assert offenders == []
+
+
+def test_callback_round_trip_and_size_limit() -> None:
+    callback = Callback("survey", "q3", "other:yes")
+    assert Callback.parse(callback.pack()) == callback
+    assert Callback.parse("not ours") is None
+    try:
+        Callback("x", "y", "z" * 80).pack()
+    except CallbackTooLong:
+        pass
+    else:
+        raise AssertionError("a callback over 64 bytes must be refused")
+
+
+def test_unknown_language_falls_back_to_polish(tmp_path: Path) -> None:
+    texts = Translator(CONTENT / "locales")
+    assert texts.language_or_default("de") == "pl"
+    assert texts.text("de", "cancel.nothing") == texts.text("pl", "cancel.nothing")

@@ -1,0 +1,382 @@
+"""Survey files: the shipped surveys load, and every mistake a coordinator can make
+is reported with the line to fix."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.core.forms import QuestionType, Survey, Text
+from handlers.surveys.files import (
+    Problem,
+    SurveyFileError,
+    check_survey_file,
+    load_survey_file,
+    load_surveys,
+)
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+SURVEYS = Path(__file__).resolve().parents[3] / "content" / "surveys"
+
+VALID = """\
+slug: proba
+title: {pl: Próba, en: Trial}
+intro: {pl: Wstęp, en: Introduction}
+outro: {pl: Dziękujemy, en: Thank you}
+opens: 2021-03-01 00:00
+closes: 2021-04-30 23:59
+questions:
+  - id: wiek
+    type: single
+    text: {pl: Wiek, en: Age}
+    options:
+      - id: mlodszy
+        text: {pl: do 30 lat, en: under 30}
+      - id: starszy
+        text: {pl: 30 lat i więcej, en: 30 or more}
+  - id: zgoda
+    type: yesno
+    text: {pl: Zgoda na kontakt, en: Consent to contact}
+  - id: imie
+    type: text
+    show_if: {question: zgoda, equals: true}
+    text: {pl: Imię, en: First name}
+"""
+
+
+def edit(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, f"{old!r} must occur once"
+    return text.replace(old, new)
+
+
+def line_of(text: str, needle: str, nth: int = 1) -> int:
+    """The 1-based line of the nth line containing `needle`."""
+    found = [i for i, line in enumerate(text.splitlines(), start=1) if needle in line]
+    return found[nth - 1]
+
+
+def check(tmp_path: Path, text: str, name: str = "proba") -> list[Problem]:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return check_survey_file(path, WARSAW)
+
+
+def only(problems: list[Problem]) -> Problem:
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def all_texts(survey: Survey) -> list[Text]:
+    texts = [survey.title, survey.intro, survey.outro]
+    for question in survey.questions:
+        texts += [question.text, *([question.help] if question.help else [])]
+        texts += [option.text for option in [*question.options, *question.items]]
+        if question.scale is not None:
+            texts += [t for t in (question.scale.min_label, question.scale.max_label) if t]
+    return texts
+
+
+# --- the shipped content -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["diagnoza-2021", "ewaluacja"])
+def test_shipped_survey_loads_with_every_text_in_polish_and_english(name: str) -> None:
+    path = SURVEYS / f"{name}.yaml"
+    assert check_survey_file(path, WARSAW) == []
+    survey = load_survey_file(path, WARSAW)
+    assert survey.slug == name
+    assert survey.languages == ["pl", "en"]
+    for text in all_texts(survey):
+        assert text.get("pl").strip() and text.get("en").strip()
+        # A mapping must carry both; a plain string is deliberately the same in both.
+        assert text.languages() in (None, {"pl", "en"})
+    polish = " ".join(question.text.get("pl") for question in survey.questions)
+    assert any(letter in polish for letter in "ąęłńóśźż")
+
+
+def test_load_surveys_shipped_directory_serves_both_without_problems() -> None:
+    catalogue = load_surveys(SURVEYS, WARSAW)
+    assert catalogue.problems == {}
+    assert set(catalogue.surveys) >= {"diagnoza-2021", "ewaluacja"}
+
+
+def test_diagnoza_dates_are_the_2021_spring_in_warsaw_time() -> None:
+    survey = load_survey_file(SURVEYS / "diagnoza-2021.yaml", WARSAW)
+    assert survey.anonymous is True
+    assert survey.responses == "one"
+    assert survey.opens == datetime(2021, 3, 1, 0, 0, tzinfo=WARSAW)
+    assert survey.opens.astimezone(UTC) == datetime(2021, 2, 28, 23, 0, tzinfo=UTC)
+    # Summer time by the end of April: 23:59 in Warsaw is 21:59 UTC.
+    assert survey.closes is not None
+    assert survey.closes.astimezone(UTC) == datetime(2021, 4, 30, 21, 59, tzinfo=UTC)
+
+
+def test_diagnoza_leaders_ask_contact_only_after_consent() -> None:
+    survey = load_survey_file(SURVEYS / "diagnoza-2021.yaml", WARSAW)
+    leaders = survey.leaders
+    assert leaders is not None
+    interest = survey.question(leaders.interest)
+    consent = survey.question(leaders.consent)
+    assert interest is not None and interest.type is QuestionType.SINGLE
+    assert consent is not None and consent.type is QuestionType.YESNO
+    assert [c.question for c in consent.conditions] == [leaders.interest]
+    assert set(leaders.values) <= {option.id for option in interest.options}
+    assert leaders.contact == ["imie", "telefon", "email"]
+    for question_id in leaders.contact:
+        question = survey.question(question_id)
+        assert question is not None
+        assert [(c.question, c.equals) for c in question.conditions] == [(leaders.consent, True)]
+
+
+def test_diagnoza_typical_path_has_14_to_18_questions() -> None:
+    survey = load_survey_file(SURVEYS / "diagnoza-2021.yaml", WARSAW)
+    asked_everyone = [q for q in survey.questions if not q.conditions]
+    assert len(asked_everyone) >= 13
+    assert len(survey.questions) <= 18
+    interests = survey.question("zainteresowania")
+    assert interests is not None and interests.other and interests.max_choices == 5
+
+
+def test_ewaluacja_is_always_open_and_answerable_many_times() -> None:
+    survey = load_survey_file(SURVEYS / "ewaluacja.yaml", WARSAW)
+    assert survey.opens is None and survey.closes is None
+    assert survey.anonymous is True
+    assert survey.responses == "many"
+    assert [q.id for q in survey.questions][0] == "ocena"
+
+
+# --- a valid file --------------------------------------------------------------------
+
+
+def test_check_survey_file_valid_file_has_no_problems(tmp_path: Path) -> None:
+    assert check(tmp_path, VALID) == []
+
+
+def test_load_survey_file_naive_dates_become_warsaw_time(tmp_path: Path) -> None:
+    path = tmp_path / "proba.yaml"
+    path.write_text(VALID, encoding="utf-8")
+    survey = load_survey_file(path, WARSAW)
+    assert survey.opens is not None and survey.closes is not None
+    assert survey.opens.tzinfo is not None
+    assert survey.opens.astimezone(UTC) == datetime(2021, 2, 28, 23, 0, tzinfo=UTC)
+    assert survey.closes.astimezone(UTC) == datetime(2021, 4, 30, 21, 59, tzinfo=UTC)
+
+
+def test_load_survey_file_anonymous_with_contact_questions_is_allowed(tmp_path: Path) -> None:
+    text = VALID + (
+        "anonymous: true\n"
+        "leaders: {interest: wiek, values: [mlodszy], consent: zgoda, contact: [imie]}\n"
+    )
+    assert check(tmp_path, text) == []
+
+
+# --- each kind of mistake, at its line -----------------------------------------------
+
+
+def test_check_survey_file_missing_option_list_reported_at_the_question(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "    options:\n"
+        "      - id: mlodszy\n"
+        "        text: {pl: do 30 lat, en: under 30}\n"
+        "      - id: starszy\n"
+        "        text: {pl: 30 lat i więcej, en: 30 or more}\n",
+        "",
+    )
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "- id: wiek")
+    assert problem.message == 'questions[1] (id "wiek"): a single question needs at least 2 options'
+
+
+def test_check_survey_file_unknown_question_type_names_the_allowed_types(tmp_path: Path) -> None:
+    text = edit(VALID, "type: yesno", "type: taknie")
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "type: taknie")
+    assert problem.message.startswith('questions[2] (id "zgoda").type: unknown question type')
+    assert "yesno" in problem.message
+
+
+def test_check_survey_file_show_if_to_a_later_question_is_refused(tmp_path: Path) -> None:
+    text = edit(
+        VALID,
+        "  - id: zgoda\n    type: yesno\n",
+        "  - id: zgoda\n    type: yesno\n    show_if: {question: imie, answered: true}\n",
+    )
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "show_if: {question: imie")
+    assert 'questions[2] (id "zgoda").show_if: refers to "imie"' in problem.message
+    assert "earlier question" in problem.message
+
+
+def test_check_survey_file_show_if_to_an_unknown_question_is_refused(tmp_path: Path) -> None:
+    text = edit(VALID, "{question: zgoda, equals: true}", "{question: zgodna, equals: true}")
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "show_if:")
+    assert "unknown question" in problem.message
+
+
+def test_check_survey_file_show_if_value_not_an_option_lists_the_options(tmp_path: Path) -> None:
+    text = edit(
+        VALID,
+        "show_if: {question: zgoda, equals: true}",
+        "show_if:\n      question: wiek\n      in: [mlodszy, sredni]",
+    )
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "in: [mlodszy, sredni]")
+    assert problem.message == (
+        'questions[3] (id "imie").show_if: "sredni" is not an option of "wiek" '
+        "(options: mlodszy, starszy)"
+    )
+
+
+def test_check_survey_file_show_if_on_yesno_needs_true_or_false(tmp_path: Path) -> None:
+    text = edit(VALID, "{question: zgoda, equals: true}", "{question: zgoda, equals: tak}")
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "equals: tak")
+    assert "true or false" in problem.message
+
+
+def test_check_survey_file_missing_english_text_reported_at_the_text(tmp_path: Path) -> None:
+    text = edit(VALID, "text: {pl: Imię, en: First name}", "text: {pl: Imię}")
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "text: {pl: Imię}")
+    assert (
+        problem.message == 'questions[3] (id "imie").text: no "en" text (the survey is in pl, en)'
+    )
+
+
+def test_check_survey_file_polish_only_survey_needs_no_english(tmp_path: Path) -> None:
+    text = edit(VALID, "text: {pl: Imię, en: First name}", "text: {pl: Imię}")
+    assert check(tmp_path, text + "languages: [pl]\n") == []
+
+
+def test_check_survey_file_duplicate_question_id_reported_at_the_second(tmp_path: Path) -> None:
+    text = edit(VALID, "  - id: imie\n", "  - id: wiek\n")
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "- id: wiek", nth=2)
+    assert "already used by questions[1] (line 8)" in problem.message
+
+
+def test_check_survey_file_closes_before_opens_reported_at_closes(tmp_path: Path) -> None:
+    text = edit(VALID, "closes: 2021-04-30 23:59", "closes: 2021-02-01 12:00")
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "closes:")
+    assert problem.message == "closes: 2021-02-01 12:00 must be later than opens (2021-03-01 00:00)"
+
+
+def test_check_survey_file_bare_closing_date_asks_for_a_time(tmp_path: Path) -> None:
+    text = edit(VALID, "closes: 2021-04-30 23:59", "closes: 2021-04-30")
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "closes:")
+    assert "give a date and time" in problem.message
+
+
+def test_check_survey_file_invalid_yaml_reports_the_yaml_line(tmp_path: Path) -> None:
+    text = edit(VALID, "text: {pl: Imię, en: First name}", "text: Imię: wpisz je tutaj")
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "Imię: wpisz")
+    assert problem.message.startswith("invalid YAML: mapping values are not allowed here")
+    assert "in quotes" in problem.message
+
+
+def test_check_survey_file_name_different_from_slug_is_reported(tmp_path: Path) -> None:
+    problem = only(check(tmp_path, VALID, name="ankieta"))
+    assert problem.line == 1
+    assert problem.message == (
+        'slug: "proba" must match the file name: rename the file to proba.yaml '
+        'or change the slug to "ankieta"'
+    )
+
+
+def test_check_survey_file_unknown_field_suggests_the_right_one(tmp_path: Path) -> None:
+    text = edit(VALID, "    show_if: {question", "    show_fi: {question")
+    problem = only(check(tmp_path, text))
+    assert problem.line == line_of(text, "show_fi:")
+    assert (
+        problem.message
+        == 'questions[3] (id "imie"): unknown field "show_fi" (did you mean "show_if"?)'
+    )
+
+
+def test_check_survey_file_leaders_must_point_at_fitting_questions(tmp_path: Path) -> None:
+    text = VALID + "leaders:\n  interest: wiek\n  values: [sredni]\n  consent: imie\n"
+    problems = check(tmp_path, text)
+    assert [p.line for p in problems] == [line_of(text, "[sredni]"), line_of(text, "consent:")]
+    assert '"sredni" is not an option of "wiek"' in problems[0].message
+    assert "consent must be a yesno question" in problems[1].message
+
+
+def test_check_survey_file_top_level_list_is_reported(tmp_path: Path) -> None:
+    problem = only(check(tmp_path, "- slug: proba\n"))
+    assert problem.line == 1
+    assert "top level must be a mapping" in problem.message
+
+
+def test_check_survey_file_unreadable_file_is_a_problem(tmp_path: Path) -> None:
+    problem = only(check_survey_file(tmp_path / "brak.yaml", WARSAW))
+    assert problem.line is None
+    assert problem.message.startswith("cannot read the file")
+
+
+def test_check_survey_file_duplicate_yaml_key_is_reported(tmp_path: Path) -> None:
+    text = edit(VALID, "    type: yesno\n", "    type: yesno\n    type: text\n")
+    first = line_of(text, "type: yesno")
+    problem = Problem(line_of(text, "type: text"), f'duplicate key "type" (first on line {first})')
+    assert problem in check(tmp_path, text)
+
+
+# --- many problems at once -----------------------------------------------------------
+
+
+def test_check_survey_file_several_problems_all_reported_in_line_order(tmp_path: Path) -> None:
+    text = VALID
+    text = edit(text, "slug: proba", "slug: inna")
+    text = edit(text, "closes: 2021-04-30 23:59", "closes: 2021-01-01 00:00")
+    text = edit(text, "type: single", "type: jeden")
+    text = edit(text, "text: {pl: Imię, en: First name}", "text: {pl: Imię}")
+    text = edit(text, "{question: zgoda, equals: true}", "{question: zgoda, equals: 3}")
+    problems = check(tmp_path, text)
+    assert [p.line for p in problems] == [
+        line_of(text, "slug:"),
+        line_of(text, "closes:"),
+        line_of(text, "type: jeden"),
+        line_of(text, "show_if:"),
+        line_of(text, "text: {pl: Imię}"),
+    ]
+
+
+def test_load_survey_file_problems_raise_with_path_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "proba.yaml"
+    path.write_text(edit(VALID, "type: yesno", "type: taknie"), encoding="utf-8")
+    with pytest.raises(SurveyFileError) as caught:
+        load_survey_file(path, WARSAW)
+    assert caught.value.path == path
+    assert len(caught.value.problems) == 1
+    assert str(caught.value).startswith(f"{path}:{line_of(VALID, 'type: yesno')}: questions[2]")
+
+
+# --- a directory of surveys ----------------------------------------------------------
+
+
+def test_load_surveys_keeps_valid_files_and_reports_the_broken_one(tmp_path: Path) -> None:
+    (tmp_path / "proba.yaml").write_text(VALID, encoding="utf-8")
+    broken = tmp_path / "zepsuta.yaml"
+    broken.write_text(edit(VALID, "slug: proba", "slug: zepsuta").replace("yesno", "tak"))
+    catalogue = load_surveys(tmp_path, WARSAW)
+    assert list(catalogue.surveys) == ["proba"]
+    assert list(catalogue.problems) == [broken]
+    assert "unknown question type" in catalogue.problems[broken][0].message
+
+
+def test_load_surveys_missing_directory_is_an_empty_catalogue(tmp_path: Path) -> None:
+    catalogue = load_surveys(tmp_path / "brak", WARSAW)
+    assert catalogue.surveys == {} and catalogue.problems == {}
+
+
+def test_load_surveys_yml_extension_is_reported_not_ignored(tmp_path: Path) -> None:
+    (tmp_path / "proba.yml").write_text(VALID, encoding="utf-8")
+    catalogue = load_surveys(tmp_path, WARSAW)
+    assert catalogue.surveys == {}
+    assert "rename it to proba.yaml" in catalogue.problems[tmp_path / "proba.yml"][0].message

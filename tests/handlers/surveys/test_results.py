@@ -1,0 +1,461 @@
+"""Survey results as the coordinator reads them: counts, percentages, means, volunteers.
+
+The survey and answers built here (every question type, four residents, one
+of them unfinished and one who erased their data) are shared with the chart
+and export tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from handlers.core.forms import Survey
+from handlers.core.i18n import Translator
+from handlers.surveys.results import (
+    QuestionSummary,
+    bar,
+    leaders,
+    leaders_text,
+    load_results,
+    overview,
+    question_summary_text,
+    summarise,
+    summary_messages,
+    summary_text,
+)
+from storage import residents, surveys
+from storage.db import Store
+from storage.models import SurveyResponse
+from storage.surveys import StoredResponse
+from tests.conftest import CONTENT
+
+FORMULA = '=HYPERLINK("http://zły.example","kliknij")'
+
+
+def build_survey(*, anonymous: bool = False, slug: str = "diagnoza") -> Survey:
+    return Survey.model_validate(
+        {
+            "slug": slug,
+            "title": {"pl": "Diagnoza potrzeb kulturalnych", "en": "Cultural needs"},
+            "intro": "…",
+            "outro": "…",
+            "anonymous": anonymous,
+            "leaders": {
+                "interest": "lead",
+                "values": ["lead", "join"],
+                "consent": "contact_ok",
+                "contact": ["email", "phone"],
+            },
+            "questions": [
+                {
+                    "id": "often",
+                    "type": "single",
+                    "text": {"pl": "Jak często bywasz w ośrodku?", "en": "How often?"},
+                    "options": [
+                        {"id": "week", "text": {"pl": "Raz w tygodniu", "en": "Weekly"}},
+                        {"id": "month", "text": {"pl": "Raz w miesiącu", "en": "Monthly"}},
+                        {"id": "never", "text": {"pl": "Rzadziej", "en": "Less often"}},
+                    ],
+                    "other": True,
+                    "optional": True,
+                },
+                {
+                    "id": "interests",
+                    "type": "multiple",
+                    "text": "Co Cię interesuje?",
+                    "options": [
+                        {"id": "music", "text": "Muzyka"},
+                        {"id": "theatre", "text": "Teatr"},
+                        {"id": "crafts", "text": "Rękodzieło"},
+                    ],
+                    "other": True,
+                },
+                {
+                    "id": "offer",
+                    "type": "scale",
+                    "text": "Jak oceniasz ofertę ośrodka?",
+                    "scale": {"min": 1, "max": 5, "min_label": "Źle", "max_label": "Świetnie"},
+                },
+                {
+                    "id": "grid",
+                    "type": "matrix",
+                    "text": "Oceń zajęcia",
+                    "scale": {"min": 1, "max": 5},
+                    "items": [
+                        {"id": "cinema", "text": "Kino plenerowe"},
+                        {"id": "dance", "text": "Zajęcia taneczne"},
+                    ],
+                },
+                {
+                    "id": "idea",
+                    "type": "text",
+                    "text": "Czego brakuje Ci w gminie?",
+                    "optional": True,
+                },
+                {
+                    "id": "hours",
+                    "type": "number",
+                    "text": "Ile godzin w tygodniu możesz poświęcić?",
+                    "integer": False,
+                },
+                {
+                    "id": "lead",
+                    "type": "single",
+                    "text": "Czy chcesz poprowadzić inicjatywę?",
+                    "options": [
+                        {"id": "lead", "text": "Tak, poprowadzę"},
+                        {"id": "join", "text": "Chętnie dołączę"},
+                        {"id": "no", "text": "Nie"},
+                    ],
+                },
+                {"id": "contact_ok", "type": "yesno", "text": "Czy możemy się odezwać?"},
+                {"id": "email", "type": "email", "text": "Twój e-mail", "optional": True},
+                {"id": "phone", "type": "phone", "text": "Twój telefon", "optional": True},
+                {"id": "visit", "type": "date", "text": "Kiedy byłeś u nas?", "optional": True},
+            ],
+        }
+    )
+
+
+# Anna and Bartek finished, Celina stopped half way, Darek finished and then
+# erased his data (/forget cuts the link to the response).
+PEOPLE: list[tuple[str, int, bool, dict[str, Any]]] = [
+    (
+        "Anna",
+        555001,
+        True,
+        {
+            "often": {"choice": "week"},
+            "interests": {"choices": ["music", "crafts"]},
+            "offer": 4,
+            "grid": {"cinema": 5, "dance": 3},
+            "idea": "Więcej koncertów w parku,\nnajlepiej latem",
+            "hours": 2.5,
+            "lead": {"choice": "lead"},
+            "contact_ok": True,
+            "email": "anna@example.pl",
+            "phone": "+48 600 100 200",
+            "visit": "2025-03-01",
+        },
+    ),
+    (
+        "Bartek",
+        555002,
+        True,
+        {
+            "often": {"choice": "other", "other": "Raz w roku, na dożynkach"},
+            "interests": {"choices": ["theatre", "other"], "other": "Szachy"},
+            "offer": 5,
+            "grid": {"cinema": 4, "dance": 2},
+            "idea": None,
+            "hours": 4,
+            "lead": {"choice": "join"},
+            "contact_ok": False,
+            "visit": None,
+        },
+    ),
+    (
+        "Celina",
+        555003,
+        False,
+        {
+            "often": {"choice": "month"},
+            "interests": {"choices": ["music"]},
+            "offer": 2,
+            "grid": {"cinema": 4},
+        },
+    ),
+    (
+        "Darek",
+        555004,
+        True,
+        {
+            "often": {"choice": "week"},
+            "interests": {"choices": ["music", "theatre"]},
+            "offer": 4,
+            "grid": {"cinema": 3, "dance": 4},
+            "idea": FORMULA,
+            "hours": 10,
+            "lead": {"choice": "join"},
+            "contact_ok": True,
+            "email": "darek@example.pl",
+            "phone": None,
+            "visit": "2025-02-14",
+        },
+    ),
+]
+
+
+async def fill(url: str, survey: Survey) -> list[StoredResponse]:
+    """Write the four residents' answers to a real store and read them back."""
+    store = Store(url)
+    try:
+        async with store.transaction() as session:
+            for name, telegram_id, finished, answers in PEOPLE:
+                resident = await residents.create_with_consent(
+                    session, telegram_id=telegram_id, name=name, language="pl"
+                )
+                response = await surveys.start_response(
+                    session,
+                    survey=survey.slug,
+                    resident_id=resident.id,
+                    language="pl",
+                    channel="telegram",
+                )
+                for question, value in answers.items():
+                    await surveys.save_answer(
+                        session, response=response, question=question, value=value
+                    )
+                if finished:
+                    await surveys.finish(session, response)
+                if name == "Darek":
+                    await residents.forget(session, resident)
+                    stored = await session.get(SurveyResponse, response.id)
+                    assert stored is not None
+                    stored.resident_id = None
+        async with store.transaction() as session:
+            return await load_results(session, survey)
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def translator() -> Translator:
+    return Translator(CONTENT / "locales")
+
+
+@pytest.fixture
+async def answered(sqlite_url: str) -> tuple[Survey, list[StoredResponse]]:
+    survey = build_survey()
+    return survey, await fill(sqlite_url, survey)
+
+
+def by_id(summaries: list[QuestionSummary]) -> dict[str, QuestionSummary]:
+    return {s.id: s for s in summaries}
+
+
+def counts(summary: QuestionSummary) -> dict[str, tuple[int, int]]:
+    """Option id -> (count, rounded percent)."""
+    return {c.id: (c.count, round(c.percent)) for c in summary.counts}
+
+
+async def test_overview_counts_started_and_finished(answered: Any) -> None:
+    _, responses = answered
+    result = overview(responses)
+    assert (result.started, result.finished, result.unfinished) == (4, 3, 1)
+
+
+async def test_single_choice_counts_percent_of_those_who_answered(answered: Any) -> None:
+    survey, responses = answered
+    often = by_id(summarise(survey, responses, language="pl"))["often"]
+    assert (often.answered, often.skipped) == (4, 0)
+    assert list(counts(often).items()) == [
+        ("week", (2, 50)),
+        ("month", (1, 25)),
+        ("never", (0, 0)),
+        ("other", (1, 25)),
+    ]
+    assert [c.label for c in often.counts] == ["Raz w tygodniu", "Raz w miesiącu", "Rzadziej", None]
+    assert often.other_texts == ["Raz w roku, na dożynkach"]
+
+
+async def test_unfinished_answers_count_too(answered: Any) -> None:
+    survey, responses = answered
+    finished_only = [r for r in responses if r.status == "finished"]
+    often = by_id(summarise(survey, finished_only, language="pl"))["often"]
+    assert counts(often)["month"] == (0, 0)  # only Celina, who did not finish, chose it
+    assert counts(by_id(summarise(survey, responses, language="pl"))["often"])["month"][0] == 1
+
+
+async def test_multiple_choice_percentages_may_add_up_over_100(answered: Any) -> None:
+    survey, responses = answered
+    interests = by_id(summarise(survey, responses, language="pl"))["interests"]
+    assert counts(interests) == {
+        "music": (3, 75),
+        "theatre": (2, 50),
+        "crafts": (1, 25),
+        "other": (1, 25),
+    }
+    assert interests.other_texts == ["Szachy"]
+    assert sum(c.percent for c in interests.counts) == 175
+
+
+async def test_scale_distribution_mean_and_median(answered: Any) -> None:
+    survey, responses = answered
+    offer = by_id(summarise(survey, responses, language="pl"))["offer"]
+    assert offer.stats is not None
+    assert (offer.stats.mean, offer.stats.median) == (3.75, 4)
+    assert counts(offer) == {"1": (0, 0), "2": (1, 25), "3": (0, 0), "4": (2, 50), "5": (1, 25)}
+
+
+async def test_matrix_mean_per_item(answered: Any) -> None:
+    survey, responses = answered
+    grid = by_id(summarise(survey, responses, language="pl"))["grid"]
+    cinema, dance = grid.items
+    assert (cinema.text, cinema.answered, cinema.mean, cinema.median) == ("Kino plenerowe", 4, 4, 4)
+    assert (dance.text, dance.answered, dance.mean) == ("Zajęcia taneczne", 3, 3)
+    assert [c.count for c in dance.distribution] == [0, 1, 1, 1, 0]
+
+
+async def test_number_yesno_and_text_like(answered: Any) -> None:
+    survey, responses = answered
+    summaries = by_id(summarise(survey, responses, language="pl"))
+    hours = summaries["hours"].stats
+    assert hours is not None
+    assert (hours.count, hours.mean, hours.median, hours.minimum, hours.maximum) == (
+        3,
+        5.5,
+        4,
+        2.5,
+        10,
+    )
+    assert counts(summaries["contact_ok"]) == {"yes": (2, 67), "no": (1, 33)}
+    idea = summaries["idea"]
+    assert (idea.answered, idea.skipped) == (2, 1)
+    assert idea.answers == ["Więcej koncertów w parku,\nnajlepiej latem", FORMULA]
+    # Not shown to Bartek (no consent) and never reached by Celina: neither answered nor skipped.
+    email = summaries["email"]
+    assert (email.answered, email.skipped, email.answers) == (
+        2,
+        0,
+        ["anna@example.pl", "darek@example.pl"],
+    )
+    assert summaries["visit"].answers == ["2025-03-01", "2025-02-14"]
+
+
+def test_options_removed_from_content_still_count() -> None:
+    survey = build_survey()
+    stale = StoredResponse(
+        id=1,
+        survey=survey.slug,
+        resident_id=None,
+        resident_name=None,
+        telegram_id=None,
+        status="finished",
+        language="pl",
+        channel="telegram",
+        started_at=None,
+        finished_at=None,
+        answers={"often": {"choice": "daily"}, "offer": 9, "hours": "oops"},
+    )
+    summaries = by_id(summarise(survey, [stale], language="pl"))
+    assert counts(summaries["often"])["daily"] == (1, 100)
+    assert counts(summaries["offer"])["9"] == (1, 100)
+    assert summaries["hours"].answered == 1 and summaries["hours"].stats is None
+
+
+async def test_summary_text_is_plain_and_polish(answered: Any, translator: Translator) -> None:
+    survey, responses = answered
+    summaries = summarise(survey, responses, language="pl")
+    text = summary_text(survey, overview(responses), summaries, translator, "pl")
+    assert "Wyniki ankiety „Diagnoza potrzeb kulturalnych”" in text
+    assert "Rozpoczęte: 4, w tym ukończone: 3, nieukończone: 1." in text
+    assert "1. Jak często bywasz w ośrodku?\nOdpowiedzi: 4, pominięte: 0" in text
+    assert "Raz w tygodniu\n█████░░░░░ 2 (50%)" in text
+    assert "Inne\n███░░░░░░░ 1 (25%)" in text
+    assert "Wpisane w „Inne”:\n• Raz w roku, na dożynkach" in text
+    assert "Średnia: 3,75, mediana: 4" in text
+    assert "Kino plenerowe\nśrednia 4 (odpowiedzi: 4)" in text
+    assert "Średnia: 5,5, mediana: 4, najmniej: 2,5, najwięcej: 10" in text
+    assert "Tak\n███████░░░ 2 (67%)" in text
+    assert "• Więcej koncertów w parku, najlepiej latem" in text
+    assert "*" not in text and "_" not in text  # nothing Telegram could take for Markdown
+
+
+async def test_summary_text_in_english(answered: Any, translator: Translator) -> None:
+    survey, responses = answered
+    summaries = by_id(summarise(survey, responses, language="en"))
+    text = question_summary_text(summaries["often"], translator, "en", number=1)
+    assert text.startswith("1. How often?\nAnswered: 4, skipped: 0\nWeekly\n")
+    assert "Other\n" in text
+    assert "Mean: 5.5" in question_summary_text(summaries["hours"], translator, "en")
+
+
+def test_bar_is_ten_blocks() -> None:
+    assert bar(0) == "░" * 10
+    assert bar(40) == "████░░░░░░"
+    assert bar(100) == "█" * 10
+    assert bar(120) == "█" * 10
+
+
+def test_many_long_answers_are_cut_to_telegram_messages(translator: Translator) -> None:
+    survey = build_survey()
+    many = [
+        StoredResponse(
+            id=n,
+            survey=survey.slug,
+            resident_id=n,
+            resident_name=None,
+            telegram_id=None,
+            status="finished",
+            language="pl",
+            channel="telegram",
+            started_at=None,
+            finished_at=None,
+            answers={"idea": f"Odpowiedź {n}: " + "bardzo długa myśl " * 40, "offer": 3},
+        )
+        for n in range(1, 60)
+    ]
+    summaries = summarise(survey, many, language="pl")
+    idea = question_summary_text(by_id(summaries)["idea"], translator, "pl")
+    assert "Odpowiedź 59" in idea and "Odpowiedź 49:" not in idea
+    assert "…i jeszcze 49 – wszystkie są w eksporcie." in idea
+    messages = summary_messages(survey, overview(many), summaries, translator, "pl")
+    assert all(len(m) <= 4096 for m in messages)
+    assert "".join(messages).count("Odpowiedź 5") >= 1
+    tiny = summary_messages(survey, overview(many), summaries, translator, "pl", limit=300)
+    assert len(tiny) > 5 and all(len(m) <= 300 for m in tiny)
+
+
+async def test_leaders_are_only_consenting_volunteers(answered: Any) -> None:
+    survey, responses = answered
+    found = leaders(survey, responses, language="pl")
+    assert len(found) == 2
+    anna, darek = found
+    assert (anna.name, anna.telegram_id, anna.interest) == ("Anna", 555001, ["Tak, poprowadzę"])
+    assert anna.contact == {"email": "anna@example.pl", "phone": "+48 600 100 200"}
+    # Darek erased his data: only the contact he typed in remains.
+    assert (darek.resident_id, darek.name, darek.telegram_id) == (None, None, None)
+    assert darek.interest == ["Chętnie dołączę"]
+    assert darek.contact == {"email": "darek@example.pl"}
+    # Bartek would join but said no to contact; Celina never got that far.
+    assert all(v.name not in ("Bartek", "Celina") for v in found)
+
+
+async def test_leaders_of_anonymous_survey_still_show_who_agreed(sqlite_url: str) -> None:
+    survey = build_survey(anonymous=True)
+    responses = await fill(sqlite_url, survey)
+    assert [v.name for v in leaders(survey, responses)] == ["Anna", None]
+
+
+async def test_leaders_text(answered: Any, translator: Translator) -> None:
+    survey, responses = answered
+    text = leaders_text(survey, leaders(survey, responses), translator, "pl")
+    assert text.startswith("Chętni do działania, którzy zgodzili się na kontakt: 2")
+    assert "Anna, identyfikator w Telegramie: 555001\nTak, poprowadzę" in text
+    assert "Twój e-mail: anna@example.pl" in text
+    assert "Ta osoba usunęła swoje dane" in text and "darek@example.pl" in text
+    assert leaders_text(survey, [], translator, "en").startswith("So far nobody")
+
+
+def test_no_leaders_rule_means_no_volunteers() -> None:
+    data = build_survey().model_dump(by_alias=True, exclude_none=True)
+    data["leaders"] = None
+    assert leaders(Survey.model_validate(data), []) == []
+
+
+async def test_scale_text_is_one_line_per_point(answered: Any, translator: Translator) -> None:
+    survey, responses = answered
+    offer = by_id(summarise(survey, responses, language="pl"))["offer"]
+    text = question_summary_text(offer, translator, "pl")
+    assert text.splitlines()[2:] == [
+        "Średnia: 3,75, mediana: 4",
+        "1 = Źle, 5 = Świetnie",
+        "1 ░░░░░░░░░░ 0 (0%)",
+        "2 ███░░░░░░░ 1 (25%)",
+        "3 ░░░░░░░░░░ 0 (0%)",
+        "4 █████░░░░░ 2 (50%)",
+        "5 ███░░░░░░░ 1 (25%)",
+    ]
