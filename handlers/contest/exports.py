@@ -8,8 +8,8 @@ Polish, cells starting with = + - @ made harmless, times in the centre's zone (I
 8601 UTC in JSON), column ids above the column names.
 
 - CSV: one row per proposal; budget lines, scores and history in one cell each.
-- XLSX: a sheet per kind of thing (proposals, budget lines, scores, history,
-  attachments), one row per line, ready for filters and pivot tables.
+- XLSX (`exports_xlsx.py`): a sheet per kind of thing (proposals, budget lines,
+  scores, history, attachments), one row per line, ready for filters and pivot tables.
 - JSON: the records as nested data, for tools.
 - Table: a short summary per proposal for the terminal; `show_text` is one proposal
   in full.
@@ -27,17 +27,12 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-
 from handlers.contest import scoring
 from handlers.contest.budget import money
 from handlers.contest.model import Contest
 from handlers.contest.records import ProposalRecord, applicant, label, number, title
 from handlers.core.i18n import Translator
-from handlers.surveys.exports import CSV_DELIMITER, csv_cell, put_cell, question_columns, text_table
+from handlers.surveys.exports import CSV_DELIMITER, csv_cell, question_columns, text_table
 
 TABLE_CELL = 24
 LIST_SEPARATOR = " | "
@@ -50,7 +45,7 @@ class Column:
     value: Callable[[ProposalRecord], Any]
 
 
-class _Texts:
+class Texts:
     """The catalogue in one language, and the centre's time zone."""
 
     def __init__(self, translator: Translator, language: str, timezone: tzinfo) -> None:
@@ -78,14 +73,14 @@ def _score(value: Fraction | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def _criterion_names(contest: Contest, language: str) -> dict[str, str]:
+def criterion_names(contest: Contest, language: str) -> dict[str, str]:
     return {c.id: c.text.get(language) for c in contest.criteria}
 
 
 # --- the summary and the full grid -----------------------------------------------------
 
 
-def summary_columns(contest: Contest, texts: _Texts) -> list[Column]:
+def summary_columns(contest: Contest, texts: Texts) -> list[Column]:
     """The short view: what `lokalnie proposals list` shows."""
     t = texts.t
     return [
@@ -114,9 +109,9 @@ def summary_columns(contest: Contest, texts: _Texts) -> list[Column]:
     ]
 
 
-def full_columns(contest: Contest, texts: _Texts) -> list[Column]:
+def full_columns(contest: Contest, texts: Texts) -> list[Column]:
     """Every field: the summary, each form answer, then budget, files, scores, history."""
-    t, names = texts.t, _criterion_names(contest, texts.language)
+    t, names = texts.t, criterion_names(contest, texts.language)
     found = summary_columns(contest, texts)
     found += [
         Column("edit_until", t("pexport.edit_until"), lambda r: texts.local(r.proposal.edit_until)),
@@ -160,7 +155,7 @@ def full_columns(contest: Contest, texts: _Texts) -> list[Column]:
     return found
 
 
-def _history_entry(texts: _Texts, entry: Any) -> str:
+def _history_entry(texts: Texts, entry: Any) -> str:
     """`2021-06-01 12:00 do poprawy (900001): note`, as the chat's history reads."""
     if entry.kind in ("created", "resubmitted"):
         what = texts.t(f"review.history.{entry.kind}")
@@ -188,7 +183,7 @@ def to_csv(
     timezone: tzinfo = UTC,
     full: bool = True,
 ) -> bytes:
-    texts = _Texts(translator, language, timezone)
+    texts = Texts(translator, language, timezone)
     grid = full_columns(contest, texts) if full else summary_columns(contest, texts)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
@@ -204,126 +199,6 @@ def _csv_value(value: Any, language: str) -> str:
         text = f"{value:.2f}"
         return text.replace(".", ",") if language == "pl" else text
     return csv_cell(value, language)
-
-
-# --- XLSX --------------------------------------------------------------------------------
-
-
-def to_xlsx(
-    contest: Contest,
-    records: Sequence[ProposalRecord],
-    *,
-    language: str,
-    translator: Translator,
-    timezone: tzinfo = UTC,
-    full: bool = True,
-) -> bytes:
-    texts = _Texts(translator, language, timezone)
-    t, names = texts.t, _criterion_names(contest, language)
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = t("pexport.sheet_proposals")
-    grid = full_columns(contest, texts) if full else summary_columns(contest, texts)
-    _grid_sheet(sheet, grid, records)
-    if not full:
-        return _saved(book)
-    _rows_sheet(
-        book.create_sheet(t("pexport.sheet_budget")),
-        [t("pexport.number"), t("pexport.item"), t("pexport.amount")],
-        [[label(r.proposal), line.item, line.amount] for r in records for line in r.lines],
-    )
-    _rows_sheet(
-        book.create_sheet(t("pexport.sheet_scores")),
-        [
-            t("pexport.number"),
-            t("pexport.coordinator"),
-            t("pexport.criterion"),
-            t("pexport.mark"),
-            t("pexport.at"),
-        ],
-        [
-            [
-                label(r.proposal),
-                s.coordinator_id,
-                names.get(s.criterion, s.criterion),
-                s.value,
-                texts.local(s.at),
-            ]
-            for r in records
-            for s in r.scores
-        ],
-    )
-    _rows_sheet(
-        book.create_sheet(t("pexport.sheet_history")),
-        [
-            t("pexport.number"),
-            t("pexport.at"),
-            t("pexport.kind"),
-            t("pexport.from_status"),
-            t("pexport.to_status"),
-            t("pexport.coordinator"),
-            t("pexport.note"),
-        ],
-        [
-            [
-                label(r.proposal),
-                texts.local(h.at),
-                h.kind,
-                texts.status(h.from_status),
-                texts.status(h.to_status),
-                h.actor,
-                h.note,
-            ]
-            for r in records
-            for h in r.history
-        ],
-    )
-    _rows_sheet(
-        book.create_sheet(t("pexport.sheet_attachments")),
-        [t("pexport.number"), t("pexport.file"), t("pexport.file_type"), t("pexport.file_size")],
-        [[label(r.proposal), a.name, a.mime_type, a.size] for r in records for a in r.attachments],
-    )
-    return _saved(book)
-
-
-def _saved(book: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _cell(sheet: Worksheet, row: int, column: int, value: Any) -> None:
-    if isinstance(value, Decimal):
-        put_cell(sheet, row, column, float(value), "#,##0.00")
-    else:
-        put_cell(sheet, row, column, value)
-
-
-def _grid_sheet(sheet: Worksheet, grid: list[Column], records: Sequence[ProposalRecord]) -> None:
-    for index, column in enumerate(grid, start=1):
-        _cell(sheet, 1, index, column.key)
-        _cell(sheet, 2, index, column.header)
-        sheet.cell(row=1, column=index).font = Font(color="777777")
-        sheet.cell(row=2, column=index).font = Font(bold=True)
-        sheet.column_dimensions[get_column_letter(index)].width = min(
-            max(len(column.header) * 0.8, 12), 40
-        )
-    for row, record in enumerate(records, start=3):
-        for index, column in enumerate(grid, start=1):
-            _cell(sheet, row, index, column.value(record))
-    sheet.freeze_panes = "B3"
-
-
-def _rows_sheet(sheet: Worksheet, headers: list[str], rows: list[list[Any]]) -> None:
-    for index, header in enumerate(headers, start=1):
-        _cell(sheet, 1, index, header)
-        sheet.cell(row=1, column=index).font = Font(bold=True)
-        sheet.column_dimensions[get_column_letter(index)].width = 18
-    for row, values in enumerate(rows, start=2):
-        for index, value in enumerate(values, start=1):
-            _cell(sheet, row, index, value)
-    sheet.freeze_panes = "A2"
 
 
 # --- JSON --------------------------------------------------------------------------------
@@ -418,7 +293,7 @@ def to_table(
     timezone: tzinfo = UTC,
 ) -> str:
     """A plain table of the summary columns, with the column names below."""
-    texts = _Texts(translator, language, timezone)
+    texts = Texts(translator, language, timezone)
     grid = summary_columns(contest, texts)
     cells = [[_table_cell(c.value(r), language) for c in grid] for r in records]
     return text_table(grid, cells)
@@ -438,8 +313,8 @@ def show_text(
     timezone: tzinfo = UTC,
 ) -> str:
     """One proposal in full, for the terminal."""
-    texts = _Texts(translator, language, timezone)
-    t, names = texts.t, _criterion_names(contest, language)
+    texts = Texts(translator, language, timezone)
+    t, names = texts.t, criterion_names(contest, language)
     proposal = record.proposal
     lines = [
         f"{label(proposal)} – {title(contest, proposal)}",

@@ -11,7 +11,7 @@ from handlers.core.events import Button, OutgoingFile, Reply
 from handlers.core.forms import Survey
 from handlers.core.replies import to_payload
 from handlers.core.routing import Router
-from handlers.surveys import charts, exports, results
+from handlers.surveys import charts, exports, exports_xlsx, results, results_text
 from storage import schedule
 from storage import surveys as store
 
@@ -82,7 +82,7 @@ async def _result_messages(ctx: Context, survey: Survey) -> tuple[list[Reply], l
     summaries = results.summarise(survey, responses, language=language)
     replies = [
         Reply(text)
-        for text in results.summary_messages(survey, overview, summaries, translator, language)
+        for text in results_text.summary_messages(survey, overview, summaries, translator, language)
     ]
     for number, summary in enumerate(summaries, start=1):
         image = charts.chart_png(
@@ -155,7 +155,7 @@ async def export_of(ctx: Context, survey: Survey) -> list[Reply]:
     translator, language = ctx.services.translator, ctx.language
     responses = await results.load_results(ctx.session, survey)
     options = {"language": language, "translator": translator, "timezone": ctx.services.timezone}
-    xlsx = exports.to_xlsx(survey, responses, **options)
+    xlsx = exports_xlsx.to_xlsx(survey, responses, **options)
     csv = exports.to_csv(survey, responses, **options)
     count = len(responses)
     return [
@@ -180,6 +180,6 @@ async def leaders_command(ctx: Context) -> list[Reply]:
         responses = await results.load_results(ctx.session, survey)
         volunteers = results.leaders(survey, responses, language=ctx.language)
         title = survey.title.get(ctx.language)
-        text = results.leaders_text(survey, volunteers, ctx.services.translator, ctx.language)
+        text = results_text.leaders_text(survey, volunteers, ctx.services.translator, ctx.language)
         replies.append(Reply(f"{title}\n\n{text}"))
     return replies

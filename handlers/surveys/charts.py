@@ -21,13 +21,8 @@ from matplotlib.textpath import TextToPath
 
 from handlers.core.forms import Question, QuestionType
 from handlers.core.i18n import Translator
-from handlers.surveys.results import (
-    OTHER,
-    QuestionSummary,
-    count_label,
-    format_number,
-    percent_text,
-)
+from handlers.surveys.results import OTHER, QuestionSummary
+from handlers.surveys.results_text import count_label, format_number, percent_text
 
 DPI = 150
 WIDTH = 7.2  # inches: 1080 px at DPI

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from handlers.contest import exports as proposal_exports
+from handlers.contest import exports_xlsx
 from handlers.contest import records as proposal_records
 from handlers.contest.files import load_contest
 from handlers.contest.model import Contest
@@ -117,7 +118,7 @@ async def test_export_xlsx_has_a_sheet_per_kind_of_line(
 ) -> None:
     await fill(sqlite_url, contest)
     found = await records(sqlite_url, contest)
-    data = proposal_exports.to_xlsx(
+    data = exports_xlsx.to_xlsx(
         contest, found, language="pl", translator=translator, timezone=WARSAW
     )
     book = load_workbook(io.BytesIO(data))

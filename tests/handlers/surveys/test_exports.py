@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 
 from handlers.core.forms import Survey
 from handlers.core.i18n import Translator
-from handlers.surveys.exports import open_answers_text, to_csv, to_json, to_table, to_xlsx
+from handlers.surveys.exports import open_answers_text, to_csv, to_json, to_table
+from handlers.surveys.exports_xlsx import to_xlsx
 from storage.surveys import StoredResponse
 from tests.conftest import CONTENT
 from tests.handlers.surveys.test_results import FORMULA, build_survey, fill

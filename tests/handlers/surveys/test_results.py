@@ -13,15 +13,11 @@ import pytest
 
 from handlers.core.forms import Survey
 from handlers.core.i18n import Translator
-from handlers.surveys.results import (
-    QuestionSummary,
+from handlers.surveys.results import QuestionSummary, leaders, load_results, overview, summarise
+from handlers.surveys.results_text import (
     bar,
-    leaders,
     leaders_text,
-    load_results,
-    overview,
     question_summary_text,
-    summarise,
     summary_messages,
     summary_text,
 )

@@ -1,0 +1,1 @@
+"""The `lokalnie` sub-commands, one module per feature; `bot/cli.py` adds them."""

@@ -1,0 +1,140 @@
+"""`lokalnie survey`: check a survey file, list surveys, results, charts, volunteers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.commands.common import check_format, fail, guarded, with_service, write_out
+from bot.config import load_settings
+
+survey_app = typer.Typer(help="Surveys: check files, list, results, charts.", no_args_is_help=True)
+RESULT_FORMATS = ("table", "csv", "json", "xlsx")
+
+
+def _survey(service: Any, slug: str) -> Any:
+    survey = service.services.surveys.get(slug)
+    if survey is None:
+        known = ", ".join(service.services.surveys) or "-"
+        fail(f"no survey '{slug}' (known: {known})")
+    return survey
+
+
+@survey_app.command("check")
+def survey_check(path: Annotated[Path, typer.Argument(help="The survey's YAML file.")]) -> None:
+    """Validate one survey file; prints every problem with its line."""
+    from handlers.surveys.files import check_survey_file
+
+    settings = guarded(load_settings)
+    problems = check_survey_file(path, settings.timezone_info)
+    if problems:
+        for problem in problems:
+            typer.echo(problem.format(str(path)))
+        raise typer.Exit(1)
+    typer.echo(f"{path}: OK")
+
+
+@survey_app.command("list")
+def survey_list() -> None:
+    """Surveys with their dates and how many responses were started and finished."""
+    from handlers.surveys.conversation import describe_survey
+    from storage import surveys
+
+    async def work(service: Any) -> None:
+        async with service.store.transaction() as session:
+            counts = await surveys.counts(session)
+        for survey in service.services.surveys.values():
+            typer.echo(describe_survey(service.services, survey, counts.get(survey.slug)))
+
+    with_service(work)
+
+
+@survey_app.command("results")
+def survey_results(
+    slug: str,
+    format: Annotated[str, typer.Option("--format", help="table, csv, json or xlsx")] = "table",
+    out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout).")] = None,
+) -> None:
+    """Every response of a survey, as a table, CSV, JSON or XLSX."""
+    from handlers.surveys import exports, exports_xlsx, results
+
+    check_format(format, out, RESULT_FORMATS)
+
+    async def work(service: Any) -> bytes:
+        survey = _survey(service, slug)
+        async with service.store.transaction() as session:
+            responses = await results.load_results(session, survey)
+        options = {
+            "language": service.settings.default_language,
+            "translator": service.services.translator,
+            "timezone": service.services.timezone,
+        }
+        if format == "json":
+            return exports.to_json(survey, responses, language=options["language"])
+        if format == "csv":
+            return exports.to_csv(survey, responses, **options)
+        if format == "xlsx":
+            return exports_xlsx.to_xlsx(survey, responses, **options)
+        return exports.to_table(survey, responses, **options).encode()
+
+    write_out(with_service(work), out)
+
+
+@survey_app.command("charts")
+def survey_charts(
+    slug: str, out: Annotated[Path, typer.Option(help="Folder for the PNG files.")]
+) -> None:
+    """One PNG chart per closed question of the survey."""
+    from handlers.surveys import charts, results
+
+    async def work(service: Any) -> list[Path]:
+        survey = _survey(service, slug)
+        language = service.settings.default_language
+        async with service.store.transaction() as session:
+            responses = await results.load_results(session, survey)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        summaries = results.summarise(survey, responses, language=language)
+        for number, summary in enumerate(summaries, 1):
+            image = charts.chart_png(
+                summary.question, summary, language=language, translator=service.services.translator
+            )
+            if image is not None:
+                path = out / f"{number:02d}-{summary.id}.png"
+                path.write_bytes(image)
+                written.append(path)
+        return written
+
+    for path in with_service(work):
+        typer.echo(str(path))
+
+
+@survey_app.command("leaders")
+def survey_leaders(slug: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Residents who would lead or join an initiative and agreed to be contacted."""
+    from handlers.surveys import results, results_text
+
+    async def work(service: Any) -> list[str]:
+        chosen = (
+            [_survey(service, slug)]
+            if slug
+            else [s for s in service.services.surveys.values() if s.leaders is not None]
+        )
+        language = service.settings.default_language
+        texts = []
+        for survey in chosen:
+            async with service.store.transaction() as session:
+                responses = await results.load_results(session, survey)
+            volunteers = results.leaders(survey, responses, language=language)
+            texts.append(
+                f"{survey.title.get(language)}\n\n"
+                + results_text.leaders_text(
+                    survey, volunteers, service.services.translator, language
+                )
+            )
+        return texts
+
+    for text in with_service(work):
+        typer.echo(text)

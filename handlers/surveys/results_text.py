@@ -1,0 +1,265 @@
+"""Survey results as plain text: the Telegram summary and the volunteers list.
+
+The numbers come from `handlers.surveys.results`; this module only words
+them (catalogue texts, rounded percentages, text bars) and cuts the summary
+into messages that fit Telegram's limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from babel.numbers import format_decimal
+
+from handlers.core.forms import Question, QuestionType, Survey
+from handlers.core.i18n import Translator
+from handlers.surveys.results import (
+    CHOICE_TYPES,
+    NO,
+    OTHER,
+    YES,
+    Count,
+    QuestionSummary,
+    Stats,
+    SurveyOverview,
+    Volunteer,
+)
+
+# Built-in answer labels that are not content: their text comes from the catalogues.
+BUILTIN_LABELS = {OTHER: "results.other", YES: "results.yes", NO: "results.no"}
+TEXT_TYPES = (QuestionType.TEXT, QuestionType.DATE, QuestionType.EMAIL, QuestionType.PHONE)
+TELEGRAM_LIMIT = 4096
+BAR_WIDTH = 10
+SHOWN_ANSWERS = 10
+SHOWN_ANSWER_LENGTH = 300
+
+
+def format_number(value: float, language: str) -> str:
+    """A number as the coordinator writes it (decimal comma in Polish), 2 decimals at most."""
+    return format_decimal(round(value, 2), format="#,##0.##", locale=language)
+
+
+def count_label(count: Count, translator: Translator, language: str) -> str:
+    """The text of a bar: content text, or a catalogue text for other/yes/no."""
+    if count.label is not None:
+        return count.label
+    key = BUILTIN_LABELS.get(count.id)
+    return translator.text(language, key) if key else count.id
+
+
+def percent_text(percent: float) -> str:
+    """A percentage rounded half up, as people expect (12.5 -> 13%)."""
+    return f"{int(percent + 0.5)}%"
+
+
+def bar(percent: float, width: int = BAR_WIDTH) -> str:
+    """A short text bar, e.g. '████░░░░░░' for 40%."""
+    filled = int(max(0.0, min(percent, 100.0)) * width / 100 + 0.5)
+    return "█" * filled + "░" * (width - filled)
+
+
+def overview_text(
+    survey: Survey, overview: SurveyOverview, translator: Translator, language: str
+) -> str:
+    """The head of the results message: the survey and how many answered it."""
+    return translator.text(
+        language,
+        "results.overview",
+        title=survey.title.get(language),
+        started=overview.started,
+        finished=overview.finished,
+        unfinished=overview.unfinished,
+    )
+
+
+def question_summary_text(
+    summary: QuestionSummary, translator: Translator, language: str, *, number: int | None = None
+) -> str:
+    """One question's results as plain text (no Markdown), readable in Telegram."""
+
+    def t(key: str, **values: object) -> str:
+        return translator.text(language, key, **values)
+
+    title = f"{number}. {summary.text}" if number is not None else summary.text
+    lines = [title, t("results.answered", answered=summary.answered, skipped=summary.skipped)]
+    kind = summary.type
+    if summary.answered == 0:
+        return "\n".join(lines)
+    if kind is QuestionType.SCALE:
+        if summary.stats:
+            lines.append(_scale_stats(summary.stats, translator, language))
+        lines += _scale_ends(summary.question, language)
+        # Points are short: one line each, like a small histogram.
+        lines += [
+            f"{c.id} {bar(c.percent)} {c.count} ({percent_text(c.percent)})" for c in summary.counts
+        ]
+    elif kind in CHOICE_TYPES or kind is QuestionType.YESNO:
+        if kind is QuestionType.MULTIPLE:
+            lines.append(t("results.multiple_note"))
+        lines += _count_lines(summary.counts, translator, language)
+        if summary.other_texts:
+            lines.append(t("results.other_texts"))
+            lines += _answer_lines(summary.other_texts, translator, language)
+    elif kind is QuestionType.MATRIX:
+        for item in summary.items:
+            mean = format_number(item.mean, language) if item.mean is not None else "–"
+            lines.append(item.text)
+            lines.append(t("results.item_stats", mean=mean, count=item.answered))
+    elif kind is QuestionType.NUMBER and summary.stats:
+        stats = summary.stats
+        lines.append(
+            t(
+                "results.number_stats",
+                mean=format_number(stats.mean, language),
+                median=format_number(stats.median, language),
+                min=format_number(stats.minimum, language),
+                max=format_number(stats.maximum, language),
+            )
+        )
+    elif kind in TEXT_TYPES:
+        lines += _answer_lines(summary.answers, translator, language)
+    return "\n".join(lines)
+
+
+def _scale_stats(stats: Stats, translator: Translator, language: str) -> str:
+    return translator.text(
+        language,
+        "results.scale_stats",
+        mean=format_number(stats.mean, language),
+        median=format_number(stats.median, language),
+    )
+
+
+def _scale_ends(question: Question, language: str) -> list[str]:
+    """'1 = poor, 5 = great' when the survey names the ends of the scale."""
+    scale = question.scale
+    if scale is None:
+        return []
+    ends = [
+        f"{point} = {label.get(language)}"
+        for point, label in ((scale.min, scale.min_label), (scale.max, scale.max_label))
+        if label is not None
+    ]
+    return [", ".join(ends)] if ends else []
+
+
+def _count_lines(counts: Iterable[Count], translator: Translator, language: str) -> list[str]:
+    lines = []
+    for count in counts:
+        lines.append(count_label(count, translator, language))
+        lines.append(f"{bar(count.percent)} {count.count} ({percent_text(count.percent)})")
+    return lines
+
+
+def _answer_lines(answers: list[str], translator: Translator, language: str) -> list[str]:
+    lines = []
+    for answer in answers[-SHOWN_ANSWERS:]:
+        text = " ".join(answer.split())
+        if len(text) > SHOWN_ANSWER_LENGTH:
+            text = text[: SHOWN_ANSWER_LENGTH - 1] + "…"
+        lines.append(f"• {text}")
+    if len(answers) > SHOWN_ANSWERS:
+        lines.append(translator.text(language, "results.more", count=len(answers) - SHOWN_ANSWERS))
+    return lines
+
+
+def summary_messages(
+    survey: Survey,
+    overview: SurveyOverview,
+    summaries: Sequence[QuestionSummary],
+    translator: Translator,
+    language: str,
+    *,
+    limit: int = TELEGRAM_LIMIT,
+) -> list[str]:
+    """The whole summary cut into messages that fit Telegram's limit, never mid-question."""
+    blocks = [overview_text(survey, overview, translator, language)]
+    blocks += [
+        question_summary_text(s, translator, language, number=n)
+        for n, s in enumerate(summaries, start=1)
+    ]
+    return _pack(blocks, limit)
+
+
+def summary_text(
+    survey: Survey,
+    overview: SurveyOverview,
+    summaries: Sequence[QuestionSummary],
+    translator: Translator,
+    language: str,
+) -> str:
+    """The whole summary as one plain text (for a file or the terminal)."""
+    return "\n\n".join(
+        [overview_text(survey, overview, translator, language)]
+        + [
+            question_summary_text(s, translator, language, number=n)
+            for n, s in enumerate(summaries, start=1)
+        ]
+    )
+
+
+def _pack(blocks: list[str], limit: int) -> list[str]:
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        for piece in _split_long(block, limit):
+            joined = f"{current}\n\n{piece}" if current else piece
+            if len(joined) <= limit:
+                current = joined
+            else:
+                messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _split_long(block: str, limit: int) -> list[str]:
+    """Split a block longer than the limit at line ends (or hard, for one huge line)."""
+    if len(block) <= limit:
+        return [block]
+    pieces: list[str] = []
+    current = ""
+    for line in block.split("\n"):
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        joined = f"{current}\n{line}" if current else line
+        if len(joined) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = line
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def leaders_text(
+    survey: Survey, volunteers: Sequence[Volunteer], translator: Translator, language: str
+) -> str:
+    """The volunteers as a plain-text list the coordinator can act on."""
+    if not volunteers:
+        return translator.text(language, "results.leaders_none")
+    questions = {q.id: q.text.get(language) for q in survey.questions}
+    lines = [translator.text(language, "results.leaders_title", count=len(volunteers))]
+    for volunteer in volunteers:
+        lines.append("")
+        if volunteer.resident_id is None:
+            lines.append(translator.text(language, "results.leader_erased"))
+        else:
+            lines.append(
+                translator.text(
+                    language,
+                    "results.leader_who",
+                    name=volunteer.name or "–",
+                    telegram_id=volunteer.telegram_id or "–",
+                )
+            )
+        lines.append(", ".join(volunteer.interest))
+        for qid, value in volunteer.contact.items():
+            lines.append(f"{questions.get(qid, qid)}: {value}")
+    return "\n".join(lines)
