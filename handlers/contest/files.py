@@ -3,9 +3,9 @@
 The contest is content: a coordinator sets the budget, the dates, the criteria, the
 proposal form and the messages to applicants in YAML, and checks the file with
 `lokalnie contest check`. Like surveys, every mistake is reported at once with its
-line (the machinery is shared: `handlers/core/content_files.py`), and besides the model
-(`handlers/contest/model.py`) the file is checked for what a coordinator could get
-wrong with money and time:
+line (the machinery is shared: `handlers/core/content_files.py`, `content_wording.py`,
+`form_checks.py`), and besides the model (`handlers/contest/model.py`) the file is
+checked for what a coordinator could get wrong with money and time:
 
 - a cap per initiative above the whole budget, or so low that even the most winners
   allowed could never use the budget up (a typo like 1000 for 10000);
@@ -33,11 +33,9 @@ from pydantic import ValidationError
 from handlers.contest.model import Attachments, Contest, Criterion, Messages, Winners
 from handlers.core.content_files import (
     DATETIME,
-    FormChecks,
     Loc,
     Problem,
     Source,
-    Wording,
     aware,
     moment,
     moments,
@@ -46,8 +44,9 @@ from handlers.core.content_files import (
     sorted_unique,
     text_problems,
     valid,
-    validation_problems,
 )
+from handlers.core.content_wording import Wording, validation_problems
+from handlers.core.form_checks import FormChecks
 from handlers.core.forms import Condition, Option, Question, QuestionType, Scale
 
 __all__ = [

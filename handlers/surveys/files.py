@@ -6,7 +6,8 @@ with the line to fix and in words a non-programmer can act on, not pydantic's fi
 error. So the file is parsed into YAML nodes (which know their lines), validated against
 the content model in `handlers/core/forms.py`, and then checked for what the model cannot see
 on its own: references between questions, the languages of every text, the dates, the
-file name. The machinery shared with the contest file is in `handlers/core/content_files.py`.
+file name. The machinery shared with the contest file is in `handlers/core/content_files.py`,
+`content_wording.py` and `form_checks.py`.
 
 In messages, questions, options and items are numbered from 1 as a coordinator counts
 them: `questions[4] (id "wiek")` is the fourth question.
@@ -22,23 +23,19 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from handlers.core.content_files import (
-    CHOICE_TYPES,
-    Entry,
-    FormChecks,
     Loc,
     Problem,
     Source,
-    Wording,
     aware,
-    choice_ids,
     moment,
     moments,
     read_yaml,
     sorted_unique,
     text_problems,
     valid,
-    validation_problems,
 )
+from handlers.core.content_wording import Wording, validation_problems
+from handlers.core.form_checks import CHOICE_TYPES, Entry, FormChecks, choice_ids
 from handlers.core.forms import (
     Condition,
     Leaders,

@@ -1,0 +1,197 @@
+"""Checks of a list of questions (a survey's questions, the proposal form) as a whole.
+
+The question model checks one question at a time; these need the list: ids used
+once, `show_if` pointing at an earlier question and at an answer it can have, and
+where every text of every question is (for the language checks).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.core.content_files import Loc, Problem, Source, show, valid
+from handlers.core.forms import Condition, Question, QuestionType
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
+
+
+@dataclass
+class Entry:
+    """One question of the file: where it is, what was written, and the model if valid."""
+
+    index: int
+    raw: Any
+    id: str | None
+    question: Question | None
+
+
+class FormChecks:
+    """Checks of the question list at `key` that need more than one question at a time."""
+
+    def __init__(self, source: Source, key: str) -> None:
+        self.source = source
+        self.key = key
+        self.problems: list[Problem] = []
+        raw_questions = source.data.get(key)
+        self.entries = [
+            Entry(
+                i,
+                raw,
+                raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None,
+                valid(Question, raw),
+            )
+            for i, raw in enumerate(raw_questions if isinstance(raw_questions, list) else [])
+        ]
+        self.first: dict[str, Entry] = {}
+        for entry in self.entries:
+            if entry.id is not None:
+                self.first.setdefault(entry.id, entry)
+
+    def add(self, loc: Loc, message: str, *, label: Loc | None = None) -> None:
+        self.problems.append(self.source.problem(loc, message, label=label))
+
+    def run(self) -> list[Problem]:
+        self.unique_ids()
+        self.conditions()
+        return self.problems
+
+    def unique_ids(self) -> None:
+        for entry in self.entries:
+            first = self.first.get(entry.id) if entry.id else None
+            if first is not None and first is not entry:
+                line = self.source.line((self.key, first.index))
+                self.add(
+                    (self.key, entry.index, "id"),
+                    f'the id "{entry.id}" is already used by {self.key}[{first.index + 1}] '
+                    f"(line {line}); question ids must be unique",
+                    label=(self.key, entry.index),
+                )
+
+    def where(self, entry: Entry) -> str:
+        return f"{self.key}[{entry.index + 1}], line {self.source.line((self.key, entry.index))}"
+
+    def conditions(self) -> None:
+        for entry in self.entries:
+            if not isinstance(entry.raw, dict):
+                continue
+            raw = entry.raw.get("show_if")
+            base: Loc = (self.key, entry.index, "show_if")
+            items = (
+                [(base + (k,), item) for k, item in enumerate(raw)]
+                if isinstance(raw, list)
+                else [(base, raw)]
+                if raw is not None
+                else []
+            )
+            for loc, item in items:
+                condition = valid(Condition, item)
+                if condition is not None:
+                    self.condition(entry, loc, condition, item)
+
+    def condition(self, entry: Entry, loc: Loc, condition: Condition, raw: Any) -> None:
+        target = self.first.get(condition.question)
+        if target is None:
+            self.add(
+                loc + ("question",), f'refers to unknown question "{condition.question}"', label=loc
+            )
+            return
+        if target.index >= entry.index:
+            where = (
+                "this same question"
+                if target is entry
+                else f'"{condition.question}" ({self.where(target)}), which comes later'
+            )
+            self.add(
+                loc + ("question",),
+                f"refers to {where}; show_if may only refer to an earlier question",
+                label=loc,
+            )
+            return
+        if condition.answered is not None or target.question is None:
+            return
+        tests: list[tuple[Loc, list[Any]]] = []
+        if condition.equals is not None:
+            tests.append((loc + ("equals",), [condition.equals]))
+        for name, values in (("in", condition.in_), ("not_in", condition.not_in)):
+            if values is None:
+                continue
+            key = "in_" if isinstance(raw, dict) and "in_" in raw else name
+            if not values:
+                self.add(loc + (key,), f'"{name}" needs at least one value', label=loc)
+            tests.append((loc + (key,), list(values)))
+        for value_loc, values in tests:
+            for k, value in enumerate(values):
+                message = condition_value_problem(target.question, value)
+                if message is None:
+                    continue
+                exact = value_loc if value_loc[-1] == "equals" else value_loc + (k,)
+                self.add(exact, message, label=loc)
+
+    def text_locations(self) -> Iterator[Loc]:
+        """Every text of every question: the question, its help, options, scale labels."""
+        for entry in self.entries:
+            if not isinstance(entry.raw, dict):
+                continue
+            base: Loc = (self.key, entry.index)
+            for name in ("text", "help"):
+                if entry.raw.get(name) is not None:
+                    yield base + (name,)
+            for group in ("options", "items"):
+                options = entry.raw.get(group)
+                for k, option in enumerate(options if isinstance(options, list) else []):
+                    if isinstance(option, dict) and option.get("text") is not None:
+                        yield base + (group, k, "text")
+            scale = entry.raw.get("scale")
+            if isinstance(scale, dict):
+                for name in ("min_label", "max_label"):
+                    if scale.get(name) is not None:
+                        yield base + ("scale", name)
+
+
+def choice_ids(question: Question) -> list[str]:
+    ids = [option.id for option in question.options]
+    return [*ids, "other"] if question.other else ids
+
+
+def condition_value_problem(question: Question, value: Any) -> str | None:
+    """Why `value` can never be an answer to `question`, or None when it can."""
+    kind_ = question.type
+    name = f'"{question.id}"'
+    if kind_ in CHOICE_TYPES:
+        allowed = choice_ids(question)
+        if isinstance(value, str) and value in allowed:
+            return None
+        return f"{show(value)} is not an option of {name} (options: {', '.join(allowed)})"
+    if kind_ is QuestionType.YESNO:
+        if isinstance(value, bool):
+            return None
+        return f"{name} is a yesno question: compare with true or false, not {show(value)}"
+    if kind_ in (QuestionType.SCALE, QuestionType.NUMBER):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{name} is a {kind_} question: compare with a number, not {show(value)}"
+        if kind_ is QuestionType.SCALE and question.scale is not None:
+            low, high = float(question.scale.min), float(question.scale.max)
+        else:
+            low, high = question.min, question.max
+        if low is not None and value < low:
+            return f"{show(value)} is below the lowest answer to {name} ({number(low)})"
+        if high is not None and value > high:
+            return f"{show(value)} is above the highest answer to {name} ({number(high)})"
+        return None
+    if kind_ is QuestionType.MATRIX:
+        return f"{name} is a matrix question: show_if can only test it with `answered`"
+    if kind_ is QuestionType.DATE:
+        if isinstance(value, str) and _ISO_DATE.match(value):
+            return None
+        return f'{name} is a date question: compare with a date in quotes, e.g. "2021-05-01"'
+    if isinstance(value, str):
+        return None
+    return f"{name} is a {kind_} question: compare with a text, not {show(value)}"
+
+
+def number(value: float | None) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
