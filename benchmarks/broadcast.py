@@ -32,7 +32,8 @@ from bot.telegram_request import AiohttpRequest
 from handlers.core.centre import load_centre
 from handlers.core.i18n import Translator
 from handlers.core.services import Services
-from scheduler.jobs import JobRuntime, run_broadcast
+from scheduler.broadcast_job import run_broadcast
+from scheduler.runtime import JobRuntime
 from storage import schedule
 from storage.db import Store
 from storage.migrate import upgrade

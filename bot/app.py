@@ -33,7 +33,7 @@ from handlers.core.i18n import Translator
 from handlers.core.services import Services
 from handlers.mailbox.inbox import load_mail_content, report_delivery_failure
 from handlers.surveys.files import load_surveys
-from scheduler.jobs import JobRuntime
+from scheduler.runtime import JobRuntime
 from scheduler.service import JobScheduler
 from storage.db import Store
 from storage.migrate import upgrade_async

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from scheduler.jobs import JobRuntime, execute
+from scheduler.jobs import execute
+from scheduler.runtime import JobRuntime
 from storage import proposals, schedule, surveys
 from storage.models import OutboxMessage, Resident
 from tests.handlers.contest_fixture import sample_contest

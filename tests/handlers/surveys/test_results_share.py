@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from scheduler.jobs import JobRuntime, execute
+from scheduler.jobs import execute
+from scheduler.runtime import JobRuntime
 from storage import residents
 from storage.models import OutboxMessage
 from storage.schedule import Broadcast

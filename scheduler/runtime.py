@@ -1,0 +1,84 @@
+"""What every job gets: the running service, and a way to queue one bulk message.
+
+A bulk message goes to the recipient's channel (chat or e-mail, with an
+unsubscribe line) under a key derived from the job and the recipient, so a
+job that runs twice queues nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_datetime
+
+from handlers.core.mail_out import queue_email
+from handlers.core.services import Services
+from storage import outbox
+from storage.audiences import Recipient
+from storage.db import Store
+
+BULK = 1
+PROGRESS_EVERY = 5.0
+
+
+@dataclass
+class JobRuntime:
+    store: Store
+    services: Services
+    wake_sender: Callable[[], None] = field(default=lambda: None)
+    progress_every: float = PROGRESS_EVERY
+
+
+def translated(services: Services, language: str, key: str, **values: object) -> str:
+    """A catalogue text in the recipient's language."""
+    return services.translator.text(language, key, **values)
+
+
+def when(services: Services, moment: datetime, language: str) -> str:
+    """A moment in the centre's time zone, as a resident reads a date."""
+    local = moment.astimezone(services.timezone)
+    return format_datetime(local, "d MMMM y, HH:mm", locale=language)
+
+
+async def send(
+    session: Any,
+    services: Services,
+    recipient: Recipient,
+    text: str,
+    key: str,
+    *,
+    subject: str = "",
+    file: dict[str, Any] | None = None,
+    broadcast_id: int | None = None,
+) -> bool:
+    """Queue one bulk message on the recipient's channel; False if queued before."""
+    if recipient.channel == "email":
+        before = await outbox.find(session, key)
+        unsubscribe = translated(services, recipient.language, "broadcast.unsubscribe_line")
+        await queue_email(
+            session,
+            to=recipient.address,
+            subject=subject or text[:60],
+            text=f"{text}\n\n--\n{unsubscribe}",
+            key=key,
+            resident_id=recipient.resident_id,
+            bulk=True,
+        )
+        return before is None
+    payload: dict[str, Any] = {"text": text}
+    if file:
+        payload["file"] = file
+    queued = await outbox.enqueue(
+        session,
+        channel=recipient.channel,
+        recipient=recipient.address,
+        payload=payload,
+        idempotency_key=key,
+        resident_id=recipient.resident_id,
+        priority=BULK,
+        broadcast_id=broadcast_id,
+    )
+    return queued is not None
