@@ -46,13 +46,6 @@ class Translator:
         template = catalogue.gettext(key)
         return template.format(**values) if values else template
 
-    def plural(self, language: str, key: str, count: int, /, **values: object) -> str:
-        catalogue = self._catalogues[self.language_or_default(language)]
-        template = catalogue.ngettext(key, key + ".plural", count)
-        return template.format(count=count, **values)
-
-    def keys(self, language: str) -> set[str]:
-        return {k if isinstance(k, str) else k[0] for k in self._catalogues[language]._catalog}  # type: ignore[attr-defined]
 
 
 def _load(locales_dir: Path, language: str) -> gettext.GNUTranslations:
