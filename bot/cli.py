@@ -8,14 +8,15 @@ from typing import Annotated
 
 import typer
 
+from bot.cli_support import configure_logging, fail, guarded, with_service
 from bot.commands.broadcast import broadcast_app, schedule_app
-from bot.commands.common import fail, guarded, setup_logging, with_service
 from bot.commands.contest import contest_app, proposals_app
 from bot.commands.db import db_app
 from bot.commands.survey import survey_app
 from bot.config import Settings, load_settings
+from bot.mail.cli import mail_app
 
-# bot/mail/cli.py imports `fail` and `_with_service` from this module.
+# bot/mail/cli.py still imports `fail` and `_with_service` from this module.
 __all__ = ["app", "fail", "main"]
 _with_service = with_service
 
@@ -26,6 +27,7 @@ app.add_typer(contest_app, name="contest")
 app.add_typer(proposals_app, name="proposals")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(mail_app, name="mail")  # lokalnie mail sync|list|show
 
 
 def _chat(settings: Settings, user: int, coordinator: bool) -> None:
@@ -46,7 +48,7 @@ def _chat(settings: Settings, user: int, coordinator: bool) -> None:
 def run() -> None:
     """Start the bot: Telegram when a token is configured, else the terminal chat."""
     settings = guarded(load_settings)
-    setup_logging(settings, quiet=not settings.telegram_enabled)
+    configure_logging(settings, quiet=not settings.telegram_enabled)
     if not settings.telegram_enabled:
         from handlers.core.i18n import Translator
 
@@ -79,13 +81,8 @@ def chat(
 ) -> None:
     """Talk to the bot in this terminal, on the configured store."""
     settings = guarded(load_settings)
-    setup_logging(settings, quiet=True)
+    configure_logging(settings, quiet=True)
     guarded(lambda: _chat(settings, user, coordinator))
-
-
-from bot.mail.cli import mail_app  # noqa: E402  (lokalnie mail sync|list|show)
-
-app.add_typer(mail_app, name="mail")
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.commands.common import fail, with_service
+from bot.cli_support import fail, with_service
 
 broadcast_app = typer.Typer(help="Broadcasts to residents.", no_args_is_help=True)
 schedule_app = typer.Typer(help="What the bot will send and when.", no_args_is_help=True)

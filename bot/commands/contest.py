@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.commands.common import check_format, fail, guarded, with_service, write_out
+from bot.cli_support import fail, guarded, with_service
+from bot.commands.output import check_format, write_out
 from bot.config import load_settings
 
 contest_app = typer.Typer(help="The contest for local initiatives.", no_args_is_help=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands.common import guarded, setup_logging
+from bot.cli_support import configure_logging, guarded
 from bot.config import load_settings
 
 db_app = typer.Typer(help="The store.", no_args_is_help=True)
@@ -16,6 +16,6 @@ def db_upgrade() -> None:
     from storage.migrate import upgrade
 
     settings = guarded(load_settings)
-    setup_logging(settings)
+    configure_logging(settings)
     upgrade(settings.database_url)
     typer.echo("lokalnie: the store is up to date")

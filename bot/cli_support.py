@@ -1,16 +1,15 @@
-"""What every `lokalnie` sub-command shares: one clear error line, the service, output.
+"""What every `lokalnie` sub-command shares: one-line failures, the user errors that
+become them, logging, and running work against the configured store.
 
-Kept apart from `bot/cli.py` so a feature's sub-app can use these without
-importing the root command (which imports every sub-app).
+A module of its own so that a feature's sub-app (e.g. `bot.mail.cli`) imports it
+without importing `bot.cli`, which adds those sub-apps.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -21,7 +20,6 @@ from handlers.core.i18n import CatalogueError
 
 T = TypeVar("T")
 USER_ERRORS = (ConfigError, ContentError, CatalogueError)
-FORMATS = ("table", "json", "csv", "xlsx")
 
 
 def fail(message: str) -> None:
@@ -31,7 +29,6 @@ def fail(message: str) -> None:
 
 
 def guarded(action: Callable[[], T]) -> T:
-    """Run `action`; a configuration or content error becomes one line and exit 2."""
     try:
         return action()
     except USER_ERRORS as error:
@@ -39,8 +36,7 @@ def guarded(action: Callable[[], T]) -> T:
         raise AssertionError("unreachable") from None
 
 
-def setup_logging(settings: Settings, *, quiet: bool = False) -> None:
-    """Log at the configured level, or only warnings for commands that print results."""
+def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     level = logging.WARNING if quiet else getattr(logging, settings.log_level)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -51,7 +47,7 @@ def with_service(work: Callable[[Any], Any]) -> Any:
     from bot.app import Service
 
     settings = guarded(load_settings)
-    setup_logging(settings, quiet=True)
+    configure_logging(settings, quiet=True)
 
     async def main() -> Any:
         service = Service(settings)
@@ -62,21 +58,3 @@ def with_service(work: Callable[[Any], Any]) -> Any:
             await service.close()
 
     return guarded(lambda: asyncio.run(main()))
-
-
-def write_out(content: bytes, out: Path | None) -> None:
-    """Write to `out` and print its name, or write the bytes to stdout."""
-    if out is None:
-        sys.stdout.buffer.write(content)
-        sys.stdout.flush()
-    else:
-        out.write_bytes(content)
-        typer.echo(f"{out}")
-
-
-def check_format(format: str, out: Path | None, formats: tuple[str, ...] = FORMATS) -> None:
-    """Refuse an unknown --format, and XLSX without a file to write it to."""
-    if format not in formats:
-        fail(f"--format must be {', '.join(formats[:-1])} or {formats[-1]}, not '{format}'")
-    if format == "xlsx" and out is None:
-        fail("--format xlsx needs --out FILE")
