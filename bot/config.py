@@ -15,7 +15,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
 DEFAULT_TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
-SUPPORTED_LANGUAGES = ("pl", "en")
 
 
 class ConfigError(Exception):

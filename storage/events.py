@@ -24,10 +24,6 @@ async def record(
     return event
 
 
-async def of_kind(session: AsyncSession, kind: str) -> list[Event]:
-    return list(await session.scalars(select(Event).where(Event.kind == kind).order_by(Event.id)))
-
-
 async def of_resident(session: AsyncSession, resident_id: int) -> list[Event]:
     return list(
         await session.scalars(
