@@ -47,7 +47,6 @@ class Translator:
         return template.format(**values) if values else template
 
 
-
 def _load(locales_dir: Path, language: str) -> gettext.GNUTranslations:
     path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     try:
