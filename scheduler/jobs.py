@@ -19,6 +19,7 @@ from babel.dates import format_datetime
 from sqlalchemy import select
 
 from handlers.broadcasts import audiences, plan
+from handlers.broadcasts.commands import BroadcastStop
 from handlers.contest import budget as money
 from handlers.core.mail_out import queue_email
 from handlers.core.services import Services
@@ -384,7 +385,7 @@ async def _report(
     payload: dict[str, Any] = {"text": text}
     if not final:
         stop = services.translator.text(language, "broadcast.stop")
-        payload["buttons"] = [[[stop, f"bcast:stop:{broadcast.id}"]]]
+        payload["buttons"] = [[[stop, BroadcastStop(broadcast.id).pack()]]]
     if first is None:
         await outbox.enqueue(
             session,
