@@ -233,9 +233,7 @@ async def on_input(ctx: Context) -> list[Reply]:
             assert step is not None
             question = at.contest.form[step.question]
             text = ctx.event.text if ctx.event.kind is Kind.TEXT else None
-            outcome = await _form_action(
-                ctx, at, runner.on_text(question, step, at.pending, text)
-            )
+            outcome = await _form_action(ctx, at, runner.on_text(question, step, at.pending, text))
     except InvalidAnswer as error:
         return [ctx.reply(error.key, **error.values)]
     return await _follow(ctx, at, outcome)

@@ -140,9 +140,7 @@ async def listing(ctx: Context, contest: Contest, status: str, page: int) -> lis
         for p in shown
     ]
     if (page + 1) * PAGE < len(found):
-        buttons.append(
-            [Button(ctx.t("review.more"), ReviewStatus(status, page + 1).pack())]
-        )
+        buttons.append([Button(ctx.t("review.more"), ReviewStatus(status, page + 1).pack())])
     buttons.append([Button(ctx.t("review.back_to_overview"), ReviewOverview().pack())])
     text = ctx.t("review.list_title", status=status_label(ctx, status), count=len(found))
     return [Reply(text, buttons)]
@@ -295,9 +293,7 @@ def _actions(ctx: Context, contest: Contest, proposal: Proposal) -> list[list[Bu
             for s in targets
         ]
     if proposal.status in records.SCOREABLE:
-        rows.append(
-            [Button(ctx.t("review.score_button"), ScoreShow(proposal.id, 0).pack())]
-        )
+        rows.append([Button(ctx.t("review.score_button"), ScoreShow(proposal.id, 0).pack())])
     rows.append(
         [
             Button(

@@ -85,10 +85,7 @@ def _listing(ctx: Context) -> list[Reply]:
     available = open_surveys(ctx)
     if not available:
         return [ctx.reply("survey.none_open")]
-    buttons = [
-        [Button(s.title.get(ctx.language), SurveyPick(s.slug).pack())]
-        for s in available
-    ]
+    buttons = [[Button(s.title.get(ctx.language), SurveyPick(s.slug).pack())] for s in available]
     return [ctx.reply("survey.pick", buttons=buttons)]
 
 
