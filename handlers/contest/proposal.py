@@ -56,7 +56,7 @@ from storage.proposals import Proposal
 
 
 @dataclass(frozen=True)
-class Step:
+class FlowStep:
     """One step of the flow: what it shows, what a typed message and a press do."""
 
     view: Callable[[Context, Contest, Proposal], Awaitable[Reply]]
@@ -65,11 +65,11 @@ class Step:
 
 
 # The steps after the form's questions. A step without `typed` waits for its buttons.
-STEPS: dict[str, Step] = {
-    BUDGET: Step(money_steps.budget_view, money_steps.budget_line, money_steps.budget_pressed),
-    FILES: Step(money_steps.files_view, money_steps.file_sent, money_steps.files_pressed),
-    SUMMARY: Step(last_steps.summary_view, None, last_steps.summary_pressed),
-    FIELDS: Step(last_steps.fields_view, None, last_steps.field_chosen),
+STEPS: dict[str, FlowStep] = {
+    BUDGET: FlowStep(money_steps.budget_view, money_steps.budget_line, money_steps.budget_pressed),
+    FILES: FlowStep(money_steps.files_view, money_steps.file_sent, money_steps.files_pressed),
+    SUMMARY: FlowStep(last_steps.summary_view, None, last_steps.summary_pressed),
+    FIELDS: FlowStep(last_steps.fields_view, None, last_steps.field_chosen),
 }
 # After the last question: each of these until the applicant confirms it, then the summary.
 CONFIRMED_IN_ORDER = (BUDGET, FILES)
