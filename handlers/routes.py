@@ -8,7 +8,14 @@ Order matters only for the menu's ties and for the hooks (/admin panel lines,
 from __future__ import annotations
 
 from handlers.broadcasts import commands as broadcasts
-from handlers.contest import from_mail, proposal, review, review_scores
+from handlers.contest import (
+    from_mail,
+    proposal,
+    proposal_mine,
+    review,
+    review_change,
+    review_scores,
+)
 from handlers.core import admin, cancel, start
 from handlers.core.routing import Routes
 from handlers.mailbox import inbox, questions
@@ -22,6 +29,7 @@ ROUTES = Routes(
         start.router,
         survey.router,
         proposal.router,
+        proposal_mine.router,
         questions.router,
         rights.router,
         cancel.router,
@@ -29,6 +37,7 @@ ROUTES = Routes(
         admin.router,
         survey_admin.router,
         review.router,
+        review_change.router,
         review_scores.router,
         inbox.router,
         broadcasts.router,

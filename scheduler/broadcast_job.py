@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 from handlers.broadcasts import audiences
+from handlers.broadcasts.commands import BroadcastStop
 from handlers.core.services import Services
 from scheduler.runtime import BULK, JobRuntime, send, translated
 from storage import outbox
@@ -139,7 +140,7 @@ async def _report(
     payload: dict[str, Any] = {"text": text}
     if not final:
         stop = services.translator.text(language, "broadcast.stop")
-        payload["buttons"] = [[[stop, f"bcast:stop:{broadcast.id}"]]]
+        payload["buttons"] = [[[stop, BroadcastStop(broadcast.id).pack()]]]
     if first is None:
         await outbox.enqueue(
             session,

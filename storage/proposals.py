@@ -53,6 +53,9 @@ class Proposal(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Budget lines: [{"item": str, "amount": "1234.50"}] (amounts as decimal strings).
     budget: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The flow's own marks, apart from the answers: the steps the applicant
+    # confirmed ({"budget": true, "files": true}).
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     language: Mapped[str] = mapped_column(String(8), default="pl")
     channel: Mapped[str] = mapped_column(String(16), default="telegram")
     source: Mapped[str] = mapped_column(String(16), default="chat")
@@ -202,6 +205,12 @@ async def touch(session: AsyncSession, proposal: Proposal) -> None:
 async def set_answer(session: AsyncSession, proposal: Proposal, question: str, value: Any) -> None:
     # A new dict, so the JSON column is seen as changed.
     proposal.answers = {**proposal.answers, question: value}
+    await touch(session, proposal)
+
+
+async def mark_done(session: AsyncSession, proposal: Proposal, step: str) -> None:
+    """The applicant confirmed `step` of the flow (e.g. the budget is complete)."""
+    proposal.progress = {**(proposal.progress or {}), step: True}
     await touch(session, proposal)
 
 

@@ -5,18 +5,32 @@ the audience, see a preview with the number of recipients, then send now or at
 a chosen time. Progress arrives as one message that updates, with a stop button.
 `/schedule` lists what will run when; `/announce` sets the time of the contest
 results announcement.
+
+The /broadcast flow (conversation flow `bcast`, data = what was written and the
+audience), step by step:
+
+    write     typed text / file  -> audience
+    audience  AudiencePick       -> preview
+    preview   PreviewChoice      now -> sent; later -> when; drop -> left
+    when      typed moment       -> scheduled
+
+`TYPED` below says what a typed message does at each step; each button kind is
+valid only at its own step (the router checks, `stateful=True`).
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, time, tzinfo
+from typing import Literal
 
 from babel.dates import format_datetime
 
 from handlers.broadcasts import audiences
 from handlers.broadcasts.plan import current_plan
-from handlers.core.callbacks import Callback
+from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import Button, Kind, Reply
 from handlers.core.flow import InvalidAnswer, parse_text
@@ -25,11 +39,32 @@ from handlers.core.routing import Router
 from handlers.core.staff import working_row
 from storage import conversations
 from storage import schedule as store
+from storage.models import Conversation
 
 BROADCAST = "bcast"
 WRITE, AUDIENCE, PREVIEW, WHEN = "write", "audience", "preview", "when"
 ANNOUNCE = "announce"
 router = Router("broadcasts.commands")
+
+
+@kind(BROADCAST, "stop")
+@dataclass(frozen=True)
+class BroadcastStop(CallbackData):
+    """The stop button under a running broadcast's progress message."""
+
+    broadcast: int
+
+
+@kind(BROADCAST, AUDIENCE)
+@dataclass(frozen=True)
+class AudiencePick(CallbackData):
+    audience: str
+
+
+@kind(BROADCAST, PREVIEW)
+@dataclass(frozen=True)
+class PreviewChoice(CallbackData):
+    choice: Literal["now", "later", "drop"]
 
 
 router.cancel_text(BROADCAST, "broadcast.left")
@@ -81,23 +116,7 @@ async def broadcast_command(ctx: Context) -> list[Reply]:
     return [ctx.reply("broadcast.write")]
 
 
-@router.flow(BROADCAST)
-async def on_input(ctx: Context) -> list[Reply]:
-    assert ctx.resident is not None
-    conversation = await conversations.current(ctx.session, ctx.resident.id)
-    assert conversation is not None
-    try:
-        if conversation.step == WRITE:
-            return await _written(ctx, conversation)
-        if conversation.step == WHEN:
-            moment = _moment(ctx)
-            return await _create(ctx, conversation.answers, moment)
-        raise InvalidAnswer("flow.invalid.use_buttons")
-    except InvalidAnswer as error:
-        return [ctx.reply(error.key, **error.values)]
-
-
-async def _written(ctx: Context, conversation) -> list[Reply]:  # noqa: ANN001
+async def _written(ctx: Context, conversation: Conversation) -> list[Reply]:
     text = (ctx.event.text or "").strip()
     state: dict[str, object] = {}
     if ctx.event.kind is Kind.FILE and ctx.event.file is not None:
@@ -118,47 +137,78 @@ async def _written(ctx: Context, conversation) -> list[Reply]:  # noqa: ANN001
     state["text"] = text
     await conversations.advance(ctx.session, conversation, step=AUDIENCE, answers=state)
     buttons = [
-        [Button(ctx.t(label, **values), Callback(BROADCAST, AUDIENCE, key).pack())]
+        [Button(ctx.t(label, **values), AudiencePick(key).pack())]
         for key, label, values in audiences.choices(ctx.services)
     ]
     return [ctx.reply("broadcast.audience", buttons=buttons)]
 
 
-@router.choice(BROADCAST, coordinator_only=True)
-async def on_choice(ctx: Context, callback: Callback) -> list[Reply]:
-    if callback.step == "stop":
-        return await _stop(ctx, int(callback.value or 0))
+async def _moment_typed(ctx: Context, conversation: Conversation) -> list[Reply]:
+    return await _create(ctx, conversation.answers, _moment(ctx))
+
+
+# What a typed message does at each step of /broadcast; at the other steps, buttons.
+TYPED: dict[str, Callable[[Context, Conversation], Awaitable[list[Reply]]]] = {
+    WRITE: _written,
+    WHEN: _moment_typed,
+}
+
+
+@router.flow(BROADCAST)
+async def on_input(ctx: Context) -> list[Reply]:
     assert ctx.resident is not None
     conversation = await conversations.current(ctx.session, ctx.resident.id)
-    if (
-        conversation is None
-        or conversation.flow != BROADCAST
-        or (conversation.step != callback.step)
-    ):
+    assert conversation is not None
+    step = TYPED.get(conversation.step)
+    try:
+        if step is None:
+            raise InvalidAnswer("flow.invalid.use_buttons")
+        return await step(ctx, conversation)
+    except InvalidAnswer as error:
+        return [ctx.reply(error.key, **error.values)]
+
+
+async def _current(ctx: Context) -> Conversation:
+    assert ctx.resident is not None
+    conversation = await conversations.current(ctx.session, ctx.resident.id)
+    assert conversation is not None  # the router let a stateful button through
+    return conversation
+
+
+@router.choice(BroadcastStop, coordinator_only=True)
+async def on_stop(ctx: Context, pressed: BroadcastStop) -> list[Reply]:
+    return await _stop(ctx, pressed.broadcast)
+
+
+@router.choice(AudiencePick, coordinator_only=True, stateful=True)
+async def on_audience(ctx: Context, pressed: AudiencePick) -> list[Reply]:
+    if not audiences.is_known(ctx.services, pressed.audience):
         return [ctx.reply("input.stale_button")]
-    state = dict(conversation.answers)
-    if callback.step == AUDIENCE:
-        if not audiences.is_known(ctx.services, callback.value):
-            return [ctx.reply("input.stale_button")]
-        state["audience"] = callback.value
-        count = len(await audiences.resolve(ctx.session, ctx.services, callback.value))
-        await conversations.advance(ctx.session, conversation, step=PREVIEW, answers=state)
-        preview = ctx.t("broadcast.preview", count=count, text=state.get("text") or "")
-        buttons = [
-            [Button(ctx.t("broadcast.send_now"), Callback(BROADCAST, PREVIEW, "now").pack())],
-            [Button(ctx.t("broadcast.send_later"), Callback(BROADCAST, PREVIEW, "later").pack())],
-            [Button(ctx.t("broadcast.drop"), Callback(BROADCAST, PREVIEW, "drop").pack())],
-        ]
-        return [Reply(preview, buttons)]
-    if callback.step == PREVIEW:
-        if callback.value == "now":
-            return await _create(ctx, state, None)
-        if callback.value == "later":
-            await conversations.advance(ctx.session, conversation, step=WHEN, answers=state)
-            return [ctx.reply("broadcast.ask_when")]
-        await conversations.end(ctx.session, ctx.resident.id)
-        return [ctx.reply("broadcast.dropped")]
-    return [ctx.reply("input.stale_button")]
+    conversation = await _current(ctx)
+    state = {**conversation.answers, "audience": pressed.audience}
+    count = len(await audiences.resolve(ctx.session, ctx.services, pressed.audience))
+    await conversations.advance(ctx.session, conversation, step=PREVIEW, answers=state)
+    preview = ctx.t("broadcast.preview", count=count, text=state.get("text") or "")
+    buttons = [
+        [Button(ctx.t("broadcast.send_now"), PreviewChoice("now").pack())],
+        [Button(ctx.t("broadcast.send_later"), PreviewChoice("later").pack())],
+        [Button(ctx.t("broadcast.drop"), PreviewChoice("drop").pack())],
+    ]
+    return [Reply(preview, buttons)]
+
+
+@router.choice(PreviewChoice, coordinator_only=True, stateful=True)
+async def on_preview(ctx: Context, pressed: PreviewChoice) -> list[Reply]:
+    conversation = await _current(ctx)
+    if pressed.choice == "now":
+        return await _create(ctx, conversation.answers, None)
+    if pressed.choice == "later":
+        await conversations.advance(
+            ctx.session, conversation, step=WHEN, answers=conversation.answers
+        )
+        return [ctx.reply("broadcast.ask_when")]
+    await conversations.end(ctx.session, conversation.resident_id)
+    return [ctx.reply("broadcast.dropped")]
 
 
 async def _create(ctx: Context, state: dict, moment: datetime | None) -> list[Reply]:  # type: ignore[type-arg]

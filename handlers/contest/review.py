@@ -1,59 +1,43 @@
-"""The contest from the coordinators' side: proposals by status, one proposal in full,
-and a change of status with a message to the applicant.
+"""The contest from the coordinators' side: proposals by status, one proposal in full.
 
 `/proposals` counts proposals per status (drafts only as a number: they are the
 applicants' own until submitted) and lists each status's proposals as buttons; a
 proposal opens with every answer, the budget, its files, its history and the scores
-so far. Changing a status asks for the date until which edits are allowed (when
-asking for changes) and for the coordinator's own words; then, in one transaction,
-the history gets the note, the status changes and the applicant is told in chat and
-by e-mail: the contest's message for the new status, then the coordinator's note.
-
-Conversation state of a status change: flow `rvnote`, step `date` or `note`;
-`answers` keeps the proposal id, the new status and the date. Browsing needs no
-state: every button carries what it shows.
+so far, with buttons to change its status (`handlers/contest/review_change.py`) and
+to score it (`handlers/contest/review_scores.py`). Browsing needs no state: every
+button carries what it shows.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from babel.dates import format_datetime
 
 from handlers.contest import records, scoring
 from handlers.contest.budget import money
+from handlers.contest.buttons import (
+    LISTED,
+    ReviewChange,
+    ReviewOverview,
+    ReviewShow,
+    ReviewStatus,
+    ScoreShow,
+)
 from handlers.contest.model import Contest
 from handlers.core import flow
 from handlers.core import form_runner as runner
-from handlers.core.admin import refuse
-from handlers.core.callbacks import Callback
+from handlers.core.admin import AdminOpen
 from handlers.core.context import Context
-from handlers.core.events import Button, Kind, OutgoingFile, Reply
-from handlers.core.flow import InvalidAnswer
-from handlers.core.forms import Question, QuestionType, Text
-from handlers.core.mail_out import queue_email
-from handlers.core.notify import tell
+from handlers.core.events import Button, OutgoingFile, Reply
 from handlers.core.routing import Router
-from handlers.core.staff import working_row
-from storage import conversations, events, residents
 from storage import proposals as store
 from storage import scores as score_store
 from storage.proposals import Proposal
 
-REVIEW = "rv"
-NOTE = "rvnote"
-SCORE = "rs"  # the scoring buttons (handlers/contest/review_scores.py)
-DATE_STEP, NOTE_STEP, SKIP = "date", "note", "skip"
 PAGE = 15
-MAX_NOTE = 2000
-LISTED = tuple(s for s in store.STATUSES if s != store.DRAFT)
-# The date asked when requesting changes, read like a date answer of a form.
-EDIT_UNTIL = Question(id="edit_until", type=QuestionType.DATE, text=Text(""))
 router = Router("contest.review")
-
-
-router.cancel_text(NOTE, "review.note_cancelled")
 
 
 def when(ctx: Context, moment: datetime) -> str:
@@ -87,7 +71,7 @@ async def proposals_command(ctx: Context) -> list[Reply]:
 
 
 @router.admin_action("proposals", "admin.proposals")
-async def proposals_from_panel(ctx: Context, callback: Callback) -> list[Reply]:
+async def proposals_from_panel(ctx: Context, pressed: AdminOpen) -> list[Reply]:
     return await overview(ctx)
 
 
@@ -105,7 +89,7 @@ async def overview(ctx: Context) -> list[Reply]:
         [
             Button(
                 ctx.t("review.status_button", status=status_label(ctx, s), count=counts[s]),
-                Callback(REVIEW, "st", f"{s}.0").pack(),
+                ReviewStatus(s, 0).pack(),
             )
         ]
         for s in LISTED
@@ -117,27 +101,21 @@ async def overview(ctx: Context) -> list[Reply]:
     return [Reply(text, buttons)]
 
 
-@router.choice(REVIEW, coordinator_only=True)
-async def on_review(ctx: Context, callback: Callback) -> list[Reply]:
+@router.choice(ReviewOverview, ReviewStatus, ReviewShow, coordinator_only=True)
+async def on_review(
+    ctx: Context, pressed: ReviewOverview | ReviewStatus | ReviewShow
+) -> list[Reply]:
     contest = ctx.services.contest
     if contest is None:
         return [ctx.reply("review.no_contest")]
-    if callback.step == "all":
+    if isinstance(pressed, ReviewOverview):
         return await overview(ctx)
-    if callback.step == "st":
-        status, _, page = callback.value.partition(".")
-        if status not in LISTED or not page.isdigit():
-            return [ctx.reply("input.stale_button")]
-        return await listing(ctx, contest, status, int(page))
-    identifier, _, target = callback.value.partition(".")
-    proposal = await store.get(ctx.session, int(identifier)) if identifier.isdigit() else None
+    if isinstance(pressed, ReviewStatus):
+        return await listing(ctx, contest, pressed.status, pressed.page)
+    proposal = await store.get(ctx.session, pressed.proposal)
     if proposal is None or proposal.contest != contest.slug:
         return [ctx.reply("review.gone")]
-    if callback.step == "p":
-        return await show(ctx, contest, proposal)
-    if callback.step == "ch":
-        return await begin_change(ctx, contest, proposal, target)
-    return [ctx.reply("input.stale_button")]
+    return await show(ctx, contest, proposal)
 
 
 async def listing(ctx: Context, contest: Contest, status: str, page: int) -> list[Reply]:
@@ -156,16 +134,14 @@ async def listing(ctx: Context, contest: Contest, status: str, page: int) -> lis
                     applicant=records.applicant(contest, p)[:24],
                     amount=amount_text(contest, records.amount(p)),
                 ),
-                Callback(REVIEW, "p", str(p.id)).pack(),
+                ReviewShow(p.id).pack(),
             )
         ]
         for p in shown
     ]
     if (page + 1) * PAGE < len(found):
-        buttons.append(
-            [Button(ctx.t("review.more"), Callback(REVIEW, "st", f"{status}.{page + 1}").pack())]
-        )
-    buttons.append([Button(ctx.t("review.back_to_overview"), Callback(REVIEW, "all").pack())])
+        buttons.append([Button(ctx.t("review.more"), ReviewStatus(status, page + 1).pack())])
+    buttons.append([Button(ctx.t("review.back_to_overview"), ReviewOverview().pack())])
     text = ctx.t("review.list_title", status=status_label(ctx, status), count=len(found))
     return [Reply(text, buttons)]
 
@@ -311,220 +287,19 @@ def _actions(ctx: Context, contest: Contest, proposal: Proposal) -> list[list[Bu
             [
                 Button(
                     ctx.t(f"review.to.{s}"),
-                    Callback(REVIEW, "ch", f"{proposal.id}.{s}").pack(),
+                    ReviewChange(proposal.id, s).pack(),
                 )
             ]
             for s in targets
         ]
     if proposal.status in records.SCOREABLE:
-        rows.append(
-            [Button(ctx.t("review.score_button"), Callback(SCORE, f"{proposal.id}.0").pack())]
-        )
+        rows.append([Button(ctx.t("review.score_button"), ScoreShow(proposal.id, 0).pack())])
     rows.append(
         [
             Button(
                 ctx.t("review.back_to_list"),
-                Callback(REVIEW, "st", f"{proposal.status}.0").pack(),
+                ReviewStatus(proposal.status, 0).pack(),
             )
         ]
     )
     return rows
-
-
-# --- changing the status ----------------------------------------------------------------
-
-
-async def begin_change(
-    ctx: Context, contest: Contest, proposal: Proposal, target: str
-) -> list[Reply]:
-    if target not in records.TARGETS:
-        return [ctx.reply("input.stale_button")]
-    if proposal.status not in records.CHANGEABLE:
-        return [ctx.reply("review.not_changeable", status=status_label(ctx, proposal.status))]
-    if proposal.status == target:
-        return [
-            ctx.reply(
-                "review.same_status",
-                number=records.label(proposal),
-                status=status_label(ctx, target),
-            )
-        ]
-    row = await working_row(ctx)
-    step = DATE_STEP if target == store.CHANGES_REQUESTED else NOTE_STEP
-    state = {"proposal": proposal.id, "status": target}
-    await conversations.begin(ctx.session, resident_id=row.id, flow=NOTE, step=step, answers=state)
-    if step == DATE_STEP:
-        return [ctx.reply("review.ask_date", number=records.label(proposal))]
-    return [_ask_note(ctx, contest, proposal, target)]
-
-
-def _ask_note(ctx: Context, contest: Contest, proposal: Proposal, target: str) -> Reply:
-    message = getattr(contest.messages, target).get(proposal.language)
-    skip = Button(ctx.t("review.no_note"), Callback(NOTE, NOTE_STEP, SKIP).pack())
-    return ctx.reply(
-        "review.ask_note",
-        buttons=[[skip]],
-        number=records.label(proposal),
-        status=status_label(ctx, target),
-        message=message,
-    )
-
-
-async def _position(ctx: Context) -> tuple[Contest, Proposal, dict[str, Any], str] | list[Reply]:
-    """The change in progress, or the replies that end it."""
-    assert ctx.resident is not None
-    conversation = await conversations.current(ctx.session, ctx.resident.id)
-    assert conversation is not None and conversation.flow == NOTE
-    if not ctx.is_coordinator:
-        await conversations.end(ctx.session, ctx.resident.id)
-        return await refuse(ctx, "status note")
-    contest = ctx.services.contest
-    state = dict(conversation.answers)
-    proposal = await store.get(ctx.session, int(state.get("proposal", 0)))
-    if contest is None or proposal is None or proposal.contest != contest.slug:
-        await conversations.end(ctx.session, ctx.resident.id)
-        return [ctx.reply("review.gone")]
-    return contest, proposal, state, conversation.step
-
-
-@router.flow(NOTE)
-async def on_note_input(ctx: Context) -> list[Reply]:
-    at = await _position(ctx)
-    if isinstance(at, list):
-        return at
-    contest, proposal, state, step = at
-    text = ctx.event.text if ctx.event.kind is Kind.TEXT else None
-    try:
-        if text is None:
-            raise InvalidAnswer("review.type_note")
-        if step == DATE_STEP:
-            until = _edit_until(ctx, text)
-            assert ctx.resident is not None
-            conversation = await conversations.current(ctx.session, ctx.resident.id)
-            assert conversation is not None
-            await conversations.advance(
-                ctx.session,
-                conversation,
-                step=NOTE_STEP,
-                answers={**state, "until": until.isoformat()},
-            )
-            return [_ask_note(ctx, contest, proposal, state["status"])]
-        note = flow.free_text(text, min_length=None, max_length=MAX_NOTE)
-    except InvalidAnswer as error:
-        return [ctx.reply(error.key, **error.values)]
-    return await apply_change(ctx, contest, proposal, state, note)
-
-
-@router.choice(NOTE, coordinator_only=True)
-async def on_note_choice(ctx: Context, callback: Callback) -> list[Reply]:
-    # Checked here rather than by the router: a coordinator may have no row at all.
-    current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
-    if current is None or (current.flow, current.step) != (NOTE, callback.step):
-        return [ctx.reply("input.stale_button")]
-    at = await _position(ctx)
-    if isinstance(at, list):
-        return at
-    contest, proposal, state, _ = at
-    if callback.value != SKIP:
-        return [ctx.reply("input.stale_button")]
-    return await apply_change(ctx, contest, proposal, state, None)
-
-
-def _edit_until(ctx: Context, text: str) -> datetime:
-    """The end of the given day in the centre's time zone; today or later."""
-    day = date.fromisoformat(flow.parse_text(EDIT_UNTIL, text))
-    today = ctx.services.clock().astimezone(ctx.services.timezone).date()
-    if day < today:
-        raise InvalidAnswer("review.date_past")
-    return datetime.combine(day, time(23, 59, 59), tzinfo=ctx.services.timezone)
-
-
-async def apply_change(
-    ctx: Context, contest: Contest, proposal: Proposal, state: dict[str, Any], note: str | None
-) -> list[Reply]:
-    """History, status, the applicant told in chat and by e-mail: one transaction."""
-    assert ctx.resident is not None
-    await conversations.end(ctx.session, ctx.resident.id)
-    target = str(state.get("status"))
-    if proposal.status not in records.CHANGEABLE or target not in records.TARGETS:
-        return [ctx.reply("review.not_changeable", status=status_label(ctx, proposal.status))]
-    if target == store.CHANGES_REQUESTED:
-        until = state.get("until")
-        proposal.edit_until = datetime.fromisoformat(until) if until else None
-    await store.record(
-        ctx.session, proposal, "status", to_status=target, actor=ctx.event.user_id, note=note
-    )
-    await events.record(
-        ctx.session,
-        "proposal_status_changed",
-        resident_id=proposal.resident_id,
-        data={"number": proposal.number, "status": target, "by": ctx.event.user_id},
-    )
-    number = records.label(proposal)
-    lines = [ctx.t("review.status_changed", number=number, status=status_label(ctx, target))]
-    lines += await notify_applicant(ctx, contest, proposal, note)
-    return [Reply("\n".join(lines))]
-
-
-async def notify_applicant(
-    ctx: Context, contest: Contest, proposal: Proposal, note: str | None
-) -> list[str]:
-    """The contest's message for the new status and the note, in chat and by e-mail.
-
-    Returns what the coordinator should know about the delivery.
-    """
-    language = proposal.language
-    texts = ctx.services.translator
-    parts = [
-        texts.text(
-            language,
-            "review.applicant_header",
-            contest=contest.name.get(language),
-            number=records.label(proposal),
-            title=records.title(contest, proposal),
-        ),
-        getattr(contest.messages, proposal.status).get(language),
-    ]
-    if note:
-        parts.append(texts.text(language, "review.applicant_note", note=note))
-    if proposal.status == store.CHANGES_REQUESTED and proposal.edit_until is not None:
-        local = proposal.edit_until.astimezone(ctx.services.timezone)
-        day = format_datetime(local, "d MMMM y", locale=language)
-        parts.append(texts.text(language, "review.applicant_edit_until", when=day))
-    message = "\n\n".join(parts)
-    key = f"review:{proposal.id}:{len(await store.history(ctx.session, proposal.id))}"
-    told: list[str] = []
-    resident = (
-        await residents.get(ctx.session, proposal.resident_id) if proposal.resident_id else None
-    )
-    if resident is not None and resident.telegram_id is not None:
-        await tell(
-            ctx,
-            chat_id=str(resident.telegram_id),
-            reply=Reply(message),
-            key=key + ":chat",
-            resident_id=resident.id,
-        )
-        told.append(ctx.t("review.delivered_chat"))
-    address = records.email(contest, proposal)
-    if address:
-        centre = ctx.services.centre
-        await queue_email(
-            ctx.session,
-            to=address,
-            subject=texts.text(
-                language,
-                "review.email_subject",
-                number=records.label(proposal),
-                status=status_label(ctx, proposal.status, language),
-            ),
-            text=texts.text(
-                language, "review.email_body", text=message, centre=centre.name, email=centre.email
-            ),
-            key=key + ":email",
-            resident_id=proposal.resident_id,
-        )
-        told.append(ctx.t("review.delivered_email", email=address))
-    if not told:
-        told.append(ctx.t("review.not_delivered"))
-    return told

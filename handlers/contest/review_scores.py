@@ -2,14 +2,21 @@
 
 Scoring goes criterion by criterion with the scale as buttons. Every press is
 stored at once (per proposal, coordinator and criterion; pressing again replaces
-it), so the buttons carry all they need (`rs:<proposal>.<criterion>:<mark>`) and
-no conversation state is kept: an old button only re-scores its criterion.
+it), so the buttons carry all they need (`ScoreMark(proposal, criterion, mark)`)
+and no conversation state is kept: an old button only re-scores its criterion.
 
 `/ranking` shows the weighted scores, how many coordinators scored, and the spread
 between them (`handlers/contest/scoring.py`). `/select` proposes winners by rank within the
 winner count and the budget, and lets the coordinator tick proposals in and out
 before confirming; the ticks live in the coordinator's conversation (flow `rvsel`,
-step `pick`, `answers.chosen`), and the confirmed outcome goes to `contest_outcomes`.
+`answers.chosen`), and the confirmed outcome goes to `contest_outcomes`.
+
+The /select flow has one step:
+
+    pick   SelectToggle (tick in/out) -> pick;  SelectConfirm -> confirmed
+           typed text -> "use the buttons"
+
+Both buttons are valid only at that step (the router checks, `stateful=True`).
 """
 
 from __future__ import annotations
@@ -17,11 +24,21 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.contest import records, scoring
+from handlers.contest.buttons import (
+    PICK,
+    SELECT,
+    RankingOpen,
+    ReviewShow,
+    ScoreMark,
+    ScoreShow,
+    SelectConfirm,
+    SelectStart,
+    SelectToggle,
+)
 from handlers.contest.model import Contest
-from handlers.contest.review import REVIEW, SCORE, amount_text, score_summary
+from handlers.contest.review import amount_text, score_summary
 from handlers.contest.scoring import Ranked, Selection
-from handlers.core.admin import refuse
-from handlers.core.callbacks import Callback
+from handlers.core.admin import AdminOpen, refuse
 from handlers.core.context import Context
 from handlers.core.events import Button, Reply
 from handlers.core.routing import Router
@@ -31,8 +48,6 @@ from storage import proposals as store
 from storage import scores as score_store
 from storage.proposals import Proposal
 
-SELECT = "rvsel"
-PICK, CONFIRM = "pick", "ok"
 POINTS_PER_ROW = 6
 router = Router("contest.review_scores")
 
@@ -43,23 +58,22 @@ router.cancel_text(SELECT, "review.select_cancelled")
 # --- scoring ------------------------------------------------------------------------------
 
 
-@router.choice(SCORE, coordinator_only=True)
-async def on_score(ctx: Context, callback: Callback) -> list[Reply]:
+@router.choice(ScoreShow, ScoreMark, coordinator_only=True)
+async def on_score(ctx: Context, pressed: ScoreShow | ScoreMark) -> list[Reply]:
     """Show a criterion (no mark) or store a mark and show the next criterion."""
     contest = ctx.services.contest
-    proposal_id, _, index_text = callback.step.partition(".")
-    if contest is None or not proposal_id.isdigit() or not index_text.isdigit():
+    if contest is None:
         return [ctx.reply("input.stale_button")]
-    proposal = await store.get(ctx.session, int(proposal_id))
-    index = int(index_text)
+    proposal = await store.get(ctx.session, pressed.proposal)
+    index = pressed.criterion
     if proposal is None or proposal.contest != contest.slug or index >= len(contest.criteria):
         return [ctx.reply("review.gone")]
     if proposal.status not in records.SCOREABLE:
         return [ctx.reply("review.not_scoreable", number=records.label(proposal))]
-    if callback.value == "":
+    if isinstance(pressed, ScoreShow):
         return [await _criterion(ctx, contest, proposal, index)]
     criterion = contest.criteria[index]
-    mark = int(callback.value) if callback.value.isdigit() else -1
+    mark = pressed.mark
     if not criterion.scale.min <= mark <= criterion.scale.max:
         return [ctx.reply("input.stale_button")]
     assert ctx.event.user_id is not None
@@ -81,8 +95,8 @@ async def on_score(ctx: Context, callback: Callback) -> list[Reply]:
     )
     summary = await score_summary(ctx, contest, proposal)
     buttons = [
-        [Button(ctx.t("review.ranking_button"), Callback(SELECT, "rank").pack())],
-        [Button(ctx.t("review.back_to_proposal"), Callback(REVIEW, "p", str(proposal.id)).pack())],
+        [Button(ctx.t("review.ranking_button"), RankingOpen().pack())],
+        [Button(ctx.t("review.back_to_proposal"), ReviewShow(proposal.id).pack())],
     ]
     text = ctx.t("review.scored", number=records.label(proposal)) + "\n\n" + summary
     return [Reply(text, buttons, replace=True)]
@@ -126,14 +140,13 @@ async def _criterion(ctx: Context, contest: Contest, proposal: Proposal, index: 
     }
     if criterion.id in mine:
         lines.append(ctx.t("review.current_mark", mark=mine[criterion.id]))
-    step = f"{proposal.id}.{index}"
     points = [
-        Button(str(p), Callback(SCORE, step, str(p)).pack())
+        Button(str(p), ScoreMark(proposal.id, index, p).pack())
         for p in range(scale.min, scale.max + 1)
     ]
     rows = [points[i : i + POINTS_PER_ROW] for i in range(0, len(points), POINTS_PER_ROW)]
     if index > 0:
-        back = Callback(SCORE, f"{proposal.id}.{index - 1}").pack()
+        back = ScoreShow(proposal.id, index - 1).pack()
         rows.append([Button(ctx.t("survey.back"), back)])
     return Reply("\n\n".join(lines), rows)
 
@@ -147,7 +160,7 @@ async def ranking_command(ctx: Context) -> list[Reply]:
 
 
 @router.admin_action("ranking", "admin.ranking")
-async def ranking_from_panel(ctx: Context, callback: Callback) -> list[Reply]:
+async def ranking_from_panel(ctx: Context, pressed: AdminOpen) -> list[Reply]:
     return await ranking(ctx)
 
 
@@ -182,7 +195,7 @@ async def ranking(ctx: Context) -> list[Reply]:
         )
         if entry.unfinished:
             lines.append(ctx.t("review.ranking_unfinished", count=entry.unfinished))
-    buttons = [[Button(ctx.t("review.select_button"), Callback(SELECT, "start").pack())]]
+    buttons = [[Button(ctx.t("review.select_button"), SelectStart().pack())]]
     return [Reply("\n".join(lines), buttons)]
 
 
@@ -265,9 +278,9 @@ def _render(
             score = records.number(entry.score, ctx.language)
             lines.append(ctx.t("review.select_line", rank=entry.rank, score=score, **common))
         label = f"{mark} {records.label(proposal)}"
-        buttons.append([Button(label, Callback(SELECT, PICK, str(entry.proposal_id)).pack())])
+        buttons.append([Button(label, SelectToggle(entry.proposal_id).pack())])
     lines += ["", *_verdict(ctx, contest, standing, selection, skipped)]
-    buttons.append([Button(ctx.t("review.select_confirm"), Callback(SELECT, PICK, CONFIRM).pack())])
+    buttons.append([Button(ctx.t("review.select_confirm"), SelectConfirm().pack())])
     return Reply("\n".join(lines), buttons, replace=replace)
 
 
@@ -299,28 +312,31 @@ def _verdict(
     return lines
 
 
-@router.choice(SELECT, coordinator_only=True)
-async def on_select(ctx: Context, callback: Callback) -> list[Reply]:
-    if callback.step == "rank":
-        return await ranking(ctx)
-    if callback.step == "start":
-        return await begin_selection(ctx)
-    if callback.step != PICK:
-        return [ctx.reply("input.stale_button")]
+@router.choice(RankingOpen, coordinator_only=True)
+async def on_ranking(ctx: Context, pressed: RankingOpen) -> list[Reply]:
+    return await ranking(ctx)
+
+
+@router.choice(SelectStart, coordinator_only=True)
+async def on_select_start(ctx: Context, pressed: SelectStart) -> list[Reply]:
+    return await begin_selection(ctx)
+
+
+@router.choice(SelectToggle, SelectConfirm, coordinator_only=True, stateful=True)
+async def on_select(ctx: Context, pressed: SelectToggle | SelectConfirm) -> list[Reply]:
     contest = ctx.services.contest
-    conversation = (
-        await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
-    )
-    if contest is None or conversation is None or conversation.flow != SELECT:
+    assert ctx.resident is not None  # the router let a stateful button through
+    conversation = await conversations.current(ctx.session, ctx.resident.id)
+    if contest is None or conversation is None:
         return [ctx.reply("input.stale_button")]
     standing = await records.standing(ctx.session, contest)
     ranked = _selectable(standing)
     chosen = [int(pid) for pid in conversation.answers.get("chosen", [])]
-    if callback.value == CONFIRM:
+    if isinstance(pressed, SelectConfirm):
         return await _confirm(ctx, contest, ranked, chosen)
-    if not callback.value.isdigit() or int(callback.value) not in {e.proposal_id for e in ranked}:
+    picked = pressed.proposal
+    if picked not in {e.proposal_id for e in ranked}:
         return [ctx.reply("input.stale_button")]
-    picked = int(callback.value)
     chosen = [pid for pid in chosen if pid != picked] if picked in chosen else [*chosen, picked]
     await conversations.advance(ctx.session, conversation, step=PICK, answers={"chosen": chosen})
     opening = ctx.t("review.select_adjusted")

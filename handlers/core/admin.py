@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from handlers.core.callbacks import Callback
+from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.routing import Router
 from storage import events, outbox, residents
 
 log = logging.getLogger(__name__)
-ADMIN = "admin"
+
+
+@kind("admin")
+@dataclass(frozen=True)
+class AdminOpen(CallbackData):
+    """A button of the /admin panel: which action it opens."""
+
+    action_key: str
 
 
 async def refuse(ctx: Context, what: str) -> list[Reply]:
@@ -46,13 +54,15 @@ async def admin(ctx: Context) -> list[Reply]:
         extra = await line(ctx)
         if extra:
             text += "\n" + extra
-    buttons = [[ctx.button(a.label_key, ADMIN, a.key)] for a in ctx.routes.admin_actions.values()]
+    buttons = [
+        [ctx.button(a.label_key, AdminOpen(a.key))] for a in ctx.routes.admin_actions.values()
+    ]
     return [Reply(text, buttons)]
 
 
-@router.choice(ADMIN, coordinator_only=True)
-async def on_admin(ctx: Context, callback: Callback) -> list[Reply]:
-    action = ctx.routes.admin_actions.get(callback.step)
+@router.choice(AdminOpen, coordinator_only=True)
+async def on_admin(ctx: Context, pressed: AdminOpen) -> list[Reply]:
+    action = ctx.routes.admin_actions.get(pressed.action_key)
     if action is None:
         return [ctx.reply("input.stale_button")]
-    return await action.handler(ctx, callback)
+    return await action.handler(ctx, pressed)

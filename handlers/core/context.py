@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.core.callbacks import Callback
+from handlers.core.callbacks import CallbackData
 from handlers.core.events import Button, Inbound, Reply
 from handlers.core.routing import Routes
 from handlers.core.services import Services
@@ -39,5 +39,5 @@ class Context:
     ) -> Reply:
         return Reply(text=self.t(key, **values), buttons=buttons or [])
 
-    def button(self, label_key: str, flow: str, step: str, value: str = "") -> Button:
-        return Button(label=self.t(label_key), data=Callback(flow, step, value).pack())
+    def button(self, label_key: str, data: CallbackData, /, **values: object) -> Button:
+        return Button(label=self.t(label_key, **values), data=data.pack())

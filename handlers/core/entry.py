@@ -13,7 +13,6 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core import admin as coordinator
-from handlers.core.callbacks import Callback
 from handlers.core.context import Context
 from handlers.core.events import Inbound, Kind, Reply
 from handlers.core.replies import queue_replies
@@ -106,20 +105,24 @@ async def _on_command(ctx: Context) -> list[Reply]:
 
 
 async def _on_choice(ctx: Context) -> list[Reply]:
-    callback = Callback.parse(ctx.event.choice)
-    choice = ROUTES.choices.get(callback.flow) if callback else None
-    if callback is None or choice is None:
+    # Parsed and checked in one place: a garbled, forged or unknown button is stale.
+    data = ROUTES.parse(ctx.event.choice)
+    choice = ROUTES.choices.get(data.key()) if data is not None else None
+    if data is None or choice is None:
         return [ctx.reply("input.stale_button")]
     if choice.coordinator_only:
         if not ctx.is_coordinator:
-            return await coordinator.refuse(ctx, f"button {callback.flow}:{callback.step}")
+            return await coordinator.refuse(ctx, f"button {data.key()}")
     elif not ctx.consented and not choice.without_consent:
         return [ctx.reply("input.start_first")]
     if choice.stateful:
-        current = await conversations.current(ctx.session, ctx.resident.id)  # type: ignore[union-attr]
-        if current is None or (current.flow, current.step) != (callback.flow, callback.step):
+        # A coordinator may have no row at all: then nothing is in progress either.
+        current = (
+            await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
+        )
+        if current is None or (current.flow, current.step) != (data.prefix, data.at_step()):
             return [ctx.reply("input.stale_button")]
-    return await choice.handler(ctx, callback)
+    return await choice.handler(ctx, data)
 
 
 async def _apologise(store: Store, services: Services, event: Inbound, key: str) -> list[Reply]:

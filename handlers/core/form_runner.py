@@ -9,7 +9,7 @@ a survey response and a proposal draft use the same code.
 
 Steps are encoded `q<index>` (a question), `q<index>.<row>` (a matrix row) or
 `q<index>o` (the free text of "other"), and carried in the buttons' callback
-data so a stale button is recognised.
+data (a `FormPress`, one kind per form) so a stale button is recognised.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.core import flow
-from handlers.core.callbacks import Callback
+from handlers.core.callbacks import CallbackData
 from handlers.core.context import Context
 from handlers.core.events import Button, Reply
 from handlers.core.flow import InvalidAnswer
@@ -53,6 +53,20 @@ class Step:
     def start(cls, questions: list[Question], question: Question) -> Step:
         first_row = 0 if question.type is QuestionType.MATRIX else None
         return cls(questions.index(question), first_row)
+
+
+@dataclass(frozen=True)
+class FormPress(CallbackData):
+    """A button of a form's question; each form declares its own kind of it (`@kind`)."""
+
+    step: str
+    value: str
+
+    def at_step(self) -> str:
+        return self.step
+
+    def check(self) -> bool:
+        return Step.decode(self.step) is not None
 
 
 # --- what a press or a message means ------------------------------------------
@@ -153,9 +167,9 @@ def pending_for(question: Question, answer: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class View:
-    """How a form shows its questions: the callback flow, the heading, the way back."""
+    """How a form shows its questions: its kind of button, the heading, the way back."""
 
-    flow_name: str
+    press: type[FormPress]
     heading: str
     can_go_back: bool
 
@@ -226,7 +240,7 @@ def _hint(ctx: Context, question: Question, step: Step) -> str:
 
 
 def button(view: View, label: str, step: Step, value: str) -> Button:
-    return Button(label, Callback(view.flow_name, step.encode(), value).pack())
+    return Button(label, view.press(step.encode(), value).pack())
 
 
 def _buttons(

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from handlers.core.callbacks import CallbackData, parse
 from handlers.core.events import Reply
 
 if TYPE_CHECKING:
-    from handlers.core.callbacks import Callback
     from handlers.core.context import Context
 
 CommandHandler = Callable[["Context"], Awaitable[list[Reply]]]
-ChoiceHandler = Callable[["Context", "Callback"], Awaitable[list[Reply]]]
+# Called with the pressed button, already parsed into one of the kinds it registered for.
+ChoiceHandler = Callable[["Context", Any], Awaitable[list[Reply]]]
 InputHandler = Callable[["Context"], Awaitable[list[Reply]]]
 # An extra line of the /admin panel (e.g. questions waiting for an answer); None adds nothing.
 PanelLine = Callable[["Context"], Awaitable[str | None]]
@@ -44,9 +45,9 @@ class Command:
 
 @dataclass(frozen=True)
 class Choice:
-    """A kind of button (the first field of its callback data) and who may press it."""
+    """A kind of button (a `CallbackData` class) and who may press it."""
 
-    kind: str
+    kind: type[CallbackData]
     handler: ChoiceHandler
     without_consent: bool = False
     # Valid only while the resident's conversation is at the button's step.
@@ -104,15 +105,21 @@ class Router:
 
     def choice(
         self,
-        kind: str,
-        *,
+        *kinds: type[CallbackData],
         without_consent: bool = False,
         stateful: bool = False,
         coordinator_only: bool = False,
     ) -> Callable[[ChoiceHandler], ChoiceHandler]:
+        """Register a handler for presses of these kinds of button (it gets the typed data).
+
+        `stateful`: valid only while the resident's conversation is at the button's
+        flow (its prefix) and step (`at_step()`); otherwise the press is stale.
+        """
+
         def register(handler: ChoiceHandler) -> ChoiceHandler:
-            entry = Choice(kind, handler, without_consent, stateful, coordinator_only)
-            _add(self.choices, kind, entry, "button kind", self.name)
+            for one in kinds:
+                entry = Choice(one, handler, without_consent, stateful, coordinator_only)
+                _add(self.choices, one.key(), entry, "button kind", self.name)
             return handler
 
         return register
@@ -178,6 +185,13 @@ class Routes:
                     _add(table, key, value, what, router.name)
             self.panel_lines.extend(router.panel_lines)
             self.forget_hooks.extend(router.forget_hooks)
+        self.kinds: dict[str, type[CallbackData]] = {
+            key: choice.kind for key, choice in self.choices.items()
+        }
+
+    def parse(self, data: str | None) -> CallbackData | None:
+        """A pressed button as the typed data of a registered kind; None when it is not one."""
+        return parse(data, self.kinds)
 
     def menu(self, *, coordinator: bool) -> list[Command]:
         """Commands for Telegram's menu and /help, by their order."""

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from handlers.core.callbacks import Callback
+from dataclasses import dataclass
+from typing import Literal
+
+from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.routing import Router
 from storage import events, residents
 
-CONSENT = "consent"
-LANGUAGE = "lang"
-NEWS = "news"
+YesNo = Literal["yes", "no"]
+
+
+@kind("consent")
+@dataclass(frozen=True)
+class ConsentAnswer(CallbackData):
+    # The language travels in the button: nothing is stored before consent.
+    language: str
+    answer: YesNo
+
+
+@kind("news", "offer")
+@dataclass(frozen=True)
+class NewsAnswer(CallbackData):
+    answer: YesNo
+
+
+@kind("lang", "pick")
+@dataclass(frozen=True)
+class LanguagePick(CallbackData):
+    language: str
 
 
 def _clause(ctx: Context) -> str:
@@ -34,10 +55,9 @@ def _consent_question(ctx: Context) -> list[Reply]:
         centre=centre.name_in_greeting.get(ctx.language),
         programme=centre.programme.get(ctx.language),
     )
-    # The language travels in the step: nothing is stored before consent.
     buttons = [
-        [ctx.button("start.consent_yes", CONSENT, ctx.language, "yes")],
-        [ctx.button("start.consent_no", CONSENT, ctx.language, "no")],
+        [ctx.button("start.consent_yes", ConsentAnswer(ctx.language, "yes"))],
+        [ctx.button("start.consent_no", ConsentAnswer(ctx.language, "no"))],
     ]
     return [
         Reply(greeting),
@@ -56,12 +76,12 @@ async def start(ctx: Context) -> list[Reply]:
     return _consent_question(ctx)
 
 
-@router.choice(CONSENT, without_consent=True)
-async def on_consent(ctx: Context, callback: Callback) -> list[Reply]:
+@router.choice(ConsentAnswer, without_consent=True)
+async def on_consent(ctx: Context, pressed: ConsentAnswer) -> list[Reply]:
     if ctx.consented:
         return [ctx.reply("start.already_agreed")]
-    ctx.language = ctx.services.translator.language_or_default(callback.step)
-    if callback.value != "yes":
+    ctx.language = ctx.services.translator.language_or_default(pressed.language)
+    if pressed.answer != "yes":
         return [ctx.reply("start.consent_declined")]
     if ctx.resident is not None:
         # A coordinator's working row (handlers/core/staff.py) made before they consented.
@@ -80,16 +100,16 @@ async def on_consent(ctx: Context, callback: Callback) -> list[Reply]:
         ctx.session, "consent_given", resident_id=resident.id, data={"channel": ctx.event.channel}
     )
     buttons = [
-        [ctx.button("news.yes", NEWS, "offer", "yes")],
-        [ctx.button("news.no", NEWS, "offer", "no")],
+        [ctx.button("news.yes", NewsAnswer("yes"))],
+        [ctx.button("news.no", NewsAnswer("no"))],
     ]
     return [ctx.reply("start.thanks"), ctx.reply("news.offer", buttons=buttons)]
 
 
-@router.choice(NEWS)
-async def on_news(ctx: Context, callback: Callback) -> list[Reply]:
+@router.choice(NewsAnswer)
+async def on_news(ctx: Context, pressed: NewsAnswer) -> list[Reply]:
     assert ctx.resident is not None
-    wanted = callback.value == "yes"
+    wanted = pressed.answer == "yes"
     if ctx.resident.subscribed == wanted:
         return [ctx.reply("news.on" if wanted else "news.off")]
     return await _set_news(ctx, wanted)
@@ -118,16 +138,16 @@ async def help_(ctx: Context) -> list[Reply]:
 async def language(ctx: Context) -> list[Reply]:
     buttons = [
         [
-            ctx.button("language.pl", LANGUAGE, "pick", "pl"),
-            ctx.button("language.en", LANGUAGE, "pick", "en"),
+            ctx.button("language.pl", LanguagePick("pl")),
+            ctx.button("language.en", LanguagePick("en")),
         ]
     ]
     return [ctx.reply("language.question", buttons=buttons)]
 
 
-@router.choice(LANGUAGE, without_consent=True)
-async def on_language(ctx: Context, callback: Callback) -> list[Reply]:
-    ctx.language = ctx.services.translator.language_or_default(callback.value)
+@router.choice(LanguagePick, without_consent=True)
+async def on_language(ctx: Context, pressed: LanguagePick) -> list[Reply]:
+    ctx.language = ctx.services.translator.language_or_default(pressed.language)
     if ctx.resident is None or not ctx.consented:
         # Nothing is stored before consent: show the start in the chosen language.
         return [ctx.reply("language.changed"), *_consent_question(ctx)]

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.core.callbacks import Callback
+from handlers.core.admin import AdminOpen
 from handlers.core.centre import ContentError, Localised
 from handlers.core.context import Context
 from handlers.core.events import Button, Kind, Reply
@@ -43,6 +43,18 @@ from handlers.core.replies import to_payload
 from handlers.core.routing import Router
 from handlers.core.services import Services
 from handlers.core.staff import working_row
+from handlers.mailbox.buttons import (
+    MAIL_BUTTONS,
+    REPLY,
+    MailButton,
+    MailDone,
+    MailLink,
+    MailMake,
+    MailPick,
+    MailReply,
+    MailShow,
+    ReplyConfirm,
+)
 from handlers.mailbox.events import SYNTHETIC_ID_DOMAIN, IncomingMail
 from storage import conversations, outbox, personal_data
 from storage import mail as store
@@ -53,8 +65,6 @@ from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-MAIL = "mail"
-REPLY = "mailreply"
 TEXT, CONFIRM = "text", "confirm"
 EMAIL_CHANNEL = "email"
 router = Router("mailbox.inbox")
@@ -524,17 +534,17 @@ def mail_card(
     if thread.proposal_ref:
         parts.append(t("mail.thread_linked", ref=thread.proposal_ref))
 
-    def button(label: str, step: str, value: int) -> Button:
-        return Button(t(label), Callback(MAIL, step, str(value)).pack())
+    def button(label: str, pressed: MailButton) -> Button:
+        return Button(t(label), pressed.pack())
 
-    buttons = [[button("mail.btn_reply", "reply", message.id)]]
+    buttons = [[button("mail.btn_reply", MailReply(message.id))]]
     if thread.status != store.HANDLED:
-        buttons[0].append(button("mail.btn_done", "done", thread.id))
+        buttons[0].append(button("mail.btn_done", MailDone(thread.id)))
     if proposal_bridge(services) is not None:
         buttons.append(
             [
-                button("mail.btn_link", "link", message.id),
-                button("mail.btn_make", "make", message.id),
+                button("mail.btn_link", MailLink(message.id)),
+                button("mail.btn_make", MailMake(message.id)),
             ]
         )
     return Reply("\n\n".join(parts), buttons)
@@ -717,24 +727,16 @@ async def report_delivery_failure(
 # --- the coordinators' buttons ----------------------------------------------------------------
 
 
-def _number(value: str) -> int | None:
-    head = value.split(".", 1)[0]
-    return int(head) if head.isdigit() else None
-
-
-@router.choice(MAIL, coordinator_only=True)
-async def on_mail(ctx: Context, callback: Callback) -> list[Reply]:
-    number = _number(callback.value)
-    if number is None:
-        return [ctx.reply("input.stale_button")]
-    if callback.step == "reply":
-        return await start_reply(ctx, number)
-    if callback.step == "done":
-        return await _mark_handled(ctx, number)
-    if callback.step == "show":
-        return await _show_thread(ctx, number)
-    if callback.step in ("link", "pick", "make") and proposal_bridge(ctx.services):
-        return await _proposal_action(ctx, callback, number)
+@router.choice(*MAIL_BUTTONS, coordinator_only=True)
+async def on_mail(ctx: Context, pressed: MailButton) -> list[Reply]:
+    if isinstance(pressed, MailReply):
+        return await start_reply(ctx, pressed.message)
+    if isinstance(pressed, MailDone):
+        return await _mark_handled(ctx, pressed.thread)
+    if isinstance(pressed, MailShow):
+        return await _show_thread(ctx, pressed.thread)
+    if proposal_bridge(ctx.services):
+        return await _proposal_action(ctx, pressed, pressed.message)
     return [ctx.reply("input.stale_button")]
 
 
@@ -829,8 +831,8 @@ async def on_reply_input(ctx: Context) -> list[Reply]:
     target = _reply_target(message, ctx.services.centre.email.lower())
     buttons = [
         [
-            ctx.button("mail.btn_send", REPLY, CONFIRM, "send"),
-            ctx.button("mail.btn_cancel", REPLY, CONFIRM, "cancel"),
+            ctx.button("mail.btn_send", ReplyConfirm("send")),
+            ctx.button("mail.btn_cancel", ReplyConfirm("cancel")),
         ]
     ]
     return [
@@ -844,14 +846,14 @@ async def on_reply_input(ctx: Context) -> list[Reply]:
     ]
 
 
-@router.choice(REPLY, coordinator_only=True)
-async def on_reply_choice(ctx: Context, callback: Callback) -> list[Reply]:
+@router.choice(ReplyConfirm, coordinator_only=True)
+async def on_reply_choice(ctx: Context, pressed: ReplyConfirm) -> list[Reply]:
     current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
     if current is None or (current.flow, current.step) != (REPLY, CONFIRM):
         return [ctx.reply("input.stale_button")]
     assert ctx.resident is not None
     await conversations.end(ctx.session, ctx.resident.id)
-    if callback.value != "send":
+    if pressed.answer != "send":
         return [ctx.reply("mail.reply_cancelled")]
     message = await store.get_message(ctx.session, int(current.answers.get("message", 0)))
     if message is None or message.erased_at is not None:
@@ -897,7 +899,7 @@ async def inbox(ctx: Context) -> list[Reply]:
 
 
 @router.admin_action("inbox", "admin.inbox")
-async def inbox_from_panel(ctx: Context, callback: Callback) -> list[Reply]:
+async def inbox_from_panel(ctx: Context, pressed: AdminOpen) -> list[Reply]:
     return await inbox_listing(ctx)
 
 
@@ -920,7 +922,7 @@ async def inbox_listing(ctx: Context) -> list[Reply]:
         )
         if len(label) > LABEL_CHARS:
             label = label[: LABEL_CHARS - 1] + "…"
-        buttons.append([Button(label, Callback(MAIL, "show", str(thread.id)).pack())])
+        buttons.append([Button(label, MailShow(thread.id).pack())])
     return [ctx.reply("mail.inbox_title", buttons=buttons, count=count)]
 
 
@@ -942,7 +944,9 @@ async def mail_for_proposal(session: AsyncSession, message: MailMessage) -> Mail
     )
 
 
-async def _proposal_action(ctx: Context, callback: Callback, message_id: int) -> list[Reply]:
+async def _proposal_action(
+    ctx: Context, pressed: MailLink | MailPick | MailMake, message_id: int
+) -> list[Reply]:
     bridge = proposal_bridge(ctx.services)
     assert bridge is not None
     message = await store.get_message(ctx.session, message_id)
@@ -951,18 +955,18 @@ async def _proposal_action(ctx: Context, callback: Callback, message_id: int) ->
     mail = await mail_for_proposal(ctx.session, message)
     thread = await store.get_thread(ctx.session, message.thread_id)
     assert thread is not None
-    if callback.step == "link":
+    if isinstance(pressed, MailLink):
         options = await bridge.candidates(ctx, mail)
         if not options:
             return [ctx.reply("mail.link_none")]
         buttons = [
-            [Button(label[:LABEL_CHARS], Callback(MAIL, "pick", f"{message_id}.{ref}").pack())]
+            [Button(label[:LABEL_CHARS], MailPick(message_id, ref).pack())]
             for ref, label in options[:8]
         ]
         return [ctx.reply("mail.link_pick", buttons=buttons)]
-    if callback.step == "pick":
-        ref = callback.value.split(".", 1)[1] if "." in callback.value else ""
-        label = await bridge.link(ctx, mail, ref) if ref else None
+    if isinstance(pressed, MailPick):
+        ref = pressed.ref
+        label = await bridge.link(ctx, mail, ref)
         if label is None:
             return [ctx.reply("input.stale_button")]
         thread.proposal_ref = ref[:64]

@@ -17,21 +17,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core import flow
-from handlers.core.admin import refuse
-from handlers.core.callbacks import Callback
+from handlers.core.admin import AdminOpen, refuse
 from handlers.core.context import Context
 from handlers.core.events import Button, Kind, Reply
 from handlers.core.flow import InvalidAnswer
 from handlers.core.notify import tell
 from handlers.core.routing import Router
 from handlers.core.staff import working_row
+from handlers.mailbox.buttons import ANSWER, AnswerQuestion
 from storage import conversations, events, personal_data, residents
 from storage import questions as store
 from storage.models import Resident
 from storage.proposals import ResidentQuestion
 
 ASK = "ask"
-ANSWER = "askr"
 MAX_QUESTION = 2000
 MAX_ANSWER = 3000
 LISTED = 10
@@ -94,7 +93,7 @@ async def _tell_coordinators(ctx: Context, question: ResidentQuestion, asker: Re
         question=question.text,
     )
     reply_button = Button(
-        texts.text(language, "ask.reply_button"), Callback(ANSWER, "q", str(question.id)).pack()
+        texts.text(language, "ask.reply_button"), AnswerQuestion(question.id).pack()
     )
     for coordinator in sorted(ctx.services.coordinator_ids):
         await tell(
@@ -108,10 +107,9 @@ async def _tell_coordinators(ctx: Context, question: ResidentQuestion, asker: Re
 # --- a coordinator answers ------------------------------------------------------------
 
 
-@router.choice(ANSWER, coordinator_only=True)
-async def on_reply_button(ctx: Context, callback: Callback) -> list[Reply]:
-    wanted = int(callback.value) if callback.value.isdigit() else 0
-    question = await store.get(ctx.session, wanted)
+@router.choice(AnswerQuestion, coordinator_only=True)
+async def on_reply_button(ctx: Context, pressed: AnswerQuestion) -> list[Reply]:
+    question = await store.get(ctx.session, pressed.question)
     if question is None:
         return [ctx.reply("input.stale_button")]
     if question.answered_at is not None:
@@ -184,7 +182,7 @@ router.panel_line(_panel_line)
 
 
 @router.admin_action("questions", "admin.questions")
-async def unanswered(ctx: Context, callback: Callback) -> list[Reply]:
+async def unanswered(ctx: Context, pressed: AdminOpen) -> list[Reply]:
     """The oldest unanswered questions, each with its reply button."""
     count = await store.count_unanswered(ctx.session)
     if not count:
@@ -196,7 +194,7 @@ async def unanswered(ctx: Context, callback: Callback) -> list[Reply]:
         )
         name = (asker.name if asker else None) or ctx.t("ask.no_name")
         telegram_id = asker.telegram_id if asker and asker.telegram_id is not None else "–"
-        button = Button(ctx.t("ask.reply_button"), Callback(ANSWER, "q", str(question.id)).pack())
+        button = Button(ctx.t("ask.reply_button"), AnswerQuestion(question.id).pack())
         text = ctx.t(
             "ask.to_coordinator", name=name, telegram_id=telegram_id, question=question.text
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Literal
 
-from handlers.core.callbacks import Callback
+from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import OutgoingFile, Reply
 from handlers.core.routing import Router
@@ -12,6 +14,12 @@ from storage import conversations, events, personal_data, residents
 
 FORGET = "forget"
 CONFIRM = "confirm"
+
+
+@kind(FORGET, CONFIRM)
+@dataclass(frozen=True)
+class ForgetAnswer(CallbackData):
+    answer: Literal["yes", "no"]
 
 
 router = Router("privacy.rights")
@@ -34,17 +42,17 @@ async def forget(ctx: Context) -> list[Reply]:
         return [ctx.reply("forget.nothing")]
     await conversations.begin(ctx.session, resident_id=ctx.resident.id, flow=FORGET, step=CONFIRM)
     buttons = [
-        [ctx.button("forget.yes", FORGET, CONFIRM, "yes")],
-        [ctx.button("forget.no", FORGET, CONFIRM, "no")],
+        [ctx.button("forget.yes", ForgetAnswer("yes"))],
+        [ctx.button("forget.no", ForgetAnswer("no"))],
     ]
     return [ctx.reply("forget.question", buttons=buttons)]
 
 
-@router.choice(FORGET, stateful=True)
-async def on_forget(ctx: Context, callback: Callback) -> list[Reply]:
+@router.choice(ForgetAnswer, stateful=True)
+async def on_forget(ctx: Context, pressed: ForgetAnswer) -> list[Reply]:
     assert ctx.resident is not None
     await conversations.end(ctx.session, ctx.resident.id)
-    if callback.value != "yes":
+    if pressed.answer != "yes":
         return [ctx.reply("forget.kept")]
     resident_id = ctx.resident.id
     for hook in ctx.routes.forget_hooks:

@@ -5,23 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.broadcasts import audiences
-from handlers.core.callbacks import Callback
+from handlers.core.admin import AdminOpen
 from handlers.core.context import Context
 from handlers.core.events import Button, OutgoingFile, Reply
 from handlers.core.forms import Survey
 from handlers.core.replies import to_payload
 from handlers.core.routing import Router
 from handlers.surveys import charts, exports, exports_xlsx, results, results_text
+from handlers.surveys.buttons import (
+    ExportPick,
+    ResultsPick,
+    ResultsShare,
+    ResultsShareYes,
+    SurveyChosen,
+)
 from storage import schedule
 from storage import surveys as store
 
-RESULTS = "results"
-EXPORT = "export"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def _survey_list(ctx: Context, flow: str, key: str) -> list[Reply]:
-    """Every survey with its counts, as buttons leading to `flow`."""
+async def _survey_list(ctx: Context, press: type[SurveyChosen], key: str) -> list[Reply]:
+    """Every survey with its counts, as buttons of the kind `press`."""
     if not ctx.services.surveys:
         return [ctx.reply("surveyadmin.no_surveys")]
     counts = await store.counts(ctx.session)
@@ -34,7 +39,7 @@ async def _survey_list(ctx: Context, flow: str, key: str) -> list[Reply]:
             started=numbers["started"],
             finished=numbers["finished"],
         )
-        buttons.append([Button(label, Callback(flow, "pick", survey.slug).pack())])
+        buttons.append([Button(label, press(survey.slug).pack())])
     return [ctx.reply(key, buttons=buttons)]
 
 
@@ -49,27 +54,25 @@ router = Router("surveys.admin")
 async def results_command(ctx: Context) -> list[Reply]:
     survey = _chosen(ctx, ctx.event.args) if ctx.event.args else None
     if survey is None:
-        return await _survey_list(ctx, RESULTS, "surveyadmin.pick")
+        return await _survey_list(ctx, ResultsPick, "surveyadmin.pick")
     return await results_of(ctx, survey)
 
 
 @router.admin_action("results", "admin.results")
-async def results_from_panel(ctx: Context, callback: Callback) -> list[Reply]:
-    return await _survey_list(ctx, RESULTS, "surveyadmin.pick")
+async def results_from_panel(ctx: Context, pressed: AdminOpen) -> list[Reply]:
+    return await _survey_list(ctx, ResultsPick, "surveyadmin.pick")
 
 
-@router.choice(RESULTS, coordinator_only=True)
-async def on_results(ctx: Context, callback: Callback) -> list[Reply]:
-    survey = _chosen(ctx, callback.value)
+@router.choice(ResultsPick, ResultsShare, ResultsShareYes, coordinator_only=True)
+async def on_results(ctx: Context, pressed: SurveyChosen) -> list[Reply]:
+    survey = _chosen(ctx, pressed.slug)
     if survey is None:
         return [ctx.reply("input.stale_button")]
-    if callback.step == "share":
+    if isinstance(pressed, ResultsShare):
         count = len(await audiences.resolve(ctx.session, ctx.services, "subscribers"))
-        yes = Button(
-            ctx.t("surveyadmin.share_yes"), Callback(RESULTS, "shareyes", survey.slug).pack()
-        )
+        yes = Button(ctx.t("surveyadmin.share_yes"), ResultsShareYes(survey.slug).pack())
         return [ctx.reply("surveyadmin.share_question", count=count, buttons=[[yes]])]
-    if callback.step == "shareyes":
+    if isinstance(pressed, ResultsShareYes):
         return await _share(ctx, survey)
     return await results_of(ctx, survey)
 
@@ -118,7 +121,7 @@ async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
     """A summary per question, a chart per closed question, open answers as a file."""
     translator, language = ctx.services.translator, ctx.language
     replies, (responses, summaries) = await _result_messages(ctx, survey)
-    share = Button(ctx.t("surveyadmin.share"), Callback(RESULTS, "share", survey.slug).pack())
+    share = Button(ctx.t("surveyadmin.share"), ResultsShare(survey.slug).pack())
     replies.append(Reply(ctx.t("surveyadmin.share_offer"), [[share]]))
     if any(s.answers or s.other_texts for s in summaries):
         content = exports.open_answers_text(
@@ -139,13 +142,13 @@ async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
 async def export_command(ctx: Context) -> list[Reply]:
     survey = _chosen(ctx, ctx.event.args) if ctx.event.args else None
     if survey is None:
-        return await _survey_list(ctx, EXPORT, "surveyadmin.pick_export")
+        return await _survey_list(ctx, ExportPick, "surveyadmin.pick_export")
     return await export_of(ctx, survey)
 
 
-@router.choice(EXPORT, coordinator_only=True)
-async def on_export(ctx: Context, callback: Callback) -> list[Reply]:
-    survey = _chosen(ctx, callback.value)
+@router.choice(ExportPick, coordinator_only=True)
+async def on_export(ctx: Context, pressed: ExportPick) -> list[Reply]:
+    survey = _chosen(ctx, pressed.slug)
     if survey is None:
         return [ctx.reply("input.stale_button")]
     return await export_of(ctx, survey)

@@ -1,9 +1,10 @@
 """Surveys in the chat: one question at a time, back / skip / resume, from content.
 
 Conversation state: flow `survey`, step `q<index>` (a question), `q<index>.<item>`
-(a matrix row) or `q<index>o` (the free text of "other"); `answers` keeps the
-survey slug, the response id and what a multi-press question has so far.
-Answers themselves are rows in `survey_answers`, written as they are given.
+(a matrix row) or `q<index>o` (the free text of "other"); its data keeps the
+survey slug and the response id as `state`, and what a multi-press question has
+so far as `pending` (`handlers/core/flow_state.py`). Answers themselves are rows
+in `survey_answers`, written as they are given.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 
 from babel.dates import format_datetime
 
-from handlers.core import flow
+from handlers.core import flow, flow_state
 from handlers.core import form_runner as runner
-from handlers.core.callbacks import Callback
+from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import Button, Kind, Reply
 from handlers.core.flow import InvalidAnswer
@@ -28,7 +29,20 @@ from storage.models import Conversation, SurveyResponse
 
 SURVEY = "survey"
 PICK = "surveys"
+STATE_KEYS = ("survey", "response")
 router = Router("surveys.conversation")
+
+
+@kind(SURVEY)
+@dataclass(frozen=True)
+class SurveyPress(runner.FormPress):
+    """A button of a survey question: `survey:<step>:<value>`."""
+
+
+@kind(PICK, "pick")
+@dataclass(frozen=True)
+class SurveyPick(CallbackData):
+    slug: str
 
 
 router.cancel_text(SURVEY, "survey.cancelled")
@@ -71,16 +85,13 @@ def _listing(ctx: Context) -> list[Reply]:
     available = open_surveys(ctx)
     if not available:
         return [ctx.reply("survey.none_open")]
-    buttons = [
-        [Button(s.title.get(ctx.language), Callback(PICK, "pick", s.slug).pack())]
-        for s in available
-    ]
+    buttons = [[Button(s.title.get(ctx.language), SurveyPick(s.slug).pack())] for s in available]
     return [ctx.reply("survey.pick", buttons=buttons)]
 
 
-@router.choice(PICK)
-async def on_pick(ctx: Context, callback: Callback) -> list[Reply]:
-    survey = ctx.services.surveys.get(callback.value)
+@router.choice(SurveyPick)
+async def on_pick(ctx: Context, pressed: SurveyPick) -> list[Reply]:
+    survey = ctx.services.surveys.get(pressed.slug)
     if survey is None:
         return [ctx.reply("input.stale_button")]
     return await begin(ctx, survey)
@@ -175,7 +186,7 @@ async def _go(
     replace: bool = False,
 ) -> Reply:
     """Move the conversation to `step` and show it."""
-    state = {"survey": survey.slug, "response": response.id, **pending}
+    state = flow_state.FlowData({"survey": survey.slug, "response": response.id}, pending).stored()
     if conversation is None:
         assert ctx.resident is not None
         await conversations.begin(
@@ -186,7 +197,7 @@ async def _go(
     question = survey.questions[step.question]
     where = flow.progress(survey.questions, answers, question.id)
     view = runner.View(
-        flow_name=SURVEY,
+        press=SurveyPress,
         heading=ctx.t("survey.progress", number=where.number, total=where.total),
         can_go_back=flow.previous(survey.questions, answers, question.id) is not None,
     )
@@ -214,9 +225,9 @@ async def _position(ctx: Context) -> Position | list[Reply]:
     assert ctx.resident is not None
     conversation = await conversations.current(ctx.session, ctx.resident.id)
     assert conversation is not None and conversation.flow == SURVEY
-    state = dict(conversation.answers)
-    survey = ctx.services.surveys.get(state.get("survey", ""))
-    response = await store.get_response(ctx.session, int(state.get("response", 0)))
+    data = flow_state.read(conversation.answers, STATE_KEYS)
+    survey = ctx.services.surveys.get(str(data.state.get("survey", "")))
+    response = await store.get_response(ctx.session, int(data.state.get("response", 0)))
     step = runner.Step.decode(conversation.step)
     if (
         survey is None
@@ -231,19 +242,18 @@ async def _position(ctx: Context) -> Position | list[Reply]:
         await conversations.end(ctx.session, ctx.resident.id)
         title = survey.title.get(ctx.language)
         return [ctx.reply("survey.closed", title=title, when=_when(ctx, survey.closes))]
-    pending = {k: v for k, v in state.items() if k not in ("survey", "response")}
     answers = await store.answers_of(ctx.session, response.id)
     question = survey.questions[step.question]
-    return Position(survey, response, conversation, step, question, answers, pending)
+    return Position(survey, response, conversation, step, question, answers, data.pending)
 
 
-@router.choice(SURVEY, stateful=True)
-async def on_choice(ctx: Context, callback: Callback) -> list[Reply]:
+@router.choice(SurveyPress, stateful=True)
+async def on_choice(ctx: Context, pressed: SurveyPress) -> list[Reply]:
     at = await _position(ctx)
     if isinstance(at, list):
         return at
     try:
-        action = runner.on_button(at.question, at.step, at.pending, callback.value)
+        action = runner.on_button(at.question, at.step, at.pending, pressed.value)
     except InvalidAnswer as error:
         return [ctx.reply(error.key, **error.values)]
     return await _act(ctx, at, action)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.delivery import OutboxSender
 from bot.mail.smtp import SmtpTransport
-from handlers.core.callbacks import Callback
+from handlers.contest.buttons import ScoreMark, ScoreShow
 from storage import proposals, scores
 from storage.models import OutboxMessage
 from tests.conftest import COORDINATOR_ID, make_settings
@@ -55,10 +55,10 @@ async def choose(bot: LiveBot, user_id: int, data: str, count: int = 1) -> list[
 
 
 async def score(bot: LiveBot, user_id: int, made: Made, marks: list[int]) -> str:
-    await choose(bot, user_id, Callback("rs", f"{made.id}.0").pack())
+    await choose(bot, user_id, ScoreShow(made.id, 0).pack())
     last: list[dict] = []
     for index, mark in enumerate(marks):
-        last = await choose(bot, user_id, Callback("rs", f"{made.id}.{index}", str(mark)).pack())
+        last = await choose(bot, user_id, ScoreMark(made.id, index, mark).pack())
     return last[-1]["text"]
 
 

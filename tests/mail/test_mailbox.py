@@ -13,9 +13,9 @@ from bot.app import Service
 from bot.config import Settings
 from bot.mail.fetch_worker import write_attachments
 from bot.mail.parse import parse_mail
-from handlers.core.callbacks import Callback
 from handlers.core.context import Context
 from handlers.mailbox import inbox as mailbox
+from handlers.mailbox.buttons import MailDone, MailMake, MailReply
 from handlers.mailbox.inbox import MailForProposal, MailPolicy, receive_mail
 from storage import mail as mail_store
 from storage.mail import MailMessage, MailThread
@@ -117,7 +117,7 @@ async def test_handled_thread_reopened_by_a_new_message(
     first, second, _third = corpus.conversation()
     [message_id] = await receive(harness, first)
     anna = await coordinator(harness)
-    await anna.choose(Callback("mail", "done", str(await _thread_of(harness, message_id))).pack())
+    await anna.choose(MailDone(await _thread_of(harness, message_id)).pack())
     await receive(harness, second)
     thread = await _thread(harness, await _thread_of(harness, message_id))
     assert (thread.status, thread.message_count) == ("open", 2)
@@ -137,7 +137,7 @@ async def test_reply_typed_text_previewed_then_queued_as_threaded_email(
     [message_id] = await receive(harness, second)
     anna = await coordinator(harness)
 
-    [prompt] = await anna.choose(Callback("mail", "reply", str(message_id)).pack())
+    [prompt] = await anna.choose(MailReply(message_id).pack())
     assert "Napisz odpowiedź do maria@example.pl" in prompt.text
     [preview] = await anna.send("Sala jest wolna w sobotę od 10:00.\nBcc: ktos@example.pl")
     assert "Temat: Re: Wynajem sali na spotkanie" in preview.text
@@ -165,7 +165,7 @@ async def test_reply_cancel_button_sends_nothing(
 ) -> None:
     [message_id] = await receive(harness, corpus.utf8_thunderbird().raw)
     anna = await coordinator(harness)
-    await anna.choose(Callback("mail", "reply", str(message_id)).pack())
+    await anna.choose(MailReply(message_id).pack())
     await anna.send("Może jednak nie.")
     [cancelled] = await anna.press("Nie wysyłaj")
     assert "nie została wysłana" in cancelled.text
@@ -179,7 +179,7 @@ async def test_reply_cancel_command_leaves_the_flow(
 ) -> None:
     [message_id] = await receive(harness, corpus.utf8_thunderbird().raw)
     anna = await coordinator(harness)
-    await anna.choose(Callback("mail", "reply", str(message_id)).pack())
+    await anna.choose(MailReply(message_id).pack())
     assert "nie została wysłana" in texts(await anna.send("/cancel"))
     assert "Nie wiem, o co chodzi" in texts(await anna.send("Zwykły tekst"))
     assert await outbox_rows(harness.service, "email") == []
@@ -190,7 +190,7 @@ async def test_reply_coordinator_who_never_started_still_replies(
 ) -> None:
     [message_id] = await receive(harness, corpus.utf8_thunderbird().raw)
     newcomer = harness.person(COORDINATOR_ID, coordinator=True)
-    [prompt] = await newcomer.choose(Callback("mail", "reply", str(message_id)).pack())
+    [prompt] = await newcomer.choose(MailReply(message_id).pack())
     assert "Napisz odpowiedź do zofia@example.pl" in prompt.text
     await newcomer.send("Tak, są wolne miejsca.")
     await newcomer.press("Wyślij")
@@ -205,7 +205,7 @@ async def test_mail_buttons_pressed_by_resident_refused(
     resident = harness.person(4242)
     await resident.send("/start")
     await resident.press("Tak, zgadzam")
-    replies = await resident.choose(Callback("mail", "reply", str(message_id)).pack())
+    replies = await resident.choose(MailReply(message_id).pack())
     assert "tylko dla koordynatorów" in texts(replies)
     assert "tylko dla koordynatorów" in texts(await resident.send("/inbox"))
 
@@ -306,7 +306,7 @@ async def test_proposal_buttons_hidden_without_contest_bridge(
     [message_id] = await receive(harness, corpus.utf8_thunderbird().raw)
     assert "🔗 Powiąż z wnioskiem" not in recorders["telegram"].buttons(str(COORDINATOR_ID))
     anna = await coordinator(harness)
-    replies = await anna.choose(Callback("mail", "make", str(message_id)).pack())
+    replies = await anna.choose(MailMake(message_id).pack())
     assert "nieaktualny" in texts(replies)
 
 

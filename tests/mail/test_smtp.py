@@ -19,7 +19,7 @@ from bot.errors import PermanentFailure, RetryLater
 from bot.mail.compose import BadPayload, build_message
 from bot.mail.parse import parse_mail
 from bot.mail.smtp import SmtpTransport, classify
-from handlers.core.callbacks import Callback
+from handlers.mailbox.buttons import MailReply
 from handlers.mailbox.inbox import MailPolicy, receive_mail
 from storage.models import OutboxMessage
 from tests.conftest import COORDINATOR_ID
@@ -55,7 +55,7 @@ async def test_reply_from_chat_arrives_at_smtp_server_with_threading_headers(
     anna = harness.person(COORDINATOR_ID, coordinator=True)
     await anna.send("/start")
     await anna.press("Tak, zgadzam")
-    await anna.choose(Callback("mail", "reply", str(result.stored[0])).pack())
+    await anna.choose(MailReply(result.stored[0]).pack())
     await anna.send("Dzień dobry, sala jest wolna.\r\nBcc: wyciek@example.com")
     await anna.press("Wyślij")  # the harness drains the outbox: the e-mail goes out now
 

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.core.callbacks import Callback
+from handlers.contest.buttons import NoteSkip, ReviewChange, ScoreMark, ScoreShow, SelectConfirm
 from handlers.core.events import Reply
+from handlers.mailbox.buttons import AnswerQuestion
 from storage import proposals, questions, scores
 from storage.models import OutboxMessage, Resident
 from tests.conftest import COORDINATOR_ID
@@ -82,7 +83,7 @@ async def proposal(harness: ChatHarness, proposal_id: int) -> proposals.Proposal
 async def give_marks(person: Person, made: Made, marks: list[int]) -> list[Reply]:
     replies: list[Reply] = []
     for index, mark in enumerate(marks):
-        replies = await person.choose(Callback("rs", f"{made.id}.{index}", str(mark)).pack())
+        replies = await person.choose(ScoreMark(made.id, index, mark).pack())
     return replies
 
 
@@ -279,7 +280,7 @@ async def test_scoring_again_replaces_the_earlier_mark(review_harness: ChatHarne
     made = await make(review_harness)
     marta = coordinator(review_harness)
     await give_marks(marta, made, [1, 1])
-    again = await marta.choose(Callback("rs", f"{made.id}.0").pack())
+    again = await marta.choose(ScoreShow(made.id, 0).pack())
     assert "Twoja obecna ocena: 1" in texts(again)
     await give_marks(marta, made, [5, 5])
     async with review_harness.service.store.transaction() as session:
@@ -434,10 +435,10 @@ async def test_coordinator_commands_from_a_resident_are_refused(
 @pytest.mark.parametrize(
     "data",
     [
-        Callback("rv", "ch", "1.accepted").pack(),
-        Callback("rs", "1.0", "5").pack(),
-        Callback("rvsel", "pick", "ok").pack(),
-        Callback("askr", "q", "1").pack(),
+        ReviewChange(1, "accepted").pack(),
+        ScoreMark(1, 0, 5).pack(),
+        SelectConfirm().pack(),
+        AnswerQuestion(1).pack(),
     ],
 )
 async def test_coordinator_buttons_forged_by_a_resident_are_refused(
@@ -458,5 +459,5 @@ async def test_note_button_without_a_change_in_progress_is_stale(
     review_harness: ChatHarness,
 ) -> None:
     marta = coordinator(review_harness)
-    replies = await marta.choose(Callback("rvnote", "note", "skip").pack())
+    replies = await marta.choose(NoteSkip("skip").pack())
     assert "nieaktualny" in texts(replies)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from handlers.core.callbacks import Callback
+from handlers.core.admin import AdminOpen
 from storage.models import Event
 from tests.conftest import COORDINATOR_ID
 from tests.harness import ChatHarness, texts
@@ -24,7 +24,7 @@ async def test_admin_from_resident_is_refused_politely_and_logged(harness: ChatH
 
 async def test_admin_button_forged_by_stranger_is_refused(harness: ChatHarness) -> None:
     stranger = harness.person(302)
-    replies = await stranger.choose(Callback("admin", "anything").pack())
+    replies = await stranger.choose(AdminOpen("anything").pack())
     assert "tylko dla koordynatorów" in texts(replies)
 
 

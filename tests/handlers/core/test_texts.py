@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from handlers.core.callbacks import Callback, CallbackTooLong
+from handlers.core.callbacks import CallbackTooLong
 from handlers.core.i18n import Translator
+from handlers.routes import ROUTES
+from handlers.surveys.conversation import SurveyPress
 from tests.conftest import CONTENT, ROOT
 from tests.handlers.core.test_catalogue_keys import catalogue
 
@@ -27,11 +29,11 @@ def test_no_polish_sentences_in_python_code() -> None:
 
 
 def test_callback_round_trip_and_size_limit() -> None:
-    callback = Callback("survey", "q3", "other:yes")
-    assert Callback.parse(callback.pack()) == callback
-    assert Callback.parse("not ours") is None
+    callback = SurveyPress("q3", "other:yes")
+    assert ROUTES.parse(callback.pack()) == callback
+    assert ROUTES.parse("not ours") is None
     try:
-        Callback("x", "y", "z" * 80).pack()
+        SurveyPress("q3", "z" * 80).pack()
     except CallbackTooLong:
         pass
     else:

@@ -1,0 +1,118 @@
+"""The applicant's own proposals: /myproposals, opening, showing and withdrawing one.
+
+Also what /forget does to proposals: they stay (the contest needs them) but lose
+their link to the resident and the personal fields (e-mail, phone).
+"""
+
+from __future__ import annotations
+
+from handlers.contest import proposal as applicant_flow
+from handlers.contest.buttons import (
+    MineNew,
+    MineOpen,
+    MineShow,
+    MineWithdraw,
+    MineWithdrawYes,
+)
+from handlers.contest.draft import closed_reply, contest_of, editable, when
+from handlers.contest.model import Contest
+from handlers.contest.proposal_submit import summary_text
+from handlers.core.context import Context
+from handlers.core.events import Button, Reply
+from handlers.core.forms import QuestionType
+from handlers.core.routing import Router
+from storage import events
+from storage import proposals as store
+from storage.proposals import Proposal
+
+WITHDRAWABLE = (store.SUBMITTED, store.UNDER_REVIEW, store.CHANGES_REQUESTED)
+router = Router("contest.proposal_mine")
+
+
+@router.command("myproposals", needs_consent=True, order=37)
+async def my_proposals(ctx: Context) -> list[Reply]:
+    assert ctx.resident is not None
+    contest = contest_of(ctx)
+    mine = await store.of_resident(ctx.session, ctx.resident.id)
+    if contest is None or not mine:
+        return [ctx.reply("proposal.none_yet")]
+    lines, buttons = [ctx.t("proposal.mine_title")], []
+    for proposal in mine:
+        title = proposal.answers.get(contest.title_field) or ctx.t("proposal.untitled")
+        label = proposal.number or ctx.t("proposal.draft_label")
+        status = ctx.t(f"proposal.status.{proposal.status}")
+        lines.append(f"• {label}: {title} – {status}")
+        if editable(ctx, contest, proposal):
+            buttons.append([ctx.button("proposal.open", MineOpen(proposal.id), label=label)])
+        else:
+            buttons.append([ctx.button("proposal.show", MineShow(proposal.id), label=label)])
+        if proposal.status in WITHDRAWABLE and ctx.services.clock() < contest.closes:
+            buttons.append(
+                [ctx.button("proposal.withdraw", MineWithdraw(proposal.id), label=label)]
+            )
+    return [Reply("\n".join(lines), buttons)]
+
+
+@router.choice(MineNew)
+async def on_new(ctx: Context, pressed: MineNew) -> list[Reply]:
+    contest = contest_of(ctx)
+    if contest is None:
+        return [ctx.reply("proposal.no_contest")]
+    closed = closed_reply(ctx, contest)
+    return [closed] if closed else await applicant_flow.start_new(ctx, contest)
+
+
+@router.choice(MineOpen, MineShow, MineWithdraw, MineWithdrawYes)
+async def on_mine(
+    ctx: Context, pressed: MineOpen | MineShow | MineWithdraw | MineWithdrawYes
+) -> list[Reply]:
+    assert ctx.resident is not None
+    contest = contest_of(ctx)
+    if contest is None:
+        return [ctx.reply("proposal.no_contest")]
+    proposal = await store.get(ctx.session, pressed.proposal)
+    if proposal is None or proposal.resident_id != ctx.resident.id:
+        return [ctx.reply("input.stale_button")]
+    if isinstance(pressed, MineOpen):
+        if not editable(ctx, contest, proposal):
+            return [ctx.reply("proposal.not_editable")]
+        return await applicant_flow.resume(ctx, contest, proposal)
+    if isinstance(pressed, MineShow):
+        return [Reply(await summary_text(ctx, contest, proposal))]
+    return await _withdraw(ctx, contest, proposal, confirmed=isinstance(pressed, MineWithdrawYes))
+
+
+async def _withdraw(
+    ctx: Context, contest: Contest, proposal: Proposal, *, confirmed: bool
+) -> list[Reply]:
+    if proposal.status not in WITHDRAWABLE:
+        return [ctx.reply("input.stale_button")]
+    if ctx.services.clock() >= contest.closes:
+        return [ctx.reply("proposal.withdraw_closed", when=when(ctx, contest.closes))]
+    if not confirmed:
+        yes = Button(ctx.t("proposal.withdraw_yes"), MineWithdrawYes(proposal.id).pack())
+        return [ctx.reply("proposal.withdraw_question", number=proposal.number, buttons=[[yes]])]
+    await store.record(ctx.session, proposal, "withdrawn", to_status=store.WITHDRAWN)
+    await events.record(
+        ctx.session,
+        "proposal_withdrawn",
+        resident_id=proposal.resident_id,
+        data={"number": proposal.number},
+    )
+    return [ctx.reply("proposal.withdrawn", number=proposal.number)]
+
+
+def personal_fields(contest: Contest) -> list[str]:
+    """Form answers that identify the applicant beyond their name: e-mail and phone."""
+    kinds = (QuestionType.EMAIL, QuestionType.PHONE)
+    return [q.id for q in contest.form if q.type in kinds]
+
+
+async def _forget_proposals(ctx: Context) -> None:
+    assert ctx.resident is not None
+    contest = contest_of(ctx)
+    fields = personal_fields(contest) if contest else []
+    await store.detach_resident(ctx.session, resident_id=ctx.resident.id, personal_fields=fields)
+
+
+router.forget_hook(_forget_proposals)
