@@ -69,8 +69,6 @@ def _truncate_all(url: str) -> None:
         connection = await asyncpg.connect(dsn)
         try:
             await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-            # The scheduler's own job store, when a test has run the scheduler.
-            await connection.execute("DROP TABLE IF EXISTS apscheduler_jobs")
         finally:
             await connection.close()
 
