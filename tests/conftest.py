@@ -15,7 +15,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.registry import metadata
 
 pytest_plugins = ["tests.servers.fixtures", "tests.fakes.fixtures"]
 
@@ -63,7 +63,7 @@ def _truncate_all(url: str) -> None:
     import asyncpg
 
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    tables = ", ".join(table.name for table in metadata.sorted_tables)
 
     async def truncate() -> None:
         connection = await asyncpg.connect(dsn)
