@@ -82,7 +82,9 @@ def pg_url(migrated_postgres_url: str) -> Iterator[str]:
     yield migrated_postgres_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# The PostgreSQL run empties every table first (about 0.1-1 s a test): the quick run
+# (`-m "not slow"`) checks SQLite only, the full run both.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database_url(request: pytest.FixtureRequest) -> str:
     """Run the test once on each store."""
     if request.param == "sqlite":

@@ -120,7 +120,6 @@ def test_migration_scripts_have_one_head() -> None:
     assert len(scripts.get_heads()) == 1, scripts.get_heads()
 
 
-
 def test_models_import_no_query_module() -> None:
     """The models depend on nothing above them, so no query module can make a cycle."""
     probe = (
