@@ -1,7 +1,7 @@
 """Scheduled work: reminders before deadlines, the results announcement, broadcasts.
 
-`plan.py` derives the jobs from content and the store (pure), `jobs.py` holds
-what a job does (module-level coroutines, so APScheduler can store them),
-`service.py` runs APScheduler in the bot's loop with a job store in the same
-database.
+`handlers/broadcasts/plan.py` derives the jobs from content and the store,
+`jobs.py` holds what a job does and records in `job_runs` that it ran,
+`service.py` runs APScheduler in the bot's loop with its jobs in memory, planned
+again from the store on start and whenever something changes.
 """
