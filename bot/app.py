@@ -94,9 +94,7 @@ class Service:
     def start_scheduler(self) -> asyncio.Task[None]:
         """Our own APScheduler in this loop: jobs run whether or not Telegram is used."""
         runtime = JobRuntime(self.store, self.services, wake_sender=self._wake_sender)
-        self.scheduler = JobScheduler(
-            runtime, self.services.schedule_rules, self.settings.database_url
-        )
+        self.scheduler = JobScheduler(runtime, self.services.schedule_rules)
         self.scheduler.start()
         return asyncio.create_task(self.scheduler.run(), name="scheduler")
 

@@ -1,14 +1,12 @@
-"""APScheduler 3 in the bot's loop, with a persistent job store beside the service's data.
+"""APScheduler 3 in the bot's loop, its jobs planned from the store.
 
-The store needs a synchronous driver (SQLite's own, or psycopg for PostgreSQL).
-On PostgreSQL it lives in the same database. On SQLite it gets a sibling file
-(`lokalnie-jobs.db` next to `lokalnie.db`): SQLite has one write lock per file,
-and APScheduler writes synchronously from the event loop, so waiting for a lock
-held by one of our async transactions would stop the very loop that must finish
-that transaction.
-Job ids are stable and added with `replace_existing`, so a restart neither loses
-nor duplicates a job; a job due while the bot was down runs once on start when
-it is late by less than the grace period (coalesced).
+The store is the only record: what should run comes from content and the store
+(`handlers.broadcasts.plan`), and what ran is in `job_runs`, written in the same
+transaction as the job's work. So the scheduler keeps its jobs in memory and is
+re-planned on start, whenever something it depends on changes, and every few
+minutes; a job that ran is never planned again, and a job due while the bot was
+down is planned on start and runs once if it is late by less than the grace
+period. No job store of its own: no second database file, no synchronous driver.
 """
 
 from __future__ import annotations
@@ -17,12 +15,9 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
-from pathlib import Path
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine, make_url
 
 from handlers.broadcasts.plan import PlannedJob, current_plan
 from handlers.broadcasts.rules import ScheduleRules
@@ -30,40 +25,22 @@ from scheduler import jobs
 
 log = logging.getLogger(__name__)
 PREFIXES = ("survey-reminder:", "contest-reminder:", "announcement:", "broadcast:")
-TABLE = "apscheduler_jobs"
-
-
-def sync_url(database_url: str) -> str:
-    """The job store's URL, through a synchronous driver (see the module docstring)."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database and database != ":memory:":
-            path = Path(database)
-            database = str(path.with_name(f"{path.stem}-jobs{path.suffix or '.db'}"))
-        return url.set(drivername="sqlite", database=database).render_as_string(hide_password=False)
-    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-
-
-def job_store_engine(database_url: str) -> Engine:
-    url = sync_url(database_url)
-    if url.startswith("sqlite"):
-        # Waits for the bot's own writer instead of failing on a busy file.
-        return create_engine(url, connect_args={"timeout": 15})
-    return create_engine(url, pool_pre_ping=True)
 
 
 class JobScheduler:
-    def __init__(self, runtime: jobs.JobRuntime, rules: ScheduleRules, database_url: str) -> None:
+    def __init__(self, runtime: jobs.JobRuntime, rules: ScheduleRules) -> None:
         self.runtime = runtime
         self.rules = rules
-        self.engine = job_store_engine(database_url)
         self.scheduler = AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.engine, tablename=TABLE)},
+            jobstores={"default": MemoryJobStore()},
             job_defaults={
+                # A job planned on start for a moment already past runs at once,
+                # as long as it is late by less than the plan's own grace period
+                # (APScheduler's default of 1 s would drop it silently).
+                "misfire_grace_time": int(rules.grace_period.total_seconds()),
+                # Never two runs of one job at once, and one run for several missed.
                 "coalesce": True,
                 "max_instances": 1,
-                "misfire_grace_time": int(rules.grace_period.total_seconds()),
             },
             timezone=runtime.services.timezone,
         )
@@ -77,14 +54,13 @@ class JobScheduler:
         with contextlib.suppress(Exception):
             self.scheduler.shutdown(wait=False)
         jobs.install(None)
-        self.engine.dispose()
 
     def changed(self) -> None:
         """Something the plan depends on changed (a broadcast, an announcement)."""
         self._dirty.set()
 
     async def sync(self) -> list[PlannedJob]:
-        """Make the job store hold exactly the planned jobs."""
+        """Make the scheduler hold exactly the planned jobs (the ones that ran are not)."""
         runtime = self.runtime
         async with runtime.store.transaction() as session:
             planned = await current_plan(

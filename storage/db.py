@@ -18,35 +18,42 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.sqlite_inline import LOCK_WAIT, InlineDBAPI
-
+# How long a transaction waits for another connection's write lock (a CLI command,
+# a migration, the bot's own other writer) before it fails with "database is
+# locked". The longest writes are seconds (a mailbox import batch, queueing a
+# broadcast to thousands of residents); half a minute covers them with room to
+# spare, and still ends a real deadlock with an error instead of hanging forever.
+# aiosqlite runs each connection in its own thread, so this wait never blocks the loop.
+BUSY_TIMEOUT = 30.0
+# Mail texts run to kilobytes: with SQLite's default 4 KB pages the bot spent a fifth
+# of a mailbox import in the kernel, writing pages to the WAL and back to the file
+# (three times as many calls as with 16 KB). A file made earlier keeps its own size.
 PAGE_SIZE = 16384
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers work while one writer writes; foreign keys are off in
-    # SQLite unless asked. (Waiting for another writer: `storage.sqlite_inline`.)
-    # 16 KB pages for a new database (an existing one keeps its own): mail texts run
-    # to kilobytes, and with the default 4 KB the bot's process spent a fifth of a
-    # mailbox import in the kernel, much of it writing pages to the WAL and back to the
-    # file (three times as many calls as with 16 KB).
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's recipe for SQLite transactions ("Enabling Non-Legacy SQLite
+    # Transactional Modes"): the driver emits no BEGIN of its own; `_sqlite_begin` does.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # page_size first: it cannot change once the file is in WAL mode.
     cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
+    # WAL lets readers work while one writer writes; NORMAL is durable across a
+    # process crash (the bot's case) and only an OS crash may lose the last commits.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Foreign keys (and their ON DELETE) are off in SQLite unless asked.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    # A deferred transaction that reads, then writes, fails at once with
-    # "database is locked" when another connection wrote meanwhile (WAL snapshot);
-    # taking the write lock at BEGIN makes it wait for the other writer instead.
-    # Sent on the driver's cursor: SQLAlchemy's statement machinery (events,
-    # execution context) would cost more than the statement, once per transaction.
-    cursor = connection.connection.cursor()
-    cursor.execute("BEGIN IMMEDIATE")
-    cursor.close()
+def _sqlite_begin(connection: Any) -> None:
+    # A deferred transaction that reads, then writes, fails at once with "database
+    # is locked" when another connection wrote meanwhile (its WAL snapshot is stale,
+    # and SQLite cannot wait that out); taking the write lock at BEGIN makes it wait
+    # for the other writer (busy_timeout) instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -54,10 +61,9 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # SQLite runs in the loop's thread (see storage.sqlite_inline).
-        engine = create_async_engine(url, module=InlineDBAPI())
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     engine = create_async_engine(url, pool_size=5, max_overflow=5)
     event.listen(engine.sync_engine, "checkout", _skip_closed_connection)
@@ -79,8 +85,11 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time and every transaction starts with
-        # BEGIN IMMEDIATE: queue them here instead of polling the file lock.
+        # SQLite has one writer at a time and every transaction starts with BEGIN
+        # IMMEDIATE. Within the process, tasks queue here and the next one goes in
+        # the moment the last one commits; left to SQLite, each would hold a pooled
+        # connection and poll the lock with sleeps of up to 100 ms. Another process
+        # (a CLI command) is still waited for by SQLite's busy_timeout.
         self._one_at_a_time = self.engine.dialect.name == "sqlite"
         self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
@@ -103,7 +112,7 @@ class Store:
             lock = self._turns[loop] = asyncio.Lock()
         # As long as SQLite itself would wait for a writer: a transaction opened
         # inside another one fails after this instead of hanging.
-        async with asyncio.timeout(LOCK_WAIT):
+        async with asyncio.timeout(BUSY_TIMEOUT):
             await lock.acquire()
         try:
             yield

@@ -18,11 +18,11 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
-    """Bring the schema to `revision` (every branch head by default); safe on every start.
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the one head by default); safe on every start.
 
-    Capabilities add their tables in migrations of their own that may branch
-    from the same parent; "heads" applies all of them.
+    The scripts have one head (tests/storage/test_migrations.py checks it): a new
+    migration revises the latest one, or a merge revision joins parallel ones.
     """
     command.upgrade(alembic_config(url), revision)
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.registry import metadata
 
 pytest_plugins = ["tests.servers.fixtures", "tests.fakes.fixtures"]
 
@@ -63,14 +63,12 @@ def _truncate_all(url: str) -> None:
     import asyncpg
 
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    tables = ", ".join(table.name for table in metadata.sorted_tables)
 
     async def truncate() -> None:
         connection = await asyncpg.connect(dsn)
         try:
             await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-            # The scheduler's own job store, when a test has run the scheduler.
-            await connection.execute("DROP TABLE IF EXISTS apscheduler_jobs")
         finally:
             await connection.close()
 
@@ -84,7 +82,9 @@ def pg_url(migrated_postgres_url: str) -> Iterator[str]:
     yield migrated_postgres_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# The PostgreSQL run empties every table first (about 0.1-1 s a test): the quick run
+# (`-m "not slow"`) checks SQLite only, the full run both.
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database_url(request: pytest.FixtureRequest) -> str:
     """Run the test once on each store."""
     if request.param == "sqlite":

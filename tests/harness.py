@@ -13,7 +13,7 @@ from bot.console import CHANNEL, parse_line
 from bot.delivery import OutboxSender
 from handlers.core.events import Inbound, Kind, Reply
 from handlers.core.replies import from_payload
-from storage.models import Base
+from storage.registry import metadata
 
 
 class RecordingTransport:
@@ -111,7 +111,7 @@ class ChatHarness:
         """Rows per table, to show that something changed nothing."""
         counts = {}
         async with self.service.store.transaction() as session:
-            for table in Base.metadata.sorted_tables:
+            for table in metadata.sorted_tables:
                 counts[table.name] = await session.scalar(select(func.count()).select_from(table))
         return counts
 

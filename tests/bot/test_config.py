@@ -91,6 +91,7 @@ def test_settings_webhook_needs_https() -> None:
         )
 
 
+@pytest.mark.slow
 def test_run_without_token_chats_in_terminal_with_a_note(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "run", stdin="/start\n1\n/mydata\n")
     assert result.returncode == 0, result.stderr
@@ -102,6 +103,7 @@ def test_run_without_token_chats_in_terminal_with_a_note(tmp_path: Path) -> None
     assert (tmp_path / "data" / "downloads" / "mydata.json").exists()
 
 
+@pytest.mark.slow
 def test_chat_as_another_user_and_as_coordinator(tmp_path: Path) -> None:
     as_resident = run_cli(tmp_path, "chat", "--user", "42", stdin="/admin\n")
     assert "tylko dla koordynatorów" in as_resident.stdout

@@ -131,6 +131,7 @@ async def test_sender_recover_requeues_rows_left_in_flight(database_url: str) ->
     await store.close()
 
 
+@pytest.mark.slow
 async def test_sender_reply_overtakes_bulk_queued_earlier(database_url: str) -> None:
     store = Store(database_url)
     async with store.transaction() as session:

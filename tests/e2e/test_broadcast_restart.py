@@ -7,6 +7,7 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import insert, select
 
 from storage import schedule
@@ -15,6 +16,9 @@ from storage.models import Resident
 from tests.e2e.conftest import wait_until
 from tests.e2e.test_restart import BotProcess, bot_process  # noqa: F401 - fixture
 from tests.fakes.telegram_api import FakeTelegramServer
+
+# Slow (a bot process killed and restarted): left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 FIRST = 300_000
 COUNT = 2_000

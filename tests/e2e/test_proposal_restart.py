@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from storage import proposals
@@ -16,6 +17,9 @@ from tests.e2e.conftest import wait_until
 from tests.e2e.test_restart import BotProcess, bot_process  # noqa: F401 - fixture
 from tests.e2e.test_survey_restart import outbox_settled
 from tests.fakes.telegram_api import FakeTelegramServer
+
+# Slow (a bot process killed and restarted): left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 USER = 7201
 

@@ -20,6 +20,9 @@ from tests.conftest import CONTENT, ROOT
 from tests.e2e.conftest import TOKEN, wait_until
 from tests.fakes.telegram_api import FakeTelegramServer
 
+# Slow (a bot process killed and restarted): left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 CHAT = 7001
 TEXT = "Przypomnienie: jutro mija termin ankiety."
 

@@ -61,6 +61,7 @@ async def test_survey_stale_and_invalid_input_in_telegram(diagnosis_bot: LiveBot
     assert "nieaktualny" in reply["text"]
 
 
+@pytest.mark.slow
 async def test_coordinator_results_exports_and_leaders_in_telegram(
     diagnosis_bot: LiveBot,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from storage import surveys
@@ -12,6 +13,9 @@ from storage.models import OutboxMessage
 from tests.e2e.conftest import wait_until
 from tests.e2e.test_restart import BotProcess, bot_process  # noqa: F401 - fixture
 from tests.fakes.telegram_api import FakeTelegramServer
+
+# Slow (a bot process killed and restarted): left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
 
 USER = 7101
 

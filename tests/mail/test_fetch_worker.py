@@ -21,6 +21,9 @@ from handlers.mailbox.events import IncomingMail
 from tests.mail import corpus
 from tests.servers.dovecot import ImapAccount
 
+# Slow (fetching processes started and killed): left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 CAP = 1_000_000
 
 

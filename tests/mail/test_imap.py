@@ -41,6 +41,9 @@ from tests.mail.conftest import (
 )
 from tests.servers.dovecot import DovecotServer, ImapAccount
 
+# Slow (imports from the Dovecot server): left out of `pytest -m "not slow"`.
+pytestmark = pytest.mark.slow
+
 
 async def _threads(service: Service) -> list[MailThread]:
     async with service.store.transaction() as session:

@@ -105,6 +105,7 @@ async def _checkpoint(url: str) -> int | None:
         await store.close()
 
 
+@pytest.mark.slow
 async def test_bot_killed_while_importing_2000_emails_stores_each_exactly_once(
     sqlite_url: str, imap: ImapAccount, dovecot_server: DovecotServer, mail_bot: BotProcess
 ) -> None:

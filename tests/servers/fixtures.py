@@ -17,7 +17,7 @@ Fixtures:
     smtp         (function) the same SmtpServer, cleared before the test
     dovecot_server (session) DovecotServer with user DEFAULT_USER / DEFAULT_PASSWORD
     imap         (function) ImapAccount(host, port, user, password) with an empty mailbox
-    postgres_db  (session)  ThrowawayDatabase (url, sync_url, dsn, name), dropped at the end
+    postgres_db  (session)  ThrowawayDatabase (url, dsn, name), dropped at the end
     postgres_url (session)  str, ``postgresql+asyncpg://postgres@127.0.0.1:5432/<name>``
 """
 

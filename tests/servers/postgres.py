@@ -56,7 +56,7 @@ class PostgresServer:
         return self._url("postgresql", database or self.admin_database)
 
     def sqlalchemy_url(self, database: str, driver: str = "asyncpg") -> str:
-        """SQLAlchemy URL, ``postgresql+asyncpg://...`` by default (``psycopg`` for sync)."""
+        """SQLAlchemy URL, ``postgresql+asyncpg://...`` by default."""
         return self._url(f"postgresql+{driver}", database)
 
     def _url(self, scheme: str, database: str) -> str:
@@ -200,13 +200,8 @@ class ThrowawayDatabase:
         return self.server.sqlalchemy_url(self._require_name())
 
     @property
-    def sync_url(self) -> str:
-        """SQLAlchemy sync URL (``postgresql+psycopg://``), e.g. for APScheduler's job store."""
-        return self.server.sqlalchemy_url(self._require_name(), driver="psycopg")
-
-    @property
     def dsn(self) -> str:
-        """Plain ``postgresql://`` DSN for asyncpg/psycopg."""
+        """Plain ``postgresql://`` DSN for asyncpg."""
         return self.server.dsn(self._require_name())
 
     def create(self) -> ThrowawayDatabase:

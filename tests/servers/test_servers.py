@@ -136,6 +136,7 @@ def test_postgres_url_fixture_points_at_throwaway_database(
     assert postgres_db.name is not None and postgres_db.name.startswith("lokalnie_test_")
 
 
+@pytest.mark.slow
 def test_postgres_throwaway_database_drop_removes_it(postgres_db: ThrowawayDatabase) -> None:
     with ThrowawayDatabase(postgres_db.server) as extra:
         name = extra.name
@@ -156,6 +157,7 @@ def test_require_missing_server_skips_locally(monkeypatch: pytest.MonkeyPatch) -
         skip.require(False, "no server")
 
 
+@pytest.mark.slow
 def test_require_missing_server_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="no server"):

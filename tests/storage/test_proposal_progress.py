@@ -1,4 +1,4 @@
-"""Migration 0008: the proposal flow's step marks leave the answers for `progress`."""
+"""Migration 0009: the proposal flow's step marks leave the answers for `progress`."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from storage.migrate import alembic_config, upgrade_async
 
 async def test_old_step_marks_move_out_of_the_answers(tmp_path: Path) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
-    # The schema as it was before 0008 (the contest branch at 0004, the others at their heads).
-    for head in ("0004", "0005", "0007"):
-        await asyncio.to_thread(command.upgrade, alembic_config(database_url), head)
+    # The schema as it was before 0009 (every branch merged by 0008).
+    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "0008")
     store = Store(database_url)
     old = {"tytul": "Potańcówka", "_budget_done": True, "_files_done": True}
     async with store.transaction() as session:

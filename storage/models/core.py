@@ -1,4 +1,5 @@
-"""SQLAlchemy models: one table per thing the service must remember."""
+"""Residents and what the service keeps about talking to them: conversations, the
+outbox, the event log, inbound receipts, survey responses."""
 
 from __future__ import annotations
 
@@ -12,27 +13,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.types import UTCDateTime, utcnow
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+from storage.models.base import Base
+from storage.types import utcnow
 
 
 class Resident(Base):
@@ -158,8 +146,3 @@ class SurveyAnswer(Base):
     question: Mapped[str] = mapped_column(String(40))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-from storage import mail as _mail  # noqa: E402,F401  (the mailbox)
-from storage import proposals as _proposals  # noqa: E402,F401  (tables of the contest)
-from storage import schedule as _schedule  # noqa: E402,F401  (broadcasts and jobs)

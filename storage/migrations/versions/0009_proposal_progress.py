@@ -1,7 +1,7 @@
 """proposals.progress: the steps an applicant confirmed, apart from the answers
 
-Revision ID: 0008
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-04 21:50:00
 
 The proposal flow used to mark "budget done" and "files done" as the answers
@@ -12,8 +12,8 @@ in every export of them). They move to their own column.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0004"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,46 @@
+"""Every model of the store, by feature; query modules import from here, never back.
+
+The mailbox's models are still defined in `storage.mail`; `storage.registry` puts
+them and these in one metadata for Alembic.
+"""
+
+from storage.models.base import NAMING, Base
+from storage.models.contest import (
+    ContestOutcome,
+    Proposal,
+    ProposalAttachment,
+    ProposalHistory,
+    ProposalScore,
+    ResidentQuestion,
+)
+from storage.models.core import (
+    Conversation,
+    Event,
+    InboundReceipt,
+    OutboxMessage,
+    Resident,
+    SurveyAnswer,
+    SurveyResponse,
+)
+from storage.models.schedule import Announcement, Broadcast, JobRun
+
+__all__ = [
+    "NAMING",
+    "Announcement",
+    "Base",
+    "Broadcast",
+    "ContestOutcome",
+    "Conversation",
+    "Event",
+    "InboundReceipt",
+    "JobRun",
+    "OutboxMessage",
+    "Proposal",
+    "ProposalAttachment",
+    "ProposalHistory",
+    "ProposalScore",
+    "Resident",
+    "ResidentQuestion",
+    "SurveyAnswer",
+    "SurveyResponse",
+]

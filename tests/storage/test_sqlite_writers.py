@@ -1,0 +1,72 @@
+"""Two processes writing one SQLite file (the bot and a CLI command) take turns:
+neither sees "database is locked", and every write of both is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from storage import events
+from storage.db import Store
+from storage.models import Event
+
+ROOT = Path(__file__).resolve().parents[2]
+ROUNDS = 60
+
+# Each transaction reads, then writes, then holds the lock a moment: the shape that
+# fails at once under SQLite's default deferred BEGIN when another process wrote.
+WRITER = """
+import asyncio, sys
+from sqlalchemy import func, select
+from storage import events
+from storage.db import Store
+from storage.models import Event
+
+async def main(url, rounds):
+    store = Store(url)
+    for i in range(rounds):
+        async with store.transaction() as session:
+            seen = await session.scalar(select(func.count()).select_from(Event))
+            await events.record(session, "cli", data={"i": i, "seen": seen})
+            await asyncio.sleep(0.002)
+    await store.close()
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+
+async def bot_writes(store: Store, task: int) -> None:
+    for i in range(ROUNDS):
+        async with store.transaction() as session:
+            seen = await session.scalar(select(func.count()).select_from(Event))
+            await events.record(session, "bot", data={"task": task, "i": i, "seen": seen})
+            await asyncio.sleep(0.002)
+
+
+async def test_cli_and_bot_writing_at_once_both_wait_their_turn(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        WRITER,
+        sqlite_url,
+        str(ROUNDS * 2),
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await asyncio.gather(*(bot_writes(store, task) for task in range(3)))
+        _, errors = await cli.communicate()
+        assert (cli.returncode, errors.decode()) == (0, "")
+        async with store.transaction() as session:
+            counts = dict(
+                (await session.execute(select(Event.kind, func.count()).group_by(Event.kind))).all()
+            )
+    finally:
+        await store.close()
+    assert counts == {"bot": ROUNDS * 3, "cli": ROUNDS * 2}
