@@ -121,6 +121,12 @@ async def set_answer(session: AsyncSession, proposal: Proposal, question: str, v
     await touch(session, proposal)
 
 
+async def mark_done(session: AsyncSession, proposal: Proposal, step: str) -> None:
+    """The applicant confirmed `step` of the flow (e.g. the budget is complete)."""
+    proposal.progress = {**(proposal.progress or {}), step: True}
+    await touch(session, proposal)
+
+
 async def drop_answers(session: AsyncSession, proposal: Proposal, questions: list[str]) -> None:
     if questions:
         proposal.answers = {k: v for k, v in proposal.answers.items() if k not in questions}
