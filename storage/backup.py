@@ -24,9 +24,11 @@ from sqlalchemy import create_engine, func, inspect, select, table
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
-# Tables that say nothing about the store holding data: the schema version, and
-# the scheduler's jobs (rebuilt from the plan on every start).
-NOT_DATA = frozenset({"alembic_version", "apscheduler_jobs"})
+from storage.models import Base
+
+# The tables whose rows are the service's data (not the schema version, nor the
+# scheduler's jobs, which are rebuilt from the plan on every start).
+SERVICE_TABLES = frozenset(Base.metadata.tables)
 BACKUP_PREFIX = "lokalnie-"
 
 
@@ -119,7 +121,8 @@ def rows_present(database_url: str) -> str:
     found = []
     try:
         with engine.connect() as connection:
-            for name in sorted(set(inspect(connection).get_table_names()) - NOT_DATA):
+            present = set(inspect(connection).get_table_names())
+            for name in sorted(present & SERVICE_TABLES):
                 count = connection.scalar(select(func.count()).select_from(table(name)))
                 if count:
                     found.append(f"{name}: {count}")
