@@ -33,6 +33,7 @@ from handlers.core.i18n import Translator
 from handlers.core.services import Services
 from handlers.mailbox.inbox import load_mail_content, report_delivery_failure
 from handlers.surveys.files import load_surveys
+from scheduler.backup_job import schedule_daily_backup
 from scheduler.runtime import JobRuntime
 from scheduler.service import JobScheduler
 from storage.db import Store
@@ -96,6 +97,7 @@ class Service:
         runtime = JobRuntime(self.store, self.services, wake_sender=self._wake_sender)
         self.scheduler = JobScheduler(runtime, self.services.schedule_rules)
         self.scheduler.start()
+        schedule_daily_backup(self.scheduler.scheduler, self.settings)
         return asyncio.create_task(self.scheduler.run(), name="scheduler")
 
     async def stop_scheduler(self, task: asyncio.Task[None]) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.cli_support import configure_logging, fail, guarded, with_service
+from bot.commands.backup import backup_app
 from bot.commands.broadcast import broadcast_app, schedule_app
 from bot.commands.contest import contest_app, proposals_app
 from bot.commands.db import db_app
@@ -28,6 +29,7 @@ app.add_typer(proposals_app, name="proposals")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(mail_app, name="mail")  # lokalnie mail sync|list|show
+app.add_typer(backup_app)  # lokalnie backup --out FILE, lokalnie restore FILE
 
 
 def _chat(settings: Settings, user: int, coordinator: bool) -> None:

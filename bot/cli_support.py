@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import typer
 
+from bot import redact
 from bot.config import ConfigError, Settings, load_settings
 from handlers.core.centre import ContentError
 from handlers.core.i18n import CatalogueError
@@ -40,6 +41,7 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     level = logging.WARNING if quiet else getattr(logging, settings.log_level)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    redact.install(settings)
 
 
 def with_service(work: Callable[[Any], Any]) -> Any:

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # A daily backup of the store into this folder when set, keeping the newest few.
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=7, ge=1)
+    backup_hour: int = Field(default=3, ge=0, le=23)
+
     @field_validator("coordinator_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -83,6 +88,12 @@ class Settings(BaseSettings):
                     raise ValueError(f"'{part}' is not a Telegram user id (digits only)")
             return [int(part) for part in parts]
         return value
+
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        # "BACKUP_DIR=" as in .env.example means no daily backup, not the current folder.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("timezone")
     @classmethod

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Insert, Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.redact import redact
 from storage import upsert
 from storage.models import OutboxMessage
 from storage.types import utcnow
@@ -237,7 +238,7 @@ async def mark_retry(
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status="pending", next_attempt_at=utcnow() + delay, last_error=error[:2000])
+        .values(status="pending", next_attempt_at=utcnow() + delay, last_error=redact(error)[:2000])
     )
 
 
@@ -245,7 +246,7 @@ async def mark_failed(session: AsyncSession, message_id: int, *, error: str) -> 
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(status="failed", last_error=error[:2000])
+        .values(status="failed", last_error=redact(error)[:2000])
     )
 
 

@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from handlers.core.flow import InvalidAnswer
 
 # The amount is the last number in the line, e.g. "Farby i pedzle - 1 250,50 zl".
+# The pattern finds where the amount is; `amount_of` then reads it strictly, so a
+# number that is wrong (a sign, an exponent, a range, 3 decimals) gets its own
+# answer instead of being read as part of it ("-5" as 5, "12,345" as 345).
 # (Currency words are written with escapes: no Polish text in code.)
-NUMBER = r"\d{1,3}(?:[ \u00a0]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
-CURRENCY = r"(?:z\u0142|zl|pln|z\u0142otych)"
+SPACES = "\u0020\u00a0\u202f"  # space, non-breaking space, narrow non-breaking space
+SPACED = rf"\d{{1,3}}(?:[{SPACES}]\d{{3}})+(?:[.,]\d+)?"
+COMPACT = r"\d[\d.,]*(?:[eE][-+]?\d+)?"
+NUMBER = rf"(?:{SPACED}|{COMPACT})"
+MINUS = "-\u2212"  # hyphen-minus, minus sign (first in a class: "-" is literal there)
+DASHES = "-\u2013\u2014"  # hyphen, en dash, em dash
+CURRENCY = r"(?:(?:z\u0142(?:otych)?|zl(?:otych)?|pln)\.?)"
 AMOUNT = re.compile(
-    rf"^(?P<item>.*?)[\s:;=\u2013\u2014-]*(?P<amount>{NUMBER})\s*{CURRENCY}?\s*$",
+    rf"^(?P<item>.*?)(?P<sign>[{MINUS}+])?(?P<number>{NUMBER})"
+    rf"(?:[{DASHES}](?P<upper>{NUMBER}))?\s*{CURRENCY}?\s*$",
     re.IGNORECASE,
 )
+# Thousands grouped with a dot ("1.200"), optionally with a decimal comma.
+DOT_GROUPED = re.compile(r"^[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$")
+PLAIN = re.compile(r"^\d+(?:[.,]\d+)?$")
+SEPARATORS = f" \t:;={DASHES}"
 MAX_ITEM_LENGTH = 120
 MAX_LINES = 40
+CENTS = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -34,21 +48,47 @@ def parse_line(text: str, *, cap: Decimal) -> Line:
     match = AMOUNT.match(text.strip())
     if not match:
         raise InvalidAnswer("budget.invalid.format")
-    item = match["item"].strip(" \t:;=\u2013\u2014-")
+    raw_item = match["item"]
+    item = raw_item.strip(SEPARATORS)
     if not item:
         raise InvalidAnswer("budget.invalid.no_item")
     if len(item) > MAX_ITEM_LENGTH:
         raise InvalidAnswer("budget.invalid.item_too_long", max=MAX_ITEM_LENGTH)
-    raw = re.sub(r"[ \u00a0]", "", match["amount"]).replace(",", ".")
-    try:
-        amount = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidAnswer("budget.invalid.format") from None
+    if match["upper"] is not None:
+        raise InvalidAnswer("budget.invalid.range")
+    amount = amount_of(match["number"])
+    # A minus glued to the number but not to the item is a sign ("Farby -5");
+    # glued to both it separates them ("Farby-5").
+    negative = match["sign"] in tuple(MINUS) and (not raw_item or raw_item[-1].isspace())
+    if negative and amount > 0:
+        raise InvalidAnswer("budget.invalid.negative")
     if amount <= 0:
         raise InvalidAnswer("budget.invalid.zero")
     if amount > cap:
         raise InvalidAnswer("budget.invalid.line_over_cap", cap=money(cap))
-    return Line(item, amount.quantize(Decimal("0.01")))
+    return Line(item, amount.quantize(CENTS))
+
+
+def amount_of(number: str) -> Decimal:
+    """The amount a number stands for, as Poles write it, at most to the grosz.
+
+    Thousands are grouped with a space (any kind) or a dot, the decimal mark is a
+    comma or a dot (a dot only when it is not grouping thousands: "1.200" is 1200,
+    "1.5" is 1,50). Anything else says what is wrong with it.
+    """
+    compact = re.sub(f"[{SPACES}]", "", number)
+    if "e" in compact.lower():
+        raise InvalidAnswer("budget.invalid.digits")
+    if DOT_GROUPED.match(compact):
+        compact = compact.replace(".", "")
+    elif not PLAIN.match(compact):
+        raise InvalidAnswer("budget.invalid.digits")
+    whole, _, fraction = compact.replace(",", ".").partition(".")
+    if len(fraction) > 2:
+        raise InvalidAnswer("budget.invalid.decimals")
+    # Exact whatever its length (no context precision): "1" * 40 is over the cap,
+    # not an arithmetic error.
+    return Decimal(f"{whole}.{fraction or '0'}")
 
 
 def lines_of(stored: list[dict[str, str]]) -> list[Line]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from handlers.core.text import clean_optional, clean_text
+
 
 class Kind(StrEnum):
     COMMAND = "command"
@@ -28,6 +30,10 @@ class IncomingFile:
     size: int | None = None
     content: bytes | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        # The name is stored and shown to coordinators; cleaned like any text.
+        object.__setattr__(self, "name", clean_optional(self.name))
+
 
 @dataclass(frozen=True)
 class Inbound:
@@ -48,6 +54,16 @@ class Inbound:
     display_name: str | None = None
     language_hint: str | None = None
     is_coordinator: bool = False
+
+    def __post_init__(self) -> None:
+        # The one place where a resident's text is normalised (handlers/core/text.py):
+        # every adapter builds its events through this constructor.
+        for name in ("text", "command", "choice", "display_name", "language_hint"):
+            object.__setattr__(self, name, clean_optional(getattr(self, name)))
+        object.__setattr__(self, "args", clean_text(self.args))
+        # A name made only of invisible characters is no name.
+        if self.display_name == "":
+            object.__setattr__(self, "display_name", None)
 
 
 @dataclass(frozen=True)
