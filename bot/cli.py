@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from bot.config import ConfigError, Settings, load_settings
-from handlers.core.centre import ContentError
-from handlers.core.i18n import CatalogueError
+from bot.cli_support import configure_logging, fail, guarded, with_service
+from bot.config import Settings, load_settings
+from bot.mail.cli import mail_app
 
 app = typer.Typer(help="Lokalnie: the culture centre's chatbot.", no_args_is_help=True)
 db_app = typer.Typer(help="The store.", no_args_is_help=True)
@@ -28,28 +26,9 @@ proposals_app = typer.Typer(
 )
 app.add_typer(proposals_app, name="proposals")
 
-T = TypeVar("T")
-USER_ERRORS = (ConfigError, ContentError, CatalogueError)
-
-
-def fail(message: str) -> None:
-    """One clear line, exit status 2, no traceback."""
-    typer.echo(f"lokalnie: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def guarded(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except USER_ERRORS as error:
-        fail(str(error))
-        raise AssertionError("unreachable") from None
-
-
-def _logging(settings: Settings, *, quiet: bool = False) -> None:
-    level = logging.WARNING if quiet else getattr(logging, settings.log_level)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+# Shared with the features' sub-apps (bot.cli_support); the old names stay for callers.
+_logging = configure_logging
+_with_service = with_service
 
 
 def _chat(settings: Settings, user: int, coordinator: bool) -> None:
@@ -149,24 +128,6 @@ def contest_check(
             typer.echo(problem.format(str(target)))
         raise typer.Exit(1)
     typer.echo(f"{target}: OK")
-
-
-def _with_service(work: Callable[[Any], Any]) -> Any:
-    """Run `work(service)` against the configured store, migrated first."""
-    from bot.app import Service
-
-    settings = guarded(load_settings)
-    _logging(settings, quiet=True)
-
-    async def main() -> Any:
-        service = Service(settings)
-        try:
-            await service.prepare()
-            return await work(service)
-        finally:
-            await service.close()
-
-    return guarded(lambda: asyncio.run(main()))
 
 
 def _survey(service: Any, slug: str) -> Any:
@@ -503,9 +464,7 @@ def schedule_list() -> None:
     typer.echo("\n".join(lines) if lines else "nothing scheduled")
 
 
-from bot.mail.cli import mail_app  # noqa: E402  (lokalnie mail sync|list|show)
-
-app.add_typer(mail_app, name="mail")
+app.add_typer(mail_app, name="mail")  # lokalnie mail sync|list|show
 
 
 def main() -> None:

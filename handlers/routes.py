@@ -11,7 +11,8 @@ from handlers.broadcasts import commands as broadcasts
 from handlers.contest import from_mail, proposal, review, review_scores
 from handlers.core import admin, cancel, start
 from handlers.core.routing import Routes
-from handlers.mailbox import inbox, questions
+from handlers.mailbox import inbox, questions, reply
+from handlers.mailbox import rights as mail_rights
 from handlers.privacy import rights
 from handlers.surveys import admin as survey_admin
 from handlers.surveys import conversation as survey
@@ -31,6 +32,8 @@ ROUTES = Routes(
         review.router,
         review_scores.router,
         inbox.router,
+        reply.router,
+        mail_rights.router,
         broadcasts.router,
     ]
 )

@@ -1,0 +1,60 @@
+"""What every `lokalnie` sub-command shares: one-line failures, the user errors that
+become them, logging, and running work against the configured store.
+
+A module of its own so that a feature's sub-app (e.g. `bot.mail.cli`) imports it
+without importing `bot.cli`, which adds those sub-apps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from bot.config import ConfigError, Settings, load_settings
+from handlers.core.centre import ContentError
+from handlers.core.i18n import CatalogueError
+
+T = TypeVar("T")
+USER_ERRORS = (ConfigError, ContentError, CatalogueError)
+
+
+def fail(message: str) -> None:
+    """One clear line, exit status 2, no traceback."""
+    typer.echo(f"lokalnie: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def guarded(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except USER_ERRORS as error:
+        fail(str(error))
+        raise AssertionError("unreachable") from None
+
+
+def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
+    level = logging.WARNING if quiet else getattr(logging, settings.log_level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def with_service(work: Callable[[Any], Any]) -> Any:
+    """Run `work(service)` against the configured store, migrated first."""
+    from bot.app import Service
+
+    settings = guarded(load_settings)
+    configure_logging(settings, quiet=True)
+
+    async def main() -> Any:
+        service = Service(settings)
+        try:
+            await service.prepare()
+            return await work(service)
+        finally:
+            await service.close()
+
+    return guarded(lambda: asyncio.run(main()))
