@@ -69,8 +69,7 @@ def read_message(raw: bytes, max_attachment: int) -> IncomingMail:
     if not text.strip() and not content.attachments and _body_start(raw).strip():
         problems.append("no readable part")
     return IncomingMail(
-        message_id=parse_message_id(raw_first(message, "message-id"))
-        or synthetic_id(raw, message),
+        message_id=parse_message_id(raw_first(message, "message-id")) or synthetic_id(raw, message),
         subject=decode_header_value(raw_first(message, "subject"))[:MAX_HEADER_VALUE],
         sender=sender,
         to=parse_addresses(raw_values(message, "to")),

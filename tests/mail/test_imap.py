@@ -466,5 +466,3 @@ async def test_connection_fetch_gives_every_message_as_stored_with_its_size(
     # Dovecot hands NUL out as 0x80; everything else comes back as it was stored.
     assert [f.raw for f in fetched] == [raw.replace(b"\0", b"\x80") for raw in raws]
     assert sizes == {f.uid: len(f.raw) for f in fetched}
-
-
