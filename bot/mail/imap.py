@@ -7,7 +7,7 @@ polls every `IMAP_POLL_SECONDS` when the server has no IDLE. Messages are only
 read with `BODY.PEEK[]`: nothing on the server changes.
 
 A catch-up fetches batches of messages by UID, one command at a time; while one
-batch is stored the next is fetched and parsed. Parsing runs in a worker thread
+batch is stored the next is parsed and the one after it fetched. Parsing runs in a worker thread
 (`asyncio.to_thread`): a batch of 200 messages is a few hundred milliseconds of
 CPU, and in the event loop's thread it would hold up every chat in the meantime.
 
@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 # memory whatever the count.
 BATCH_MESSAGES = 200
 BATCH_BYTES = 8 * 1024 * 1024
-# Fetched and parsed batches waiting for the store.
+# Batches waiting between the stages (fetched for the parser, parsed for the store).
 QUEUED_BATCHES = 2
 # UIDs whose large messages one SEARCH finds: the first batches go out without waiting
 # for the sizes of a whole folder.
@@ -227,7 +227,7 @@ class MailboxWatcher:
         report: SyncReport,
         progress: Progress | None,
     ) -> None:
-        """Fetch and parse the next batch while the one before it is stored."""
+        """Three stages, a batch apart: fetching, parsing, storing."""
         talking = asyncio.Lock()  # one command at a time on the connection
         uidvalidity = connection.uidvalidity
 
@@ -240,21 +240,30 @@ class MailboxWatcher:
                 fetched = await connection.fetch([uid])
             return fetched[0].raw if fetched else b""
 
-        queue: asyncio.Queue[tuple[list[int], list[IncomingMail]] | None] = asyncio.Queue(
+        fetched: asyncio.Queue[tuple[list[int], list[Fetched]] | None] = asyncio.Queue(
+            QUEUED_BATCHES
+        )
+        parsed: asyncio.Queue[tuple[list[int], list[IncomingMail]] | None] = asyncio.Queue(
             QUEUED_BATCHES
         )
 
-        async def produce() -> None:
+        async def fetch() -> None:
             async for batch, _weight in self._batches(sizes_over, uids):
                 async with talking:
-                    fetched = await connection.fetch(batch)
-                mails = await asyncio.to_thread(self._read, fetched, uidvalidity)
-                await queue.put((batch, mails))
-            await queue.put(None)
+                    found = await connection.fetch(batch)
+                await fetched.put((batch, found))
+            await fetched.put(None)
 
-        async def consume() -> None:
+        async def parse() -> None:
+            while (item := await fetched.get()) is not None:
+                batch, found = item
+                mails = await asyncio.to_thread(self._read, found, uidvalidity)
+                await parsed.put((batch, mails))
+            await parsed.put(None)
+
+        async def store() -> None:
             done = 0
-            while (item := await queue.get()) is not None:
+            while (item := await parsed.get()) is not None:
                 batch, mails = item
                 received = await self._store(uidvalidity, batch, mails, policy, raw_of)
                 report.stored += len(received.stored)
@@ -264,7 +273,7 @@ class MailboxWatcher:
                 if progress is not None:
                     progress(done, report.total)
 
-        tasks = [asyncio.ensure_future(produce()), asyncio.ensure_future(consume())]
+        tasks = [asyncio.ensure_future(stage()) for stage in (fetch, parse, store)]
         try:
             finished, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in finished:

@@ -1,15 +1,15 @@
 """Storing incoming mail in batches: the lookups a batch needs, its inserts, and the
 IMAP checkpoint written in the same transaction.
 
-Ids come from the database: messages go in with one `INSERT ... RETURNING` per
-batch (SQLAlchemy's "insertmanyvalues" keeps the ids in the order of the rows),
-threads as ORM objects flushed with the batch.
+Ids come from the database: messages go in with one executemany per batch and
+their ids are read back by Message-ID; threads are ORM objects flushed with the
+batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -200,20 +200,37 @@ class NewAttachment:
     skipped: str | None = None
 
 
+def _values(row: Any) -> dict[str, Any]:
+    """A row's columns and values (`dataclasses.asdict` without its deep copies: the
+    lists and texts go to the database as they are)."""
+    return {name.name: getattr(row, name.name) for name in fields(row)}
+
+
 async def insert_messages(session: AsyncSession, rows: Sequence[NewMessage]) -> list[int]:
-    """Insert a batch of messages; their ids, in the order given."""
+    """Insert a batch of messages; the ids the database gave them, in the order given.
+
+    One executemany, then one query for the ids by Message-ID (unique): with
+    `RETURNING` in the order of the rows, SQLAlchemy sends SQLite one INSERT per row.
+    """
     if not rows:
         return []
-    statement = insert(MailMessage).returning(MailMessage.id, sort_by_parameter_order=True)
-    result = await session.execute(statement, [asdict(row) for row in rows])
-    return list(result.scalars().all())
+    await session.execute(insert(MailMessage), [_values(row) for row in rows])
+    ids: dict[str, int] = {}
+    for chunk in chunks([row.message_id for row in rows]):
+        found = await session.execute(
+            select(MailMessage.message_id, MailMessage.id).where(
+                _among(session, MailMessage.message_id, chunk)
+            )
+        )
+        ids.update({message_id: row_id for message_id, row_id in found.all()})
+    return [ids[row.message_id] for row in rows]
 
 
 async def insert_attachments(session: AsyncSession, rows: Sequence[NewAttachment]) -> None:
     if rows:
-        await session.execute(insert(MailAttachment), [asdict(row) for row in rows])
+        await session.execute(insert(MailAttachment), [_values(row) for row in rows])
 
 
 def as_message(row_id: int, row: NewMessage) -> MailMessage:
     """A stored message as an object (outside the session), for cards and replies."""
-    return MailMessage(id=row_id, **asdict(row))
+    return MailMessage(id=row_id, **_values(row))
