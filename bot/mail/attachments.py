@@ -1,10 +1,13 @@
-"""Attachment files of incoming mail, under DATA_DIR/mail/attachments."""
+"""Fetched messages made records ready to store: parsed, with their attachments'
+files written under DATA_DIR/mail/attachments."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from bot.mail.imap_connection import Fetched
+from bot.mail.parse import parse_mail
 from handlers.mailbox.events import IncomingMail
 
 ATTACHMENTS = "mail/attachments"
@@ -27,3 +30,22 @@ def write_attachments(mail: IncomingMail, data_dir: Path) -> None:
             os.replace(temporary, target)
         attachment.path = relative
         attachment.content = None
+
+
+def read_fetched(
+    item: Fetched,
+    *,
+    folder: str,
+    uidvalidity: int,
+    data_dir: Path,
+    max_attachment_bytes: int,
+) -> IncomingMail:
+    """One fetched message as a record that says where it came from, with its
+    attachments written: what is left is storing it."""
+    mail = parse_mail(item.raw, max_attachment_bytes=max_attachment_bytes)
+    mail.folder = folder
+    mail.uidvalidity = uidvalidity
+    mail.uid = item.uid
+    mail.seen = "\\Seen" in item.flags
+    write_attachments(mail, data_dir)
+    return mail

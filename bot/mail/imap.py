@@ -33,12 +33,11 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from pathlib import Path
 
 import aioimaplib
 
 from bot.config import Settings
-from bot.mail.attachments import write_attachments
+from bot.mail.attachments import read_fetched
 from bot.mail.imap_connection import (
     COMMAND_TIMEOUT,
     ConnectionLost,
@@ -47,7 +46,7 @@ from bot.mail.imap_connection import (
     ImapConnection,
     MailboxError,
 )
-from bot.mail.parse import parse_mail, unparsed
+from bot.mail.parse import unparsed
 from handlers.core.services import Services
 from handlers.mailbox.content import MailContent
 from handlers.mailbox.events import IncomingMail
@@ -391,22 +390,3 @@ class MailboxWatcher:
             await mail_store.save_checkpoint(
                 session, folder=self.folder, uidvalidity=uidvalidity, last_uid=last_uid
             )
-
-
-def read_fetched(
-    item: Fetched,
-    *,
-    folder: str,
-    uidvalidity: int,
-    data_dir: Path,
-    max_attachment_bytes: int,
-) -> IncomingMail:
-    """One fetched message as a record that says where it came from, with its
-    attachments written: what is left is storing it."""
-    mail = parse_mail(item.raw, max_attachment_bytes=max_attachment_bytes)
-    mail.folder = folder
-    mail.uidvalidity = uidvalidity
-    mail.uid = item.uid
-    mail.seen = "\\Seen" in item.flags
-    write_attachments(mail, data_dir)
-    return mail
