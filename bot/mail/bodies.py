@@ -1,11 +1,10 @@
 """The readable text, the HTML and the attachments of a message parsed with
 `email.policy.default`.
 
-The text is the body `get_body()` prefers (plain, else HTML made readable with
-inscriptis), plus any further inline plain parts (Apple Mail puts the words after
-an inline picture in a part of their own). Everything `iter_attachments()` gives
-that is not such a text is an attachment; a forwarded message is one too, named
-after its subject. Transfer encodings are decoded by `get_payload(decode=True)`,
+The text is every inline plain part, in order (Apple Mail puts the words after an
+inline picture in a part of their own), else the HTML body `get_body()` finds, made
+readable with inscriptis. Every other part is an attachment; a forwarded message is
+one too, named after its subject. Transfer encodings are decoded by `get_payload(decode=True)`,
 which reads damaged base64 as far as it can and records the damage as a defect;
 charsets go through `bot.mail.charsets`, so an unknown one never stops a message.
 """
@@ -183,14 +182,20 @@ def _forwarded(part: Message) -> tuple[bytes, str]:
 
 
 def _leaves(part: EmailMessage, depth: int = 0) -> Iterator[EmailMessage]:
-    """What `iter_attachments()` gives, with multiparts opened."""
+    """Every part that is not a multipart, in the order of the message; a message/*
+    part is one leaf (a forwarded message is a file, its text is not ours).
+
+    Not `iter_attachments()`: it passes over whatever is inside a
+    multipart/alternative (a picture Outlook put there) and a plain text after a
+    nested alternative (a mailing list's footer), and both would be lost.
+    """
     if depth > MAX_DEPTH:
-        return
-    for child in part.iter_attachments():
-        if child.is_multipart() and child.get_content_maintype() == "multipart":
+        raise ValueError("MIME nested too deeply")
+    if part.get_content_maintype() == "multipart" and part.is_multipart():
+        for child in part.iter_parts():
             yield from _leaves(child, depth + 1)
-        else:
-            yield child
+    else:
+        yield part
 
 
 def _attachment(
@@ -208,28 +213,17 @@ def _attachment(
 def read_content(message: EmailMessage, max_attachment: int) -> Content:
     """The text, HTML and attachments of `message`."""
     content = Content()
-    if message.get_content_maintype() == "multipart" and not message.is_multipart():
-        content.problems.append("multipart body without its boundary")
-        content.text = _text_of(message)
-        return content
-    body = message.get_body(preferencelist=("plain", "html"))
-    html_part = message.get_body(preferencelist=("html",))
-    plain = []
-    if body is not None and body.get_content_type() == "text/plain":
-        plain.append(_text_of(body))
-    if html_part is not None:
-        content.html = _text_of(html_part)
-    if body is None and not message.is_multipart():
-        parts: list[EmailMessage] = [message]  # one part, and not to be read: a file
-    else:
-        parts = list(_leaves(message))
-    for part in parts:
+    plain: list[str] = []
+    for part in _leaves(message):
         content_type = part.get_content_type()
-        if content_type == "text/plain" and _is_text(part):
+        if content_type in TEXT_TYPES and _is_text(part):
+            if content_type == "text/plain":
+                plain.append(_text_of(part))
+            continue  # HTML: the body's, below
+        if part.get_content_maintype() == "multipart":
+            content.problems.append("multipart body without its boundary")
             plain.append(_text_of(part))
             continue
-        if content_type == "text/html" and _is_text(part):
-            continue  # an alternative to a text already read
         if part.get_content_maintype() == "message":
             data, subject = _forwarded(part)
             name = _filename(part) or safe_filename((subject or "message")[:100] + ".eml")
@@ -238,15 +232,15 @@ def read_content(message: EmailMessage, max_attachment: int) -> Content:
             data, name = _payload(part), _filename(part)
         number = len(content.attachments) + 1
         content.attachments.append(_attachment(data, content_type, name, number, max_attachment))
+    html_part = message.get_body(preferencelist=("html",))
+    html = _text_of(html_part) if html_part is not None else ""
     paragraphs = [p for p in plain if p.strip()]
     if paragraphs:
-        content.text = "\n\n".join(paragraphs)
-    elif content.html and content.html.strip():
-        content.text = html_to_text(content.html).replace("\r\n", "\n")
-    content.text = clean(content.text)
-    if content.html is not None:
-        kept = content.html if content.html.strip() else ""
-        content.html = (clean(sanitise_html(kept) or "") or None) if kept else None
+        content.text = clean("\n\n".join(paragraphs))
+    elif html.strip():
+        content.text = clean(html_to_text(html).replace("\r\n", "\n"))
+    if html.strip():
+        content.html = clean(sanitise_html(html) or "") or None
     content.problems += serious_defects(message)
     return content
 

@@ -208,3 +208,21 @@ ADDRESS_HEADERS = [
 @pytest.mark.parametrize(("values", "expected"), ADDRESS_HEADERS)
 def test_parse_addresses_of_several_mailboxes(values: list[str], expected: list[Address]) -> None:
     assert headers.parse_addresses(values) == expected
+
+
+def test_parse_mail_picture_inside_alternative_and_footer_after_it_both_kept() -> None:
+    raw = (
+        b"From: lista@example.pl\r\nSubject: Biuletyn\r\nMessage-ID: <footer@example.pl>\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="m"\r\n\r\n'
+        b'--m\r\nContent-Type: multipart/alternative; boundary="a"\r\n\r\n'
+        b"--a\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nTre\xc5\x9b\xc4\x87 listu\r\n"
+        b"--a\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Tre\xc5\x9b\xc4\x87</p>\r\n"
+        b'--a\r\nContent-Type: image/png; name="logo.png"\r\nContent-Transfer-Encoding: base64'
+        b"\r\n\r\niVBORw0KGgo=\r\n--a--\r\n"
+        b"--m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nStopka listy\r\n--m--\r\n"
+    )
+    mail = parse_mail(raw)
+    assert mail.text == "Treść listu\n\nStopka listy"
+    assert [a.filename for a in mail.attachments] == ["logo.png"]
+    assert mail.html is not None and "<p>" in mail.html
+    assert mail.parse_error is None
