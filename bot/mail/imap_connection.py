@@ -27,7 +27,6 @@ UID_ITEM = re.compile(rb"\bUID (\d+)")
 FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
 SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
 UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
-UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
 
 
 class MailboxError(Exception):
@@ -162,8 +161,6 @@ class ImapConnection:
         self.lost = asyncio.Event()
         self.client: aioimaplib.IMAP4 | None = None
         self.uidvalidity = 0
-        # The UID the next message will get, as the folder was opened (0: not told).
-        self.uidnext = 0
         self.exists = 0
         self.idle_supported = False
 
@@ -221,9 +218,6 @@ class ImapConnection:
                 match = UIDVALIDITY.search(line)
                 if match:
                     self.uidvalidity = int(match.group(1))
-                match = UIDNEXT.search(line)
-                if match:
-                    self.uidnext = int(match.group(1))
                 if line.endswith(b" EXISTS"):
                     self.exists = int(line.split()[0])
         if not self.uidvalidity:
