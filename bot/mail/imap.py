@@ -7,9 +7,11 @@ polls every `IMAP_POLL_SECONDS` when the server has no IDLE. Messages are only
 read with `BODY.PEEK[]`: nothing on the server changes.
 
 A catch-up fetches batches of messages by UID, one command at a time; while one
-batch is stored the next is parsed and the one after it fetched. Parsing runs in a worker thread
-(`asyncio.to_thread`): a batch of 200 messages is a few hundred milliseconds of
-CPU, and in the event loop's thread it would hold up every chat in the meantime.
+batch is stored the next is parsed and the one after it fetched. Parsing runs in
+the event loop's thread one message at a time, yielding to the loop after each:
+a batch of 200 is a few hundred milliseconds of CPU, which a resident's chat
+would otherwise wait for. (A worker thread measured worse: replies waited up to
+0.4-0.8 s against 0.1 s; see benchmarks/README.md.)
 
 A batch is stored, with the notifications and acknowledgements it causes and
 the new checkpoint `(UIDVALIDITY, last UID)`, in one transaction: a process
@@ -254,9 +256,14 @@ class MailboxWatcher:
             await fetched.put(None)
 
         async def parse() -> None:
-            while (item := await fetched.get()) is not None:
-                batch, found = item
-                mails = await asyncio.to_thread(self._read, found, uidvalidity)
+            while (next_batch := await fetched.get()) is not None:
+                batch, found = next_batch
+                mails = []
+                for item in found:
+                    mails.append(self._read(item, uidvalidity))
+                    # The loop's other work (a resident's chat) waits at most for one
+                    # message's parse, about a millisecond, not for a whole batch's.
+                    await asyncio.sleep(0)
                 await parsed.put((batch, mails))
             await parsed.put(None)
 
@@ -283,19 +290,15 @@ class MailboxWatcher:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _read(self, fetched: Sequence[Fetched], uidvalidity: int) -> list[IncomingMail]:
-        """Parse fetched messages into records that say where they came from, with their
-        attachments written under DATA_DIR (in a worker thread)."""
-        return [
-            read_fetched(
-                item,
-                folder=self.folder,
-                uidvalidity=uidvalidity,
-                data_dir=self.settings.data_dir,
-                max_attachment_bytes=self.settings.mail_attachment_max_bytes,
-            )
-            for item in fetched
-        ]
+    def _read(self, item: Fetched, uidvalidity: int) -> IncomingMail:
+        """A fetched message parsed, with its attachments written under DATA_DIR."""
+        return read_fetched(
+            item,
+            folder=self.folder,
+            uidvalidity=uidvalidity,
+            data_dir=self.settings.data_dir,
+            max_attachment_bytes=self.settings.mail_attachment_max_bytes,
+        )
 
     async def _batches(
         self,
