@@ -7,8 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint bench clean compile
 
 # Our own modules' bytecode, written ahead: where PYTHONDONTWRITEBYTECODE is set
-# (some CI images and containers), every start would compile them again (a mailbox
-# import's fetching process spent a quarter of its start on that). Only what
+# (some CI images and containers), every start would compile them again. Only what
 # changed is compiled again.
 PACKAGES := bot handlers storage scheduler benchmarks tests
 

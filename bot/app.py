@@ -31,7 +31,8 @@ from handlers.core.entry import process_inbound
 from handlers.core.events import Inbound, Reply
 from handlers.core.i18n import Translator
 from handlers.core.services import Services
-from handlers.mailbox.inbox import load_mail_content, report_delivery_failure
+from handlers.mailbox.cards import report_delivery_failure
+from handlers.mailbox.content import load_mail_content
 from handlers.surveys.files import load_surveys
 from scheduler.backup_job import schedule_daily_backup
 from scheduler.runtime import JobRuntime

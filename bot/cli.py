@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_support import configure_logging, fail, guarded, with_service
+from bot.cli_support import configure_logging, guarded
 from bot.commands.backup import backup_app
 from bot.commands.broadcast import broadcast_app, schedule_app
 from bot.commands.contest import contest_app, proposals_app
@@ -16,10 +16,6 @@ from bot.commands.db import db_app
 from bot.commands.survey import survey_app
 from bot.config import Settings, load_settings
 from bot.mail.cli import mail_app
-
-# bot/mail/cli.py still imports `fail` and `_with_service` from this module.
-__all__ = ["app", "fail", "main"]
-_with_service = with_service
 
 app = typer.Typer(help="Lokalnie: the culture centre's chatbot.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -18,7 +18,8 @@ from handlers.contest import (
 )
 from handlers.core import admin, cancel, start
 from handlers.core.routing import Routes
-from handlers.mailbox import inbox, questions
+from handlers.mailbox import inbox, questions, reply
+from handlers.mailbox import rights as mail_rights
 from handlers.privacy import rights
 from handlers.surveys import admin as survey_admin
 from handlers.surveys import conversation as survey
@@ -40,6 +41,8 @@ ROUTES = Routes(
         review_change.router,
         review_scores.router,
         inbox.router,
+        reply.router,
+        mail_rights.router,
         broadcasts.router,
     ]
 )

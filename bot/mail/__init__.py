@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # a fetching process imports this package without the settings
+if TYPE_CHECKING:  # the parser and the connection import this package; the settings are hints
     from bot.config import Settings
 
 

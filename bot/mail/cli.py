@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from bot.cli_support import fail, with_service
+
 mail_app = typer.Typer(help="The mailbox: import it, list and show e-mail.", no_args_is_help=True)
 
 FORMATS = ("table", "json")
@@ -35,10 +37,9 @@ def sync() -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from bot.cli import _with_service, fail
     from bot.mail import imap_configured
     from bot.mail.imap import MailboxWatcher
-    from handlers.mailbox.inbox import load_mail_content
+    from handlers.mailbox.content import load_mail_content
 
     async def work(service: Any) -> str:
         t = _texts(service)
@@ -70,11 +71,10 @@ def sync() -> None:
             problems=report.problems,
         )
 
-    typer.echo(_with_service(work))
+    typer.echo(with_service(work))
 
 
 def _check_format(format: str) -> None:
-    from bot.cli import fail
 
     if format not in FORMATS:
         fail(f"--format must be table or json, not '{format}'")
@@ -104,7 +104,6 @@ def list_(
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """E-mail in the store, newest first."""
-    from bot.cli import _with_service
     from storage import mail as store
 
     _check_format(format)
@@ -150,7 +149,7 @@ def list_(
             )
         return "\n".join(lines)
 
-    typer.echo(_with_service(work))
+    typer.echo(with_service(work))
 
 
 def _to(message: Any) -> str:
@@ -163,7 +162,6 @@ def show(
     format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """One e-mail: its headers, text and attachments."""
-    from bot.cli import _with_service, fail
     from storage import mail as store
 
     _check_format(format)
@@ -220,4 +218,4 @@ def show(
             lines.append(f"{t('mail.field_problem')}: {message.parse_error}")
         return "\n".join(lines) + "\n\n" + message.text
 
-    typer.echo(_with_service(work))
+    typer.echo(with_service(work))

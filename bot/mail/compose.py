@@ -6,7 +6,7 @@ line, and addresses are built with `headerregistry.Address`, so no user text
 can add a header or a recipient.
 
 The payload of an outbox row of channel "email" (see `handlers.core.mail_out` and
-`handlers.mailbox.inbox`):
+`handlers.mailbox.outgoing`):
 
     subject, text          required
     html                   optional alternative part (already safe HTML)

@@ -1,4 +1,4 @@
-"""The mailbox watcher: IMAP (aioimaplib) -> `parse_mail` -> `handlers.mailbox.inbox.receive_mail`.
+"""The mailbox watcher: IMAP (aioimaplib) -> `parse_mail` -> `receive_mail` (handlers).
 
 It logs in (IMAP4 over TLS, or plain on loopback for tests: aioimaplib has no
 STARTTLS), opens the folder read-only (EXAMINE), catches up from the checkpoint
@@ -6,16 +6,18 @@ in the store, then waits with IDLE, re-issued every `IMAP_IDLE_SECONDS`, or
 polls every `IMAP_POLL_SECONDS` when the server has no IDLE. Messages are only
 read with `BODY.PEEK[]`: nothing on the server changes.
 
-A batch of messages is stored, with the notifications and acknowledgements it
-causes and the new checkpoint `(UIDVALIDITY, last UID)`, in one transaction: a
-process killed at any moment repeats at most the batch in flight, and that one
-is recognised by its Message-ID. A new UIDVALIDITY means the server renumbered
-the folder: everything is read again and deduplicated by Message-ID.
+A catch-up fetches batches of messages by UID, one command at a time; while one
+batch is stored the next is parsed and the one after it fetched. Parsing runs in
+the event loop's thread one message at a time, yielding to the loop after each:
+a batch of 200 is a few hundred milliseconds of CPU, which a resident's chat
+would otherwise wait for. (A worker thread measured worse: replies waited up to
+0.4-0.8 s against 0.1 s; see benchmarks/README.md.)
 
-A long catch-up (200 messages or more) is fetched and parsed by fetching processes
-(`bot.mail.fetch_worker`), one per core, each with its own read-only connection;
-this process stores what they send back, in order. A process that fails hands its
-batches back, and they are fetched here.
+A batch is stored, with the notifications and acknowledgements it causes and
+the new checkpoint `(UIDVALIDITY, last UID)`, in one transaction: a process
+killed at any moment repeats at most the batch in flight, and that one is
+recognised by its Message-ID. A new UIDVALIDITY means the server renumbered the
+folder: everything is read again and deduplicated by Message-ID.
 
 The first import of a folder (no checkpoint yet) notifies nobody: a mailbox
 with years of mail must not flood the coordinators' chat. Mail that was already
@@ -28,126 +30,43 @@ backoff; nothing here ever stops the rest of the bot.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import logging
-import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from typing import Any, TypeVar
 
 import aioimaplib
 
 from bot.config import Settings
-from bot.mail.fetch_worker import FetchHere, FetchPool, Hello, read_fetched
+from bot.mail.attachments import read_fetched
 from bot.mail.imap_connection import (
     COMMAND_TIMEOUT,
     ConnectionLost,
+    Fetched,
     ImapAccount,
     ImapConnection,
     MailboxError,
 )
 from bot.mail.parse import unparsed
 from handlers.core.services import Services
+from handlers.mailbox.content import MailContent
 from handlers.mailbox.events import IncomingMail
-from handlers.mailbox.inbox import MailContent, MailPolicy, Received, receive_mail
+from handlers.mailbox.receiving import MailPolicy, Received, receive_mail
 from storage import mail as mail_store
 from storage.db import Store
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-# Messages per UID FETCH in a catch-up. Each batch costs a round trip, a frame to and
-# from a fetching process and a place in a transaction; with FETCH answers read in
-# linear time (`imap_connection._FetchCommand`) a larger batch only amortises that
-# (a 10,000-message import: 200 per batch is 15-20 % faster than 50). BATCH_BYTES
-# bounds the memory whatever the count.
+# Messages per UID FETCH, and per transaction, in a catch-up. BATCH_BYTES bounds the
+# memory whatever the count.
 BATCH_MESSAGES = 200
 BATCH_BYTES = 8 * 1024 * 1024
-# Fetched batches waiting for the store, and how much one transaction takes of them:
-# each commit has a fixed cost (a dozen statements), so a store that falls behind the
-# fetches catches up in larger transactions. The bytes are upper bounds (see _batches).
-QUEUED_FETCHES = 8
-STORE_MESSAGES = 400
-STORE_BYTES = 64 * 1024 * 1024
+# Batches waiting between the stages (fetched for the parser, parsed for the store).
+QUEUED_BATCHES = 2
 # UIDs whose large messages one SEARCH finds: the first batches go out without waiting
 # for the sizes of a whole folder.
 SEARCH_CHUNK = 2000
-
-# Catch-ups at least this long are fetched and parsed by other processes (other cores).
-POOL_THRESHOLD = 200
-
-
-def fetch_processes() -> int:
-    """How many fetching processes a long catch-up starts: one per core (at most four).
-
-    Storing is the lighter part (about a third of a fetching process's CPU per
-    message), so the bot's process waits most of the time; on two cores two fetching
-    processes import 1.7 times as fast as one, and a third one is slower again.
-    """
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-async def _discard(starting: asyncio.Future[FetchPool] | None) -> None:
-    """Stop, or close, a pool started for a catch-up that turned out short (or failed)."""
-    if starting is None:
-        return
-    starting.cancel()
-    await asyncio.wait({starting})
-    if not starting.cancelled() and starting.exception() is None:
-        await starting.result().close()
-
-
-class _StartingPool:
-    """The fetching processes of a catch-up, once they are ready; until then (and
-    when they could not start) batches go to nobody and are fetched here."""
-
-    def __init__(self, starting: asyncio.Future[FetchPool] | None) -> None:
-        self._starting = starting
-        self._pool = FetchPool([])
-
-    async def submit(self, uids: Sequence[int]) -> asyncio.Future[list[IncomingMail]] | None:
-        if self._starting is not None and self._starting.done():
-            starting, self._starting = self._starting, None
-            self._pool = starting.result()  # a failure to start fails the catch-up
-        return await self._pool.submit(uids)
-
-    async def mails(
-        self, answer: Any, uids: Sequence[int], fetch_here: FetchHere
-    ) -> list[IncomingMail]:
-        return await self._pool.mails(answer, uids, fetch_here)
-
-    def finish(self) -> None:
-        """Every batch has been sent (a pool still starting is left to `close`)."""
-        self._pool.finish()
-
-    async def close(self) -> None:
-        starting, self._starting = self._starting, None
-        await _discard(starting)
-        await self._pool.close()
-
-
-@contextlib.contextmanager
-def _collector_spared(count: int) -> Iterator[None]:
-    """During a long catch-up, keep the garbage collector's full passes off the objects
-    that were alive before it (the whole bot: SQLAlchemy, PTB, content ...).
-
-    An import allocates millions of short-lived objects, and every full pass walked
-    that heap again: about 0.1 ms per message, as much as fetching one. `gc.freeze()`
-    sets those objects aside until the import ends; what the import itself leaves
-    behind is collected as usual.
-    """
-    if count < POOL_THRESHOLD:
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 @dataclass
@@ -284,121 +203,75 @@ class MailboxWatcher:
                 connection.uidvalidity,
             )
             report.resynced = True
-        # When the folder, as it was opened, already holds a long catch-up, the fetching
-        # processes start (about 0.1 s) while the server searches; this process fetches
-        # the first batches itself until they are ready.
-        hello = self._hello(connection)
-        starting = None
-        if connection.uidnext - last - 1 >= POOL_THRESHOLD:
-            starting = asyncio.ensure_future(FetchPool.start(fetch_processes(), hello))
-        try:
-            uids = await connection.uids_after(last)
-            report.total = len(uids)
-            if progress is not None:
-                progress(0, report.total)
-            if not uids:
-                if saved is None or report.resynced:
-                    await self._save_checkpoint(connection.uidvalidity, last)
-                return report
-            if len(uids) < POOL_THRESHOLD:
-                await _discard(starting)
-                starting = None
-            elif starting is None:
-                starting = asyncio.ensure_future(FetchPool.start(fetch_processes(), hello))
-            policy = MailPolicy(
-                notify=notify and saved is not None,
-                acknowledgement=self.content if self.settings.mail_acknowledge else None,
-                own_addresses=self.own,
-                baseline=saved is None,
-            )
-            pool = _StartingPool(starting)
-            try:
-                with _collector_spared(len(uids)):
-                    await self._pipeline(connection, uids, hello, pool, policy, report, progress)
-            finally:
-                starting = None  # the pipeline's now
-                await pool.close()
-        finally:
-            await _discard(starting)
+        uids = await connection.uids_after(last)
+        report.total = len(uids)
+        if progress is not None:
+            progress(0, report.total)
+        if not uids:
+            if saved is None or report.resynced:
+                await self._save_checkpoint(connection.uidvalidity, last)
+            return report
+        policy = MailPolicy(
+            notify=notify and saved is not None,
+            acknowledgement=self.content if self.settings.mail_acknowledge else None,
+            own_addresses=self.own,
+            baseline=saved is None,
+        )
+        await self._import(connection, uids, policy, report, progress)
         return report
 
-    def _hello(self, connection: ImapConnection) -> Hello:
-        return Hello(
-            account=connection.account,
-            uidvalidity=connection.uidvalidity,
-            data_dir=self.settings.data_dir,
-            max_attachment_bytes=self.settings.mail_attachment_max_bytes,
-            timeout=self.timeout,
-        )
-
-    async def _pipeline(
+    async def _import(
         self,
         connection: ImapConnection,
         uids: list[int],
-        hello: Hello,
-        pool: _StartingPool,
         policy: MailPolicy,
         report: SyncReport,
         progress: Progress | None,
     ) -> None:
-        """Fetch the next batches while earlier ones are parsed and stored.
-
-        Long catch-ups are fetched and parsed by other processes (other cores), each
-        with its own connection; this process stores what they send back. Short ones,
-        and batches a fetching process could not answer, are fetched and parsed here.
-        """
-        talking = asyncio.Lock()  # one command at a time on this process's connection
-
-        async def fetch_here(batch: Sequence[int]) -> list[IncomingMail]:
-            async with talking:
-                fetched = await connection.fetch(batch)
-            return read_fetched(fetched, hello)
-
-        async def raw_here(uid: int) -> bytes:
-            async with talking:
-                fetched = await connection.fetch([uid])
-            return fetched[0].raw if fetched else b""
+        """Three stages, a batch apart: fetching, parsing, storing."""
+        talking = asyncio.Lock()  # one command at a time on the connection
+        uidvalidity = connection.uidvalidity
 
         async def sizes_over(chunk: Sequence[int], threshold: int) -> dict[int, int]:
             async with talking:
                 return await connection.sizes_over(chunk, threshold)
 
-        queue: asyncio.Queue[tuple[list[int], int, Any] | None] = asyncio.Queue(QUEUED_FETCHES)
+        async def raw_of(uid: int) -> bytes:
+            async with talking:
+                fetched = await connection.fetch([uid])
+            return fetched[0].raw if fetched else b""
 
-        async def produce() -> None:
-            async for batch, weight in self._batches(sizes_over, uids):
-                answer = await pool.submit(batch)
-                if answer is None:
-                    answer = asyncio.ensure_future(fetch_here(batch))
-                    await asyncio.wait({answer})  # fetched before the next is asked for
-                await queue.put((batch, weight, answer))
-            # The fetching processes log out and leave while the last batches are stored.
-            pool.finish()
-            await queue.put(None)
+        fetched: asyncio.Queue[tuple[list[int], list[Fetched]] | None] = asyncio.Queue(
+            QUEUED_BATCHES
+        )
+        parsed: asyncio.Queue[tuple[list[int], list[IncomingMail]] | None] = asyncio.Queue(
+            QUEUED_BATCHES
+        )
 
-        async def consume() -> None:
+        async def fetch() -> None:
+            async for batch, _weight in self._batches(sizes_over, uids):
+                async with talking:
+                    found = await connection.fetch(batch)
+                await fetched.put((batch, found))
+            await fetched.put(None)
+
+        async def parse() -> None:
+            while (next_batch := await fetched.get()) is not None:
+                batch, found = next_batch
+                mails = []
+                for item in found:
+                    mails.append(self._read(item, uidvalidity))
+                    # The loop's other work (a resident's chat) waits at most for one
+                    # message's parse, about a millisecond, not for a whole batch's.
+                    await asyncio.sleep(0)
+                await parsed.put((batch, mails))
+            await parsed.put(None)
+
+        async def store() -> None:
             done = 0
-            finished = False
-            while not finished:
-                item = await queue.get()
-                if item is None:
-                    break
-                # Whatever else is already asked for joins this transaction: a store that
-                # falls behind catches up with fewer, larger commits.
-                items = [item]
-                size = item[1]
-                while not queue.empty() and sum(len(i[0]) for i in items) < STORE_MESSAGES:
-                    if size >= STORE_BYTES:
-                        break
-                    following = queue.get_nowait()
-                    if following is None:
-                        finished = True
-                        break
-                    items.append(following)
-                    size += following[1]
-                batch = [uid for i in items for uid in i[0]]
-                mails = [m for i in items for m in await pool.mails(i[2], i[0], fetch_here)]
-                received = await self._store(connection, batch, mails, policy, raw_here)
+            while (item := await parsed.get()) is not None:
+                batch, mails = item
+                received = await self._store(uidvalidity, batch, mails, policy, raw_of)
                 report.stored += len(received.stored)
                 report.duplicates += received.duplicates
                 report.problems += received.problems
@@ -406,7 +279,7 @@ class MailboxWatcher:
                 if progress is not None:
                     progress(done, report.total)
 
-        tasks = [asyncio.ensure_future(produce()), asyncio.ensure_future(consume())]
+        tasks = [asyncio.ensure_future(stage()) for stage in (fetch, parse, store)]
         try:
             finished, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in finished:
@@ -416,6 +289,16 @@ class MailboxWatcher:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _read(self, item: Fetched, uidvalidity: int) -> IncomingMail:
+        """A fetched message parsed, with its attachments written under DATA_DIR."""
+        return read_fetched(
+            item,
+            folder=self.folder,
+            uidvalidity=uidvalidity,
+            data_dir=self.settings.data_dir,
+            max_attachment_bytes=self.settings.mail_attachment_max_bytes,
+        )
 
     async def _batches(
         self,
@@ -446,14 +329,14 @@ class MailboxWatcher:
 
     async def _store(
         self,
-        connection: ImapConnection,
+        uidvalidity: int,
         batch: list[int],
         mails: list[IncomingMail],
         policy: MailPolicy,
         raw_of: Callable[[int], Awaitable[bytes]],
     ) -> Received:
         try:
-            received = await self._commit(mails, connection.uidvalidity, max(batch), policy)
+            received = await self._commit(mails, uidvalidity, max(batch), policy)
         except Exception:
             if len(mails) <= 1:
                 raise
@@ -465,7 +348,7 @@ class MailboxWatcher:
                 received.stored += one.stored
                 received.duplicates += one.duplicates
                 received.problems += one.problems
-            await self._save_checkpoint(connection.uidvalidity, max(batch))
+            await self._save_checkpoint(uidvalidity, max(batch))
         self.services.on_outbox_written()
         return received
 
@@ -491,8 +374,8 @@ class MailboxWatcher:
         except Exception as error:
             log.exception("mailbox: message UID %s could not be stored as read", mail.uid)
             reason = f"not storable: {type(error).__name__}: {error}"[:500]
-        # Kept raw with the reason; the raw bytes are fetched again when this process
-        # did not fetch them itself.
+        # Kept raw with the reason; the raw bytes (kept in the record only when parsing
+        # found a problem) are fetched again.
         raw = mail.raw
         if raw is None and mail.uid is not None:
             raw = await raw_of(mail.uid)

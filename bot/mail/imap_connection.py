@@ -1,43 +1,32 @@
-"""One IMAP connection with the folder open read-only (aioimaplib), and the parsing
-of the server's answers it needs.
-
-Kept apart from the watcher so that a fetching process (`bot.mail.fetch_worker`)
-imports this and the parser, not the bot.
-"""
+"""One IMAP connection with the folder open read-only (aioimaplib's public API), and
+the parsing of the server's answers it needs."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
-import itertools
-import logging
 import re
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aioimaplib
-from aioimaplib import aioimaplib as aioimaplib_core
 
 T = TypeVar("T")
 
-_LIBRARY_LOG = logging.getLogger("aioimaplib.aioimaplib")
-
-# UIDs per `RFC822.SIZE` fetch: for every line of a FETCH answer aioimaplib scans all
-# the lines before it again, so an answer of N lines costs N * N / 2 regex matches.
+# UIDs per `RFC822.SIZE` fetch: for every line of a FETCH answer aioimaplib 2.0.3
+# scans all the lines before it again (`FetchCommand.wait_data`), so an answer of N
+# lines costs N * N / 2 regex matches; short answers keep that small.
 SIZE_CHUNK = 50
 COMMAND_TIMEOUT = 30.0
-READ_PIECE = 32 * 1024
 
 FETCH_START = re.compile(rb"^\d+ FETCH \(")
 UID_ITEM = re.compile(rb"\bUID (\d+)")
 FLAGS_ITEM = re.compile(rb"\bFLAGS \(([^)]*)\)")
 SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
 UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
-UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
-_LOST: list[bytes] = [b"connection lost"]
 
 
 class MailboxError(Exception):
@@ -132,108 +121,9 @@ def _search_uids(lines: Sequence[Any]) -> list[int]:
     return sorted(set(uids))
 
 
-def _read_in_pieces(protocol: Any) -> None:
-    """Hand what the socket gave to aioimaplib READ_PIECE bytes at a time, straight to
-    its response handler.
-
-    For every line of a read, aioimaplib copies the rest of that read (`partition`,
-    then slicing), so its work grows with the square of the read's size. The event
-    loop reads up to 256 KB at once when the process was busy meanwhile; in 32 KB
-    pieces the same FETCH responses cost it a third to a quarter of the CPU. TCP may
-    split the stream anywhere, so aioimaplib takes pieces as they come.
-
-    Its `data_received` also formats every read as text for a debug line, even with
-    debug logging off (about 3 microseconds per KB, a quarter of its whole work on a
-    FETCH): the pieces skip that line unless its debug logging is on.
-    """
-    whole = protocol.data_received
-    handle = whole if _LIBRARY_LOG.isEnabledFor(logging.DEBUG) else _quiet_handler(protocol)
-
-    def data_received(data: bytes) -> None:
-        if len(data) <= READ_PIECE:
-            handle(data)
-            return
-        for start in range(0, len(data), READ_PIECE):
-            handle(data[start : start + READ_PIECE])
-
-    protocol.data_received = data_received
-
-
-def _quiet_handler(protocol: Any) -> Callable[[bytes], None]:
-    """aioimaplib's `data_received` without its debug line; the library's own method
-    where its internals are not the ones this was written against."""
-    incomplete_read = getattr(aioimaplib_core, "IncompleteRead", None)
-    handle_responses = getattr(protocol, "_handle_responses", None)
-    handle_line = getattr(protocol, "_handle_line", None)
-    if (
-        incomplete_read is None
-        or handle_responses is None
-        or handle_line is None
-        or not hasattr(protocol, "incomplete_line")
-        or not hasattr(protocol, "current_command")
-    ):
-        return protocol.data_received
-
-    def feed(data: bytes) -> None:
-        try:
-            handle_responses(protocol.incomplete_line + data, handle_line, protocol.current_command)
-            protocol.incomplete_line = b""
-            protocol.current_command = None
-        except incomplete_read as incomplete:
-            protocol.current_command = incomplete.cmd
-            protocol.incomplete_line = incomplete.data
-
-    return feed
-
-
-class _FetchCommand(aioimaplib_core.FetchCommand):
-    """aioimaplib's FETCH, but `wait_data` picks up where it stopped, and the time-out
-    is not re-armed for every line.
-
-    The library's scans every line received so far, for each new line, to find the
-    last message's start and check its parentheses: an answer of N lines costs N * N / 2
-    regex matches (a 50-message answer, 150 lines, about 11,000). Lines are only ever
-    appended, so counting from where the last call stopped gives the same answer.
-    """
-
-    def __init__(self, *args: Any, **options: Any) -> None:
-        super().__init__(*args, **options)
-        self._scanned = 0
-        self._depth = 0
-
-    # aioimaplib re-arms its time-out (cancel, then call_later) for every line and every
-    # piece of a literal, five times per message. Here the timer stays armed and, when
-    # it fires, looks at when data last came: a command times out after the same
-    # silence as before.
-    def _set_timer(self) -> None:
-        self._last_data = self._loop.time()
-        super()._set_timer()
-
-    def _reset_timer(self) -> None:
-        self._last_data = self._loop.time()
-
-    def _timeout_callback(self) -> None:
-        silent = self._loop.time() - self._last_data
-        if self._timeout is not None and silent < self._timeout:
-            self._timer = self._loop.call_later(self._timeout - silent, self._timeout_callback)
-            return
-        super()._timeout_callback()
-
-    def wait_data(self) -> bool:
-        lines = self._resp_lines
-        for line in itertools.islice(lines, self._scanned, None):
-            if isinstance(line, bytes):
-                if self.FETCH_MESSAGE_DATA_RE.match(line):
-                    self._depth = 0
-                self._depth += line.count(b"(") - line.count(b")")
-        self._scanned = len(lines)
-        return self._depth != 0
-
-
 @dataclass(frozen=True)
 class ImapAccount:
-    """Where the mailbox is and how to log in (from the settings; picklable, so a
-    fetching process gets it too)."""
+    """Where the mailbox is and how to log in (from the settings)."""
 
     host: str
     port: int
@@ -271,16 +161,13 @@ class ImapConnection:
         self.lost = asyncio.Event()
         self.client: aioimaplib.IMAP4 | None = None
         self.uidvalidity = 0
-        # The UID the next message will get, as the folder was opened (0: not told).
-        self.uidnext = 0
         self.exists = 0
         self.idle_supported = False
 
     def _on_lost(self, error: Exception | None) -> None:
+        # Every call races this event (see `call`): a wait_server_push() in IDLE ends
+        # at once instead of waiting for its time-out.
         self.lost.set()
-        if self.client is not None:
-            # Wakes a wait_server_push() that would otherwise wait for the IDLE time-out.
-            self.client.protocol.idle_queue.put_nowait(_LOST)
 
     async def call(self, awaitable: Awaitable[T]) -> T:
         task = asyncio.ensure_future(awaitable)
@@ -309,13 +196,16 @@ class ImapConnection:
             conn_lost_cb=self._on_lost,
             ssl_context=context,
         )
-        _read_in_pieces(self.client.protocol)
         await self.call(self.client.wait_hello_from_server())
         response = await self.call(self.client.login(a.user, a.password))
         if response.result != "OK":
             raise MailboxError(f"IMAP login as {a.user} refused: {_text(response.lines)}")
         folder = encode_mailbox(a.folder)
-        # EXAMINE opens the folder read-only; aioimaplib tracks state only for SELECT.
+        # EXAMINE opens the folder read-only. aioimaplib 2.0.3 sends it as a simple
+        # command and leaves its state at AUTH, so its UID FETCH then refuses to run
+        # ("command UID illegal in state AUTH"; fixes proposed upstream in
+        # iroco-co/aioimaplib PRs #85 and #101, not merged). Its protocol's public
+        # `state` is set to what the server is now in.
         response = await self.call(self.client.examine(folder))
         if response.result == "OK":
             self.client.protocol.state = aioimaplib.SELECTED
@@ -328,9 +218,6 @@ class ImapConnection:
                 match = UIDVALIDITY.search(line)
                 if match:
                     self.uidvalidity = int(match.group(1))
-                match = UIDNEXT.search(line)
-                if match:
-                    self.uidnext = int(match.group(1))
                 if line.endswith(b" EXISTS"):
                     self.exists = int(line.split()[0])
         if not self.uidvalidity:
@@ -376,29 +263,21 @@ class ImapConnection:
         return await self.sizes(large)
 
     async def _uid_fetch(self, uids: Sequence[int], items: str) -> aioimaplib.Response:
-        """`UID FETCH` as `IMAP4.uid("fetch", ...)` sends it, with the cheaper command."""
-        protocol = self.imap.protocol
-        command = _FetchCommand(
-            protocol.new_tag(),
-            uid_set(uids),
-            items,
-            prefix="UID",
-            loop=protocol.loop,
-            timeout=self.imap.timeout,
-        )
-        return await self.call(protocol.execute(command))
-
-    async def fetch(self, uids: Sequence[int]) -> list[Fetched]:
-        response = await self._uid_fetch(uids, "(UID FLAGS BODY.PEEK[])")
+        response = await self.call(self.imap.uid("fetch", uid_set(uids), items))
         if response.result != "OK":
             raise ConnectionLost(f"UID FETCH failed: {_text(response.lines)}")
+        return response
+
+    async def fetch(self, uids: Sequence[int]) -> list[Fetched]:
+        """The messages `uids`, read with BODY.PEEK[] (their \\Seen flag stays as it is).
+
+        One command at a time: aioimaplib mixes up the answers of pipelined FETCHes.
+        """
+        response = await self._uid_fetch(uids, "(UID FLAGS BODY.PEEK[])")
         return parse_fetch(response.lines)
 
     async def idle(self, seconds: float) -> None:
         """Wait until the server reports a change or `seconds` pass (then IDLE ends)."""
-        queue = self.imap.protocol.idle_queue
-        while not queue.empty():
-            queue.get_nowait()
         # idle_start() can hang when the server answers with BYE: bounded here.
         idle_task = await self.call(_within(self.imap.idle_start(timeout=seconds), self.timeout))
         try:
@@ -408,7 +287,7 @@ class ImapConnection:
         except BaseException:
             idle_task.cancel()
             raise
-        if push is _LOST or any(b"BYE" in bytes(line) for line in push or [] if line):
+        if any(b"BYE" in bytes(line) for line in _lines(push) if line):
             # The server is going away: no DONE, no waiting for an answer that won't come.
             idle_task.cancel()
             raise ConnectionLost("the server ended the IDLE session")
@@ -448,6 +327,12 @@ async def _within(awaitable: Awaitable[T], seconds: float) -> T:
     """
     async with asyncio.timeout(seconds):
         return await awaitable
+
+
+def _lines(push: Any) -> list[Any]:
+    """The lines of what wait_server_push() gave: a list of lines, or a marker string
+    when aioimaplib stopped the wait itself."""
+    return push if isinstance(push, list) else []
 
 
 def _text(lines: Sequence[Any]) -> str:

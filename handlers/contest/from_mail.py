@@ -2,7 +2,7 @@
 
 Applications that arrive by e-mail become contest entries (status submitted,
 with a number and the e-mail's attachments), so they are reviewed and scored
-with the rest. The mailbox calls this through `handlers.mailbox.inbox`'s bridge.
+with the rest. The mailbox calls this through `handlers.mailbox.bridge`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.contest.model import Contest
 from handlers.core.context import Context
-from handlers.mailbox.inbox import (
+from handlers.mailbox.bridge import (
     SENDER_LOOKUPS,
     MailForProposal,
     register_proposal_bridge,

@@ -1,49 +1,23 @@
 """The shape an e-mail crosses the boundary in, from the mail adapter to the handlers.
 
-`bot.mail.parse` turns raw MIME into an `IncomingMail`; `handlers.mailbox.inbox` stores
-it, threads it and tells the coordinators. Like `handlers.core.events` for chat, it is
-plain data, so handlers never import e-mail code.
-
-A long mailbox import parses in another process and pickles every record back, so
-the records pickle as the arguments of their constructors (`__reduce__`): no
-attribute dictionaries to build and copy, and long non-ASCII texts travel as UTF-16,
-which decodes about three times faster than pickle's UTF-8.
+`bot.mail.parse` turns raw MIME into an `IncomingMail`; `handlers.mailbox.receiving`
+stores it, threads it and tells the coordinators. Like `handlers.core.events` for chat,
+it is plain data, so handlers never import e-mail code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 # Message-IDs we make up for mail that has none end with this (never a real domain).
 SYNTHETIC_ID_DOMAIN = "@lokalnie.invalid"
-
-
-# Texts at least this long and not ASCII travel as UTF-16 (see the docstring).
-PACKED_TEXT = 1024
-
-
-def _pack(text: str | None) -> str | bytes | None:
-    if text is None or len(text) < PACKED_TEXT or text.isascii():
-        return text
-    # "surrogatepass": parsed text may hold lone surrogates, and they must survive.
-    return text.encode("utf-16-le", "surrogatepass")
-
-
-def _unpack(text: str | bytes | None) -> str | None:
-    if isinstance(text, bytes):
-        return text.decode("utf-16-le", "surrogatepass")
-    return text
 
 
 @dataclass(frozen=True, slots=True)
 class Address:
     name: str
     address: str  # lower-case; "" when the header held no usable address
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Address, (self.name, self.address))
 
 
 @dataclass(slots=True)
@@ -57,20 +31,6 @@ class IncomingAttachment:
     skipped: str | None = None
     # Where the adapter wrote the bytes, relative to DATA_DIR.
     path: str | None = None
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            IncomingAttachment,
-            (
-                self.filename,
-                self.content_type,
-                self.size,
-                self.content,
-                self.sha256,
-                self.skipped,
-                self.path,
-            ),
-        )
 
 
 @dataclass(slots=True)
@@ -103,35 +63,6 @@ class IncomingMail:
     uid: int | None = None
     seen: bool = False
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _incoming_mail,
-            (
-                self.message_id,
-                self.subject,
-                self.sender,
-                self.to,
-                self.cc,
-                self.reply_to,
-                self.date,
-                _pack(self.text),
-                _pack(self.html),
-                self.headers,
-                self.size,
-                self.auth,
-                self.automatic,
-                self.in_reply_to,
-                self.references,
-                self.attachments,
-                self.parse_error,
-                self.raw,
-                self.folder,
-                self.uidvalidity,
-                self.uid,
-                self.seen,
-            ),
-        )
-
     @property
     def answer_to(self) -> Address:
         """Where a reply goes: Reply-To when given, else From."""
@@ -139,11 +70,3 @@ class IncomingMail:
             if address.address:
                 return address
         return self.sender
-
-
-def _incoming_mail(*values: Any) -> IncomingMail:
-    """An `IncomingMail` from its pickled form (`IncomingMail.__reduce__`)."""
-    mail = IncomingMail(*values)
-    mail.text = _unpack(mail.text)  # type: ignore[arg-type]
-    mail.html = _unpack(mail.html)
-    return mail

@@ -18,7 +18,7 @@ from bot.app import Service
 from bot.config import Settings
 from bot.mail.imap import MailboxWatcher
 from handlers.core.replies import from_payload
-from handlers.mailbox.inbox import load_mail_content
+from handlers.mailbox.content import load_mail_content
 from storage.mail import MailMessage
 from storage.models import OutboxMessage
 from tests.conftest import CONTENT, make_settings

@@ -10,20 +10,11 @@ from pathlib import Path
 
 import aioimaplib
 import pytest
-from aioimaplib import aioimaplib as aioimaplib_core
 from sqlalchemy import select
 
 from bot.app import Service
-from bot.mail.imap import POOL_THRESHOLD
-from bot.mail.imap_connection import (
-    READ_PIECE,
-    ImapConnection,
-    _FetchCommand,
-    _read_in_pieces,
-    parse_fetch,
-    uid_set,
-)
 from bot.mail.imap_connection import ImapAccount as MailboxAccount
+from bot.mail.imap_connection import ImapConnection
 from handlers.core.replies import from_payload
 from storage import mail as mail_store
 from storage.mail import MailAcknowledgement, MailThread
@@ -95,19 +86,18 @@ async def _import_corpus(mail_service: Service, imap: ImapAccount) -> None:
 def _long_catch_up(
     server: DovecotServer, imap: ImapAccount, people: int
 ) -> tuple[list[str], list[bytes]]:
-    """A three-message conversation from each of `people` senders, in the folder: with
-    enough people, a catch-up long enough for the fetching processes."""
+    """A three-message conversation from each of `people` senders, in the folder."""
     senders = [f"osoba{n}@example.pl" for n in range(people)]
     raws = [raw for sender in senders for raw in corpus.conversation(sender)]
     fill_maildir(server, imap.user, raws)
     return senders, raws
 
 
-async def test_watcher_long_catch_up_parsed_aside_every_message_once_threads_whole(
+async def test_watcher_long_catch_up_every_message_once_threads_whole(
     database_url: str, tmp_path: Path, imap: ImapAccount, dovecot_server: DovecotServer
 ) -> None:
-    # Long enough for the parser process; small fetches, so several are stored together.
-    senders, raws = _long_catch_up(dovecot_server, imap, POOL_THRESHOLD // 3 + 10)
+    # Small batches: conversations cross batches, and one batch's threads go on in the next.
+    senders, raws = _long_catch_up(dovecot_server, imap, 80)
     mail_service = Service(mail_settings(database_url, tmp_path, imap, None))
     try:
         watcher = watcher_for(mail_service, batch_messages=7)
@@ -128,60 +118,6 @@ async def test_watcher_long_catch_up_parsed_aside_every_message_once_threads_who
         assert saved is not None and saved.last_uid == max(r.uid or 0 for r in rows)
     finally:
         await mail_service.close()
-
-
-async def test_watcher_fetches_itself_until_the_fetching_processes_are_ready(
-    database_url: str,
-    tmp_path: Path,
-    imap: ImapAccount,
-    dovecot_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from bot.mail import fetch_worker
-
-    _senders, raws = _long_catch_up(dovecot_server, imap, POOL_THRESHOLD // 3 + 10)
-    # The processes get ready only once a first batch is stored, and this process's
-    # second fetch waits for them: the batches after it must go to them.
-    stored_some, ready = asyncio.Event(), asyncio.Event()
-    fetched_here: list[list[int]] = []
-    submitted: list[list[int]] = []
-    start, fetch = fetch_worker.FetchPool.start, ImapConnection.fetch
-
-    async def late_start(count: int, hello: fetch_worker.Hello) -> fetch_worker.FetchPool:
-        await stored_some.wait()
-        pool = await start(count, hello)
-        submit = pool.submit
-
-        async def counted(uids: list[int]) -> object:
-            submitted.append(list(uids))
-            return await submit(uids)
-
-        pool.submit = counted  # type: ignore[method-assign]
-        ready.set()
-        return pool
-
-    async def fetch_here(connection: ImapConnection, uids: list[int]) -> object:
-        fetched_here.append(list(uids))
-        if len(fetched_here) > 1:
-            await ready.wait()
-        return await fetch(connection, uids)
-
-    monkeypatch.setattr(fetch_worker.FetchPool, "start", late_start)
-    monkeypatch.setattr(ImapConnection, "fetch", fetch_here)
-    mail_service = Service(mail_settings(database_url, tmp_path, imap, None))
-    try:
-        watcher = watcher_for(mail_service, batch_messages=7)
-        report = await watcher.sync(progress=lambda done, _total: done and stored_some.set())
-        rows = await stored(mail_service)
-    finally:
-        await mail_service.close()
-
-    assert (report.total, report.stored) == (len(raws), len(raws))
-    assert [len(b) for b in fetched_here] == [7, 7]
-    assert sorted(fetched_here[0] + fetched_here[1] + sum(submitted, [])) == sorted(
-        r.uid for r in rows
-    )
-    assert len(rows) == len({r.message_id for r in rows}) == len(raws)
 
 
 async def _attachment_files(service: Service) -> dict[str, bytes]:
@@ -408,7 +344,6 @@ def restart(server: DovecotServer) -> None:
     Like `systemctl restart dovecot` (KillMode=control-group): the master and every
     imap process get SIGTERM. (The master alone would let open sessions linger.)
     """
-    import os
     import signal
     import subprocess
 
@@ -473,24 +408,6 @@ async def test_watcher_message_that_cannot_be_stored_is_kept_raw_and_others_go_o
     assert saved is not None and saved.last_uid == 3
 
 
-def test_read_in_pieces_hands_everything_on_in_order_in_small_pieces() -> None:
-    class Protocol:
-        def __init__(self) -> None:
-            self.pieces: list[bytes] = []
-
-        def data_received(self, data: bytes) -> None:
-            self.pieces.append(data)
-
-    protocol = Protocol()
-    _read_in_pieces(protocol)
-    data = bytes(range(256)) * 1000  # 256,000 bytes, as one read of a busy loop
-    protocol.data_received(data)
-    protocol.data_received(b"* OK\r\n")
-
-    assert b"".join(protocol.pieces) == data + b"* OK\r\n"
-    assert max(len(piece) for piece in protocol.pieces) <= READ_PIECE
-
-
 async def test_sizes_over_gives_only_the_large_messages_with_their_size(
     imap: ImapAccount,
 ) -> None:
@@ -532,128 +449,23 @@ async def test_batches_keep_under_the_byte_limit_counting_small_messages_as_thei
     assert batches == [([1, 2], 500), ([3, 4], 950), ([5, 6], 950), ([7, 8], 500)]
 
 
-async def test_fetch_command_waits_for_the_same_lines_as_aioimaplibs() -> None:
-    ours = _FetchCommand("A1", "1:3", "(UID FLAGS BODY.PEEK[])", prefix="UID")
-    theirs = aioimaplib_core.FetchCommand("A2", "1:3", "(UID FLAGS BODY.PEEK[])", prefix="UID")
-    answer: list[bytes | bytearray] = [
-        b"1 FETCH (UID 7 FLAGS (\\Seen) BODY[] {5}",
-        bytearray(b"((((("),  # a literal's parentheses do not count
-        b")",
-        b"2 FETCH (UID 8 BODY[] {3}",
-        bytearray(b"))("),
-        b" FLAGS ())",
-        b"3 FETCH (UID 9 FLAGS (\\Answered",
-        b" \\Seen) BODY[] {2}",
-        bytearray(b"()"),
-        b")",
-    ]
-    waits = []
-    for line in answer:
-        for command in (ours, theirs):
-            command.append_to_resp(line)
-        waits.append((ours.wait_data(), theirs.wait_data()))
-
-    assert [mine for mine, _ in waits] == [library for _, library in waits]
-    assert [mine for mine, _ in waits] == [
-        True, True, False, True, True, False, True, True, True, False,
-    ]  # fmt: skip
-
-
-async def test_connection_fetch_in_tiny_pieces_reads_what_aioimaplib_reads(
-    imap: ImapAccount, monkeypatch: pytest.MonkeyPatch
+async def test_connection_fetch_gives_every_message_as_stored_with_its_size(
+    imap: ImapAccount,
 ) -> None:
-    from bot.mail import imap_connection
-
     raws = [case.raw for case in corpus.corpus()]
     for raw in raws:
         await imap.append(raw)
-    # Pieces of 7 bytes split every line, literal and CRLF somewhere.
-    monkeypatch.setattr(imap_connection, "READ_PIECE", 7)
     account = MailboxAccount(imap.host, imap.port, imap.user, imap.password, "none", "INBOX")
     connection = ImapConnection(account, timeout=10)
     await connection.open()
     try:
         uids = await connection.uids_after(0)
-        ours = await connection.fetch(uids)
+        fetched = await connection.fetch(uids)
         sizes = await connection.sizes(uids)
-        plain = await connection.imap.uid("fetch", uid_set(uids), "(UID FLAGS BODY.PEEK[])")
     finally:
         await connection.close()
 
-    assert [f.uid for f in ours] == uids
-    assert ours == parse_fetch(plain.lines)
+    assert [f.uid for f in fetched] == uids
     # Dovecot hands NUL out as 0x80; everything else comes back as it was stored.
-    assert [f.raw for f in ours] == [raw.replace(b"\0", b"\x80") for raw in raws]
-    assert sizes == {f.uid: len(f.raw) for f in ours}
-
-
-async def test_fetch_command_times_out_after_the_same_silence_not_while_data_comes() -> None:
-    command = _FetchCommand("A1", "1", "(UID BODY.PEEK[])", prefix="UID", timeout=0.3)
-    waiting = asyncio.ensure_future(command.wait())
-    # Data keeps coming for twice the time-out: no time-out.
-    for _ in range(6):
-        await asyncio.sleep(0.1)
-        command.append_to_resp(b"1 FETCH (UID 1 BODY[] {3}")
-    assert not waiting.done()
-    # Then silence: it times out, as aioimaplib's own command does.
-    with pytest.raises(aioimaplib.CommandTimeout):
-        await asyncio.wait_for(waiting, 5)
-
-
-async def test_watcher_started_processes_for_a_long_catch_up_that_was_short_and_left_none(
-    mail_service: Service,
-    imap: ImapAccount,
-    dovecot_server: DovecotServer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from bot.mail import fetch_worker
-
-    # UIDNEXT says 260 new messages, but all except 10 were deleted.
-    _senders, raws = _long_catch_up(dovecot_server, imap, POOL_THRESHOLD // 3 + 20)
-    async with imap.session() as client:
-        await client.select("INBOX")
-        await client.store(f"1:{len(raws) - 10}", "+FLAGS", "(\\Deleted)")
-        await client.expunge()
-    starts: list[int] = []
-    start = fetch_worker.FetchPool.start
-
-    async def spied_start(count: int, hello: fetch_worker.Hello) -> fetch_worker.FetchPool:
-        starts.append(count)
-        return await start(count, hello)
-
-    monkeypatch.setattr(fetch_worker.FetchPool, "start", spied_start)
-
-    report = await watcher_for(mail_service).sync()
-
-    assert (report.total, report.stored) == (10, 10)
-    # Started early (while the server searched), then stopped: no process left behind.
-    assert len(starts) == 1 and starts[0] >= 1
-    assert await _fetching_children_gone()
-
-
-async def _fetching_children_gone() -> bool:
-    # A child closes its pipes a moment before it is gone from the process table.
-    for _ in range(50):
-        if not _fetching_children():
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
-def _fetching_children() -> list[int]:
-    """Fetching processes of this test run: started by it, or forked by one it started
-    (those share its process group, even once orphaned)."""
-    group = os.getpgid(0)
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        state, _parent, process_group = stat.rsplit(")", 1)[1].split()[:3]
-        if int(process_group) == group and state != "Z" and b"bot.mail.fetch_worker" in command:
-            found.append(int(entry.name))
-    return found
+    assert [f.raw for f in fetched] == [raw.replace(b"\0", b"\x80") for raw in raws]
+    assert sizes == {f.uid: len(f.raw) for f in fetched}

@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from bot.app import Service
 from bot.config import Settings
-from bot.mail.fetch_worker import write_attachments
+from bot.mail.attachments import write_attachments
 from bot.mail.parse import parse_mail
 from handlers.core.context import Context
-from handlers.mailbox import inbox as mailbox
+from handlers.mailbox import bridge, cards
+from handlers.mailbox.bridge import MailForProposal
 from handlers.mailbox.buttons import MailDone, MailMake, MailReply
-from handlers.mailbox.inbox import MailForProposal, MailPolicy, receive_mail
+from handlers.mailbox.receiving import MailPolicy, receive_mail
 from storage import mail as mail_store
 from storage.mail import MailMessage, MailThread
 from storage.models import Resident
@@ -270,7 +271,7 @@ async def test_proposal_buttons_with_contest_bridge_link_and_create(
     harness: ChatHarness, recorders: dict[str, Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     contest = FakeContest()
-    monkeypatch.setattr(mailbox, "PROPOSAL_FROM_MAIL", [contest])
+    monkeypatch.setattr(bridge, "PROPOSAL_FROM_MAIL", [contest])
     harness.service.services.contest = sample_contest()  # buttons need a contest to fill
     [message_id] = await receive(harness, corpus.outlook_alternative_with_attachments().raw)
     buttons = recorders["telegram"].buttons(str(COORDINATOR_ID))
@@ -302,7 +303,7 @@ async def test_proposal_buttons_with_contest_bridge_link_and_create(
 async def test_proposal_buttons_hidden_without_contest_bridge(
     harness: ChatHarness, recorders: dict[str, Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(mailbox, "PROPOSAL_FROM_MAIL", [])
+    monkeypatch.setattr(bridge, "PROPOSAL_FROM_MAIL", [])
     [message_id] = await receive(harness, corpus.utf8_thunderbird().raw)
     assert "🔗 Powiąż z wnioskiem" not in recorders["telegram"].buttons(str(COORDINATOR_ID))
     anna = await coordinator(harness)
@@ -370,7 +371,7 @@ async def test_forget_erases_mail_content_and_attachment_files(
 
 async def test_report_delivery_failure_tells_each_coordinator(harness: ChatHarness) -> None:
     service = harness.service
-    await mailbox.report_delivery_failure(
+    await cards.report_delivery_failure(
         service.store,
         service.services,
         recipient="zly@adres.example",

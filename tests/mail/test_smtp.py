@@ -20,7 +20,7 @@ from bot.mail.compose import BadPayload, build_message
 from bot.mail.parse import parse_mail
 from bot.mail.smtp import SmtpTransport, classify
 from handlers.mailbox.buttons import MailReply
-from handlers.mailbox.inbox import MailPolicy, receive_mail
+from handlers.mailbox.receiving import MailPolicy, receive_mail
 from storage.models import OutboxMessage
 from tests.conftest import COORDINATOR_ID
 from tests.harness import ChatHarness

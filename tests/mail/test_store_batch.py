@@ -1,10 +1,7 @@
-"""Storing batches of parsed mail on both stores, and the records' pickled form."""
+"""Storing batches of parsed mail on both stores."""
 
 from __future__ import annotations
 
-import copy
-import json
-import pickle
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,7 +10,7 @@ from sqlalchemy import select
 
 from bot.app import Service
 from handlers.mailbox.events import Address, IncomingAttachment, IncomingMail
-from handlers.mailbox.inbox import MailPolicy, receive_mail
+from handlers.mailbox.receiving import MailPolicy, receive_mail
 from storage import mail as mail_store
 from storage.mail import MailAttachment, MailMessage, MailThread
 from storage.models import Resident
@@ -114,75 +111,7 @@ async def test_batches_thread_link_and_store_every_column(service: Service) -> N
     ]
 
 
-def test_json_text_is_what_json_dumps_writes() -> None:
-    values = [
-        [],
-        {},
-        [["Zofia Łukasiewicz", "zofia@example.pl"]],
-        [("Subject", 'Zażółć "gęślą" \\ jaźń \u2028 \x00 😀')],
-        {"spf": "pass", "dkim": None, "n": 1.5, "ok": True},
-        [1, 2.0, None, False, float("nan")],
-        "text",
-        None,
-    ]
-    for value in values:
-        assert mail_store.json_text(value) == json.dumps(value)
-    with pytest.raises(TypeError):
-        mail_store.json_text([object()])
-
-
-def test_pickled_records_round_trip_every_field() -> None:
-    long_text = "Bardzo długa linia ż \udcff " * 200  # non-ASCII, with a lone surrogate
-    original = mail(
-        9,
-        cc=[Address("Jan", "jan@example.pl")],
-        reply_to=[Address("", "odp@example.pl")],
-        text=long_text,
-        html="<p>" + long_text + "</p>",
-        automatic="auto-replied",
-        in_reply_to="m1@example.pl",
-        references=["m0@example.pl", "m1@example.pl"],
-        attachments=[
-            IncomingAttachment("plik.pdf", "application/pdf", 5, b"%PDF-", "cd" * 32),
-            IncomingAttachment("duży.zip", "application/zip", 10**9, None, skipped="too large"),
-        ],
-        parse_error="broken",
-        raw=b"raw bytes",
-        seen=True,
-    )
-    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
-        copied = pickle.loads(pickle.dumps(original, protocol=protocol))
-        assert copied == original
-        assert type(copied.text) is str and type(copied.html) is str
-    assert copy.copy(original) == original
-    assert copy.deepcopy(original) == original
-    short = mail(10, html="<p>krótki</p>")
-    assert pickle.loads(pickle.dumps([short, short])) == [short, short]
-
-
-async def test_databases_without_reserved_ids_take_sqlalchemys_inserts(
-    service: Service, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def no_ids(*_args: object) -> None:
-        return None
-
-    monkeypatch.setattr(mail_store, "_reserve_ids", no_ids)
-    batch = [mail(1), mail(2, in_reply_to="m1@example.pl"), mail(3, subject="Inna")]
-    async with service.store.transaction() as session:
-        received = await receive_mail(session, service.services, batch, POLICY)
-    async with service.store.transaction() as session:
-        rows = (await session.execute(select(MailMessage.id, MailMessage.message_id))).all()
-        counts = list(
-            await session.scalars(select(MailThread.message_count).order_by(MailThread.id))
-        )
-    assert sorted(rows) == list(
-        zip(received.stored, ["m1@example.pl", "m2@example.pl", "m3@example.pl"], strict=True)
-    )
-    assert counts == [2, 1]
-
-
 async def test_a_batch_whose_transaction_fails_leaves_nothing(service: Service) -> None:
-    # On PostgreSQL the rows go in with COPY: it must be part of the transaction too.
     attachment = IncomingAttachment("a.pdf", "application/pdf", 3, None, "ab" * 32, None, "mail/a")
     batch = [mail(1, attachments=[attachment]), mail(2, in_reply_to="m1@example.pl"), mail(3)]
 

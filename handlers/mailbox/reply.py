@@ -1,0 +1,141 @@
+"""A coordinator's reply to an e-mail, in the chat: the text typed becomes the
+e-mail, after a preview; it is stored in the thread and queued to be sent.
+
+Conversation state: flow `mailreply`, step `text` (waiting for the text) then
+`confirm` (preview shown); `answers` = {"message": id, "draft": text}.
+"""
+
+from __future__ import annotations
+
+from babel.dates import format_datetime
+
+from handlers.core.context import Context
+from handlers.core.events import Kind, Reply
+from handlers.core.routing import Router
+from handlers.core.staff import working_row
+from handlers.mailbox.buttons import REPLY, ReplyConfirm
+from handlers.mailbox.cards import sender_label
+from handlers.mailbox.outgoing import queue_email, store_outgoing
+from handlers.mailbox.subjects import reply_subject
+from storage import conversations
+from storage import mail as store
+from storage.mail import MailMessage
+
+TEXT, CONFIRM = "text", "confirm"
+QUOTE_CHARS = 4000
+
+router = Router("mailbox.reply")
+router.cancel_text(REPLY, "mail.reply_cancelled")
+
+
+def _reply_target(message: MailMessage, own: str) -> str:
+    if message.direction == store.IN:
+        for _name, address in message.reply_to or []:
+            if address:
+                return str(address)
+        return message.from_address
+    for _name, address in message.to or []:
+        if address and address != own:
+            return str(address)
+    return ""
+
+
+async def start_reply(ctx: Context, message_id: int) -> list[Reply]:
+    """The card's reply button: ask for the text."""
+    message = await store.get_message(ctx.session, message_id)
+    if message is None or message.erased_at is not None:
+        return [ctx.reply("mail.gone")]
+    # A conversation belongs to a row; a coordinator who never consented gets a working one.
+    await working_row(ctx)
+    assert ctx.resident is not None
+    target = _reply_target(message, ctx.services.centre.email.lower())
+    if not target:
+        return [ctx.reply("mail.reply_no_address")]
+    await conversations.begin(
+        ctx.session,
+        resident_id=ctx.resident.id,
+        flow=REPLY,
+        step=TEXT,
+        answers={"message": message.id},
+    )
+    subject = reply_subject(message.subject)
+    return [ctx.reply("mail.reply_prompt", recipient=target, subject=subject)]
+
+
+@router.flow(REPLY)
+async def on_reply_input(ctx: Context) -> list[Reply]:
+    assert ctx.resident is not None
+    conversation = await conversations.current(ctx.session, ctx.resident.id)
+    assert conversation is not None
+    if not ctx.is_coordinator:
+        await conversations.end(ctx.session, ctx.resident.id)
+        return [ctx.reply("admin.refused")]
+    text = (ctx.event.text or "").strip() if ctx.event.kind is Kind.TEXT else ""
+    if not text:
+        return [ctx.reply("mail.reply_text_only")]
+    message = await store.get_message(ctx.session, int(conversation.answers.get("message", 0)))
+    if message is None or message.erased_at is not None:
+        await conversations.end(ctx.session, ctx.resident.id)
+        return [ctx.reply("mail.gone")]
+    answers = {**conversation.answers, "draft": text}
+    await conversations.advance(ctx.session, conversation, step=CONFIRM, answers=answers)
+    target = _reply_target(message, ctx.services.centre.email.lower())
+    buttons = [
+        [
+            ctx.button("mail.btn_send", ReplyConfirm("send")),
+            ctx.button("mail.btn_cancel", ReplyConfirm("cancel")),
+        ]
+    ]
+    return [
+        ctx.reply(
+            "mail.reply_preview",
+            buttons=buttons,
+            recipient=target,
+            subject=reply_subject(message.subject),
+            text=text,
+        )
+    ]
+
+
+@router.choice(ReplyConfirm, coordinator_only=True)
+async def on_reply_choice(ctx: Context, pressed: ReplyConfirm) -> list[Reply]:
+    current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
+    if current is None or (current.flow, current.step) != (REPLY, CONFIRM):
+        return [ctx.reply("input.stale_button")]
+    assert ctx.resident is not None
+    await conversations.end(ctx.session, ctx.resident.id)
+    if pressed.answer != "send":
+        return [ctx.reply("mail.reply_cancelled")]
+    message = await store.get_message(ctx.session, int(current.answers.get("message", 0)))
+    if message is None or message.erased_at is not None:
+        return [ctx.reply("mail.gone")]
+    target = _reply_target(message, ctx.services.centre.email.lower())
+    text = str(current.answers.get("draft", ""))
+    body = text + "\n\n" + _quote(ctx, message)
+    outgoing = await store_outgoing(
+        ctx.session,
+        ctx.services,
+        thread_id=message.thread_id,
+        original=message,
+        to=target,
+        text=body,
+        author_id=ctx.event.user_id,
+    )
+    await queue_email(ctx.session, outgoing)
+    thread = await store.get_thread(ctx.session, message.thread_id)
+    if thread is not None and thread.status != store.HANDLED:
+        await store.mark_handled(ctx.session, thread, by=ctx.event.user_id)
+    return [ctx.reply("mail.reply_queued", recipient=target)]
+
+
+def _quote(ctx: Context, message: MailMessage) -> str:
+    when = message.date or message.received_at
+    header = ctx.t(
+        "mail.reply_quote",
+        date=format_datetime(
+            when.astimezone(ctx.services.timezone), "d MMMM y, HH:mm", locale=ctx.language
+        ),
+        sender=sender_label(message),
+    )
+    quoted = "\n".join("> " + line for line in message.text[:QUOTE_CHARS].splitlines())
+    return f"{header}\n{quoted}"

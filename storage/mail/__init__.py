@@ -1,0 +1,94 @@
+"""The mailbox in the store: `models` (the tables), `ingest` (storing batches of
+incoming mail with the IMAP checkpoint), `queries` (threads, cards, a resident's
+mail). `storage.models` imports this package so Alembic and the metadata see the
+tables.
+
+Every e-mail is stored once, keyed by its Message-ID (a stable hash when it has
+none), whichever way it arrives (IDLE, polling, a full `mail sync`, a resync after
+a UIDVALIDITY change). The server is never changed: the checkpoint
+`(UIDVALIDITY, last UID)` per folder is how the watcher knows where it stopped.
+"""
+
+from storage.mail.ingest import (
+    NewAttachment,
+    NewMessage,
+    as_message,
+    checkpoint,
+    insert_attachments,
+    insert_messages,
+    known_message_ids,
+    plan_as_usual,
+    prefer_custom_plans,
+    residents_by_email,
+    save_checkpoint,
+    threads_by_id,
+    threads_by_subject,
+    threads_of_message_ids,
+)
+from storage.mail.models import (
+    HANDLED,
+    IN,
+    OPEN,
+    OUT,
+    MailAcknowledgement,
+    MailAttachment,
+    MailCheckpoint,
+    MailMessage,
+    MailThread,
+)
+from storage.mail.queries import (
+    acknowledged_on,
+    attachments_of,
+    by_message_id,
+    count_open,
+    forget_resident,
+    get_message,
+    get_thread,
+    latest_incoming,
+    list_messages,
+    mark_handled,
+    of_resident,
+    open_threads,
+    record_acknowledgement,
+    thread_messages,
+)
+
+__all__ = [
+    "HANDLED",
+    "IN",
+    "OPEN",
+    "OUT",
+    "MailAcknowledgement",
+    "MailAttachment",
+    "MailCheckpoint",
+    "MailMessage",
+    "MailThread",
+    "NewAttachment",
+    "NewMessage",
+    "acknowledged_on",
+    "as_message",
+    "attachments_of",
+    "by_message_id",
+    "checkpoint",
+    "count_open",
+    "forget_resident",
+    "get_message",
+    "get_thread",
+    "insert_attachments",
+    "insert_messages",
+    "known_message_ids",
+    "latest_incoming",
+    "list_messages",
+    "mark_handled",
+    "of_resident",
+    "open_threads",
+    "plan_as_usual",
+    "prefer_custom_plans",
+    "record_acknowledgement",
+    "residents_by_email",
+    "save_checkpoint",
+    "thread_messages",
+    "threads_by_id",
+    "threads_by_subject",
+    "threads_of_message_ids",
+]
