@@ -33,6 +33,7 @@ from handlers.core.i18n import Translator
 from handlers.core.services import Services
 from handlers.mailbox.inbox import load_mail_content, report_delivery_failure
 from handlers.surveys.files import load_surveys
+from handlers.surveys.parts import seal_anonymous_surveys
 from scheduler.runtime import JobRuntime
 from scheduler.service import JobScheduler
 from storage.db import Store
@@ -156,6 +157,7 @@ class Service:
 
     async def prepare(self) -> None:
         await upgrade_async(self.settings.database_url)
+        await seal_anonymous_surveys(self.store, self.services.surveys.values())
 
     async def close(self) -> None:
         await self.store.close()
