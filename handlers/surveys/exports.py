@@ -17,7 +17,8 @@ Choices made for the coordinator (a library employee with Excel in Polish):
 - Times are shown in the centre's time zone in CSV/XLSX/table, and as ISO 8601
   UTC in JSON.
 - For an anonymous survey no export contains the resident id, name or
-  Telegram id. The open answers file never says who wrote what.
+  Telegram id, nor the contact part (consent, name, phone, e-mail: kept in a
+  record of its own). The open answers file never says who wrote what.
 """
 
 from __future__ import annotations

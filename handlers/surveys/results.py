@@ -296,8 +296,9 @@ def leaders(
 ) -> list[Volunteer]:
     """Residents who chose an interest value that counts AND said yes to being contacted.
 
-    Their identity is shown even for an anonymous survey, because they agreed to
-    be contacted. One entry per resident (their latest qualifying response).
+    From the responses' answers: for a named survey (an anonymous one keeps its
+    contact part apart, see `volunteers`). One entry per resident (their latest
+    qualifying response).
     """
     rule = survey.leaders
     if rule is None:

@@ -24,6 +24,7 @@ import hashlib
 from typing import Any
 
 from babel.dates import format_datetime
+from sqlalchemy import event
 
 from handlers.broadcasts import audiences
 from handlers.core.admin import refuse
@@ -44,7 +45,8 @@ from handlers.surveys.buttons import (
     ShareSend,
     ShareToggle,
 )
-from storage import conversations, events, schedule
+from storage import conversations, schedule
+from storage import events as event_log
 
 AUDIENCE = "subscribers"
 # Open answers offered for picking: the latest ones, short, so that the list,
@@ -244,7 +246,7 @@ async def on_send(ctx: Context, pressed: ShareSend) -> list[Reply]:
     broadcast = await _queue(ctx, replies)
     assert ctx.resident is not None
     await conversations.end(ctx.session, ctx.resident.id)
-    await events.record(
+    await event_log.record(
         ctx.session,
         "survey_results_shared",
         data={
@@ -271,7 +273,10 @@ async def _queue(ctx: Context, replies: list[Reply]) -> int:
         progress_channel=ctx.event.channel,
         progress_chat=ctx.event.chat_id,
     )
-    ctx.services.on_schedule_changed()
+    # The scheduler plans from the store in its own session: told before this
+    # transaction commits, it may not see the broadcast yet (PostgreSQL).
+    changed = ctx.services.on_schedule_changed
+    event.listen(ctx.session.sync_session, "after_commit", lambda _: changed(), once=True)
     return broadcast.id
 
 

@@ -1,7 +1,8 @@
 """Answer a survey in the terminal harness like a resident: first option, or typed text.
 
 `typed` maps a piece of a question's text to what the resident types there;
-other typed questions get a plausible answer judged from the hint.
+other typed questions get a plausible answer judged from the hint. Buttons:
+the first option, unless `pressed` names another.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ def _typed(text: str, typed: dict[str, str]) -> str:
     return "Coś od siebie"
 
 
-async def answer_all(person: Person, *, until: str, typed: dict[str, str]) -> list[Reply]:
-    """Answer question after question until a reply contains `until`; all replies seen."""
+async def answer_all(
+    person: Person, *, until: str, typed: dict[str, str], pressed: dict[str, str] | None = None
+) -> list[Reply]:
+    """Answer question after question until a reply contains `until`; all replies seen.
+
+    `pressed` maps a piece of a question's text to a piece of the button to press there.
+    """
     seen: list[Reply] = []
     for _ in range(100):
         last = next(
@@ -37,7 +43,16 @@ async def answer_all(person: Person, *, until: str, typed: dict[str, str]) -> li
             b for row in last.buttons for b in row if not any(n in b.label for n in NAVIGATION)
         ]
         done = [b for b in options if b.label.startswith("Gotowe")]
-        if done:
+        wanted = [
+            b
+            for piece, label in (pressed or {}).items()
+            if piece in last.text
+            for b in options
+            if label in b.label
+        ]
+        if wanted:
+            seen += await person.choose(wanted[0].data)
+        elif done:
             ticked = any(b.label.startswith("✅") for b in options)
             seen += await person.choose((done[0] if ticked else options[0]).data)
         elif options:

@@ -7,22 +7,20 @@ for them, i.e. what the sender delivers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.app import Service
 from scheduler.jobs import execute
 from scheduler.runtime import JobRuntime
 from storage.models import OutboxMessage
 from storage.schedule import Broadcast
-from tests.conftest import COORDINATOR_ID, make_settings
+from tests.conftest import COORDINATOR_ID
 from tests.handlers.survey_fixture import sample_survey
 from tests.handlers.surveys.answering import answer_all
+from tests.handlers.surveys.conftest import NOW
 from tests.harness import ChatHarness, Person, texts
 
 PHONE = "600 111 222"
@@ -30,17 +28,11 @@ EMAIL = "anna.tajna@example.pl"
 IDEA = "Kino plenerowe nad jeziorem"
 SECRET_IDEA = "Zadzwońcie do mnie wieczorem"
 PERSONAL = ("600111222", "600 111 222", EMAIL, SECRET_IDEA)
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def harness(database_url: str, tmp_path: Path) -> AsyncIterator[ChatHarness]:
-    service = Service(make_settings(database_url, tmp_path))
-    service.services.clock = lambda: NOW
-    try:
-        yield ChatHarness(service)
-    finally:
-        await service.close()
+def harness(store_harness: ChatHarness) -> ChatHarness:
+    return store_harness
 
 
 async def resident_answers(harness: ChatHarness, user_id: int, idea: str) -> None:
