@@ -6,14 +6,20 @@ exports never see it, /mydata says what is and is not linked, /forget removes it
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import openpyxl
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from bot.cli import app
+from storage import audiences
 from storage.models import SurveyContact, SurveyParticipation, SurveyResponse
-from tests.conftest import COORDINATOR_ID
+from tests.conftest import CONTENT, COORDINATOR_ID
 from tests.handlers.survey_fixture import sample_survey
 from tests.handlers.surveys.answering import answer_all
 from tests.harness import ChatHarness, Person, texts
@@ -114,3 +120,60 @@ async def test_responses_kept_before_sealing_are_sealed_at_start(
         taken = list(await session.scalars(select(SurveyParticipation)))
     assert after.resident_id is None and len(taken) == 1
     assert contact.details["email"] == EMAIL
+
+
+async def test_audiences_of_an_anonymous_survey_know_who_took_part(
+    store_harness: ChatHarness,
+) -> None:
+    """Thanks go to who finished, reminders to who did not, though answers are unlinked."""
+    harness = store_harness
+    harness.service.services.surveys = {"probna": sample_survey(anonymous=True)}
+    done = await answers(harness, 721, "Dorota", agrees=False)
+    await done.send("/subscribe")
+    halfway = harness.person(722, name="Edek")
+    await halfway.send("/start")
+    await halfway.press("Tak, zgadzam")
+    await halfway.send("/survey")
+    await halfway.press("19–64")
+    async with harness.service.store.transaction() as session:
+        thanked = await audiences.respondents(session, "probna")
+        reminded = await audiences.unfinished_respondents(session, "probna")
+    assert [r.address for r in thanked] == ["721"]
+    assert [r.address for r in reminded] == ["722"]
+
+
+DIAGNOSIS_TIME = datetime(2021, 3, 15, 12, 0, tzinfo=UTC)
+
+
+async def test_cli_leaders_and_results_of_the_anonymous_diagnosis(
+    store_harness: ChatHarness, database_url: str, tmp_path: Path
+) -> None:
+    """`lokalnie survey leaders` names who agreed, by what they typed; results carry no contact."""
+    harness = store_harness
+    harness.service.services.clock = lambda: DIAGNOSIS_TIME
+    zofia = harness.person(731, name="Zosia")
+    await zofia.send("/start")
+    await zofia.press("Tak, zgadzam")
+    await zofia.send("/survey diagnoza-2021")
+    typed = {"imię": "Zofia", "telefonu": PHONE, "e-mail": EMAIL, "pomysł": IDEA}
+    await answer_all(zofia, until="Dziękujemy za wypełnienie", typed=typed)
+    env = {
+        "DATABASE_URL": database_url,
+        "CONTENT_DIR": str(CONTENT),
+        "DATA_DIR": str(tmp_path / "cli-data"),
+        "COORDINATOR_IDS": str(COORDINATOR_ID),
+    }
+
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(app, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    leaders = await asyncio.to_thread(cli, "survey", "leaders", "diagnoza-2021")
+    assert "Zofia" in leaders and EMAIL in leaders and "600" in leaders
+    assert "731" not in leaders and "Zosia" not in leaders
+    for form in ("csv", "json", "table"):
+        grid = await asyncio.to_thread(cli, "survey", "results", "diagnoza-2021", "--format", form)
+        assert IDEA in grid or form == "table"
+        for personal in ("Zofia", "Zosia", EMAIL, "600111222", "731", "kontakt-zgoda"):
+            assert personal not in grid
