@@ -45,6 +45,7 @@ from handlers.surveys.buttons import (
     ShareSend,
     ShareToggle,
 )
+from handlers.surveys.results_text import TELEGRAM_LIMIT
 from storage import conversations, schedule
 from storage import events as event_log
 
@@ -71,8 +72,9 @@ async def on_share(ctx: Context, pressed: ResultsShare | ShareInterim) -> list[R
     survey = ctx.services.surveys.get(pressed.slug)
     if survey is None:
         return [ctx.reply("input.stale_button")]
-    interim = isinstance(pressed, ShareInterim)
-    if _open_now(ctx, survey) and not interim:
+    # A survey closed since the interim question was asked has final results.
+    interim = _open_now(ctx, survey)
+    if interim and not isinstance(pressed, ShareInterim):
         return [_interim_question(ctx, survey)]
     return await _preview(ctx, survey, interim=interim)
 
@@ -115,9 +117,11 @@ async def _outward(ctx: Context, survey: Survey, *, interim: bool) -> Outward:
         for s in summaries
         if parts.is_public(survey, s.question)
     ]
-    texts = results_text.summary_messages(survey, overview, public, translator, language)
-    if interim:
-        texts[0] = f"{ctx.t('surveyadmin.share_interim_head')}\n\n{texts[0]}"
+    head = f"{ctx.t('surveyadmin.share_interim_head')}\n\n" if interim else ""
+    texts = results_text.summary_messages(
+        survey, overview, public, translator, language, limit=TELEGRAM_LIMIT - len(head)
+    )
+    texts[0] = head + texts[0]
     replies = [Reply(text) for text in texts] + chart_replies(ctx, survey, public)
     offered: list[str] = []
     for summary in summaries:
