@@ -34,6 +34,7 @@ from handlers.core.services import Services
 from handlers.mailbox.cards import report_delivery_failure
 from handlers.mailbox.content import load_mail_content
 from handlers.surveys.files import load_surveys
+from handlers.surveys.parts import seal_anonymous_surveys
 from scheduler.backup_job import schedule_daily_backup
 from scheduler.runtime import JobRuntime
 from scheduler.service import JobScheduler
@@ -159,6 +160,7 @@ class Service:
 
     async def prepare(self) -> None:
         await upgrade_async(self.settings.database_url)
+        await seal_anonymous_surveys(self.store, self.services.surveys.values())
 
     async def close(self) -> None:
         await self.store.close()

@@ -23,6 +23,7 @@ from handlers.mailbox import rights as mail_rights
 from handlers.privacy import rights
 from handlers.surveys import admin as survey_admin
 from handlers.surveys import conversation as survey
+from handlers.surveys import share as survey_share
 
 ROUTES = Routes(
     [
@@ -37,6 +38,7 @@ ROUTES = Routes(
         # Coordinators' tools.
         admin.router,
         survey_admin.router,
+        survey_share.router,
         review.router,
         review_change.router,
         review_scores.router,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import CompoundSelect, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Resident, SurveyResponse
+from storage.models import Resident, SurveyParticipation, SurveyResponse
 from storage.proposals import ContestOutcome, Proposal
 
 NOT_APPLICANTS = ("draft", "withdrawn")
@@ -60,12 +60,24 @@ async def email_subscribers(session: AsyncSession) -> list[Recipient]:
     return await _run(session, query)
 
 
+def _finished(survey: str) -> CompoundSelect:
+    """Residents who finished the survey: a linked response, or (anonymous) a participation.
+
+    Without NULLs: finished anonymous responses have no resident, and one NULL
+    would make `NOT IN` match nobody.
+    """
+    linked = select(SurveyResponse.resident_id).where(
+        SurveyResponse.survey == survey,
+        SurveyResponse.status == "finished",
+        SurveyResponse.resident_id.is_not(None),
+    )
+    sealed = select(SurveyParticipation.resident_id).where(SurveyParticipation.survey == survey)
+    return linked.union(sealed)
+
+
 async def respondents(session: AsyncSession, survey: str) -> list[Recipient]:
     query = (
-        _reachable()
-        .where(Resident.subscribed.is_(True))
-        .join(SurveyResponse, SurveyResponse.resident_id == Resident.id)
-        .where(SurveyResponse.survey == survey, SurveyResponse.status == "finished")
+        _reachable().where(Resident.subscribed.is_(True)).where(Resident.id.in_(_finished(survey)))
     )
     return await _run(session, query)
 
@@ -73,14 +85,11 @@ async def respondents(session: AsyncSession, survey: str) -> list[Recipient]:
 async def unfinished_respondents(session: AsyncSession, survey: str) -> list[Recipient]:
     """For the reminder before a survey closes: started it, did not finish (and no other
     finished response). A reminder about one's own survey needs no news subscription."""
-    finished = select(SurveyResponse.resident_id).where(
-        SurveyResponse.survey == survey, SurveyResponse.status == "finished"
-    )
     query = (
         _reachable()
         .join(SurveyResponse, SurveyResponse.resident_id == Resident.id)
         .where(SurveyResponse.survey == survey, SurveyResponse.status == "started")
-        .where(Resident.id.not_in(finished))
+        .where(Resident.id.not_in(_finished(survey)))
     )
     return await _run(session, query)
 

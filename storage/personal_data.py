@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversations, events, outbox, surveys
+from storage import conversations, events, outbox, survey_privacy, surveys
 from storage.models import Resident
 
 Collector = Callable[[AsyncSession, Resident], Awaitable[Any]]
@@ -87,9 +87,33 @@ async def _survey_responses(session: AsyncSession, resident: Resident) -> list[d
     ]
 
 
+async def _anonymous_surveys(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    """Anonymous surveys finished: only that they took part; the answers have no link."""
+    return [
+        {"survey": slug, "answers_linked_to_you": False}
+        for slug in await survey_privacy.participated_in(session, resident.id)
+    ]
+
+
+async def _survey_contacts(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    """The contact part of anonymous surveys, kept apart from the answers, with consent."""
+    return [
+        {
+            "survey": c.survey,
+            "consent_to_contact": c.consent,
+            "interest": c.interest,
+            "contact_details": c.details,
+            "given_on": _iso(c.given_on),
+        }
+        for c in await survey_privacy.contacts_of(session, resident.id)
+    ]
+
+
 register("profile", _profile)
 register("conversation_in_progress", _conversation)
 register("survey_responses", _survey_responses)
+register("anonymous_surveys_taken", _anonymous_surveys)
+register("survey_contact_details", _survey_contacts)
 register("events", _events)
 register("messages_to_you", _messages)
 

@@ -127,8 +127,7 @@ def survey_leaders(slug: Annotated[str | None, typer.Argument()] = None) -> None
         texts = []
         for survey in chosen:
             async with service.store.transaction() as session:
-                responses = await results.load_results(session, survey)
-            volunteers = results.leaders(survey, responses, language=language)
+                volunteers = await results.volunteers(session, survey, language=language)
             texts.append(
                 f"{survey.title.get(language)}\n\n"
                 + results_text.leaders_text(

@@ -52,7 +52,7 @@ async def resolve(session: AsyncSession, services: Services, key: str) -> list[R
         survey = services.surveys.get(parameter)
         if survey is None:
             return []
-        volunteers = results.leaders(survey, await results.load_results(session, survey))
+        volunteers = await results.volunteers(session, survey)
         ids = [v.resident_id for v in volunteers if v.resident_id is not None]
         return await audiences.residents_by_id(session, ids)
     raise ValueError(f"unknown audience '{key}'")

@@ -99,6 +99,9 @@ class Question(Strict):
     text: Text
     help: Text | None = None
     optional: bool = False
+    # Collects data that identifies a person (a name, an address): never shared,
+    # and in an anonymous survey only allowed in the contact part (`leaders`).
+    personal: bool = False
     show_if: Condition | list[Condition] | None = None
     # single / multiple
     options: list[Option] = Field(default_factory=list)

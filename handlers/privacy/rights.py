@@ -30,6 +30,10 @@ async def mydata(ctx: Context) -> list[Reply]:
     if ctx.resident is None:
         return [ctx.reply("mydata.nothing")]
     data = await personal_data.collect(ctx.session, ctx.resident)
+    for taken in data.get("anonymous_surveys_taken", []):
+        survey = ctx.services.surveys.get(taken["survey"])
+        title = survey.title.get(ctx.language) if survey else taken["survey"]
+        taken["note"] = ctx.t("mydata.anonymous_survey", title=title)
     content = json.dumps(data, ensure_ascii=False, indent=2).encode()
     file = OutgoingFile(name="mydata.json", mime_type="application/json", content=content)
     await events.record(ctx.session, "data_exported", resident_id=ctx.resident.id)

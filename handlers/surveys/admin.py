@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.broadcasts import audiences
 from handlers.core.admin import AdminOpen
 from handlers.core.context import Context
 from handlers.core.events import Button, OutgoingFile, Reply
 from handlers.core.forms import Survey
-from handlers.core.replies import to_payload
 from handlers.core.routing import Router
 from handlers.surveys import charts, exports, exports_xlsx, results, results_text
-from handlers.surveys.buttons import (
-    ExportPick,
-    ResultsPick,
-    ResultsShare,
-    ResultsShareYes,
-    SurveyChosen,
-)
-from storage import schedule
+from handlers.surveys.buttons import ExportPick, ResultsPick, ResultsShare, SurveyChosen
 from storage import surveys as store
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,22 +54,16 @@ async def results_from_panel(ctx: Context, pressed: AdminOpen) -> list[Reply]:
     return await _survey_list(ctx, ResultsPick, "surveyadmin.pick")
 
 
-@router.choice(ResultsPick, ResultsShare, ResultsShareYes, coordinator_only=True)
-async def on_results(ctx: Context, pressed: SurveyChosen) -> list[Reply]:
+@router.choice(ResultsPick, coordinator_only=True)
+async def on_results(ctx: Context, pressed: ResultsPick) -> list[Reply]:
     survey = _chosen(ctx, pressed.slug)
     if survey is None:
         return [ctx.reply("input.stale_button")]
-    if isinstance(pressed, ResultsShare):
-        count = len(await audiences.resolve(ctx.session, ctx.services, "subscribers"))
-        yes = Button(ctx.t("surveyadmin.share_yes"), ResultsShareYes(survey.slug).pack())
-        return [ctx.reply("surveyadmin.share_question", count=count, buttons=[[yes]])]
-    if isinstance(pressed, ResultsShareYes):
-        return await _share(ctx, survey)
     return await results_of(ctx, survey)
 
 
 async def _result_messages(ctx: Context, survey: Survey) -> tuple[list[Reply], list[Any]]:
-    """The summary as texts and a chart per closed question (the results' public part)."""
+    """The coordinator's summary as texts and a chart per closed question."""
     translator, language = ctx.services.translator, ctx.language
     responses = await results.load_results(ctx.session, survey)
     overview = results.overview(responses)
@@ -87,6 +72,16 @@ async def _result_messages(ctx: Context, survey: Survey) -> tuple[list[Reply], l
         Reply(text)
         for text in results_text.summary_messages(survey, overview, summaries, translator, language)
     ]
+    replies += chart_replies(ctx, survey, summaries)
+    return replies, [responses, summaries]
+
+
+def chart_replies(
+    ctx: Context, survey: Survey, summaries: list[results.QuestionSummary]
+) -> list[Reply]:
+    """A chart per closed question, numbered as in the summary."""
+    translator, language = ctx.services.translator, ctx.language
+    replies = []
     for number, summary in enumerate(summaries, start=1):
         image = charts.chart_png(
             summary.question, summary, language=language, translator=translator
@@ -95,26 +90,7 @@ async def _result_messages(ctx: Context, survey: Survey) -> tuple[list[Reply], l
             name = f"{survey.slug}-{number:02d}-{summary.id}.png"
             caption = ctx.t("surveyadmin.chart_caption", number=number, text=summary.text[:900])
             replies.append(Reply(caption, file=OutgoingFile(name, "image/png", image)))
-    return replies, [responses, summaries]
-
-
-async def _share(ctx: Context, survey: Survey) -> list[Reply]:
-    """The diagnosis results to every subscriber: the summary, then the charts."""
-    replies, _ = await _result_messages(ctx, survey)
-    parts = [to_payload(reply) for reply in replies]
-    first, extra = parts[0], [{"text": p["text"], "file": p.get("file")} for p in parts[1:]]
-    broadcast = await schedule.create_broadcast(
-        ctx.session,
-        created_by=ctx.event.user_id,
-        text=first["text"],
-        audience="subscribers",
-        extra=extra,
-        scheduled_at=ctx.services.clock(),
-        progress_channel=ctx.event.channel,
-        progress_chat=ctx.event.chat_id,
-    )
-    ctx.services.on_schedule_changed()
-    return [ctx.reply("broadcast.started", number=broadcast.id)]
+    return replies
 
 
 async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
@@ -180,8 +156,7 @@ async def leaders_command(ctx: Context) -> list[Reply]:
         return [ctx.reply("surveyadmin.no_leader_surveys")]
     replies = []
     for survey in with_leaders:
-        responses = await results.load_results(ctx.session, survey)
-        volunteers = results.leaders(survey, responses, language=ctx.language)
+        volunteers = await results.volunteers(ctx.session, survey, language=ctx.language)
         title = survey.title.get(ctx.language)
         text = results_text.leaders_text(survey, volunteers, ctx.services.translator, ctx.language)
         replies.append(Reply(f"{title}\n\n{text}"))

@@ -21,9 +21,10 @@ from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import Button, Kind, Reply
 from handlers.core.flow import InvalidAnswer
-from handlers.core.forms import Question, QuestionType, Survey
+from handlers.core.forms import Question, Survey
 from handlers.core.routing import Router
-from storage import conversations, events
+from handlers.surveys import parts
+from storage import conversations, events, survey_privacy
 from storage import surveys as store
 from storage.models import Conversation, SurveyResponse
 
@@ -111,9 +112,7 @@ async def begin(ctx: Context, survey: Survey) -> list[Reply]:
     if response is not None:
         opening = ctx.reply("survey.resume", title=title)
     else:
-        if survey.responses == "one" and await store.finished_count(
-            ctx.session, survey=survey.slug, resident_id=ctx.resident.id
-        ):
+        if survey.responses == "one" and await _took_part(ctx, survey):
             return [ctx.reply("survey.already_answered", title=title)]
         response = await store.start_response(
             ctx.session,
@@ -129,6 +128,17 @@ async def begin(ctx: Context, survey: Survey) -> list[Reply]:
         opening = Reply(f"{title}\n\n{intro}")
     answers = await store.answers_of(ctx.session, response.id)
     return [opening, *await _ask_next(ctx, survey, response, answers, conversation=None)]
+
+
+async def _took_part(ctx: Context, survey: Survey) -> bool:
+    assert ctx.resident is not None
+    finished = await store.finished_count(
+        ctx.session, survey=survey.slug, resident_id=ctx.resident.id
+    )
+    sealed = await survey_privacy.participations(
+        ctx.session, survey=survey.slug, resident_id=ctx.resident.id
+    )
+    return finished + sealed > 0
 
 
 def describe_survey(services: Any, survey: Survey, counts: dict[str, int] | None) -> str:
@@ -316,15 +326,20 @@ async def _finish(ctx: Context, survey: Survey, response: SurveyResponse) -> lis
     assert ctx.resident is not None
     await store.finish(ctx.session, response)
     await conversations.end(ctx.session, ctx.resident.id)
+    part = parts.contact_part(survey)
+    if part is not None:
+        await survey_privacy.seal(ctx.session, response, part)
+    # In an anonymous survey even the log must not say who finished when.
+    who = None if survey.anonymous else ctx.resident.id
     await events.record(
-        ctx.session, "survey_finished", resident_id=ctx.resident.id, data={"survey": survey.slug}
+        ctx.session, "survey_finished", resident_id=who, data={"survey": survey.slug}
     )
     return [Reply(survey.outro.get(ctx.language))]
 
 
 def personal_questions(survey: Survey) -> list[str]:
     """Answers that identify a person: erased by /forget, unlike the other answers."""
-    ids = {q.id for q in survey.questions if q.type in (QuestionType.EMAIL, QuestionType.PHONE)}
+    ids = {q.id for q in survey.questions if parts.is_personal(q)}
     if survey.leaders is not None:
         ids |= set(survey.leaders.contact)
     return sorted(ids)
@@ -334,6 +349,7 @@ async def _forget_answers(ctx: Context) -> None:
     assert ctx.resident is not None
     personal = {slug: personal_questions(s) for slug, s in ctx.services.surveys.items()}
     await store.detach_resident(ctx.session, resident_id=ctx.resident.id, personal=personal)
+    await survey_privacy.forget(ctx.session, ctx.resident.id)
 
 
 router.forget_hook(_forget_answers)

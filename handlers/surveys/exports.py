@@ -17,7 +17,8 @@ Choices made for the coordinator (a library employee with Excel in Polish):
 - Times are shown in the centre's time zone in CSV/XLSX/table, and as ISO 8601
   UTC in JSON.
 - For an anonymous survey no export contains the resident id, name or
-  Telegram id. The open answers file never says who wrote what.
+  Telegram id, nor the contact part (consent, name, phone, e-mail: kept in a
+  record of its own). The open answers file never says who wrote what.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 
 from handlers.core.forms import Question, QuestionType, Survey
 from handlers.core.i18n import Translator
+from handlers.surveys.parts import answer_part, is_personal
 from handlers.surveys.results import CHOICE_TYPES, OTHER
 from storage.surveys import FINISHED, StoredResponse
 
@@ -90,7 +92,8 @@ def columns(
         Column("started_at", t("export.started_at"), lambda r: local(r.started_at)),
         Column("finished_at", t("export.finished_at"), lambda r: local(r.finished_at)),
     ]
-    for question in survey.questions:
+    # An anonymous survey's contact part is never in the same row as its answers.
+    for question in answer_part(survey).questions:
         found += question_columns(question, language, translator)
     return found
 
@@ -210,6 +213,8 @@ def csv_cell(value: Any, language: str) -> str:
 
 def to_json(survey: Survey, responses: Sequence[StoredResponse], *, language: str = "pl") -> bytes:
     """Every response in the stored answer shapes, for tools; no identity if anonymous."""
+    survey = answer_part(survey)
+    kept = {q.id for q in survey.questions}
     data = {
         "survey": survey.slug,
         "title": survey.title.get(language),
@@ -228,12 +233,12 @@ def to_json(survey: Survey, responses: Sequence[StoredResponse], *, language: st
             }
             for q in survey.questions
         ],
-        "responses": [_json_response(survey, r) for r in responses],
+        "responses": [_json_response(survey, r, kept) for r in responses],
     }
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def _json_response(survey: Survey, response: StoredResponse) -> dict[str, Any]:
+def _json_response(survey: Survey, response: StoredResponse, kept: set[str]) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": response.id}
     if not survey.anonymous:
         entry["respondent"] = {
@@ -247,7 +252,7 @@ def _json_response(survey: Survey, response: StoredResponse) -> dict[str, Any]:
         "channel": response.channel,
         "started_at": _iso(response.started_at),
         "finished_at": _iso(response.finished_at),
-        "answers": response.answers,
+        "answers": {q: v for q, v in response.answers.items() if q in kept},
     }
     return entry
 
@@ -311,7 +316,9 @@ def open_answers_text(
 
     lines = [t("export.open_title", title=survey.title.get(language)), t("export.open_intro")]
     found = False
-    for number, question in enumerate(survey.questions, start=1):
+    for number, question in enumerate(answer_part(survey).questions, start=1):
+        if is_personal(question):
+            continue
         text = question.text.get(language)
         if question.type is QuestionType.TEXT:
             heading = f"{number}. {text}"

@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from handlers.core.forms import Question, QuestionType, Survey
 from handlers.core.i18n import Translator
 from handlers.surveys.exports import TYPE_KEYS, columns
+from handlers.surveys.parts import answer_part
 from handlers.surveys.results import OTHER, QuestionSummary, overview, summarise
 from handlers.surveys.results_text import count_label
 from storage.surveys import StoredResponse
@@ -39,6 +40,7 @@ def to_xlsx(
     def t(key: str, **values: object) -> str:
         return translator.text(language, key, **values)
 
+    survey = answer_part(survey)
     book = Workbook()
     sheet = book.active
     assert sheet is not None

@@ -45,6 +45,7 @@ from handlers.core.forms import (
     Scale,
     Survey,
 )
+from handlers.surveys.parts import is_personal
 
 __all__ = [
     "Problem",
@@ -183,6 +184,7 @@ class _Checks(FormChecks):
         self.unique_ids()
         self.conditions()
         self.leaders()
+        self.anonymous()
         self.texts()
         self.dates()
         return self.problems
@@ -238,6 +240,42 @@ class _Checks(FormChecks):
             )
         for k, question_id in enumerate(leaders.contact):
             self.known(base + ("contact", k), question_id)
+
+    def anonymous(self) -> None:
+        """An anonymous survey asks for a name, phone or e-mail only in its contact part.
+
+        The contact part is the `leaders` section: its consent question and its
+        `contact` questions, stored apart from the answers and only with consent.
+        """
+        if self.data.get("anonymous") is not True:
+            return
+        leaders = valid(Leaders, self.data.get("leaders"))
+        apart = set(leaders.contact) if leaders is not None else set()
+        for k, raw in enumerate(self.data.get("questions") or []):
+            question = valid(Question, raw)
+            if question is None:
+                continue
+            loc: Loc = ("questions", k)
+            if is_personal(question) and question.id not in apart:
+                self.add(
+                    loc,
+                    f'the survey is anonymous but "{question.id}" asks for personal data '
+                    "(a name, phone or e-mail) among the answers: list it in "
+                    "leaders: contact: (asked only after the consent question, stored "
+                    "apart from the answers) or remove it",
+                )
+            elif (
+                question.id in apart
+                and leaders is not None
+                and not any(
+                    c.question == leaders.consent and c.equals is True for c in question.conditions
+                )
+            ):
+                self.add(
+                    loc,
+                    f'"{question.id}" is a contact question: ask it only after consent with '
+                    f"show_if: {{question: {leaders.consent}, equals: true}}",
+                )
 
     def known(self, loc: Loc, question_id: str) -> Entry | None:
         entry = self.first.get(question_id)

@@ -29,6 +29,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.forms import Question, QuestionType, Survey
+from handlers.surveys.parts import answer_part, contact_ids
+from storage import survey_privacy
 from storage.surveys import FINISHED, StoredResponse, all_responses
 
 OTHER = "other"
@@ -109,21 +111,31 @@ class QuestionSummary:
 class Volunteer:
     """A resident who would lead or join an initiative and agreed to be contacted.
 
-    Identity fields are None when the resident erased their data (/forget):
-    then only the contact answers they typed in remain.
+    `name` is the resident's name in a named survey; None in an anonymous one
+    (there the contact answers they typed in say who they are) and when the
+    resident erased their data (/forget). `resident_id` is for reaching them
+    through the bot (the "volunteers" audience); it is never shown.
     """
 
     response_id: int
     resident_id: int | None
     name: str | None
-    telegram_id: int | None
     interest: list[str]
     contact: dict[str, str]
 
 
 async def load_results(session: AsyncSession, survey: Survey) -> list[StoredResponse]:
-    """Every stored response of the survey, oldest first."""
-    return await all_responses(session, survey.slug)
+    """Every stored response of the survey, oldest first.
+
+    For an anonymous survey only the answer part: the contact answers of a
+    response still in progress are left out, like those moved out on finishing.
+    """
+    responses = await all_responses(session, survey.slug)
+    if survey.anonymous:
+        apart = set(contact_ids(survey))
+        for response in responses:
+            response.answers = {q: v for q, v in response.answers.items() if q not in apart}
+    return responses
 
 
 def overview(responses: Sequence[StoredResponse]) -> SurveyOverview:
@@ -136,8 +148,8 @@ def overview(responses: Sequence[StoredResponse]) -> SurveyOverview:
 def summarise(
     survey: Survey, responses: Sequence[StoredResponse], *, language: str
 ) -> list[QuestionSummary]:
-    """One summary per question, in the order of the survey."""
-    return [_summarise_question(q, responses, language) for q in survey.questions]
+    """One summary per question of the answer part, in the order of the survey."""
+    return [_summarise_question(q, responses, language) for q in answer_part(survey).questions]
 
 
 def _summarise_question(
@@ -284,8 +296,9 @@ def leaders(
 ) -> list[Volunteer]:
     """Residents who chose an interest value that counts AND said yes to being contacted.
 
-    Their identity is shown even for an anonymous survey, because they agreed to
-    be contacted. One entry per resident (their latest qualifying response).
+    From the responses' answers: for a named survey (an anonymous one keeps its
+    contact part apart, see `volunteers`). One entry per resident (their latest
+    qualifying response).
     """
     rule = survey.leaders
     if rule is None:
@@ -316,13 +329,41 @@ def leaders(
             response_id=response.id,
             resident_id=response.resident_id if known else None,
             name=response.resident_name if known else None,
-            telegram_id=response.telegram_id if known else None,
             interest=interest,
             contact=contact,
         )
         key = response.resident_id if response.resident_id is not None else ("r", response.id)
         found[key] = volunteer  # responses are oldest first: the latest wins
     return list(found.values())
+
+
+async def volunteers(
+    session: AsyncSession, survey: Survey, *, language: str = "pl"
+) -> list[Volunteer]:
+    """The volunteers of a survey: from its contact records when anonymous."""
+    if not survey.anonymous:
+        return leaders(survey, await load_results(session, survey), language=language)
+    rule = survey.leaders
+    if rule is None:
+        return []
+    interest_question = survey.question(rule.interest)
+    found = []
+    for record in await survey_privacy.volunteers(session, survey.slug):
+        if not record.interest:
+            continue
+        found.append(
+            Volunteer(
+                response_id=record.id,
+                resident_id=record.resident_id,
+                name=None,
+                interest=[
+                    (interest_question.option_text(t, language) if interest_question else None) or t
+                    for t in record.interest
+                ],
+                contact={q: str(v) for q, v in record.details.items() if q in rule.contact},
+            )
+        )
+    return found
 
 
 def _tokens(value: Any) -> list[str]:

@@ -248,17 +248,11 @@ def leaders_text(
     lines = [translator.text(language, "results.leaders_title", count=len(volunteers))]
     for volunteer in volunteers:
         lines.append("")
+        # Never the Telegram id: the name and the contact details they chose to give.
         if volunteer.resident_id is None:
             lines.append(translator.text(language, "results.leader_erased"))
-        else:
-            lines.append(
-                translator.text(
-                    language,
-                    "results.leader_who",
-                    name=volunteer.name or "–",
-                    telegram_id=volunteer.telegram_id or "–",
-                )
-            )
+        elif volunteer.name:
+            lines.append(volunteer.name)
         lines.append(", ".join(volunteer.interest))
         for qid, value in volunteer.contact.items():
             lines.append(f"{questions.get(qid, qid)}: {value}")

@@ -20,6 +20,8 @@ from storage.models.core import (
     OutboxMessage,
     Resident,
     SurveyAnswer,
+    SurveyContact,
+    SurveyParticipation,
     SurveyResponse,
 )
 from storage.models.schedule import Announcement, Broadcast, JobRun
@@ -42,5 +44,7 @@ __all__ = [
     "Resident",
     "ResidentQuestion",
     "SurveyAnswer",
+    "SurveyContact",
+    "SurveyParticipation",
     "SurveyResponse",
 ]

@@ -1,5 +1,5 @@
 """Residents and what the service keeps about talking to them: conversations, the
-outbox, the event log, inbound receipts, survey responses."""
+outbox, the event log, inbound receipts, survey responses and participations."""
 
 from __future__ import annotations
 
@@ -122,8 +122,9 @@ class SurveyResponse(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey: Mapped[str] = mapped_column(String(40), index=True)
-    # Kept even for anonymous surveys (to resume and to allow one response);
-    # exports of anonymous surveys never show it. /forget cuts the link.
+    # Kept while the response is in progress (to resume it). Finishing an
+    # anonymous survey cuts it (a SurveyParticipation keeps "took part");
+    # /forget cuts it for every survey.
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="started")
     language: Mapped[str] = mapped_column(String(8), default="pl")
@@ -146,3 +147,38 @@ class SurveyAnswer(Base):
     question: Mapped[str] = mapped_column(String(40))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyParticipation(Base):
+    """A resident finished an anonymous survey: no link to the answers.
+
+    No time on purpose: a time could be matched with a response's.
+    """
+
+    __tablename__ = "survey_participations"
+    __table_args__ = (Index("ix_survey_participations_survey_resident", "survey", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey: Mapped[str] = mapped_column(String(40))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+
+
+class SurveyContact(Base):
+    """The contact part of an anonymous survey's response, kept apart from the answers.
+
+    The answer to the consent question, and only when it is yes: the resident,
+    the "I would lead / join" interest and the contact details they typed in.
+    `given_on` is the day (midnight UTC), so it cannot be matched with a response.
+    """
+
+    __tablename__ = "survey_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey: Mapped[str] = mapped_column(String(40), index=True)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    consent: Mapped[bool] = mapped_column(Boolean)
+    interest: Mapped[list[str]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    given_on: Mapped[datetime]

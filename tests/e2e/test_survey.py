@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from handlers.surveys import exports
-from storage import surveys
-from storage.models import SurveyResponse
+from handlers.surveys.buttons import ResultsShare
+from storage import survey_privacy, surveys
+from storage.models import Broadcast, SurveyResponse
 from tests.conftest import COORDINATOR_ID
-from tests.e2e.conftest import LiveBot
+from tests.e2e.conftest import LiveBot, wait_until
 from tests.e2e.survey_driver import answer_survey
 
 DURING_DIAGNOSIS = datetime(2021, 3, 15, 12, 0, tzinfo=UTC)
@@ -39,12 +40,22 @@ async def test_full_diagnosis_in_telegram_is_stored_finished(diagnosis_bot: Live
     assert first["text"].startswith("Pytanie 1 z")
     steps = await answer_survey(diagnosis_bot, 8001, until=OUTRO)
     assert steps >= 17
+    resident = await diagnosis_bot.resident(8001)
+    assert resident is not None
     async with diagnosis_bot.service.store.transaction() as session:
         [response] = await surveys.all_responses(session, "diagnoza-2021")
-    assert response.status == "finished"
-    assert response.answers["kontakt-zgoda"] is True
-    assert response.answers["telefon"] == "+48600123456"
-    assert len(response.answers) == 17
+        [contact] = await survey_privacy.contacts_of(session, resident.id)
+        taken = await survey_privacy.participated_in(session, resident.id)
+    # Anonymous: finished answers have no resident, and no contact answers among them.
+    assert response.status == "finished" and response.resident_id is None
+    assert not {"kontakt-zgoda", "imie", "telefon", "email"} & set(response.answers)
+    assert len(response.answers) == 13
+    # The contact part is its own record, with the consent given, and "took part" apart.
+    assert contact.consent is True and contact.interest == ["poprowadze"]
+    assert contact.details["telefon"] == "+48600123456" and contact.details["imie"] == "Anna"
+    assert taken == ["diagnoza-2021"]
+    again = await diagnosis_bot.say(8001, "/survey diagnoza-2021")
+    assert "już" in again[0]["text"]
 
 
 async def test_survey_stale_and_invalid_input_in_telegram(diagnosis_bot: LiveBot) -> None:
@@ -115,3 +126,45 @@ async def test_anonymous_survey_export_has_no_respondent(diagnosis_bot: LiveBot)
     [response] = data["responses"]
     assert "respondent" not in response and response["status"] == "unfinished"
     assert "8004" not in json.dumps(data)
+
+
+async def test_shared_results_reach_subscribers_without_personal_answers(
+    diagnosis_bot: LiveBot,
+) -> None:
+    api = diagnosis_bot.api
+    await consent(diagnosis_bot, 8010)
+    await diagnosis_bot.press(8010, "Tak, chcę")  # a subscriber
+    await diagnosis_bot.say(8010, "/survey diagnoza-2021", count=2)
+    await answer_survey(diagnosis_bot, 8010, until=OUTRO)
+    # The diagnosis is over (and the scheduler runs the broadcast on real time).
+    diagnosis_bot.service.services.clock = lambda: datetime.now(UTC)
+
+    def decision() -> bool:
+        return any(
+            "Tak, roześlij" in b["text"]
+            for m in api.sent(COORDINATOR_ID)
+            for row in m.get("buttons") or []
+            for b in row
+        )
+
+    already = len(api.sent(COORDINATOR_ID))
+    api.push_callback(COORDINATOR_ID, ResultsShare("diagnoza-2021").pack())
+    await wait_until(decision, timeout=20)
+    preview = api.sent(COORDINATOR_ID)[already:]
+    before = len(api.sent(8010))
+    [started] = await diagnosis_bot.press(COORDINATOR_ID, "Tak, roześlij")
+    assert "ruszyła" in started["text"]
+    async with diagnosis_bot.service.store.transaction() as session:
+        [broadcast] = list(await session.scalars(select(Broadcast)))
+    parts = 1 + len(broadcast.extra or [])
+    await api.await_sent(8010, before + parts, timeout=30)
+    got = api.sent(8010)[before:]
+    photos = [m for m in got if m["method"] == "sendPhoto"]
+    assert photos and all(p["content"][:8] == b"\x89PNG\r\n\x1a\n" for p in photos)
+    text = "\n".join(m["text"] or "" for m in got)
+    assert "Diagnoza potrzeb kulturalnych" in text and "Ile masz lat?" in text
+    # The subscriber got what the coordinator previewed, and nothing personal.
+    shown = "\n".join(m["text"] or "" for m in preview)
+    assert all((m["text"] or "") in shown for m in got if m["method"] == "sendMessage")
+    for personal in ("600 123 456", "+48600123456", "mieszkaniec@example.pl", "Anna"):
+        assert personal not in text
