@@ -36,6 +36,7 @@ from handlers.surveys.files import load_surveys
 from scheduler.backup_job import schedule_daily_backup
 from scheduler.runtime import JobRuntime
 from scheduler.service import JobScheduler
+from storage.changes import ChangeWatcher
 from storage.db import Store
 from storage.migrate import upgrade_async
 
@@ -99,6 +100,15 @@ class Service:
         self.scheduler.start()
         schedule_daily_backup(self.scheduler.scheduler, self.settings)
         return asyncio.create_task(self.scheduler.run(), name="scheduler")
+
+    def start_change_watcher(self) -> asyncio.Task[None]:
+        """Hear the CLI's writes (a broadcast queued or cancelled) within about a second."""
+        watcher = ChangeWatcher(self.store, self._changed_elsewhere)
+        return asyncio.create_task(watcher.run(), name="changes")
+
+    def _changed_elsewhere(self) -> None:
+        self._schedule_changed()
+        self._wake_sender()
 
     async def stop_scheduler(self, task: asyncio.Task[None]) -> None:
         task.cancel()
@@ -179,6 +189,7 @@ class Service:
             sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
             mailbox_task = self.start_mailbox()
             scheduler_task = self.start_scheduler()
+            changes_task = self.start_change_watcher()
             await set_command_menus(
                 application.bot, self.services.translator, self.services.coordinator_ids
             )
@@ -198,9 +209,10 @@ class Service:
                     await application.stop()
                 await self.stop_scheduler(scheduler_task)
                 await self.stop_mailbox(mailbox_task)
-                sender_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sender_task
+                for task in (changes_task, sender_task):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def _start_updates(self, application: Application) -> None:
         settings = self.settings
