@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import Any, TextIO
 
+from telegram.error import NetworkError
 from telegram.ext import Application
 
 from bot.config import Settings
@@ -17,6 +18,7 @@ from bot.delivery import Claimed, OutboxSender
 from bot.mail import imap_configured, smtp_configured
 from bot.mail.imap import MailboxWatcher
 from bot.mail.smtp import SmtpTransport
+from bot.startup import retry_with_backoff
 from bot.telegram import (
     TelegramTransport,
     UpdateRouter,
@@ -178,6 +180,8 @@ class Service:
         application = build_application(settings)
         router = UpdateRouter(self.handle, self.services.coordinator_ids)
         register_handlers(application, router)
+        if not await self._reach_telegram(application, stop):
+            return
         async with application:
             self.sender = OutboxSender(
                 self.store,
@@ -213,6 +217,29 @@ class Service:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+    async def _reach_telegram(self, application: Application, stop: asyncio.Event) -> bool:
+        """Initialise (getMe) until the Bot API answers: a network down at start is
+        waited out with a log line per attempt. False when stopped meanwhile."""
+        attempt = asyncio.create_task(
+            retry_with_backoff(
+                application.initialize,
+                what="reaching the Telegram Bot API",
+                retry_on=(NetworkError,),
+            )
+        )
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if attempt.done():
+            attempt.result()  # a refused token is not retried: it ends the start
+            return True
+        attempt.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await attempt
+        # The bot never initialised, so its shutdown would skip the HTTP session.
+        await application.bot.request.shutdown()
+        return False
 
     async def _start_updates(self, application: Application) -> None:
         settings = self.settings
