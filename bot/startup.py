@@ -61,6 +61,11 @@ def explain(error: BaseException, database_url: str | None) -> str | None:
                 f"cannot create or open the SQLite database {where['database']}: make its "
                 f"folder writable {FIX_URL}"
             )
+        if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
+            return (
+                f"the webhook's address is already in use ({cause.strerror}): stop the other "
+                "program or choose another WEBHOOK_PORT"
+            )
         if isinstance(cause, InvalidToken):
             return "Telegram refused TELEGRAM_BOT_TOKEN: copy the token from @BotFather into .env"
         if isinstance(cause, TelegramError):

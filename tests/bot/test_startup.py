@@ -4,6 +4,7 @@ log line per attempt instead of a crash."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -15,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from telegram.error import NetworkError
+from telegram.error import InvalidToken, NetworkError
 
-from bot.startup import retry_with_backoff
+from bot.startup import explain, retry_with_backoff
 from tests.bot.test_config import run_cli
 from tests.conftest import CONTENT, ROOT
 from tests.servers.ports import free_port
@@ -180,3 +181,28 @@ async def test_retry_with_backoff_does_not_retry_other_errors() -> None:
 
     with pytest.raises(ValueError, match="refused"):
         await retry_with_backoff(action, what="x", retry_on=(NetworkError,))
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (OSError(errno.EADDRINUSE, "Address already in use"), "choose another WEBHOOK_PORT"),
+        (InvalidToken(), "Telegram refused TELEGRAM_BOT_TOKEN"),
+        (ValueError("ours"), None),
+    ],
+)
+def test_explain_names_the_cause(error: BaseException, expected: str | None) -> None:
+    line = explain(error, "postgresql://u@127.0.0.1:5432/x")
+    assert (line is None) if expected is None else (expected in (line or ""))
+
+
+def test_explain_keeps_a_bot_api_failure_apart_from_the_store() -> None:
+    """A refused connection under a Telegram error is the Bot API's, not PostgreSQL's."""
+    try:
+        try:
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "refused")
+        except ConnectionRefusedError as refused:
+            raise NetworkError("cannot connect") from refused
+    except NetworkError as error:
+        line = explain(error, "postgresql://u@127.0.0.1:5432/x")
+    assert line is not None and "Telegram Bot API" in line and "database" not in line
