@@ -102,9 +102,11 @@ async def files_view(ctx: Context, contest: Contest, proposal: Proposal) -> Repl
 
 async def file_sent(ctx: Context, at: Position) -> Outcome:
     file = ctx.event.file
-    if ctx.event.kind is not Kind.FILE or file is None:
-        raise InvalidAnswer("proposal.files_send_file")
     rules = at.contest.attachments
+    if ctx.event.kind is not Kind.FILE or file is None:
+        raise InvalidAnswer(
+            "proposal.files_send_file", accepted=file_types.accepted_names(rules.types)
+        )
     stored = await store.attachments(ctx.session, at.proposal.id)
     if len(stored) >= rules.max_files:
         raise InvalidAnswer("proposal.files_too_many", max_files=rules.max_files)

@@ -145,3 +145,13 @@ async def test_text_refused_when_the_contest_does_not_list_it(
         Kind.FILE, file=IncomingFile("f1", "a.pdf", "application/pdf", 5, b"hello")
     )
     assert "przyjmujemy tylko pliki PDF, JPG, PNG." in texts(answer)
+
+
+async def test_text_instead_of_a_file_names_the_accepted_types(
+    contest_harness: ChatHarness,
+) -> None:
+    ewa = await applicant(contest_harness, 703)
+    await fill_form(ewa)
+    await ewa.send("Poczęstunek: 500")
+    await ewa.press("Gotowe – budżet")
+    assert "czekam na plik (PDF, JPG, PNG)" in texts(await ewa.send("plik wyślę jutro"))
