@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import Any, TextIO
 
+from telegram.error import NetworkError
 from telegram.ext import Application
 
 from bot.config import Settings
@@ -17,6 +18,7 @@ from bot.delivery import Claimed, OutboxSender
 from bot.mail import imap_configured, smtp_configured
 from bot.mail.imap import MailboxWatcher
 from bot.mail.smtp import SmtpTransport
+from bot.startup import retry_with_backoff
 from bot.telegram import (
     TelegramTransport,
     UpdateRouter,
@@ -38,6 +40,7 @@ from handlers.surveys.parts import seal_anonymous_surveys
 from scheduler.backup_job import schedule_daily_backup
 from scheduler.runtime import JobRuntime
 from scheduler.service import JobScheduler
+from storage.changes import ChangeWatcher
 from storage.db import Store
 from storage.migrate import upgrade_async
 
@@ -101,6 +104,15 @@ class Service:
         self.scheduler.start()
         schedule_daily_backup(self.scheduler.scheduler, self.settings)
         return asyncio.create_task(self.scheduler.run(), name="scheduler")
+
+    def start_change_watcher(self) -> asyncio.Task[None]:
+        """Hear the CLI's writes (a broadcast queued or cancelled) within about a second."""
+        watcher = ChangeWatcher(self.store, self._changed_elsewhere)
+        return asyncio.create_task(watcher.run(), name="changes")
+
+    def _changed_elsewhere(self) -> None:
+        self._schedule_changed()
+        self._wake_sender()
 
     async def stop_scheduler(self, task: asyncio.Task[None]) -> None:
         task.cancel()
@@ -171,6 +183,8 @@ class Service:
         application = build_application(settings)
         router = UpdateRouter(self.handle, self.services.coordinator_ids)
         register_handlers(application, router)
+        if not await self._reach_telegram(application, stop):
+            return
         async with application:
             self.sender = OutboxSender(
                 self.store,
@@ -182,6 +196,7 @@ class Service:
             sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
             mailbox_task = self.start_mailbox()
             scheduler_task = self.start_scheduler()
+            changes_task = self.start_change_watcher()
             await set_command_menus(
                 application.bot, self.services.translator, self.services.coordinator_ids
             )
@@ -201,9 +216,33 @@ class Service:
                     await application.stop()
                 await self.stop_scheduler(scheduler_task)
                 await self.stop_mailbox(mailbox_task)
-                sender_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sender_task
+                for task in (changes_task, sender_task):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    async def _reach_telegram(self, application: Application, stop: asyncio.Event) -> bool:
+        """Initialise (getMe) until the Bot API answers: a network down at start is
+        waited out with a log line per attempt. False when stopped meanwhile."""
+        attempt = asyncio.create_task(
+            retry_with_backoff(
+                application.initialize,
+                what="reaching the Telegram Bot API",
+                retry_on=(NetworkError,),
+            )
+        )
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if attempt.done():
+            attempt.result()  # a refused token is not retried: it ends the start
+            return True
+        attempt.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await attempt
+        # The bot never initialised, so its shutdown would skip the HTTP session.
+        await application.bot.request.shutdown()
+        return False
 
     async def _start_updates(self, application: Application) -> None:
         settings = self.settings

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from bot import cli_support, startup
 from bot.cli_support import configure_logging, guarded
 from bot.commands.backup import backup_app
 from bot.commands.broadcast import broadcast_app, schedule_app
@@ -18,6 +19,18 @@ from bot.config import Settings, load_settings
 from bot.mail.cli import mail_app
 
 app = typer.Typer(help="Lokalnie: the culture centre's chatbot.", no_args_is_help=True)
+
+
+@app.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback when something fails.")
+    ] = False,
+) -> None:
+    """Lokalnie: the culture centre's chatbot."""
+    cli_support.debug = debug
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(survey_app, name="survey")
 app.add_typer(contest_app, name="contest")
@@ -88,3 +101,21 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:
+        if cli_support.debug:
+            raise
+        # Start-up failures the operator fixes get exit status 2, like a bad setting.
+        line = (
+            str(error)
+            if isinstance(error, cli_support.USER_ERRORS)
+            else startup.explain(error, _database_url())
+        )
+        typer.echo(f"lokalnie: {line or startup.unexpected(error)}", err=True)
+        sys.exit(2 if line else 1)
+
+
+def _database_url() -> str | None:
+    try:
+        return load_settings().database_url
+    except Exception:
+        return None

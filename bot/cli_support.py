@@ -21,11 +21,15 @@ from handlers.core.i18n import CatalogueError
 
 T = TypeVar("T")
 USER_ERRORS = (ConfigError, ContentError, CatalogueError)
+# `lokalnie --debug ...`: a failure shows its traceback instead of one line.
+debug = False
 
 
 def fail(message: str) -> None:
     """One clear line, exit status 2, no traceback."""
-    typer.echo(f"lokalnie: {message}", err=True)
+    # A message quoting a parser's report can span lines; the terminal gets one.
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    typer.echo(f"lokalnie: {line}", err=True)
     raise typer.Exit(2)
 
 
@@ -41,6 +45,8 @@ def configure_logging(settings: Settings, *, quiet: bool = False) -> None:
     level = logging.WARNING if quiet else getattr(logging, settings.log_level)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic reports each of its plugins at INFO on every start: noise, not news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     redact.install(settings)
 
 

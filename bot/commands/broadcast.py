@@ -25,6 +25,7 @@ def broadcast_send(
     """Queue a broadcast; the running bot sends it (now or at --at)."""
     from handlers.broadcasts import audiences
     from storage import schedule
+    from storage.changes import announce
 
     async def work(service: Any) -> str:
         services = service.services
@@ -37,7 +38,17 @@ def broadcast_send(
             broadcast = await schedule.create_broadcast(
                 session, created_by=None, text=text, audience=audience, scheduled_at=moment
             )
-        return f"broadcast {broadcast.id}: {count} recipient(s), at {moment.isoformat()}"
+            await announce(session)
+        # Queued, not started: only the running bot delivers, so say when it will.
+        if at is None:
+            start = "delivery starts at once if the bot is running, else when it starts"
+        else:
+            local = moment.astimezone(services.timezone)
+            start = (
+                f"delivery starts at {local:%d.%m.%Y %H:%M} ({services.timezone.key}) "
+                "if the bot is running then, else when it starts"
+            )
+        return f"broadcast {broadcast.id} queued: {count} recipient(s); {start}"
 
     typer.echo(with_service(work))
 
@@ -84,6 +95,7 @@ def broadcast_status(broadcast_id: Annotated[int | None, typer.Argument()] = Non
 def broadcast_cancel(broadcast_id: int) -> None:
     """Stop a broadcast: messages not sent yet will not be sent."""
     from storage import schedule
+    from storage.changes import announce
 
     async def work(service: Any) -> str:
         async with service.store.transaction() as session:
@@ -93,6 +105,7 @@ def broadcast_cancel(broadcast_id: int) -> None:
             if broadcast.status in (schedule.DONE, schedule.CANCELLED):
                 return f"broadcast {broadcast_id} is already {broadcast.status}"
             cancelled = await schedule.cancel_broadcast(session, broadcast)
+            await announce(session)
         return f"broadcast {broadcast_id} cancelled; {cancelled} message(s) will not be sent"
 
     typer.echo(with_service(work))

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from handlers.core.centre import ContentError
+from handlers.core.centre import ContentError, yaml_problem
 
 DURATION = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>[dhm])\s*$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -51,7 +51,7 @@ def load_rules(content_dir: Path) -> ScheduleRules:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return ScheduleRules.model_validate(raw)
     except yaml.YAMLError as error:
-        raise ContentError(f"{path}: not valid YAML ({error})") from None
+        raise ContentError(f"{path}: not valid YAML ({yaml_problem(error)})") from None
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

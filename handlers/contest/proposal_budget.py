@@ -2,8 +2,9 @@
 
 Budget: each typed line (`item amount`) is checked and added at once; `undo`
 drops the last one, `done` checks the whole budget against the cap. Files: each
-file sent is checked (count, type, size), stored under DATA_DIR and listed;
-`done` moves on (no files is allowed). Both steps return an `Outcome` for the
+file sent is checked (count, size, and the type read from its bytes by
+`file_types`), stored under DATA_DIR and listed; `done` moves on (no files is
+allowed). Both steps return an `Outcome` for the
 flow module to carry out.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 
 from handlers.contest import budget as money_rules
+from handlers.contest import file_types
 from handlers.contest.buttons import BUDGET, FILES, BudgetPress, FilesDone
 from handlers.contest.draft import Goto, Onward, Outcome, Position
 from handlers.contest.model import Contest
@@ -84,7 +86,14 @@ async def budget_pressed(ctx: Context, at: Position, pressed: BudgetPress) -> Ou
 async def files_view(ctx: Context, contest: Contest, proposal: Proposal) -> Reply:
     rules = contest.attachments
     stored = await store.attachments(ctx.session, proposal.id)
-    parts = [ctx.t("proposal.files_prompt", max_files=rules.max_files, max_mb=rules.max_megabytes)]
+    parts = [
+        ctx.t(
+            "proposal.files_prompt",
+            max_files=rules.max_files,
+            max_mb=rules.max_megabytes,
+            accepted=file_types.accepted_names(rules.types),
+        )
+    ]
     if stored:
         parts += ["", ctx.t("proposal.files_list", names=", ".join(a.name for a in stored))]
     key = "proposal.files_done" if stored else "proposal.files_none"
@@ -93,21 +102,25 @@ async def files_view(ctx: Context, contest: Contest, proposal: Proposal) -> Repl
 
 async def file_sent(ctx: Context, at: Position) -> Outcome:
     file = ctx.event.file
-    if ctx.event.kind is not Kind.FILE or file is None:
-        raise InvalidAnswer("proposal.files_send_file")
     rules = at.contest.attachments
+    if ctx.event.kind is not Kind.FILE or file is None:
+        raise InvalidAnswer(
+            "proposal.files_send_file", accepted=file_types.accepted_names(rules.types)
+        )
     stored = await store.attachments(ctx.session, at.proposal.id)
     if len(stored) >= rules.max_files:
         raise InvalidAnswer("proposal.files_too_many", max_files=rules.max_files)
-    mime = file.mime_type or "application/octet-stream"
-    if mime not in rules.types:
-        raise InvalidAnswer("proposal.files_wrong_type")
     limit = int(rules.max_megabytes * 1024 * 1024)
     if file.content is None or len(file.content) > limit:
         raise InvalidAnswer("proposal.files_too_big", max_mb=rules.max_megabytes)
+    # The type from the bytes, never the client's mime_type or the file's name.
+    detected = file_types.detect(file.content, rules.types)
+    if detected is None:
+        raise InvalidAnswer(
+            "proposal.files_wrong_type", accepted=file_types.accepted_names(rules.types)
+        )
     number = len(stored) + 1
-    extension = {"application/pdf": ".pdf", "image/png": ".png"}.get(mime, ".jpg")
-    name = SAFE_NAME.sub("_", file.name or f"zalacznik-{number}{extension}")[:120]
+    name = file_types.stored_name(file.name, detected, number, safe=SAFE_NAME)
     relative = f"attachments/{at.proposal.id}/{number:02d}-{name}"
     path = ctx.services.data_dir / relative
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +129,7 @@ async def file_sent(ctx: Context, at: Position) -> Outcome:
         ctx.session,
         proposal=at.proposal,
         name=name,
-        mime_type=mime,
+        mime_type=detected.mime_type,
         size=len(file.content),
         path=relative,
     )

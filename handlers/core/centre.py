@@ -12,6 +12,14 @@ class ContentError(Exception):
     """A content file is missing or wrong; the message names the file and the field."""
 
 
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """A YAML parser's report in one line: where, and what it expected."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    return " ".join(str(error).split())
+
+
 class Localised(BaseModel):
     """A text given in each language; Polish is required, English falls back to it."""
 
@@ -46,7 +54,7 @@ def load_centre(content_dir: Path) -> Centre:
     except OSError as error:
         raise ContentError(f"{path}: cannot read ({error.strerror})") from None
     except yaml.YAMLError as error:
-        raise ContentError(f"{path}: not valid YAML ({error})") from None
+        raise ContentError(f"{path}: not valid YAML ({yaml_problem(error)})") from None
     try:
         return Centre.model_validate(raw)
     except ValidationError as error:

@@ -51,7 +51,8 @@ def _load(locales_dir: Path, language: str) -> gettext.GNUTranslations:
     path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     try:
         with path.open("rb") as source:
-            catalogue = read_po(source, locale=language)
+            # abort_invalid: a broken entry is an error to fix, not a warning on stdout.
+            catalogue = read_po(source, locale=language, abort_invalid=True)
     except OSError as error:
         raise CatalogueError(f"cannot read {path}: {error.strerror}") from None
     except Exception as error:  # babel raises plain errors for malformed files
