@@ -36,6 +36,7 @@ from handlers.mailbox.content import load_mail_content
 from handlers.surveys.files import load_surveys
 from handlers.surveys.parts import seal_anonymous_surveys
 from scheduler.backup_job import schedule_daily_backup
+from scheduler.retention_job import schedule_retention
 from scheduler.runtime import JobRuntime
 from scheduler.service import JobScheduler
 from storage.db import Store
@@ -100,6 +101,7 @@ class Service:
         self.scheduler = JobScheduler(runtime, self.services.schedule_rules)
         self.scheduler.start()
         schedule_daily_backup(self.scheduler.scheduler, self.settings)
+        schedule_retention(self.scheduler.scheduler, runtime)
         return asyncio.create_task(self.scheduler.run(), name="scheduler")
 
     async def stop_scheduler(self, task: asyncio.Task[None]) -> None:
