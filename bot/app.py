@@ -38,6 +38,7 @@ from handlers.mailbox.content import load_mail_content
 from handlers.surveys.files import load_surveys
 from handlers.surveys.parts import seal_anonymous_surveys
 from scheduler.backup_job import schedule_daily_backup
+from scheduler.retention_job import schedule_retention
 from scheduler.runtime import JobRuntime
 from scheduler.service import JobScheduler
 from storage.changes import ChangeWatcher
@@ -103,6 +104,7 @@ class Service:
         self.scheduler = JobScheduler(runtime, self.services.schedule_rules)
         self.scheduler.start()
         schedule_daily_backup(self.scheduler.scheduler, self.settings)
+        schedule_retention(self.scheduler.scheduler, runtime)
         return asyncio.create_task(self.scheduler.run(), name="scheduler")
 
     def start_change_watcher(self) -> asyncio.Task[None]:

@@ -14,6 +14,7 @@ from bot.commands.backup import backup_app
 from bot.commands.broadcast import broadcast_app, schedule_app
 from bot.commands.contest import contest_app, proposals_app
 from bot.commands.db import db_app
+from bot.commands.privacy import privacy_app
 from bot.commands.survey import survey_app
 from bot.config import Settings, load_settings
 from bot.mail.cli import mail_app
@@ -37,6 +38,7 @@ app.add_typer(contest_app, name="contest")
 app.add_typer(proposals_app, name="proposals")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(privacy_app, name="privacy")  # lokalnie privacy report
 app.add_typer(mail_app, name="mail")  # lokalnie mail sync|list|show
 app.add_typer(backup_app)  # lokalnie backup --out FILE, lokalnie restore FILE
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Row, bindparam, func, select, update
+from sqlalchemy import Insert, Row, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.redact import redact
@@ -212,6 +212,7 @@ async def mark_sent(
         .where(OutboxMessage.id == message_id)
         .values(status="sent", sent_at=utcnow(), last_error=None, external_id=external_id)
     )
+    await purge_transient(session, [message_id])
 
 
 _MARK_SENT = (
@@ -222,7 +223,11 @@ _MARK_SENT = (
 
 
 async def mark_sent_many(session: AsyncSession, delivered: list[tuple[int, str | None]]) -> None:
-    """Record several deliveries in one executemany of a prebuilt UPDATE."""
+    """Record several deliveries in one executemany of a prebuilt UPDATE.
+
+    Transient rows among them (replies to someone who has not consented) are
+    deleted instead: once delivered, nothing about that person is kept.
+    """
     if not delivered:
         return
     now = utcnow()
@@ -230,6 +235,34 @@ async def mark_sent_many(session: AsyncSession, delivered: list[tuple[int, str |
         _MARK_SENT,
         [{"message_id": message_id, "now": now, "ext": ext} for message_id, ext in delivered],
     )
+    await purge_transient(session, [message_id for message_id, _ in delivered])
+
+
+# A payload key: the row goes once it is delivered (or has failed for good),
+# because its recipient gave no consent to be remembered.
+TRANSIENT = "transient"
+
+
+def transient(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload marked to be purged after delivery."""
+    return {**payload, TRANSIENT: True}
+
+
+async def purge_transient(session: AsyncSession, message_ids: Sequence[int]) -> int:
+    """Delete the finished transient rows among these (only rows with no resident)."""
+    if not message_ids:
+        return 0
+    result = await session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(message_ids),
+            OutboxMessage.resident_id.is_(None),
+            OutboxMessage.status.in_(("sent", "failed")),
+            OutboxMessage.payload[TRANSIENT].as_boolean().is_(True),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 async def mark_retry(
@@ -248,6 +281,7 @@ async def mark_failed(session: AsyncSession, message_id: int, *, error: str) -> 
         .where(OutboxMessage.id == message_id)
         .values(status="failed", last_error=redact(error)[:2000])
     )
+    await purge_transient(session, [message_id])
 
 
 async def release_inflight(session: AsyncSession) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +44,7 @@ async def create_with_consent(
         subscribed=False,
         blocked=False,
         created_at=now,
+        last_active_at=now,
     )
     session.add(resident)
     await session.flush()
@@ -94,10 +97,18 @@ async def mark_blocked(session: AsyncSession, *, resident_id: int, blocked: bool
     )
 
 
+# The retention period counts in months: noting activity once a day is enough,
+# and spares a write on every message.
+ACTIVITY_STEP = timedelta(days=1)
+
+
 async def mark_reachable(session: AsyncSession, resident: Resident) -> None:
-    """A resident who writes to us again has unblocked the bot."""
-    if resident.blocked:
+    """A resident who writes to us again has unblocked the bot, and is active."""
+    now = utcnow()
+    last = resident.last_active_at
+    if resident.blocked or last is None or now - last >= ACTIVITY_STEP:
         resident.blocked = False
+        resident.last_active_at = now
         await session.flush()
 
 

@@ -154,7 +154,7 @@ TYPED: dict[str, Callable[[Context, Conversation], Awaitable[list[Reply]]]] = {
 }
 
 
-@router.flow(BROADCAST)
+@router.flow(BROADCAST, coordinator_only=True)
 async def on_input(ctx: Context) -> list[Reply]:
     assert ctx.resident is not None
     conversation = await conversations.current(ctx.session, ctx.resident.id)
@@ -272,7 +272,7 @@ async def announce_command(ctx: Context) -> list[Reply]:
     return [ctx.reply("announce.ask")]
 
 
-@router.flow(ANNOUNCE)
+@router.flow(ANNOUNCE, coordinator_only=True)
 async def on_announce_input(ctx: Context) -> list[Reply]:
     assert ctx.resident is not None and ctx.services.contest is not None
     try:

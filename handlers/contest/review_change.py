@@ -145,7 +145,7 @@ TYPED: dict[
 }
 
 
-@router.flow(NOTE)
+@router.flow(NOTE, coordinator_only=True)
 async def on_note_input(ctx: Context) -> list[Reply]:
     at = await _position(ctx)
     if isinstance(at, list):

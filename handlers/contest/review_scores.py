@@ -382,7 +382,7 @@ async def _confirm(
     ]
 
 
-@router.flow(SELECT)
+@router.flow(SELECT, coordinator_only=True)
 async def on_select_input(ctx: Context) -> list[Reply]:
     """Typing while the selection is open: it waits for buttons (or /cancel)."""
     if not ctx.is_coordinator:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class ContentError(Exception):
@@ -31,6 +31,16 @@ class Localised(BaseModel):
         return getattr(self, language, None) or self.pl
 
 
+class Retention(BaseModel):
+    """How long personal data is kept: `months` drives the retention job
+    (scheduler/retention_job.py), `text` says the same in the RODO clause."""
+
+    model_config = ConfigDict(extra="forbid")
+    # At most 10 years: a longer period is surely a typo (days or a year).
+    months: int = Field(gt=0, le=120)
+    text: Localised
+
+
 class Centre(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -44,7 +54,7 @@ class Centre(BaseModel):
     website: str | None = None
     data_protection_officer: str
     programme: Localised
-    retention: Localised
+    retention: Retention
 
 
 def load_centre(content_dir: Path) -> Centre:

@@ -29,7 +29,9 @@ class Context:
 
     @property
     def is_coordinator(self) -> bool:
-        return self.event.is_coordinator
+        # The channel's flag and the coordinator list of this moment: an id
+        # removed from the list loses every coordinator action at once.
+        return self.event.is_coordinator and self.services.is_coordinator(self.event.user_id)
 
     def t(self, key: str, /, **values: object) -> str:
         return self.services.translator.text(self.language, key, **values)

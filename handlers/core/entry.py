@@ -86,6 +86,11 @@ async def route(ctx: Context) -> list[Reply]:
         return [ctx.reply("input.too_long", limit=MAX_TEXT_LENGTH)]
     current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
     if current is not None and current.flow in ROUTES.flows:
+        # --- authorization at every step (coordinator flows) ---
+        if current.flow in ROUTES.coordinator_flows and not ctx.is_coordinator:
+            await conversations.end(ctx.session, current.resident_id)
+            return await coordinator.refuse(ctx, f"flow {current.flow}")
+        # --- end ---
         return await ROUTES.flows[current.flow](ctx)
     if event.kind is Kind.TEXT:
         return [ctx.reply("input.not_understood" if ctx.consented else "input.start_first")]

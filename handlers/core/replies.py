@@ -51,6 +51,10 @@ async def queue_replies(
     for index, reply in enumerate(replies):
         payload = to_payload(reply, edit_message_id=event.message_id)
         resident_id = resident.id if resident else None
+        # --- no consent, nothing kept: purged once delivered (storage/outbox.py) ---
+        if resident is None and not event.is_coordinator:
+            payload = outbox.transient(payload)
+        # --- end ---
         message_id = await outbox.enqueue(
             session,
             channel=event.channel,

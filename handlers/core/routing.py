@@ -79,6 +79,8 @@ class Router:
     commands: dict[str, Command] = field(default_factory=dict)
     choices: dict[str, Choice] = field(default_factory=dict)
     flows: dict[str, InputHandler] = field(default_factory=dict)
+    # Flows only a coordinator may continue: checked again at every typed step.
+    coordinator_flows: set[str] = field(default_factory=set)
     admin_actions: dict[str, AdminAction] = field(default_factory=dict)
     # What /cancel says when it leaves a flow (catalogue key), if not the default.
     cancel_texts: dict[str, str] = field(default_factory=dict)
@@ -125,12 +127,18 @@ class Router:
         return register
 
     def flow(
-        self, name: str, *, cancel_text: str | None = None
+        self, name: str, *, cancel_text: str | None = None, coordinator_only: bool = False
     ) -> Callable[[InputHandler], InputHandler]:
-        """Handles text and files while a resident is inside the flow `name`."""
+        """Handles text and files while a resident is inside the flow `name`.
+
+        `coordinator_only`: each typed step is refused (and the flow ended) once
+        the sender is no longer a coordinator, not only the command that began it.
+        """
 
         def register(handler: InputHandler) -> InputHandler:
             _add(self.flows, name, handler, "flow", self.name)
+            if coordinator_only:
+                self.coordinator_flows.add(name)
             if cancel_text is not None:
                 self.cancel_texts[name] = cancel_text
             return handler
@@ -166,6 +174,9 @@ class Routes:
         self.commands: dict[str, Command] = {}
         self.choices: dict[str, Choice] = {}
         self.flows: dict[str, InputHandler] = {}
+        self.coordinator_flows: frozenset[str] = frozenset(
+            name for router in self.routers for name in router.coordinator_flows
+        )
         self.admin_actions: dict[str, AdminAction] = {}
         self.cancel_texts: dict[str, str] = {}
         self.panel_lines: list[PanelLine] = []

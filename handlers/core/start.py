@@ -43,7 +43,7 @@ def _clause(ctx: Context) -> str:
         email=centre.email,
         dpo=centre.data_protection_officer,
         programme=centre.programme.get(ctx.language),
-        retention=centre.retention.get(ctx.language),
+        retention=centre.retention.text.get(ctx.language),
     )
 
 

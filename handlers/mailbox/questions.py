@@ -125,7 +125,7 @@ def _already_answered(ctx: Context, question: ResidentQuestion) -> Reply:
     )
 
 
-@router.flow(ANSWER)
+@router.flow(ANSWER, coordinator_only=True)
 async def on_answer(ctx: Context) -> list[Reply]:
     assert ctx.resident is not None
     conversation = await conversations.current(ctx.session, ctx.resident.id)

@@ -62,7 +62,7 @@ async def start_reply(ctx: Context, message_id: int) -> list[Reply]:
     return [ctx.reply("mail.reply_prompt", recipient=target, subject=subject)]
 
 
-@router.flow(REPLY)
+@router.flow(REPLY, coordinator_only=True)
 async def on_reply_input(ctx: Context) -> list[Reply]:
     assert ctx.resident is not None
     conversation = await conversations.current(ctx.session, ctx.resident.id)

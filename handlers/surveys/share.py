@@ -293,7 +293,7 @@ async def on_cancel(ctx: Context, pressed: ShareCancel) -> list[Reply]:
     return [ctx.reply("surveyadmin.share_cancelled")]
 
 
-@router.flow(SHARE)
+@router.flow(SHARE, coordinator_only=True)
 async def on_typed(ctx: Context) -> list[Reply]:
     """Typing during the preview: it waits for a button (or /cancel)."""
     assert ctx.resident is not None

@@ -39,6 +39,9 @@ class Resident(Base):
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     forgotten_at: Mapped[datetime | None]
+    # The day of the last message from the person: the retention period runs
+    # from it (None on rows from before it was kept: then consent or creation).
+    last_active_at: Mapped[datetime | None]
 
     @property
     def has_consent(self) -> bool:
