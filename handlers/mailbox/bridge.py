@@ -7,7 +7,6 @@ then show its buttons, and `proposal_action` answers them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -44,6 +43,8 @@ class MailForProposal:
     subject: str
     text: str
     received_at: datetime
+    # The resident who proved the sender's address; None for an unproven sender,
+    # whose mail must not be filed as anyone's.
     resident_id: int | None
     attachments: list[MailFile] = field(default_factory=list)
 
@@ -71,12 +72,6 @@ class ProposalBridge(Protocol):
 
 # At most one: the contest registers itself with `register_proposal_bridge`.
 PROPOSAL_FROM_MAIL: list[ProposalBridge] = []
-
-# Besides residents' own `email`, other parts may know an address (e.g. an applicant's
-# contact address in a proposal): (session, lower-case addresses) -> {address: resident
-# id} for those it knows. Asked once per batch, not per address.
-SenderLookup = Callable[[AsyncSession, set[str]], Awaitable[dict[str, int]]]
-SENDER_LOOKUPS: list[SenderLookup] = []
 
 
 def register_proposal_bridge(bridge: ProposalBridge) -> None:
