@@ -47,6 +47,8 @@ router.cancel_text(FLOW, "email.cancelled")
 async def email_command(ctx: Context) -> list[Reply]:
     assert ctx.resident is not None
     given = ctx.event.args.strip()
+    if given and "@" not in given:
+        return await _check_code(ctx, given)  # `/email 123456`: the code at once
     if given:
         return await _send_code(ctx, given)
     proven = await proofs.proven_addresses(ctx.session, ctx.resident.id)

@@ -17,6 +17,7 @@ from handlers.core.context import Context
 from handlers.core.events import Button, Reply
 from handlers.core.services import Services
 from handlers.mailbox.buttons import MailLink, MailMake, MailPick
+from handlers.mailbox.verdicts import authenticated
 from storage import mail as store
 from storage.mail import MailMessage
 
@@ -95,7 +96,9 @@ async def mail_for_proposal(session: AsyncSession, message: MailMessage) -> Mail
         subject=message.subject,
         text=message.text,
         received_at=message.received_at,
-        resident_id=message.resident_id,
+        # A proven address is not enough to file the mail as the resident's: the
+        # From: line could be forged, unless our provider vouched for it.
+        resident_id=message.resident_id if authenticated(message) else None,
         attachments=[MailFile(a.filename, a.content_type, a.size, a.path) for a in attachments],
     )
 

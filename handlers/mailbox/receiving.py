@@ -21,6 +21,7 @@ from handlers.mailbox.content import MailContent
 from handlers.mailbox.events import IncomingMail
 from handlers.mailbox.outgoing import acknowledge
 from handlers.mailbox.subjects import subject_key
+from handlers.mailbox.verdicts import trusted_auth
 from storage import mail as store
 from storage.mail import MailThread, NewAttachment, NewMessage, proofs
 from storage.types import utcnow
@@ -69,13 +70,6 @@ def _counterpart(mail: IncomingMail, own: frozenset[str]) -> str:
         if candidate.address and candidate.address not in own:
             return candidate.address
     return address
-
-
-def trusted_auth(mail: IncomingMail, authserv_id: str) -> dict[str, str]:
-    """The verdicts our own provider wrote; any other authserv-id is the sender's claim."""
-    if not authserv_id:
-        return {}
-    return dict(mail.auth.get(authserv_id.strip().lower(), {}))
 
 
 def _pairs(addresses: Sequence[Any]) -> list[list[str]]:
