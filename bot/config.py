@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     mail_attachment_max_bytes: int = Field(default=15 * 1024 * 1024, ge=0)
     # Acknowledge the first e-mail of a new thread (text in content/mail.yaml).
     mail_acknowledge: bool = False
+    # The authserv-id our mail provider writes in Authentication-Results (e.g.
+    # "mx.example.pl"); verdicts under any other id are a sender's claim, ignored.
+    mail_authserv_id: str = ""
 
     timezone: str = "Europe/Warsaw"
     default_language: Literal["pl", "en"] = "pl"

@@ -18,7 +18,7 @@ from handlers.contest import (
 )
 from handlers.core import admin, cancel, start
 from handlers.core.routing import Routes
-from handlers.mailbox import inbox, questions, reply
+from handlers.mailbox import addresses, inbox, questions, reply
 from handlers.mailbox import rights as mail_rights
 from handlers.privacy import rights
 from handlers.surveys import admin as survey_admin
@@ -33,6 +33,7 @@ ROUTES = Routes(
         proposal.router,
         proposal_mine.router,
         questions.router,
+        addresses.router,
         rights.router,
         cancel.router,
         # Coordinators' tools.

@@ -177,10 +177,18 @@ def parse_date(value: str) -> datetime | None:
         return None
 
 
-def parse_auth(values: list[str]) -> dict[str, str]:
-    """Verdicts of Authentication-Results; the topmost header (our server's) wins."""
-    verdicts: dict[str, str] = {}
+def parse_auth(values: list[str]) -> dict[str, dict[str, str]]:
+    """Verdicts of Authentication-Results by authserv-id (RFC 8601): {"mx.example.pl":
+    {"spf": "pass"}}. Anyone can put such a header in a message; only the receiving
+    server's own authserv-id may be trusted, and the caller decides which that is.
+    For one authserv-id the topmost header (added last, by the server) wins."""
+    found: dict[str, dict[str, str]] = {}
     for value in values:
-        for method, result in AUTH_VERDICT.findall(unfold(value)):
+        head, _semicolon, rest = unfold(value).partition(";")
+        words = head.split()
+        if not words:
+            continue
+        verdicts = found.setdefault(words[0].lower(), {})
+        for method, result in AUTH_VERDICT.findall(rest):
             verdicts.setdefault(method.lower(), result.lower())
-    return verdicts
+    return found

@@ -216,6 +216,7 @@ class MailboxWatcher:
             acknowledgement=self.content if self.settings.mail_acknowledge else None,
             own_addresses=self.own,
             baseline=saved is None,
+            authserv_id=self.settings.mail_authserv_id,
         )
         await self._import(connection, uids, policy, report, progress)
         return report

@@ -7,16 +7,11 @@ with the rest. The mailbox calls this through `handlers.mailbox.bridge`.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.contest.model import Contest
 from handlers.core.context import Context
-from handlers.mailbox.bridge import (
-    SENDER_LOOKUPS,
-    MailForProposal,
-    register_proposal_bridge,
-)
+from handlers.mailbox.bridge import MailForProposal, register_proposal_bridge
 from storage import proposals as store
 from storage.proposals import Proposal
 
@@ -110,28 +105,6 @@ async def _attach(session: AsyncSession, proposal: Proposal, mail: MailForPropos
             )
 
 
-async def residents_by_proposal_address(
-    session: AsyncSession, addresses: set[str]
-) -> dict[str, int]:
-    """An applicant's contact address links their later e-mails to them (lower-case
-    addresses -> resident id; the first proposal naming an address wins)."""
-    found: dict[str, int] = {}
-    if not addresses:
-        return found
-    rows = await session.execute(
-        select(Proposal.resident_id, Proposal.answers).where(Proposal.resident_id.is_not(None))
-    )
-    for resident_id, answers in rows.all():
-        for value in (answers or {}).values():
-            if isinstance(value, str):
-                address = value.lower()
-                if address in addresses and address not in found:
-                    found[address] = resident_id
-    return found
-
-
 def install() -> None:
     """Give the mailbox the contest's side: called once by `handlers.routes`."""
     register_proposal_bridge(ContestMailBridge())
-    if residents_by_proposal_address not in SENDER_LOOKUPS:
-        SENDER_LOOKUPS.append(residents_by_proposal_address)

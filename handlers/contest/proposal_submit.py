@@ -19,6 +19,7 @@ from handlers.core.events import Reply
 from handlers.core.flow import InvalidAnswer
 from handlers.core.mail_out import queue_email
 from handlers.core.notify import tell
+from handlers.mailbox.addresses import reply_proves
 from storage import conversations, events
 from storage import proposals as store
 from storage.proposals import Proposal
@@ -132,13 +133,17 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
     email = proposal.answers.get(contest.email_field)
     replies = [Reply(f"{done}\n\n{message}"), Reply(summary[:4000])]
     if email:
+        # A reply to this e-mail from the same address proves the address is theirs.
+        message_id = await reply_proves(ctx, resident_id=proposal.resident_id, address=email)
+        hint = f"\n\n{ctx.t('proposal.email_reply_proves')}" if message_id else ""
         await queue_email(
             ctx.session,
             to=email,
             resident_id=proposal.resident_id,
             subject=ctx.t("proposal.email_subject", number=proposal.number, title=title),
-            text=f"{done}\n\n{message}\n\n{summary}",
+            text=f"{done}\n\n{message}\n\n{summary}{hint}",
             key=f"proposal:{proposal.id}:{len(await store.history(ctx.session, proposal.id))}",
+            message_id=message_id,
         )
         replies.append(ctx.reply("proposal.email_sent", email=email))
     await _tell_coordinators(ctx, proposal, title, resubmission)

@@ -24,7 +24,10 @@ async def queue_email(
     in_reply_to: str | None = None,
     references: list[str] | None = None,
     bulk: bool = False,
+    message_id: str | None = None,
 ) -> None:
+    """Queue one e-mail; `message_id` (without <>) fixes its Message-ID now, for a
+    reply to it to be recognised (otherwise the transport makes one up)."""
     await outbox.enqueue(
         session,
         channel=CHANNEL,
@@ -37,6 +40,7 @@ async def queue_email(
             "in_reply_to": in_reply_to,
             "references": references or [],
             "bulk": bulk,
+            **({"message_id": message_id} if message_id else {}),
         },
         idempotency_key=key,
     )

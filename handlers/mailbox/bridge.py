@@ -7,7 +7,6 @@ then show its buttons, and `proposal_action` answers them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -18,6 +17,7 @@ from handlers.core.context import Context
 from handlers.core.events import Button, Reply
 from handlers.core.services import Services
 from handlers.mailbox.buttons import MailLink, MailMake, MailPick
+from handlers.mailbox.verdicts import authenticated
 from storage import mail as store
 from storage.mail import MailMessage
 
@@ -44,6 +44,8 @@ class MailForProposal:
     subject: str
     text: str
     received_at: datetime
+    # The resident who proved the sender's address; None for an unproven sender,
+    # whose mail must not be filed as anyone's.
     resident_id: int | None
     attachments: list[MailFile] = field(default_factory=list)
 
@@ -72,12 +74,6 @@ class ProposalBridge(Protocol):
 # At most one: the contest registers itself with `register_proposal_bridge`.
 PROPOSAL_FROM_MAIL: list[ProposalBridge] = []
 
-# Besides residents' own `email`, other parts may know an address (e.g. an applicant's
-# contact address in a proposal): (session, lower-case addresses) -> {address: resident
-# id} for those it knows. Asked once per batch, not per address.
-SenderLookup = Callable[[AsyncSession, set[str]], Awaitable[dict[str, int]]]
-SENDER_LOOKUPS: list[SenderLookup] = []
-
 
 def register_proposal_bridge(bridge: ProposalBridge) -> None:
     PROPOSAL_FROM_MAIL[:] = [bridge]
@@ -100,7 +96,9 @@ async def mail_for_proposal(session: AsyncSession, message: MailMessage) -> Mail
         subject=message.subject,
         text=message.text,
         received_at=message.received_at,
-        resident_id=message.resident_id,
+        # A proven address is not enough to file the mail as the resident's: the
+        # From: line could be forged, unless our provider vouched for it.
+        resident_id=message.resident_id if authenticated(message) else None,
         attachments=[MailFile(a.filename, a.content_type, a.size, a.path) for a in attachments],
     )
 

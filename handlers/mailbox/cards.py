@@ -15,6 +15,7 @@ from handlers.core.services import Services
 from handlers.mailbox.bridge import proposal_bridge
 from handlers.mailbox.buttons import MailButton, MailDone, MailLink, MailMake, MailReply
 from handlers.mailbox.events import IncomingMail
+from handlers.mailbox.verdicts import FAILED_VERDICTS, authenticated
 from storage import mail as store
 from storage import outbox
 from storage.db import Store
@@ -23,7 +24,15 @@ from storage.models import Resident
 
 PREVIEW_LINES = 8
 PREVIEW_CHARS = 700
-FAILED_VERDICTS = ("fail", "softfail", "permerror")
+# `MailMessage.automatic` of mail "from" one of our own addresses (centre.yaml e-mail,
+# MAIL_FROM, the mailbox logins): Lokalnie did not send it, so it is flagged, never
+# acknowledged, and never answered (the answer would go to ourselves or to a forger).
+OWN_SENDER = "own address"
+
+
+def from_ourselves(services: Services, message: MailMessage) -> bool:
+    own = services.centre.email.strip().lower()
+    return message.automatic == OWN_SENDER or bool(own and message.from_address.lower() == own)
 
 
 async def coordinator_languages(session: AsyncSession, services: Services) -> dict[int, str]:
@@ -85,8 +94,16 @@ def mail_card(
     ]
     if attachment_names:
         parts.append(t("mail.attachments", names=", ".join(attachment_names)))
-    if resident_name is not None:
+    if from_ourselves(services, message):
+        parts.append(t("mail.own_sender", address=message.from_address))
+    elif resident_name is not None:
         parts.append(t("mail.from_resident", name=resident_name or "?"))
+        if not authenticated(message):
+            # The address is theirs, but anyone can write it in From:.
+            parts.append(t("mail.sender_not_authenticated"))
+    else:
+        # Nobody proved this address: the From: line is only the sender's claim.
+        parts.append(t("mail.sender_unverified"))
     failed = {k: v for k, v in (message.auth or {}).items() if v in FAILED_VERDICTS}
     if failed:
         verdicts = ", ".join(f"{k.upper()}={v}" for k, v in sorted(failed.items()))

@@ -47,8 +47,9 @@ class IncomingMail:
     html: str | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     size: int = 0
-    # Authentication-Results verdicts of the receiving server: {"spf": "pass", ...}.
-    auth: dict[str, str] = field(default_factory=dict)
+    # Authentication-Results verdicts by authserv-id: {"mx.example.pl": {"spf": "pass"}};
+    # only the centre's own provider's are trusted (`MailPolicy.authserv_id`).
+    auth: dict[str, dict[str, str]] = field(default_factory=dict)
     # Why nobody may answer this automatically (RFC 3834), e.g. "auto-submitted".
     automatic: str | None = None
     in_reply_to: str | None = None

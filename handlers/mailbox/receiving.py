@@ -1,10 +1,11 @@
 """Receiving mail: a batch of parsed e-mails (from the IMAP watcher, inside its
 transaction) stored once each by Message-ID, threaded (In-Reply-To, References,
 then the normalised subject from the same address), linked to the resident who
-owns the sender's address, and shown to every coordinator as outbox rows keyed
-by the stored message's id, queued in the same transaction, so a crash neither
-loses nor repeats a notification. An optional acknowledgement answers the first
-message of a new thread."""
+proved the sender's address (`storage.mail.proofs`; an address merely typed
+somewhere links nothing, since anyone can type anyone's address), and shown
+to every coordinator as outbox rows keyed by the stored message's id, queued in
+the same transaction, so a crash neither loses nor repeats a notification. An
+optional acknowledgement answers the first message of a new thread."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.services import Services
-from handlers.mailbox.bridge import SENDER_LOOKUPS
-from handlers.mailbox.cards import coordinator_languages, notify
+from handlers.mailbox.cards import OWN_SENDER, coordinator_languages, notify
 from handlers.mailbox.content import MailContent
 from handlers.mailbox.events import IncomingMail
 from handlers.mailbox.outgoing import acknowledge
 from handlers.mailbox.subjects import subject_key
+from handlers.mailbox.verdicts import trusted_auth
 from storage import mail as store
-from storage.mail import MailThread, NewAttachment, NewMessage
+from storage.mail import MailThread, NewAttachment, NewMessage, proofs
 from storage.types import utcnow
 
 
@@ -39,6 +40,9 @@ class MailPolicy:
     # First import of an existing mailbox: mail already read on the server is
     # taken as handled (the coordinator dealt with it before Lokalnie).
     baseline: bool = False
+    # The authserv-id of the centre's own mail provider: only its
+    # Authentication-Results are trusted; "" trusts none.
+    authserv_id: str = ""
 
 
 @dataclass
@@ -98,11 +102,18 @@ async def receive_mail(
         return result
 
     own = policy.own_addresses
+    now = utcnow()
+    # A reply to the contest's confirmation e-mail proves its sender's address, so
+    # it is linked like any later mail from that address.
+    await proofs.prove_by_replies(
+        session,
+        [(m.sender.address, [i for i in (m.in_reply_to, *m.references) if i]) for m in fresh],
+        now,
+    )
     counterparts = {m.message_id: _counterpart(m, own) for m in fresh}
-    residents = await _residents(session, set(counterparts.values()))
+    residents = await proofs.residents_by_proven(session, set(counterparts.values()) - own)
     threading = await _thread(session, fresh, counterparts, residents, policy, stored)
 
-    now = utcnow()
     rows = [
         NewMessage(
             thread_id=threading.thread_of[mail.message_id].id,
@@ -125,8 +136,8 @@ async def receive_mail(
             html=mail.html,
             headers=[[name, value] for name, value in mail.headers],
             size=mail.size,
-            auth=dict(mail.auth),
-            automatic=mail.automatic,
+            auth=trusted_auth(mail, policy.authserv_id),
+            automatic=OWN_SENDER if mail.sender.address.lower() in own else mail.automatic,
             parse_error=mail.parse_error,
             raw=mail.raw,
             resident_id=residents.get(counterparts[mail.message_id]),
@@ -191,16 +202,6 @@ async def _tell(
                     acknowledged,
                 )
     await session.flush()
-
-
-async def _residents(session: AsyncSession, addresses: set[str]) -> dict[str, int]:
-    found = await store.residents_by_email(session, addresses)
-    for lookup in SENDER_LOOKUPS:
-        missing = {a for a in addresses - set(found) if a}
-        if not missing:
-            break
-        found.update(await lookup(session, missing))
-    return found
 
 
 async def _thread(

@@ -14,7 +14,7 @@ from handlers.core.events import Kind, Reply
 from handlers.core.routing import Router
 from handlers.core.staff import working_row
 from handlers.mailbox.buttons import REPLY, ReplyConfirm
-from handlers.mailbox.cards import sender_label
+from handlers.mailbox.cards import from_ourselves, sender_label
 from handlers.mailbox.outgoing import queue_email, store_outgoing
 from handlers.mailbox.subjects import reply_subject
 from storage import conversations
@@ -40,6 +40,14 @@ def _reply_target(message: MailMessage, own: str) -> str:
     return ""
 
 
+def _to_ourselves(ctx: Context, message: MailMessage, target: str) -> bool:
+    """A reply to our own address would come back to us (or reach whoever forged it)."""
+    own = {ctx.services.centre.email.strip().lower()} - {""}
+    if from_ourselves(ctx.services, message):
+        own.add(message.from_address.lower())
+    return target.lower() in own
+
+
 async def start_reply(ctx: Context, message_id: int) -> list[Reply]:
     """The card's reply button: ask for the text."""
     message = await store.get_message(ctx.session, message_id)
@@ -51,6 +59,8 @@ async def start_reply(ctx: Context, message_id: int) -> list[Reply]:
     target = _reply_target(message, ctx.services.centre.email.lower())
     if not target:
         return [ctx.reply("mail.reply_no_address")]
+    if _to_ourselves(ctx, message, target):
+        return [ctx.reply("mail.reply_to_self", recipient=target)]
     await conversations.begin(
         ctx.session,
         resident_id=ctx.resident.id,
@@ -110,6 +120,8 @@ async def on_reply_choice(ctx: Context, pressed: ReplyConfirm) -> list[Reply]:
     if message is None or message.erased_at is not None:
         return [ctx.reply("mail.gone")]
     target = _reply_target(message, ctx.services.centre.email.lower())
+    if not target or _to_ourselves(ctx, message, target):
+        return [ctx.reply("mail.reply_to_self", recipient=target)]
     text = str(current.answers.get("draft", ""))
     body = text + "\n\n" + _quote(ctx, message)
     outgoing = await store_outgoing(

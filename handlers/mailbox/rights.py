@@ -1,4 +1,8 @@
-"""A resident's e-mails under their rights: shown by /mydata, erased by /forget."""
+"""A resident's e-mails under their rights: shown by /mydata, erased by /forget.
+
+Only mail linked to the resident or from an address they proved counts: an address
+typed somewhere (a form, a proposal) is nobody's proof, and through it one person
+would read or erase another's mail."""
 
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 async def _emails(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
-    messages = await store.of_resident(session, resident.id, resident.email)
+    proven = await store.proven_addresses(session, resident.id)
+    messages = await store.of_resident(session, resident.id, proven)
     files = await store.attachments_of(session, [m.id for m in messages])
     return [
         {
@@ -45,7 +50,9 @@ async def _forget_mail(ctx: Context) -> None:
     """/forget: the resident's e-mails are emptied (see `storage.mail.forget_resident`);
     their attachment files are deleted once the erasure is committed."""
     assert ctx.resident is not None
-    paths = await store.forget_resident(ctx.session, ctx.resident.id, ctx.resident.email)
+    proven = await store.proven_addresses(ctx.session, ctx.resident.id)
+    paths = await store.forget_resident(ctx.session, ctx.resident.id, proven)
+    await store.proofs.forget_proofs(ctx.session, ctx.resident.id)
     if not paths:
         return
     root = ctx.services.data_dir

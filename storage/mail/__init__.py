@@ -1,7 +1,8 @@
 """The mailbox in the store: `models` (the tables), `ingest` (storing batches of
 incoming mail with the IMAP checkpoint), `queries` (threads, cards, a resident's
-mail). `storage.models` imports this package so Alembic and the metadata see the
-tables.
+mail), `proofs` (the addresses residents proved: the only link of mail to a
+person). `storage.models` imports this package so Alembic and the metadata see
+the tables.
 
 Every e-mail is stored once, keyed by its Message-ID (a stable hash when it has
 none), whichever way it arrives (IDLE, polling, a full `mail sync`, a resync after
@@ -9,6 +10,7 @@ a UIDVALIDITY change). The server is never changed: the checkpoint
 `(UIDVALIDITY, last UID)` per folder is how the watcher knows where it stopped.
 """
 
+from storage.mail import proofs
 from storage.mail.ingest import (
     NewAttachment,
     NewMessage,
@@ -19,7 +21,6 @@ from storage.mail.ingest import (
     known_message_ids,
     plan_as_usual,
     prefer_custom_plans,
-    residents_by_email,
     save_checkpoint,
     threads_by_id,
     threads_by_subject,
@@ -35,7 +36,9 @@ from storage.mail.models import (
     MailCheckpoint,
     MailMessage,
     MailThread,
+    ProvenAddress,
 )
+from storage.mail.proofs import proven_addresses
 from storage.mail.queries import (
     acknowledged_on,
     attachments_of,
@@ -63,6 +66,7 @@ __all__ = [
     "MailCheckpoint",
     "MailMessage",
     "MailThread",
+    "ProvenAddress",
     "NewAttachment",
     "NewMessage",
     "acknowledged_on",
@@ -84,8 +88,9 @@ __all__ = [
     "open_threads",
     "plan_as_usual",
     "prefer_custom_plans",
+    "proofs",
+    "proven_addresses",
     "record_acknowledgement",
-    "residents_by_email",
     "save_checkpoint",
     "thread_messages",
     "threads_by_id",

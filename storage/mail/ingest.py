@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, String, any_, bindparam, func, insert, select, text
+from sqlalchemy import ARRAY, any_, bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,7 +24,6 @@ from storage.mail.models import (
     MailMessage,
     MailThread,
 )
-from storage.models import Resident
 from storage.types import utcnow
 
 # Bound IN (...) lists: SQLite and asyncpg both cap the number of parameters.
@@ -137,20 +136,6 @@ async def threads_by_id(session: AsyncSession, thread_ids: Iterable[int]) -> dic
             select(MailThread).where(_among(session, MailThread.id, chunk))
         ):
             found[thread.id] = thread
-    return found
-
-
-async def residents_by_email(session: AsyncSession, addresses: Iterable[str]) -> dict[str, int]:
-    """Lower-case address -> resident id, for residents who gave that address."""
-    found: dict[str, int] = {}
-    for chunk in chunks({a.lower() for a in addresses if a}):
-        rows = await session.execute(
-            select(func.lower(Resident.email), Resident.id).where(
-                _among(session, func.lower(Resident.email, type_=String), chunk),
-                Resident.forgotten_at.is_(None),
-            )
-        )
-        found.update({address: resident_id for address, resident_id in rows.all()})
     return found
 
 

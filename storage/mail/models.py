@@ -145,3 +145,41 @@ class MailAcknowledgement(Base):
         ForeignKey("mail_messages.id", ondelete="SET NULL")
     )
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProvenAddress(Base):
+    """An e-mail address a resident proved to be theirs; only these link mail to them.
+
+    `how` is "code" (a code sent to the address was typed back in the chat) or
+    "reply" (a reply to the contest's confirmation e-mail came from the address).
+    An address belongs to at most one resident: the latest proof wins.
+    """
+
+    __tablename__ = "mail_proven_addresses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(320), unique=True)
+    proven_at: Mapped[datetime] = mapped_column(default=utcnow)
+    how: Mapped[str] = mapped_column(String(10))
+
+
+class AddressChallenge(Base):
+    """A proof in progress: a code e-mailed to `address` (kept as a hash), or the
+    Message-ID of a confirmation e-mail whose reply from `address` proves it."""
+
+    __tablename__ = "mail_address_challenges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(10))
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()

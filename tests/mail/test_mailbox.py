@@ -26,6 +26,7 @@ from tests.handlers.contest_fixture import sample_contest
 from tests.harness import ChatHarness, Person, texts
 from tests.mail import corpus
 from tests.mail.conftest import Recorder, outbox_rows, with_recorders
+from tests.mail.proof import prove_by_code
 
 
 @pytest.fixture
@@ -211,16 +212,16 @@ async def test_mail_buttons_pressed_by_resident_refused(
     assert "tylko dla koordynatorów" in texts(await resident.send("/inbox"))
 
 
-async def test_receive_mail_sender_who_is_a_resident_is_linked(
+async def test_receive_mail_sender_who_proved_the_address_is_linked(
     harness: ChatHarness, recorders: dict[str, Recorder]
 ) -> None:
     zofia = harness.person(5151, name="Zofia")
     await zofia.send("/start")
     await zofia.press("Tak, zgadzam")
+    await prove_by_code(harness, zofia, "Zofia@Example.pl")
     async with harness.service.store.transaction() as session:
         resident = await session.scalar(select(Resident).where(Resident.telegram_id == 5151))
         assert resident is not None
-        resident.email = "Zofia@Example.pl"
         resident_id = resident.id
 
     [message_id] = await receive(harness, corpus.utf8_thunderbird().raw)
@@ -229,7 +230,31 @@ async def test_receive_mail_sender_who_is_a_resident_is_linked(
         message = await session.get(MailMessage, message_id)
         assert message is not None and message.resident_id == resident_id
     [card] = recorders["telegram"].texts(str(COORDINATOR_ID))
-    assert "należy do osoby, która korzysta z czatu: Zofia" in card
+    assert "Adres potwierdzony przez osobę korzystającą z czatu: Zofia" in card
+    assert "niezweryfikowany" not in card
+
+
+async def test_receive_mail_address_only_typed_is_unverified_and_linked_to_nobody(
+    harness: ChatHarness, recorders: dict[str, Recorder]
+) -> None:
+    """An address a resident merely gave (here their contact e-mail) proves nothing."""
+    zofia = harness.person(5152, name="Zofia")
+    await zofia.send("/start")
+    await zofia.press("Tak, zgadzam")
+    async with harness.service.store.transaction() as session:
+        resident = await session.scalar(select(Resident).where(Resident.telegram_id == 5152))
+        assert resident is not None
+        resident.email = "zofia@example.pl"
+
+    [message_id] = await receive(harness, corpus.utf8_thunderbird().raw)
+
+    async with harness.service.store.transaction() as session:
+        message = await session.get(MailMessage, message_id)
+        assert message is not None and message.resident_id is None
+        thread = await session.get(MailThread, message.thread_id)
+        assert thread is not None and thread.resident_id is None
+    [card] = recorders["telegram"].texts(str(COORDINATOR_ID))
+    assert "Nadawca niezweryfikowany" in card and "Zofia\n" not in card.split("Od:")[0]
 
 
 async def test_receive_mail_rolled_back_leaves_neither_mail_nor_notification(
@@ -315,10 +340,7 @@ async def _resident_with_email(harness: ChatHarness, user_id: int, email: str) -
     person = harness.person(user_id)
     await person.send("/start")
     await person.press("Tak, zgadzam")
-    async with harness.service.store.transaction() as session:
-        resident = await session.scalar(select(Resident).where(Resident.telegram_id == user_id))
-        assert resident is not None
-        resident.email = email
+    await prove_by_code(harness, person, email)
     return person
 
 

@@ -67,7 +67,7 @@ def test_parse_mail_outlook_attachments_kept_with_hash_and_auth_verdicts() -> No
     assert pdf.content is not None and pdf.content.startswith(b"%PDF-1.4")
     assert pdf.size == len(pdf.content) and pdf.sha256 and len(pdf.sha256) == 64
     assert docx.content is not None and docx.content.startswith(b"PK")
-    assert mail.auth == {"spf": "pass", "dkim": "pass", "dmarc": "pass"}
+    assert mail.auth == {"mx.lokalnie.test": {"spf": "pass", "dkim": "pass", "dmarc": "pass"}}
     assert [a.address for a in mail.cc] == ["sekretariat@example.pl"]
     assert mail.sender.name == "Koło Gospodyń Wiejskich"
     assert mail.html is not None and "<p>" in mail.html

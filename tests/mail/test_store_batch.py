@@ -17,7 +17,10 @@ from storage.models import Resident
 from tests.conftest import make_settings
 
 CENTRE = "bot@lokalnie.test"
-POLICY = MailPolicy(notify=False, own_addresses=frozenset({CENTRE}), baseline=True)
+PROVIDER = "mx.lokalnie.test"
+POLICY = MailPolicy(
+    notify=False, own_addresses=frozenset({CENTRE}), baseline=True, authserv_id=PROVIDER
+)
 
 
 def mail(number: int, **values: object) -> IncomingMail:
@@ -30,7 +33,7 @@ def mail(number: int, **values: object) -> IncomingMail:
         "text": f"Treść {number}: zażółć gęślą jaźń",
         "headers": [("From", "Zofia <zofia@example.pl>"), ("Subject", f"Sprawa {number}")],
         "size": 1000 + number,
-        "auth": {"spf": "pass"},
+        "auth": {PROVIDER: {"spf": "pass"}, "forged.example": {"dkim": "pass"}},
         "folder": "INBOX",
         "uidvalidity": 7,
         "uid": number,
@@ -48,7 +51,17 @@ async def service(database_url: str, tmp_path: Path) -> Service:
 
 async def test_batches_thread_link_and_store_every_column(service: Service) -> None:
     async with service.store.transaction() as session:
-        session.add(Resident(email="Zofia@Example.pl", name="Zofia"))
+        zofia = Resident(name="Zofia")
+        session.add(zofia)
+        await session.flush()
+        # Only a proven address links mail (the chat's /email flow records this).
+        await mail_store.proofs.prove(
+            session,
+            resident_id=zofia.id,
+            address="Zofia@Example.pl",
+            how=mail_store.proofs.CODE,
+            at=datetime.now(UTC),
+        )
     first = [
         mail(
             1,
