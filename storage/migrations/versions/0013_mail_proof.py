@@ -1,7 +1,7 @@
 """mail proof: addresses a resident proved, and the proofs in progress
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-04 22:35:00
 
 Mail is linked to a resident only through an address they proved (a code sent to
@@ -16,7 +16,7 @@ from alembic import op
 import storage.types
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
