@@ -14,13 +14,17 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Row, bindparam, func, select, update
+from sqlalchemy import Insert, Row, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.redact import redact
 from storage import upsert
 from storage.models import OutboxMessage
 from storage.types import utcnow
+
+# A row whose idempotency key starts with this is deleted once delivered (or given
+# up on): the goodbye after /forget must not leave the chat id behind.
+EPHEMERAL = "ephemeral:"
 
 
 async def enqueue(
@@ -212,6 +216,15 @@ async def mark_sent(
         .where(OutboxMessage.id == message_id)
         .values(status="sent", sent_at=utcnow(), last_error=None, external_id=external_id)
     )
+    await _drop_ephemeral(session, [message_id])
+
+
+async def _drop_ephemeral(session: AsyncSession, ids: list[int]) -> None:
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.in_(ids), OutboxMessage.idempotency_key.startswith(EPHEMERAL)
+        )
+    )
 
 
 _MARK_SENT = (
@@ -230,6 +243,7 @@ async def mark_sent_many(session: AsyncSession, delivered: list[tuple[int, str |
         _MARK_SENT,
         [{"message_id": message_id, "now": now, "ext": ext} for message_id, ext in delivered],
     )
+    await _drop_ephemeral(session, [message_id for message_id, _ext in delivered])
 
 
 async def mark_retry(
@@ -248,6 +262,7 @@ async def mark_failed(session: AsyncSession, message_id: int, *, error: str) -> 
         .where(OutboxMessage.id == message_id)
         .values(status="failed", last_error=redact(error)[:2000])
     )
+    await _drop_ephemeral(session, [message_id])
 
 
 async def release_inflight(session: AsyncSession) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversations, events, outbox, survey_privacy, surveys
+from storage import conversations, events, outbox, proposals, survey_privacy, surveys
 from storage.models import Resident
 
 Collector = Callable[[AsyncSession, Resident], Awaitable[Any]]
@@ -25,6 +25,16 @@ def register(section: str, collector: Collector) -> None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+async def proven_addresses(session: AsyncSession, resident: Resident) -> list[str]:
+    """The e-mail addresses through which /mydata and /forget reach mail.
+
+    Only an address the resident has proven belongs to them. Today that is the
+    address on their profile, the one their proposal's e-mail confirmation set;
+    this is the one place to point at a record of proven addresses.
+    """
+    return [resident.email.lower()] if resident.email else []
 
 
 async def _profile(session: AsyncSession, resident: Resident) -> dict[str, Any]:
@@ -109,11 +119,43 @@ async def _survey_contacts(session: AsyncSession, resident: Resident) -> list[di
     ]
 
 
+async def _proposals(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    """Drafts and submitted proposals: answers, budget, files (name and size), history."""
+    found = []
+    for p in await proposals.of_resident(session, resident.id):
+        files = await proposals.attachments(session, p.id)
+        history = await proposals.history(session, p.id)
+        found.append(
+            {
+                "contest": p.contest,
+                "number": p.number,
+                "status": p.status,
+                "created_at": _iso(p.created_at),
+                "submitted_at": _iso(p.submitted_at),
+                "answers": p.answers,
+                "budget": p.budget,
+                "files": [{"name": f.name, "size": f.size} for f in files],
+                "history": [
+                    {
+                        "at": _iso(h.at),
+                        "kind": h.kind,
+                        "from_status": h.from_status,
+                        "to_status": h.to_status,
+                        "note": h.note,
+                    }
+                    for h in history
+                ],
+            }
+        )
+    return found
+
+
 register("profile", _profile)
 register("conversation_in_progress", _conversation)
 register("survey_responses", _survey_responses)
 register("anonymous_surveys_taken", _anonymous_surveys)
 register("survey_contact_details", _survey_contacts)
+register("proposals", _proposals)
 register("events", _events)
 register("messages_to_you", _messages)
 

@@ -138,8 +138,10 @@ _TABLES = [
         "one answer",
         plain="id response_id question answered_at",
         value=personal(
-            DEL, "survey_responses", "answers to name, phone, e-mail and contact "
-            "questions are deleted; the others: " + STATISTICS
+            DEL,
+            "survey_responses",
+            "answers to name, phone, e-mail and contact "
+            "questions are deleted; the others: " + STATISTICS,
         ),
     ),
     table(
@@ -164,10 +166,10 @@ _TABLES = [
         plain="id contest number status progress language channel source created_at "
         "updated_at submitted_at edit_until",
         resident_id=personal(UNLINK, "proposals"),
-        answers=personal(
-            ERASE, "proposals", "kept: the title and closed answers; " + ACCOUNTING
+        answers=personal(ERASE, "proposals", "kept: the title and closed answers; " + ACCOUNTING),
+        budget=personal(
+            ERASE, "proposals", "kept: the amounts, the items' text goes; " + ACCOUNTING
         ),
-        budget=personal(ERASE, "proposals", "kept: the amounts, the items' text goes; " + ACCOUNTING),
     ),
     table(
         "proposal_attachments",

@@ -25,7 +25,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 async def _emails(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
-    messages = await store.of_resident(session, resident.id, resident.email)
+    addresses = await personal_data.proven_addresses(session, resident)
+    messages = await store.of_resident(session, resident.id, addresses)
     files = await store.attachments_of(session, [m.id for m in messages])
     return [
         {
@@ -45,7 +46,8 @@ async def _forget_mail(ctx: Context) -> None:
     """/forget: the resident's e-mails are emptied (see `storage.mail.forget_resident`);
     their attachment files are deleted once the erasure is committed."""
     assert ctx.resident is not None
-    paths = await store.forget_resident(ctx.session, ctx.resident.id, ctx.resident.email)
+    addresses = await personal_data.proven_addresses(ctx.session, ctx.resident)
+    paths = await store.forget_resident(ctx.session, ctx.resident.id, addresses)
     if not paths:
         return
     root = ctx.services.data_dir

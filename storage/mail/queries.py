@@ -129,33 +129,36 @@ async def record_acknowledgement(
 # --- a resident's mail: /mydata and /forget -----------------------------------------------
 
 
-def _theirs(resident_id: int, email: str | None) -> Any:
+def _theirs(resident_id: int, addresses: Sequence[str]) -> Any:
+    """Mail linked to the resident, or from one of `addresses`: the addresses the
+    resident has proven (see `storage.personal_data.proven_addresses`)."""
     condition = MailMessage.resident_id == resident_id
-    if email:
-        address = email.lower()
-        condition = or_(condition, MailMessage.from_address == address)
+    if addresses:
+        condition = or_(condition, MailMessage.from_address.in_([a.lower() for a in addresses]))
     return condition
 
 
 async def of_resident(
-    session: AsyncSession, resident_id: int, email: str | None
+    session: AsyncSession, resident_id: int, addresses: Sequence[str]
 ) -> list[MailMessage]:
     return list(
         await session.scalars(
             select(MailMessage)
-            .where(_theirs(resident_id, email), MailMessage.erased_at.is_(None))
+            .where(_theirs(resident_id, addresses), MailMessage.erased_at.is_(None))
             .order_by(MailMessage.id)
         )
     )
 
 
-async def forget_resident(session: AsyncSession, resident_id: int, email: str | None) -> list[str]:
+async def forget_resident(
+    session: AsyncSession, resident_id: int, addresses: Sequence[str]
+) -> list[str]:
     """Erase the content of a resident's e-mails; returns attachment files no longer used.
 
     The rows stay, emptied, so a resync of the mailbox does not import the mail
     again; the copy on the mail server is the centre's to delete.
     """
-    messages = await of_resident(session, resident_id, email)
+    messages = await of_resident(session, resident_id, addresses)
     if not messages:
         return []
     ids = [m.id for m in messages]
@@ -185,9 +188,11 @@ async def forget_resident(session: AsyncSession, resident_id: int, email: str | 
         .where(MailThread.id.in_(thread_ids))
         .values(subject="", subject_key="", counterpart="", resident_id=None)
     )
-    if email:
+    if addresses:
         await session.execute(
-            delete(MailAcknowledgement).where(MailAcknowledgement.address == email.lower())
+            delete(MailAcknowledgement).where(
+                MailAcknowledgement.address.in_([a.lower() for a in addresses])
+            )
         )
     await session.flush()
     still_used = set()
