@@ -104,5 +104,6 @@ async def _footprint(session: AsyncSession, resident: Resident) -> dict[str, lis
         "chats": chats,
         "addresses": addresses,
         "key_prefixes": prefixes,
-        "identifiers": chats + addresses,
+        # A coordinator's prompt to answer a question quotes it whole.
+        "identifiers": chats + addresses + [q.text for q in asked],
     }
