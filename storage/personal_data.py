@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversations, events, outbox, proposals, survey_privacy, surveys
-from storage.models import Resident
+from storage import conversations, events, proposals, survey_privacy, surveys
+from storage.models import OutboxMessage, Resident
 
 Collector = Callable[[AsyncSession, Resident], Awaitable[Any]]
 _collectors: dict[str, Collector] = {}
@@ -72,15 +73,24 @@ async def _events(session: AsyncSession, resident: Resident) -> list[dict[str, A
 
 
 async def _messages(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    """Messages to them still stored: linked to them, or to their chat or proven address."""
+    condition = OutboxMessage.resident_id == resident.id
+    if resident.telegram_id is not None:
+        condition = or_(condition, OutboxMessage.recipient == str(resident.telegram_id))
+    addresses = await proven_addresses(session, resident)
+    if addresses:
+        condition = or_(condition, func.lower(OutboxMessage.recipient).in_(addresses))
+    rows = await session.scalars(select(OutboxMessage).where(condition).order_by(OutboxMessage.id))
     return [
         {
             "channel": m.channel,
             "created_at": _iso(m.created_at),
             "status": m.status,
             "sent_at": _iso(m.sent_at),
+            "subject": m.payload.get("subject"),
             "text": m.payload.get("text"),
         }
-        for m in await outbox.of_resident(session, resident.id)
+        for m in rows
     ]
 
 

@@ -224,6 +224,10 @@ async def test_forget_leaves_nothing_but_what_the_map_keeps(harness: ChatHarness
     assert (asked["question"], asked["answer"]) == (QUESTION, ANSWER_TO_QUESTION)
     subjects = [m["subject"] for m in data["emails"]]
     assert MAIL_SUBJECT in subjects
+    sent = data["messages_to_you"]
+    assert any(m["channel"] == "email" and "KP-TEST-001" in m["subject"] for m in sent)
+    assert any(ANSWER_TO_QUESTION in (m["text"] or "") for m in sent)
+    assert any(MAIL_REPLY in (m["text"] or "") for m in sent)
     [response] = data["survey_responses"]
     assert IDEA in json.dumps(response["answers"], ensure_ascii=False)
 
