@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sqlalchemy import String, cast, delete, event, func, literal, or_, select, update
+from sqlalchemy import String, Text, cast, delete, event, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -55,15 +55,23 @@ async def purge_outbox(
 
 
 async def _quoting(session: AsyncSession, identifiers: Sequence[str]) -> set[int]:
-    """Rows whose payload quotes an identifier as a whole word (not inside a number)."""
+    """Rows whose payload quotes an identifier as a whole word (not inside a number).
+
+    The store narrows the rows down (the payload's JSON text contains the
+    identifier as JSON writes it, escapes included); the pattern decides.
+    """
     words = [i for i in identifiers if i]
     if not words:
         return set()
+    text = func.lower(cast(OutboxMessage.payload, Text))
+    contains = [text.contains(json.dumps(w)[1:-1].lower(), autoescape=True) for w in words]
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.payload).where(
+            OutboxMessage.broadcast_id.is_(None), or_(*contains)
+        )
+    )
     pattern = re.compile(
         "|".join(rf"(?<![\w@.]){re.escape(w)}(?![\w@])" for w in words), re.IGNORECASE
-    )
-    rows = await session.execute(
-        select(OutboxMessage.id, OutboxMessage.payload).where(OutboxMessage.broadcast_id.is_(None))
     )
     return {row.id for row in rows if pattern.search(json.dumps(row.payload, ensure_ascii=False))}
 
