@@ -292,13 +292,3 @@ async def status_counts(session: AsyncSession) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
     return {status: count for status, count in rows.all()}
-
-
-async def of_resident(session: AsyncSession, resident_id: int) -> list[OutboxMessage]:
-    return list(
-        await session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.resident_id == resident_id)
-            .order_by(OutboxMessage.id)
-        )
-    )
