@@ -22,6 +22,11 @@ from storage import upsert
 from storage.models import OutboxMessage
 from storage.types import utcnow
 
+# A row whose idempotency key starts with this is deleted once delivered (or given
+# up on): the goodbye after /forget, and replies to someone who gave no consent,
+# must not leave the chat id behind.
+EPHEMERAL = "ephemeral:"
+
 
 async def enqueue(
     session: AsyncSession,
@@ -212,7 +217,15 @@ async def mark_sent(
         .where(OutboxMessage.id == message_id)
         .values(status="sent", sent_at=utcnow(), last_error=None, external_id=external_id)
     )
-    await purge_transient(session, [message_id])
+    await _drop_ephemeral(session, [message_id])
+
+
+async def _drop_ephemeral(session: AsyncSession, ids: list[int]) -> None:
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.in_(ids), OutboxMessage.idempotency_key.startswith(EPHEMERAL)
+        )
+    )
 
 
 _MARK_SENT = (
@@ -235,34 +248,7 @@ async def mark_sent_many(session: AsyncSession, delivered: list[tuple[int, str |
         _MARK_SENT,
         [{"message_id": message_id, "now": now, "ext": ext} for message_id, ext in delivered],
     )
-    await purge_transient(session, [message_id for message_id, _ in delivered])
-
-
-# A payload key: the row goes once it is delivered (or has failed for good),
-# because its recipient gave no consent to be remembered.
-TRANSIENT = "transient"
-
-
-def transient(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload marked to be purged after delivery."""
-    return {**payload, TRANSIENT: True}
-
-
-async def purge_transient(session: AsyncSession, message_ids: Sequence[int]) -> int:
-    """Delete the finished transient rows among these (only rows with no resident)."""
-    if not message_ids:
-        return 0
-    result = await session.execute(
-        delete(OutboxMessage)
-        .where(
-            OutboxMessage.id.in_(message_ids),
-            OutboxMessage.resident_id.is_(None),
-            OutboxMessage.status.in_(("sent", "failed")),
-            OutboxMessage.payload[TRANSIENT].as_boolean().is_(True),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount or 0
+    await _drop_ephemeral(session, [message_id for message_id, _ext in delivered])
 
 
 async def mark_retry(
@@ -281,7 +267,7 @@ async def mark_failed(session: AsyncSession, message_id: int, *, error: str) -> 
         .where(OutboxMessage.id == message_id)
         .values(status="failed", last_error=redact(error)[:2000])
     )
-    await purge_transient(session, [message_id])
+    await _drop_ephemeral(session, [message_id])
 
 
 async def release_inflight(session: AsyncSession) -> int:
@@ -311,13 +297,3 @@ async def status_counts(session: AsyncSession) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
     return {status: count for status, count in rows.all()}
-
-
-async def of_resident(session: AsyncSession, resident_id: int) -> list[OutboxMessage]:
-    return list(
-        await session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.resident_id == resident_id)
-            .order_by(OutboxMessage.id)
-        )
-    )

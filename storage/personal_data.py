@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversations, events, outbox, survey_privacy, surveys
-from storage.models import Resident
+from storage import conversations, events, proposals, survey_privacy, surveys
+from storage.models import OutboxMessage, Resident
 
 Collector = Callable[[AsyncSession, Resident], Awaitable[Any]]
 _collectors: dict[str, Collector] = {}
@@ -25,6 +26,12 @@ def register(section: str, collector: Collector) -> None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+async def proven_addresses(session: AsyncSession, resident: Resident) -> list[str]:
+    """The e-mail addresses through which /mydata and /forget reach mail: only those
+    the resident has proven (a code sent there, or a reply to our confirmation)."""
+    return await proofs.proven_addresses(session, resident.id)
 
 
 async def _profile(session: AsyncSession, resident: Resident) -> dict[str, Any]:
@@ -62,15 +69,24 @@ async def _events(session: AsyncSession, resident: Resident) -> list[dict[str, A
 
 
 async def _messages(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    """Messages to them still stored: linked to them, or to their chat or proven address."""
+    condition = OutboxMessage.resident_id == resident.id
+    if resident.telegram_id is not None:
+        condition = or_(condition, OutboxMessage.recipient == str(resident.telegram_id))
+    addresses = await proven_addresses(session, resident)
+    if addresses:
+        condition = or_(condition, func.lower(OutboxMessage.recipient).in_(addresses))
+    rows = await session.scalars(select(OutboxMessage).where(condition).order_by(OutboxMessage.id))
     return [
         {
             "channel": m.channel,
             "created_at": _iso(m.created_at),
             "status": m.status,
             "sent_at": _iso(m.sent_at),
+            "subject": m.payload.get("subject"),
             "text": m.payload.get("text"),
         }
-        for m in await outbox.of_resident(session, resident.id)
+        for m in rows
     ]
 
 
@@ -109,11 +125,43 @@ async def _survey_contacts(session: AsyncSession, resident: Resident) -> list[di
     ]
 
 
+async def _proposals(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    """Drafts and submitted proposals: answers, budget, files (name and size), history."""
+    found = []
+    for p in await proposals.of_resident(session, resident.id):
+        files = await proposals.attachments(session, p.id)
+        history = await proposals.history(session, p.id)
+        found.append(
+            {
+                "contest": p.contest,
+                "number": p.number,
+                "status": p.status,
+                "created_at": _iso(p.created_at),
+                "submitted_at": _iso(p.submitted_at),
+                "answers": p.answers,
+                "budget": p.budget,
+                "files": [{"name": f.name, "size": f.size} for f in files],
+                "history": [
+                    {
+                        "at": _iso(h.at),
+                        "kind": h.kind,
+                        "from_status": h.from_status,
+                        "to_status": h.to_status,
+                        "note": h.note,
+                    }
+                    for h in history
+                ],
+            }
+        )
+    return found
+
+
 register("profile", _profile)
 register("conversation_in_progress", _conversation)
 register("survey_responses", _survey_responses)
 register("anonymous_surveys_taken", _anonymous_surveys)
 register("survey_contact_details", _survey_contacts)
+register("proposals", _proposals)
 register("events", _events)
 register("messages_to_you", _messages)
 

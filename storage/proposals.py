@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.contest import (
@@ -61,7 +61,7 @@ __all__ = [
     "attachments",
     "add_attachment",
     "counts_by_status",
-    "detach_resident",
+    "forget_resident",
 ]
 
 
@@ -221,15 +221,38 @@ async def counts_by_status(session: AsyncSession, contest: str) -> dict[str, int
     return {status: count for status, count in rows.all()}
 
 
-async def detach_resident(
-    session: AsyncSession, *, resident_id: int, personal_fields: list[str]
-) -> None:
-    """For /forget: drafts go; submitted proposals stay as contest records, unlinked,
-    without the applicant's contact fields."""
+async def forget_resident(
+    session: AsyncSession, *, resident_id: int, kept_fields: list[str]
+) -> list[str]:
+    """For /forget; returns the attachment files to delete once committed.
+
+    Drafts go. A submitted proposal stays as a record of the grant procedure,
+    unlinked: number, status, dates, the answers in `kept_fields` (the title and
+    closed answers, decided by the contest) and the budget's amounts; the other
+    answers, the budget items' text, notes in its history and outcome, and its
+    files go (see `storage.personal_map`).
+    """
+    paths: list[str] = []
     for proposal in await of_resident(session, resident_id):
+        files = await attachments(session, proposal.id)
+        paths += [a.path for a in files]
         if proposal.status == DRAFT:
             await session.delete(proposal)
             continue
-        proposal.answers = {k: v for k, v in proposal.answers.items() if k not in personal_fields}
+        for attachment in files:
+            await session.delete(attachment)
+        proposal.answers = {k: v for k, v in proposal.answers.items() if k in kept_fields}
+        proposal.budget = [{"item": "", "amount": line.get("amount")} for line in proposal.budget]
         proposal.resident_id = None
+        await session.execute(
+            update(ProposalHistory)
+            .where(ProposalHistory.proposal_id == proposal.id)
+            .values(note=None)
+        )
+        await session.execute(
+            update(ContestOutcome)
+            .where(ContestOutcome.proposal_id == proposal.id)
+            .values(note=None)
+        )
     await session.flush()
+    return paths

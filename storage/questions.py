@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.proposals import ResidentQuestion
@@ -60,10 +60,15 @@ async def of_resident(session: AsyncSession, resident_id: int) -> list[ResidentQ
     )
 
 
-async def detach_resident(session: AsyncSession, resident_id: int) -> None:
-    """For /forget: the questions stay for the record, no longer tied to a person or chat."""
-    await session.execute(
-        update(ResidentQuestion)
-        .where(ResidentQuestion.resident_id == resident_id)
-        .values(resident_id=None, chat_id="")
+async def forget_resident(session: AsyncSession, resident_id: int) -> list[int]:
+    """For /forget: the person's questions and the answers to them go (a question is
+    free text about the person, often with a phone number). Returns their ids, whose
+    notices to coordinators the caller deletes too."""
+    ids = list(
+        await session.scalars(
+            select(ResidentQuestion.id).where(ResidentQuestion.resident_id == resident_id)
+        )
     )
+    if ids:
+        await session.execute(delete(ResidentQuestion).where(ResidentQuestion.id.in_(ids)))
+    return ids

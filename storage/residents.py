@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import conversations
-from storage.models import Conversation, OutboxMessage, Resident
+from storage.models import Conversation, Resident
 from storage.types import utcnow
 
 _BY_TELEGRAM_ID = (
@@ -113,26 +113,18 @@ async def mark_reachable(session: AsyncSession, resident: Resident) -> None:
 
 
 async def forget(session: AsyncSession, resident: Resident) -> None:
-    """Erase personal data; the row stays as an anonymous id for kept answers."""
+    """Erase personal data; the row stays as an anonymous id for kept answers.
+
+    The outbox is purged by `storage.erasure.purge_outbox`, before this."""
     now = utcnow()
     resident.telegram_id = None
     resident.email = None
     resident.name = None
     resident.subscribed = False
+    resident.last_active_at = None
     resident.consent_withdrawn_at = now
     resident.forgotten_at = now
     await conversations.end(session, resident.id)
-    # Messages already delivered or still queued must not point at the person.
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.resident_id == resident.id, OutboxMessage.status != "pending")
-        .values(recipient="", payload={}, resident_id=None)
-    )
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.resident_id == resident.id, OutboxMessage.status == "pending")
-        .values(status="cancelled", recipient="", payload={}, resident_id=None)
-    )
     await session.flush()
 
 

@@ -1,7 +1,7 @@
 """The applicant's own proposals: /myproposals, opening, showing and withdrawing one.
 
-Also what /forget does to proposals: they stay (the contest needs them) but lose
-their link to the resident and the personal fields (e-mail, phone).
+Also what /forget does to proposals: drafts go; submitted ones stay (the grant's
+accounting needs them) unlinked, with only the title, closed answers and amounts.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from handlers.core.context import Context
 from handlers.core.events import Button, Reply
 from handlers.core.forms import QuestionType
 from handlers.core.routing import Router
-from storage import events
+from storage import erasure, events
 from storage import proposals as store
 from storage.proposals import Proposal
 
@@ -102,17 +102,31 @@ async def _withdraw(
     return [ctx.reply("proposal.withdrawn", number=proposal.number)]
 
 
-def personal_fields(contest: Contest) -> list[str]:
-    """Form answers that identify the applicant beyond their name: e-mail and phone."""
-    kinds = (QuestionType.EMAIL, QuestionType.PHONE)
-    return [q.id for q in contest.form if q.type in kinds]
+# Closed answers name no one: they stay in a forgotten applicant's submitted proposal.
+KEPT_TYPES = (
+    QuestionType.SINGLE,
+    QuestionType.MULTIPLE,
+    QuestionType.SCALE,
+    QuestionType.YESNO,
+    QuestionType.NUMBER,
+    QuestionType.DATE,
+)
+
+
+def kept_fields(contest: Contest) -> list[str]:
+    """Answers a forgotten applicant's submitted proposal keeps: the title (published
+    with the results, the grant's name in the accounting) and the closed answers."""
+    return [contest.title_field] + [q.id for q in contest.form if q.type in KEPT_TYPES]
 
 
 async def _forget_proposals(ctx: Context) -> None:
     assert ctx.resident is not None
     contest = contest_of(ctx)
-    fields = personal_fields(contest) if contest else []
-    await store.detach_resident(ctx.session, resident_id=ctx.resident.id, personal_fields=fields)
+    fields = kept_fields(contest) if contest else []
+    paths = await store.forget_resident(
+        ctx.session, resident_id=ctx.resident.id, kept_fields=fields
+    )
+    erasure.delete_files_after_commit(ctx.session, ctx.services.data_dir, paths)
 
 
 router.forget_hook(_forget_proposals)

@@ -51,17 +51,17 @@ async def queue_replies(
     for index, reply in enumerate(replies):
         payload = to_payload(reply, edit_message_id=event.message_id)
         resident_id = resident.id if resident else None
-        # --- no consent, nothing kept: purged once delivered (storage/outbox.py) ---
+        key_of_row = f"reply:{event.channel}:{event.chat_id}:{key}:{index}"
         if resident is None and not event.is_coordinator:
-            payload = outbox.transient(payload)
-        # --- end ---
+            # No consent, nothing kept: the row goes once delivered (storage/outbox.py).
+            key_of_row = outbox.EPHEMERAL + key_of_row
         message_id = await outbox.enqueue(
             session,
             channel=event.channel,
             recipient=event.chat_id,
             resident_id=resident_id,
             payload=payload,
-            idempotency_key=f"reply:{event.channel}:{event.chat_id}:{key}:{index}",
+            idempotency_key=key_of_row,
             taken=taken,
         )
         if message_id is not None and taken:

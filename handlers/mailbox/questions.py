@@ -207,7 +207,7 @@ async def unanswered(ctx: Context, pressed: AdminOpen) -> list[Reply]:
 
 async def _forget_questions(ctx: Context) -> None:
     assert ctx.resident is not None
-    await store.detach_resident(ctx.session, ctx.resident.id)
+    await store.forget_resident(ctx.session, ctx.resident.id)
 
 
 router.forget_hook(_forget_questions)

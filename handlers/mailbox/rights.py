@@ -6,20 +6,17 @@ would read or erase another's mail."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.context import Context
 from handlers.core.routing import Router
 from storage import mail as store
 from storage import personal_data
+from storage.erasure import delete_files_after_commit
 from storage.models import Resident
-
-log = logging.getLogger(__name__)
 
 router = Router("mailbox.rights")
 
@@ -53,19 +50,12 @@ async def _forget_mail(ctx: Context) -> None:
     proven = await store.proven_addresses(ctx.session, ctx.resident.id)
     paths = await store.forget_resident(ctx.session, ctx.resident.id, proven)
     await store.proofs.forget_proofs(ctx.session, ctx.resident.id)
-    if not paths:
-        return
-    root = ctx.services.data_dir
+    delete_files_after_commit(ctx.session, ctx.services.data_dir, paths)
 
-    def delete_files(_session: object) -> None:
-        for path in paths:
-            try:
-                (root / path).unlink(missing_ok=True)
-            except OSError as error:
-                log.warning("could not delete %s: %s", path, error)
-
-    event.listen(ctx.session.sync_session, "after_commit", delete_files, once=True)
+async def _proven_addresses(session: AsyncSession, resident: Resident) -> list[str]:
+    return await store.proven_addresses(session, resident.id)
 
 
 personal_data.register("emails", _emails)
+personal_data.register("proven_addresses", _proven_addresses)
 router.forget_hook(_forget_mail)

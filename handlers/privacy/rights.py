@@ -6,11 +6,23 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import OutgoingFile, Reply
 from handlers.core.routing import Router
-from storage import conversations, events, personal_data, residents
+from storage import (
+    conversations,
+    erasure,
+    events,
+    mail,
+    personal_data,
+    proposals,
+    questions,
+    residents,
+)
+from storage.models import Resident
 
 FORGET = "forget"
 CONFIRM = "confirm"
@@ -58,11 +70,40 @@ async def on_forget(ctx: Context, pressed: ForgetAnswer) -> list[Reply]:
     await conversations.end(ctx.session, ctx.resident.id)
     if pressed.answer != "yes":
         return [ctx.reply("forget.kept")]
-    resident_id = ctx.resident.id
+    resident = ctx.resident
+    footprint = await _footprint(ctx.session, resident)
     for hook in ctx.routes.forget_hooks:
         await hook(ctx)
-    await residents.forget(ctx.session, ctx.resident)
-    await events.record(ctx.session, "forgotten", resident_id=resident_id)
-    # The goodbye still reaches the chat, but is not linked to anyone any more.
+    await erasure.purge_outbox(ctx.session, resident_id=resident.id, **footprint)
+    await residents.forget(ctx.session, resident)
+    await events.record(ctx.session, "forgotten", resident_id=resident.id)
+    # The goodbye still reaches the chat, but is not linked to anyone, and its row
+    # goes once delivered.
+    erasure.purge_replies_once_delivered(
+        ctx.session, channel=ctx.event.channel, chat=ctx.event.chat_id
+    )
     ctx.resident = None
     return [ctx.reply("forget.done")]
+
+
+async def _footprint(session: AsyncSession, resident: Resident) -> dict[str, list[str]]:
+    """Where the person shows in the outbox, read before the features erase their rows:
+    their chats and proven addresses, and the keys of coordinators' notices about
+    their questions (handlers/mailbox/questions.py), proposals
+    (handlers/contest/proposal_submit.py) and e-mails (handlers/mailbox/cards.py)."""
+    addresses = await personal_data.proven_addresses(session, resident)
+    chats = [str(resident.telegram_id)] if resident.telegram_id is not None else []
+    asked = await questions.of_resident(session, resident.id)
+    chats += [q.chat_id for q in asked if q.chat_id and q.chat_id not in chats]
+    prefixes = [f"ask:{q.id}:" for q in asked]
+    for proposal in await proposals.of_resident(session, resident.id):
+        prefixes += [f"proposal:{proposal.id}:", f"proposal-notice:{proposal.id}:"]
+    for message in await mail.of_resident(session, resident.id, addresses):
+        prefixes.append(f"mail:new:{message.id}:")
+    return {
+        "chats": chats,
+        "addresses": addresses,
+        "key_prefixes": prefixes,
+        # A coordinator's prompt to answer a question quotes it whole.
+        "identifiers": chats + addresses + [q.text for q in asked],
+    }
