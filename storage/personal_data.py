@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import conversations, events, proposals, survey_privacy, surveys
+from storage.mail import proofs
 from storage.models import OutboxMessage, Resident
 
 Collector = Callable[[AsyncSession, Resident], Awaitable[Any]]

@@ -40,8 +40,10 @@ async def stored(harness: ChatHarness, model: type) -> list:
 
 
 def test_every_coordinator_flow_is_marked() -> None:
-    # Every flow but the resident's own (a survey, a proposal, a question).
-    assert ROUTES.coordinator_flows == set(ROUTES.flows) - {"survey", "proposal", "ask"}
+    # Every flow but the resident's own (a survey, a proposal, a question, proving
+    # an e-mail address).
+    residents = {"survey", "proposal", "ask", "email"}
+    assert ROUTES.coordinator_flows == set(ROUTES.flows) - residents
 
 
 async def test_broadcast_text_typed_after_removal_is_refused(harness: ChatHarness) -> None:

@@ -15,8 +15,10 @@ from bot.app import Service
 from handlers.core.events import IncomingFile, Kind
 from handlers.mailbox.events import Address, IncomingAttachment, IncomingMail
 from handlers.mailbox.receiving import MailPolicy, receive_mail
+from storage.mail import proofs
 from storage.models import OutboxMessage, Resident
 from storage.personal_map import MAP, Forget
+from storage.types import utcnow
 from tests.conftest import COORDINATOR_ID, make_settings
 from tests.handlers.contest_fixture import sample_contest
 from tests.handlers.privacy.dump import dump_folder, dump_store, where
@@ -141,8 +143,10 @@ async def mail_from_her(harness: ChatHarness) -> None:
     async with service.store.transaction() as session:
         resident = await session.scalar(select(Resident).where(Resident.telegram_id == USER))
         assert resident is not None
-        # The address she proved (the address proof sets it; here it is written directly).
-        resident.email = EMAIL
+        # The address she proved (the /email flow is tested in tests/mail/test_mail_proof.py).
+        await proofs.prove(
+            session, resident_id=resident.id, address=EMAIL, how=proofs.CODE, at=utcnow()
+        )
     kept = service.settings.data_dir / "mail" / "ab" / "lista.pdf"
     kept.parent.mkdir(parents=True, exist_ok=True)
     kept.write_bytes(MAIL_FILE)
