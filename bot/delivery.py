@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,10 +26,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # Rows claimed per round; chats in a round are served concurrently.
 BATCH = 100
-# How often delivered messages are recorded as sent (seconds).
-RECORD_EVERY = 0.01
-# How often a busy sender looks for due rows besides the replies handed to it (seconds).
-STORE_CHECK_EVERY = 0.5
 
 
 class Transport(Protocol):
@@ -83,6 +79,8 @@ def backoff(attempt: int) -> float:
 
 
 class OutboxSender:
+    """Claims due rows in queue order and delivers them; woken when rows are queued."""
+
     def __init__(
         self,
         store: Store,
@@ -91,38 +89,20 @@ class OutboxSender:
         rate: float = 0.0,
         on_permanent_failure: Callable[[Claimed, str], Awaitable[None]] | None = None,
         concurrency: int = 8,
+        recipient: str | None = None,
     ) -> None:
         self.store = store
         self.concurrency = concurrency
-        self._delivered: list[tuple[int, str | None]] = []
         self.transports = dict(transports)
+        # Only this recipient's rows (a terminal session shows its own person's chat).
+        self.recipient = recipient
         self.pacer = Pacer(rate)
         # Told when a message is refused for good (e.g. SMTP 5xx), to alert coordinators.
         self.on_permanent_failure = on_permanent_failure
         self._wake = asyncio.Event()
-        # Rows committed as already claimed for this sender (`take`), and whether
-        # the store may hold due rows that must be claimed (`wake`, a timer).
-        self._handed: list[Claimed] = []
-        self._check_store = True
-        self._store_checked = 0.0
-        self._running = False
 
     def wake(self) -> None:
         """Something was queued in the store: claim it."""
-        self._check_store = True
-        self._wake.set()
-
-    @property
-    def taking(self) -> bool:
-        return self._running
-
-    def take(self, messages: Sequence[Claimed]) -> None:
-        """Deliver rows a handler committed as claimed for this sender (no claim needed).
-
-        Should the process die first, they are `sending` in the store, and the next
-        run re-queues them like any message left in flight.
-        """
-        self._handed.extend(messages)
         self._wake.set()
 
     async def recover(self) -> None:
@@ -138,72 +118,27 @@ class OutboxSender:
         one chat's messages go one after another, in queue order, and each is
         recorded as sent as soon as its own call returns.
         """
-        self._check_store = True
-        return await self._drain()
-
-    async def _drain(self) -> int:
         sent = 0
         while True:
-            claimed, self._handed = self._handed, []
-            full = False
-            # Handed-over replies need no claim; the store is asked when woken for
-            # it, and every so often anyway (retries come due while replies flow).
-            if self._check_store or time.monotonic() >= self._store_checked + STORE_CHECK_EVERY:
-                self._check_store = False
-                self._store_checked = time.monotonic()
-                async with self.store.transaction() as session:
-                    batch = await outbox.claim_due(
-                        session, channels=list(self.transports), limit=BATCH
-                    )
-                full = len(batch) == BATCH
-                self._check_store = full
-                # Queue order: replies before bulk, then by id (a chat's own order).
-                claimed = sorted(
-                    claimed + [Claimed.of(m) for m in batch], key=lambda m: (m.priority, m.id)
+            async with self.store.transaction() as session:
+                claimed = await outbox.claim_due(
+                    session,
+                    channels=list(self.transports),
+                    limit=BATCH,
+                    recipient=self.recipient,
                 )
             if not claimed:
                 return sent
             chats: dict[tuple[str, str], list[Claimed]] = {}
-            for message in claimed:
-                chats.setdefault((message.channel, message.recipient), []).append(message)
+            for row in claimed:
+                chats.setdefault((row.channel, row.recipient), []).append(Claimed.of(row))
             gate = asyncio.Semaphore(self.concurrency)
-            # Stopped by an event, never cancelled: a task cancelled inside a
-            # transaction can leave its SQLite connection holding the write lock.
-            stop = asyncio.Event()
-            recorder = asyncio.create_task(self._record_deliveries(stop))
-            try:
-                counts = await asyncio.gather(*(self._serve_chat(gate, m) for m in chats.values()))
-            finally:
-                stop.set()
-                await recorder
+            counts = await asyncio.gather(*(self._serve_chat(gate, m) for m in chats.values()))
             sent += sum(counts)
-            if not full and not self._handed:
+            if len(claimed) < BATCH:
                 # Everything due was in this batch; whatever was queued meanwhile
                 # woke the sender, which comes straight back (see `run`).
                 return sent
-
-    async def _record_deliveries(self, stop: asyncio.Event) -> None:
-        """Write deliveries down every few milliseconds, many rows per transaction.
-
-        One transaction per message would make the store the bottleneck; waiting
-        longer would widen the window in which a killed process has delivered a
-        message without recording it (and sends it again after a restart).
-        """
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(RECORD_EVERY):
-                    await stop.wait()
-            await self._flush_delivered()
-        # Deliveries that finished while the last flush was writing would
-        # otherwise stay `sending` until some later batch.
-        await self._flush_delivered()
-
-    async def _flush_delivered(self) -> None:
-        if not self._delivered:
-            return
-        delivered, self._delivered = self._delivered, []
-        async with self.store.transaction() as session:
-            await outbox.mark_sent_many(session, delivered)
 
     async def _serve_chat(self, gate: asyncio.Semaphore, messages: list[Claimed]) -> int:
         async with gate:
@@ -258,35 +193,30 @@ class OutboxSender:
             if self.on_permanent_failure is not None:
                 await self.on_permanent_failure(message, str(error))
             return False
-        self._delivered.append((message.id, external_id))
+        async with self.store.transaction() as session:
+            await outbox.mark_sent(session, message.id, external_id=external_id)
         return True
 
     async def run(self, *, idle_seconds: float = 5.0) -> None:
         """Deliver until cancelled; woken at once when a handler queues something."""
         await self.recover()
-        self._running = True
-        try:
-            while True:
-                # Cleared before draining, so a wake-up during the drain is not lost.
-                self._wake.clear()
-                try:
-                    await self._drain()
-                except Exception:
-                    log.exception("outbox sender failed; retrying shortly")
-                    self._check_store = True
-                    await asyncio.sleep(1)
-                if self._wake.is_set():
-                    continue  # more was queued while draining
-                timeout = await self._until_next_due(idle_seconds)
-                # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel
-                # that arrives as its timeout fires, and shutdown would hang here.
-                try:
-                    async with asyncio.timeout(timeout):
-                        await self._wake.wait()
-                except TimeoutError:
-                    self._check_store = True  # a retry or a scheduled message is due
-        finally:
-            self._running = False
+        while True:
+            # Cleared before draining, so a wake-up during the drain is not lost.
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("outbox sender failed; retrying shortly")
+                await asyncio.sleep(1)
+                continue
+            if self._wake.is_set():
+                continue  # more was queued while draining
+            timeout = await self._until_next_due(idle_seconds)
+            # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel
+            # that arrives as its timeout fires, and shutdown would hang here.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     async def _until_next_due(self, idle_seconds: float) -> float:
         async with self.store.transaction() as session:

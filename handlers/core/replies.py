@@ -43,25 +43,14 @@ async def queue_replies(
     resident: Resident | None,
     replies: list[Reply],
     key: str,
-    taken: bool = False,
-) -> list[outbox.Claimed]:
-    """Write the replies as outbox rows; with `taken`, as claimed by this process's
-    sender, and returned so that they can be handed to it after the commit."""
-    queued = []
+) -> None:
+    """Write the replies as pending outbox rows, back to the chat the event came from."""
     for index, reply in enumerate(replies):
-        payload = to_payload(reply, edit_message_id=event.message_id)
-        resident_id = resident.id if resident else None
-        message_id = await outbox.enqueue(
+        await outbox.enqueue(
             session,
             channel=event.channel,
             recipient=event.chat_id,
-            resident_id=resident_id,
-            payload=payload,
+            resident_id=resident.id if resident else None,
+            payload=to_payload(reply, edit_message_id=event.message_id),
             idempotency_key=f"reply:{event.channel}:{event.chat_id}:{key}:{index}",
-            taken=taken,
         )
-        if message_id is not None and taken:
-            queued.append(
-                outbox.Claimed(message_id, event.channel, event.chat_id, payload, 1, resident_id, 0)
-            )
-    return queued

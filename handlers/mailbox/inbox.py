@@ -561,7 +561,7 @@ async def _notify(
         )
         await outbox.enqueue(
             session,
-            channel="telegram",
+            channel=services.chat_channel,
             recipient=str(coordinator_id),
             payload=to_payload(card),
             idempotency_key=f"mail:new:{row.id}:{coordinator_id}",
@@ -706,7 +706,7 @@ async def report_delivery_failure(
             )
             await outbox.enqueue(
                 session,
-                channel="telegram",
+                channel=services.chat_channel,
                 recipient=str(coordinator_id),
                 payload={"text": text},
                 idempotency_key=f"mail:failed:{key}:{coordinator_id}"[:200],
