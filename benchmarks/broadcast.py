@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start_fake() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"],
+        [sys.executable, "-m", "benchmarks.fake_api", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
