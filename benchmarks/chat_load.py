@@ -14,9 +14,10 @@ before each answer, then starts over as a new resident.
 
 Phases of equal length: "idle" (3 residents, about 1 answer/s), "cap" (75 residents,
 about 25 answers/s: Lokalnie's production pacing of 25 messages/s, just under Telegram's
-~30/s) and "past" (135 residents, about 45 answers/s). Per phase: the bot's CPU ms per answer (/proc), reply latency p50/p99
-(an answer pushed to its last expected reply recorded by the fake), and at the end the bot's
-peak RSS (VmHWM). Goals: <= 16 ms CPU per answer, p99 at the cap <= 2x idle, < 150 MB.
+~30/s) and "past" (135 residents, about 45 answers/s). Per phase: the bot's CPU ms per
+answer (/proc), reply latency p50/p99 (an answer pushed to its last expected reply recorded
+by the fake); at the end the bot's peak RSS (VmHWM). Goals: <= 16 ms CPU per answer,
+p99 at the cap <= 2x idle, peak RSS < 150 MB.
 """
 
 from __future__ import annotations
