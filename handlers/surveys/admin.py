@@ -11,7 +11,7 @@ from handlers.core.events import Button, OutgoingFile, Reply
 from handlers.core.forms import Survey
 from handlers.core.replies import to_payload
 from handlers.core.routing import Router
-from handlers.surveys import charts, exports, results
+from handlers.surveys import results
 from storage import schedule
 from storage import surveys as store
 
@@ -76,6 +76,9 @@ async def on_results(ctx: Context, callback: Callback) -> list[Reply]:
 
 async def _result_messages(ctx: Context, survey: Survey) -> tuple[list[Reply], list[Any]]:
     """The summary as texts and a chart per closed question (the results' public part)."""
+    # Imported when a coordinator asks: matplotlib, numpy and openpyxl are about 50 MB
+    # the running bot need not hold for its residents' conversations.
+    from handlers.surveys import charts
     translator, language = ctx.services.translator, ctx.language
     responses = await results.load_results(ctx.session, survey)
     overview = results.overview(responses)
@@ -116,6 +119,7 @@ async def _share(ctx: Context, survey: Survey) -> list[Reply]:
 
 async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
     """A summary per question, a chart per closed question, open answers as a file."""
+    from handlers.surveys import exports  # when used (see _result_messages)
     translator, language = ctx.services.translator, ctx.language
     replies, (responses, summaries) = await _result_messages(ctx, survey)
     share = Button(ctx.t("surveyadmin.share"), Callback(RESULTS, "share", survey.slug).pack())
@@ -152,6 +156,7 @@ async def on_export(ctx: Context, callback: Callback) -> list[Reply]:
 
 
 async def export_of(ctx: Context, survey: Survey) -> list[Reply]:
+    from handlers.surveys import exports  # when used (see _result_messages)
     translator, language = ctx.services.translator, ctx.language
     responses = await results.load_results(ctx.session, survey)
     options = {"language": language, "translator": translator, "timezone": ctx.services.timezone}
