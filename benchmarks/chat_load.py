@@ -42,6 +42,7 @@ from tests.fakes.telegram_api import FakeTelegramServer
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123:BENCH"
 THINK = (2.0, 4.0)  # seconds a resident takes before each answer
+RAMP = 10.0  # seconds over which a phase's new residents arrive
 # (name, residents): about 1, 25 and 45 answers/s.
 PHASES = (("idle", 3), ("cap", 75), ("past", 135))
 
@@ -175,7 +176,8 @@ class Driver:
         self.lost = 0
         self.ids = itertools.count(1_000_001)
 
-    async def resident_loop(self, stop: asyncio.Event) -> None:
+    async def resident_loop(self, stop: asyncio.Event, delay: float) -> None:
+        await asyncio.sleep(delay)
         while not stop.is_set():
             resident = Resident(next(self.ids))
             self.fake.waiters[resident.user_id] = resident
@@ -234,10 +236,13 @@ async def measure(name: str, command: list[str], phase_seconds: float) -> dict[s
         tasks: list[asyncio.Task[None]] = []
         result: dict[str, Any] = {"bot": name, "phases": {}}
         for phase, residents in PHASES:
+            # New residents arrive over RAMP seconds, not all in one instant (which
+            # would send them through the survey in lockstep, in waves).
             while len(tasks) < residents:
-                tasks.append(asyncio.create_task(driver.resident_loop(stop)))
+                delay = random.uniform(0, RAMP)
+                tasks.append(asyncio.create_task(driver.resident_loop(stop, delay)))
             driver.phase = "warm-up"
-            await asyncio.sleep(THINK[1] + 1)  # the new residents' first answers
+            await asyncio.sleep(RAMP + THINK[1] + 5)
             driver.phase = phase
             cpu, started = cpu_seconds(bot.pid), time.monotonic()
             await asyncio.sleep(phase_seconds)
