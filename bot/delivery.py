@@ -79,7 +79,13 @@ def backoff(attempt: int) -> float:
 
 
 class OutboxSender:
-    """Claims due rows in queue order and delivers them; woken when rows are queued."""
+    """Claims due rows in queue order and delivers them; woken when rows are queued.
+
+    Each chat with claimed rows has one worker delivering them in order; up to
+    `concurrency` chats are served at a time. The sender claims again whenever it
+    is woken, also while workers are busy, so a new reply joins the chats being
+    served instead of waiting for a whole batch to finish.
+    """
 
     def __init__(
         self,
@@ -92,7 +98,6 @@ class OutboxSender:
         recipient: str | None = None,
     ) -> None:
         self.store = store
-        self.concurrency = concurrency
         self.transports = dict(transports)
         # Only this recipient's rows (a terminal session shows its own person's chat).
         self.recipient = recipient
@@ -100,6 +105,12 @@ class OutboxSender:
         # Told when a message is refused for good (e.g. SMTP 5xx), to alert coordinators.
         self.on_permanent_failure = on_permanent_failure
         self._wake = asyncio.Event()
+        self._gate = asyncio.Semaphore(concurrency)
+        # Claimed rows not delivered yet, per chat, and the chat's worker.
+        self._queues: dict[tuple[str, str], list[Claimed]] = {}
+        self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._held = 0
+        self._sent = 0
 
     def wake(self) -> None:
         """Something was queued in the store: claim it."""
@@ -114,41 +125,58 @@ class OutboxSender:
     async def drain(self) -> int:
         """Deliver everything due now; returns how many messages were sent.
 
-        Different chats are served concurrently (up to `concurrency` at a time);
-        one chat's messages go one after another, in queue order, and each is
-        recorded as sent as soon as its own call returns.
+        Different chats are served concurrently; one chat's messages go one after
+        another, in queue order, and each is recorded as sent as soon as its own
+        call returns.
         """
-        sent = 0
-        while True:
-            async with self.store.transaction() as session:
-                claimed = await outbox.claim_due(
-                    session,
-                    channels=list(self.transports),
-                    limit=BATCH,
-                    recipient=self.recipient,
-                )
-            if not claimed:
-                return sent
-            chats: dict[tuple[str, str], list[Claimed]] = {}
-            for row in claimed:
-                chats.setdefault((row.channel, row.recipient), []).append(Claimed.of(row))
-            gate = asyncio.Semaphore(self.concurrency)
-            counts = await asyncio.gather(*(self._serve_chat(gate, m) for m in chats.values()))
-            sent += sum(counts)
-            if len(claimed) < BATCH:
-                # Everything due was in this batch; whatever was queued meanwhile
-                # woke the sender, which comes straight back (see `run`).
-                return sent
+        before = self._sent
+        while await self._claim() or self._workers:
+            await asyncio.wait(list(self._workers.values()))
+        return self._sent - before
 
-    async def _serve_chat(self, gate: asyncio.Semaphore, messages: list[Claimed]) -> int:
-        async with gate:
-            for index, message in enumerate(messages):
-                if not await self._deliver_one(message):
+    async def _claim(self) -> int:
+        """Claim due rows (at most BATCH held at a time) and hand them to their chats."""
+        room = BATCH - self._held
+        if room <= 0:
+            return 0  # a worker wakes the sender when it has delivered some
+        async with self.store.transaction() as session:
+            rows = await outbox.claim_due(
+                session, channels=list(self.transports), limit=room, recipient=self.recipient
+            )
+        for row in rows:
+            chat = (row.channel, row.recipient)
+            self._queues.setdefault(chat, []).append(Claimed.of(row))
+            if chat not in self._workers:
+                self._workers[chat] = asyncio.create_task(self._serve_chat(chat))
+        self._held += len(rows)
+        return len(rows)
+
+    async def _serve_chat(self, chat: tuple[str, str]) -> None:
+        queue = self._queues[chat]
+        try:
+            async with self._gate:
+                while queue:
+                    message = queue.pop(0)
+                    if self._held == BATCH:
+                        self._wake.set()  # room again: claim what is left due
+                    self._held -= 1
+                    if await self._deliver_one(message):
+                        self._sent += 1
+                        continue
                     # Later messages to this chat must wait for the one that failed.
-                    for later in messages[index + 1 :]:
-                        await self._requeue(later.id, 0.5)
-                    return index
-            return len(messages)
+                    later, queue[:] = list(queue), []
+                    self._held -= len(later)
+                    for row in later:
+                        await self._requeue(row.id, 0.5)
+        finally:
+            del self._queues[chat]
+            del self._workers[chat]
+
+    async def _stop_workers(self) -> None:
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
     async def _requeue(self, message_id: int, delay: float) -> None:
         async with self.store.transaction() as session:
@@ -200,23 +228,26 @@ class OutboxSender:
     async def run(self, *, idle_seconds: float = 5.0) -> None:
         """Deliver until cancelled; woken at once when a handler queues something."""
         await self.recover()
-        while True:
-            # Cleared before draining, so a wake-up during the drain is not lost.
-            self._wake.clear()
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("outbox sender failed; retrying shortly")
-                await asyncio.sleep(1)
-                continue
-            if self._wake.is_set():
-                continue  # more was queued while draining
-            timeout = await self._until_next_due(idle_seconds)
-            # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel
-            # that arrives as its timeout fires, and shutdown would hang here.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._wake.wait()
+        try:
+            while True:
+                # Cleared before claiming, so a wake-up meanwhile is not lost.
+                self._wake.clear()
+                try:
+                    await self._claim()
+                    # When full, a worker wakes the sender as soon as there is room.
+                    full = self._held >= BATCH
+                    timeout = idle_seconds if full else await self._until_next_due(idle_seconds)
+                except Exception:
+                    log.exception("outbox sender failed; retrying shortly")
+                    await asyncio.sleep(1)
+                    continue
+                # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel
+                # that arrives as its timeout fires, and shutdown would hang here.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
+        finally:
+            await self._stop_workers()
 
     async def _until_next_due(self, idle_seconds: float) -> float:
         async with self.store.transaction() as session:
