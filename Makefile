@@ -35,7 +35,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP) compile
-	$(BIN)/python -m benchmarks.updates
+	$(BIN)/python -m benchmarks.chat_load
+	$(BIN)/python -m benchmarks.broadcast
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,1 +1,1 @@
-"""Benchmarks: run from the repository root, e.g. ``python -m benchmarks.updates``."""
+"""Benchmarks: run from the repository root, e.g. ``python -m benchmarks.chat_load``."""

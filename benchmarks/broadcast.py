@@ -25,10 +25,10 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.delivery import OutboxSender
-from bot.telegram import TelegramTransport
-from bot.telegram_request import AiohttpRequest
+from bot.telegram import POOL_SIZE, TelegramTransport
 from handlers.core.centre import load_centre
 from handlers.core.i18n import Translator
 from handlers.core.services import Services
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start_fake() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"],
+        [sys.executable, "-m", "benchmarks.fake_api", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -87,9 +87,11 @@ async def one_run(url: str, base_url: str, recipients: int, rate: float) -> dict
         translator=translator,
         centre=load_centre(ROOT / "content"),
         timezone=datetime.now().astimezone().tzinfo,
+        chat_channel="telegram",
     )  # type: ignore[arg-type]
-    # The same network layer as the application's (bot.telegram.build_application).
-    async with Bot("123:BENCH", base_url=base_url, request=AiohttpRequest()) as bot:
+    # PTB's own HTTP client, with the pool the application uses.
+    request = HTTPXRequest(connection_pool_size=POOL_SIZE)
+    async with Bot("123:BENCH", base_url=base_url, request=request) as bot:
         sender = OutboxSender(store, {"telegram": TelegramTransport(bot)}, rate=rate)
         runtime = JobRuntime(store, services, wake_sender=sender.wake, progress_every=1.0)
         sender_task = asyncio.create_task(sender.run(idle_seconds=0.2))

@@ -7,18 +7,21 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 from telegram.error import NetworkError
 from telegram.ext import Application
 
 from bot.config import Settings
+from bot.console import CHANNEL as CONSOLE
 from bot.console import ConsoleTransport, chat_loop
 from bot.delivery import Claimed, OutboxSender
 from bot.mail import imap_configured, smtp_configured
 from bot.mail.imap import MailboxWatcher
 from bot.mail.smtp import SmtpTransport
 from bot.startup import retry_with_backoff
+from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import (
     TelegramTransport,
     UpdateRouter,
@@ -80,6 +83,8 @@ class Service:
             translator=translator,
             centre=centre,
             timezone=settings.timezone_info,
+            # `run_console` switches to the terminal.
+            chat_channel=TELEGRAM,
             coordinator_ids=frozenset(settings.coordinator_ids),
             surveys=catalogue.surveys,
             contest=contest,
@@ -194,7 +199,6 @@ class Service:
                 rate=settings.telegram_messages_per_second,
                 on_permanent_failure=self._email_refused,
             )
-            self.services.reply_sender = self.sender
             sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
             mailbox_task = self.start_mailbox()
             scheduler_task = self.start_scheduler()
@@ -262,13 +266,20 @@ class Service:
             await application.updater.start_polling(timeout=10, poll_interval=0.0)
 
     async def run_console(
-        self, *, user_id: int, coordinator: bool, out: TextIO = sys.stdout
+        self,
+        *,
+        user_id: int,
+        coordinator: bool,
+        out: TextIO = sys.stdout,
+        read_line: Callable[[], Awaitable[str | None]] | None = None,
     ) -> None:
+        """One person's terminal chat. Several sessions may share one store: each
+        shows its own person's messages, and coordinators' notices reach theirs."""
+        self.services.chat_channel = CONSOLE
         transport = ConsoleTransport(out, self.settings.data_dir / "downloads")
-        self.sender = OutboxSender(
-            self.store,
-            {"console": transport, **self.email_transports()},
-            on_permanent_failure=self._email_refused,
+        self.sender = OutboxSender(self.store, {CONSOLE: transport}, recipient=str(user_id))
+        mail = OutboxSender(
+            self.store, self.email_transports(), on_permanent_failure=self._email_refused
         )
         await self.sender.recover()
         mailbox_task = self.start_mailbox()
@@ -276,13 +287,20 @@ class Service:
         if coordinator:
             coordinators.add(user_id)
         self.services.coordinator_ids = frozenset(coordinators)
+
+        async def deliver() -> None:
+            await self.sender.drain()  # type: ignore[union-attr]
+            if mail.transports:
+                await mail.drain()
+
         try:
             await chat_loop(
                 user_id=user_id,
                 coordinator=coordinator,
                 transport=transport,
                 handle=self.handle,
-                deliver=self.sender.drain,
+                deliver=deliver,
+                read_line=read_line,
             )
         finally:
             await self.stop_mailbox(mailbox_task)

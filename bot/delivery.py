@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,10 +26,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # Rows claimed per round; chats in a round are served concurrently.
 BATCH = 100
-# How often delivered messages are recorded as sent (seconds).
-RECORD_EVERY = 0.01
-# How often a busy sender looks for due rows besides the replies handed to it (seconds).
-STORE_CHECK_EVERY = 0.5
 
 
 class Transport(Protocol):
@@ -83,6 +79,14 @@ def backoff(attempt: int) -> float:
 
 
 class OutboxSender:
+    """Claims due rows in queue order and delivers them; woken when rows are queued.
+
+    Each chat with claimed rows has one worker delivering them in order; up to
+    `concurrency` chats are served at a time. The sender claims again whenever it
+    is woken, also while workers are busy, so a new reply joins the chats being
+    served instead of waiting for a whole batch to finish.
+    """
+
     def __init__(
         self,
         store: Store,
@@ -91,38 +95,25 @@ class OutboxSender:
         rate: float = 0.0,
         on_permanent_failure: Callable[[Claimed, str], Awaitable[None]] | None = None,
         concurrency: int = 8,
+        recipient: str | None = None,
     ) -> None:
         self.store = store
-        self.concurrency = concurrency
-        self._delivered: list[tuple[int, str | None]] = []
         self.transports = dict(transports)
+        # Only this recipient's rows (a terminal session shows its own person's chat).
+        self.recipient = recipient
         self.pacer = Pacer(rate)
         # Told when a message is refused for good (e.g. SMTP 5xx), to alert coordinators.
         self.on_permanent_failure = on_permanent_failure
         self._wake = asyncio.Event()
-        # Rows committed as already claimed for this sender (`take`), and whether
-        # the store may hold due rows that must be claimed (`wake`, a timer).
-        self._handed: list[Claimed] = []
-        self._check_store = True
-        self._store_checked = 0.0
-        self._running = False
+        self._gate = asyncio.Semaphore(concurrency)
+        # Claimed rows not delivered yet, per chat, and the chat's worker.
+        self._queues: dict[tuple[str, str], list[Claimed]] = {}
+        self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._held = 0
+        self._sent = 0
 
     def wake(self) -> None:
         """Something was queued in the store: claim it."""
-        self._check_store = True
-        self._wake.set()
-
-    @property
-    def taking(self) -> bool:
-        return self._running
-
-    def take(self, messages: Sequence[Claimed]) -> None:
-        """Deliver rows a handler committed as claimed for this sender (no claim needed).
-
-        Should the process die first, they are `sending` in the store, and the next
-        run re-queues them like any message left in flight.
-        """
-        self._handed.extend(messages)
         self._wake.set()
 
     async def recover(self) -> None:
@@ -134,86 +125,58 @@ class OutboxSender:
     async def drain(self) -> int:
         """Deliver everything due now; returns how many messages were sent.
 
-        Different chats are served concurrently (up to `concurrency` at a time);
-        one chat's messages go one after another, in queue order, and each is
-        recorded as sent as soon as its own call returns.
+        Different chats are served concurrently; one chat's messages go one after
+        another, in queue order, and each is recorded as sent as soon as its own
+        call returns.
         """
-        self._check_store = True
-        return await self._drain()
+        before = self._sent
+        while await self._claim() or self._workers:
+            await asyncio.wait(list(self._workers.values()))
+        return self._sent - before
 
-    async def _drain(self) -> int:
-        sent = 0
-        while True:
-            claimed, self._handed = self._handed, []
-            full = False
-            # Handed-over replies need no claim; the store is asked when woken for
-            # it, and every so often anyway (retries come due while replies flow).
-            if self._check_store or time.monotonic() >= self._store_checked + STORE_CHECK_EVERY:
-                self._check_store = False
-                self._store_checked = time.monotonic()
-                async with self.store.transaction() as session:
-                    batch = await outbox.claim_due(
-                        session, channels=list(self.transports), limit=BATCH
-                    )
-                full = len(batch) == BATCH
-                self._check_store = full
-                # Queue order: replies before bulk, then by id (a chat's own order).
-                claimed = sorted(
-                    claimed + [Claimed.of(m) for m in batch], key=lambda m: (m.priority, m.id)
-                )
-            if not claimed:
-                return sent
-            chats: dict[tuple[str, str], list[Claimed]] = {}
-            for message in claimed:
-                chats.setdefault((message.channel, message.recipient), []).append(message)
-            gate = asyncio.Semaphore(self.concurrency)
-            # Stopped by an event, never cancelled: a task cancelled inside a
-            # transaction can leave its SQLite connection holding the write lock.
-            stop = asyncio.Event()
-            recorder = asyncio.create_task(self._record_deliveries(stop))
-            try:
-                counts = await asyncio.gather(*(self._serve_chat(gate, m) for m in chats.values()))
-            finally:
-                stop.set()
-                await recorder
-            sent += sum(counts)
-            if not full and not self._handed:
-                # Everything due was in this batch; whatever was queued meanwhile
-                # woke the sender, which comes straight back (see `run`).
-                return sent
-
-    async def _record_deliveries(self, stop: asyncio.Event) -> None:
-        """Write deliveries down every few milliseconds, many rows per transaction.
-
-        One transaction per message would make the store the bottleneck; waiting
-        longer would widen the window in which a killed process has delivered a
-        message without recording it (and sends it again after a restart).
-        """
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(RECORD_EVERY):
-                    await stop.wait()
-            await self._flush_delivered()
-        # Deliveries that finished while the last flush was writing would
-        # otherwise stay `sending` until some later batch.
-        await self._flush_delivered()
-
-    async def _flush_delivered(self) -> None:
-        if not self._delivered:
-            return
-        delivered, self._delivered = self._delivered, []
+    async def _claim(self) -> int:
+        """Claim due rows (at most BATCH held at a time) and hand them to their chats."""
+        room = BATCH - self._held
+        if room <= 0:
+            return 0  # a worker wakes the sender when it has delivered some
         async with self.store.transaction() as session:
-            await outbox.mark_sent_many(session, delivered)
+            rows = await outbox.claim_due(
+                session, channels=list(self.transports), limit=room, recipient=self.recipient
+            )
+        for row in rows:
+            chat = (row.channel, row.recipient)
+            self._queues.setdefault(chat, []).append(Claimed.of(row))
+            if chat not in self._workers:
+                self._workers[chat] = asyncio.create_task(self._serve_chat(chat))
+        self._held += len(rows)
+        return len(rows)
 
-    async def _serve_chat(self, gate: asyncio.Semaphore, messages: list[Claimed]) -> int:
-        async with gate:
-            for index, message in enumerate(messages):
-                if not await self._deliver_one(message):
+    async def _serve_chat(self, chat: tuple[str, str]) -> None:
+        queue = self._queues[chat]
+        try:
+            async with self._gate:
+                while queue:
+                    message = queue.pop(0)
+                    if self._held == BATCH:
+                        self._wake.set()  # room again: claim what is left due
+                    self._held -= 1
+                    if await self._deliver_one(message):
+                        self._sent += 1
+                        continue
                     # Later messages to this chat must wait for the one that failed.
-                    for later in messages[index + 1 :]:
-                        await self._requeue(later.id, 0.5)
-                    return index
-            return len(messages)
+                    later, queue[:] = list(queue), []
+                    self._held -= len(later)
+                    for row in later:
+                        await self._requeue(row.id, 0.5)
+        finally:
+            del self._queues[chat]
+            del self._workers[chat]
+
+    async def _stop_workers(self) -> None:
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
     async def _requeue(self, message_id: int, delay: float) -> None:
         async with self.store.transaction() as session:
@@ -258,35 +221,33 @@ class OutboxSender:
             if self.on_permanent_failure is not None:
                 await self.on_permanent_failure(message, str(error))
             return False
-        self._delivered.append((message.id, external_id))
+        async with self.store.transaction() as session:
+            await outbox.mark_sent(session, message.id, external_id=external_id)
         return True
 
     async def run(self, *, idle_seconds: float = 5.0) -> None:
         """Deliver until cancelled; woken at once when a handler queues something."""
         await self.recover()
-        self._running = True
         try:
             while True:
-                # Cleared before draining, so a wake-up during the drain is not lost.
+                # Cleared before claiming, so a wake-up meanwhile is not lost.
                 self._wake.clear()
                 try:
-                    await self._drain()
+                    await self._claim()
+                    # When full, a worker wakes the sender as soon as there is room.
+                    full = self._held >= BATCH
+                    timeout = idle_seconds if full else await self._until_next_due(idle_seconds)
                 except Exception:
                     log.exception("outbox sender failed; retrying shortly")
-                    self._check_store = True
                     await asyncio.sleep(1)
-                if self._wake.is_set():
-                    continue  # more was queued while draining
-                timeout = await self._until_next_due(idle_seconds)
+                    continue
                 # asyncio.timeout, not wait_for: in 3.11 wait_for can swallow a cancel
                 # that arrives as its timeout fires, and shutdown would hang here.
-                try:
+                with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(timeout):
                         await self._wake.wait()
-                except TimeoutError:
-                    self._check_store = True  # a retry or a scheduled message is due
         finally:
-            self._running = False
+            await self._stop_workers()
 
     async def _until_next_due(self, idle_seconds: float) -> float:
         async with self.store.transaction() as session:

@@ -23,7 +23,6 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.config import Settings
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
-from bot.telegram_request import AiohttpRequest
 from handlers.core.events import Inbound, IncomingFile, Kind, Reply
 from handlers.core.i18n import LANGUAGES, Translator
 from handlers.core.replies import from_payload
@@ -39,6 +38,8 @@ MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
 # The Bot API serves files up to 20 MB to bots.
 MAX_DOWNLOAD = 20 * 1024 * 1024
+# Connections to the Bot API for everything but getUpdates (which has its own).
+POOL_SIZE = 32
 
 
 def build_application(settings: Settings) -> Application:
@@ -48,9 +49,16 @@ def build_application(settings: Settings) -> Application:
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.file_base_url)
-        # Bot API calls other than getUpdates (sends, edits, downloads) go through
-        # aiohttp: httpx's per-call CPU cost capped broadcasts (see AiohttpRequest).
-        .request(AiohttpRequest())
+        # PTB's own HTTP client (httpx). The pool is above the outbox sender's
+        # concurrency (8 chats at a time) plus callback answers and downloads, and
+        # a send waits a few seconds for a free connection before counting as failed.
+        .connection_pool_size(POOL_SIZE)
+        .pool_timeout(5.0)
+        .connect_timeout(5.0)
+        .read_timeout(10.0)
+        .write_timeout(10.0)
+        # Charts and exports are uploads of up to a few MB.
+        .media_write_timeout(30.0)
         # Updates are handled one at a time, in order: a resident's answers
         # must not overtake each other.
         .concurrent_updates(False)

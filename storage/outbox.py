@@ -39,13 +39,8 @@ async def enqueue(
     not_before: datetime | None = None,
     priority: int = 0,
     broadcast_id: int | None = None,
-    taken: bool = False,
 ) -> int | None:
-    """Queue a message; its id, or None when a message with this key was queued before.
-
-    `taken`: the row is written as already claimed (`sending`, first attempt) by a
-    sender in this process that will be handed it after the commit.
-    """
+    """Queue a message; its id, or None when a message with this key was queued before."""
     now = utcnow()
     result = await session.execute(
         _insert_returning_id(upsert.dialect(session)),
@@ -54,8 +49,8 @@ async def enqueue(
             "recipient": recipient,
             "resident_id": resident_id,
             "payload": payload,
-            "status": "sending" if taken else "pending",
-            "attempts": 1 if taken else 0,
+            "status": "pending",
+            "attempts": 0,
             "next_attempt_at": not_before or now,
             "idempotency_key": idempotency_key,
             "created_at": now,
@@ -64,7 +59,7 @@ async def enqueue(
         },
     )
     message_id = result.scalar_one_or_none()
-    if message_id is not None and not taken:
+    if message_id is not None:
         _note_pending(session)
     return message_id
 
@@ -80,7 +75,7 @@ def wrote_pending(session: AsyncSession) -> bool:
 
 @dataclass(frozen=True)
 class Claimed:
-    """What a sender needs of a row it holds (claimed, or written as taken)."""
+    """What a sender needs of a row it claimed."""
 
     id: int
     channel: str
@@ -169,15 +164,18 @@ _TABLE = OutboxMessage.__table__
 
 
 @cache
-def _claim(dialect: str) -> Any:
+def _claim(dialect: str, one_recipient: bool) -> Any:
     """UPDATE ... RETURNING of the next due rows, built once per dialect."""
+    conditions = [
+        _TABLE.c.status == "pending",
+        _TABLE.c.next_attempt_at <= bindparam("now"),
+        _TABLE.c.channel.in_(bindparam("channels", expanding=True)),
+    ]
+    if one_recipient:
+        conditions.append(_TABLE.c.recipient == bindparam("only_recipient"))
     due = (
         select(_TABLE.c.id)
-        .where(
-            _TABLE.c.status == "pending",
-            _TABLE.c.next_attempt_at <= bindparam("now"),
-            _TABLE.c.channel.in_(bindparam("channels", expanding=True)),
-        )
+        .where(*conditions)
         # Replies to people in a conversation overtake bulk messages.
         .order_by(_TABLE.c.priority, _TABLE.c.id)
         .limit(bindparam("limit"))
@@ -194,17 +192,22 @@ def _claim(dialect: str) -> Any:
 
 
 async def claim_due(
-    session: AsyncSession, *, channels: Sequence[str], limit: int = 50
+    session: AsyncSession,
+    *,
+    channels: Sequence[str],
+    limit: int = 50,
+    recipient: str | None = None,
 ) -> list[Row[Any]]:
     """Take due rows in queue order and mark them `sending` (committed by the caller).
 
     One UPDATE ... RETURNING: no ORM objects are loaded or flushed for a batch.
     The returned rows carry the columns by name, `attempts` already counted.
+    `recipient`: only rows for that chat (a terminal session serves one person).
     """
-    result = await session.execute(
-        _claim(upsert.dialect(session)),
-        {"now": utcnow(), "channels": list(channels), "limit": limit},
-    )
+    values: dict[str, Any] = {"now": utcnow(), "channels": list(channels), "limit": limit}
+    if recipient is not None:
+        values["only_recipient"] = recipient
+    result = await session.execute(_claim(upsert.dialect(session), recipient is not None), values)
     # RETURNING comes in no promised order; the queue order is restored here.
     return sorted(result.all(), key=lambda row: (row.priority, row.id))
 
@@ -226,29 +229,6 @@ async def _drop_ephemeral(session: AsyncSession, ids: list[int]) -> None:
             OutboxMessage.id.in_(ids), OutboxMessage.idempotency_key.startswith(EPHEMERAL)
         )
     )
-
-
-_MARK_SENT = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("message_id"))
-    .values(status="sent", sent_at=bindparam("now"), last_error=None, external_id=bindparam("ext"))
-)
-
-
-async def mark_sent_many(session: AsyncSession, delivered: list[tuple[int, str | None]]) -> None:
-    """Record several deliveries in one executemany of a prebuilt UPDATE.
-
-    Transient rows among them (replies to someone who has not consented) are
-    deleted instead: once delivered, nothing about that person is kept.
-    """
-    if not delivered:
-        return
-    now = utcnow()
-    await session.execute(
-        _MARK_SENT,
-        [{"message_id": message_id, "now": now, "ext": ext} for message_id, ext in delivered],
-    )
-    await _drop_ephemeral(session, [message_id for message_id, _ext in delivered])
 
 
 async def mark_retry(

@@ -101,6 +101,8 @@ class Person:
 class ChatHarness:
     def __init__(self, service: Service) -> None:
         self.service = service
+        # Like `lokalnie chat`: people are reached in the terminal.
+        service.services.chat_channel = CHANNEL
         self.transport = RecordingTransport()
         self.sender = OutboxSender(service.store, {CHANNEL: self.transport})
 

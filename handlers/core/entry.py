@@ -30,11 +30,6 @@ MAX_TEXT_LENGTH = 4096
 async def process_inbound(store: Store, services: Services, event: Inbound) -> list[Reply]:
     """Handle one event; returns the replies that were queued for delivery."""
     key = event.external_id or uuid.uuid4().hex
-    sender = services.reply_sender
-    # Decided before the transaction: the sender must already be running when
-    # rows are written as its own (a starting one re-queues such rows first).
-    direct = sender is not None and sender.taking
-    wake = True
     try:
         async with store.transaction() as session:
             if event.external_id and not await receipts.first_time(
@@ -44,22 +39,15 @@ async def process_inbound(store: Store, services: Services, event: Inbound) -> l
                 return []
             ctx = await _context(session, services, event)
             replies = await route(ctx)
-            queued = await queue_replies(
-                session,
-                event=event,
-                resident=ctx.resident,
-                replies=replies,
-                key=key,
-                taken=direct,
+            await queue_replies(
+                session, event=event, resident=ctx.resident, replies=replies, key=key
             )
-        wake = outbox.wrote_pending(session)
+        wrote = outbox.wrote_pending(session)
     except Exception:
         log.exception("handling %s event %s failed", event.channel, key)
         replies = await _apologise(store, services, event, key)
-        queued = []
-    if queued and sender is not None:
-        sender.take(queued)
-    if wake:  # rows for the sender to claim: a note to a coordinator, an e-mail ...
+        wrote = bool(replies)
+    if wrote:  # committed: the sender may claim and deliver them now
         services.on_outbox_written()
     return replies
 

@@ -2,9 +2,11 @@
 
 Replies go back to the chat an event came from (`handlers/core/replies.py`); these
 messages go to another person's chat, through the outbox like everything else, in
-the same transaction as the change they announce. The chat channel is the one the
-bot is running on: Telegram in production, the terminal in `lokalnie chat` (where
-every person shares one screen) and in flow tests.
+the same transaction as the change they announce. Unless the caller knows the
+person's channel (a question remembers where it was asked), they go to the chat
+channel this process serves (`Services.chat_channel`): Telegram under `lokalnie
+run`, the terminal under `lokalnie chat`, where each session shows its own
+person's messages.
 """
 
 from __future__ import annotations
@@ -13,13 +15,6 @@ from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.replies import to_payload
 from storage import outbox
-
-CHAT_CHANNELS = ("telegram", "console")
-
-
-def chat_channel(ctx: Context) -> str:
-    """The chat channel of this deployment (an e-mail event still answers in Telegram)."""
-    return ctx.event.channel if ctx.event.channel in CHAT_CHANNELS else "telegram"
 
 
 async def tell(
@@ -34,7 +29,7 @@ async def tell(
     """Queue `reply` for another chat; False when it was queued before (same key)."""
     queued = await outbox.enqueue(
         ctx.session,
-        channel=channel or chat_channel(ctx),
+        channel=channel or ctx.services.chat_channel,
         recipient=chat_id,
         resident_id=resident_id,
         payload=to_payload(reply),

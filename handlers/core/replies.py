@@ -43,29 +43,18 @@ async def queue_replies(
     resident: Resident | None,
     replies: list[Reply],
     key: str,
-    taken: bool = False,
-) -> list[outbox.Claimed]:
-    """Write the replies as outbox rows; with `taken`, as claimed by this process's
-    sender, and returned so that they can be handed to it after the commit."""
-    queued = []
+) -> None:
+    """Write the replies as pending outbox rows, back to the chat the event came from."""
     for index, reply in enumerate(replies):
-        payload = to_payload(reply, edit_message_id=event.message_id)
-        resident_id = resident.id if resident else None
         key_of_row = f"reply:{event.channel}:{event.chat_id}:{key}:{index}"
         if resident is None and not event.is_coordinator:
             # No consent, nothing kept: the row goes once delivered (storage/outbox.py).
             key_of_row = outbox.EPHEMERAL + key_of_row
-        message_id = await outbox.enqueue(
+        await outbox.enqueue(
             session,
             channel=event.channel,
             recipient=event.chat_id,
-            resident_id=resident_id,
-            payload=payload,
+            resident_id=resident.id if resident else None,
+            payload=to_payload(reply, edit_message_id=event.message_id),
             idempotency_key=key_of_row,
-            taken=taken,
         )
-        if message_id is not None and taken:
-            queued.append(
-                outbox.Claimed(message_id, event.channel, event.chat_id, payload, 1, resident_id, 0)
-            )
-    return queued

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from handlers.broadcasts.rules import ScheduleRules
@@ -14,19 +13,7 @@ from handlers.contest.model import Contest
 from handlers.core.centre import Centre
 from handlers.core.forms import Survey
 from handlers.core.i18n import Translator
-from storage.outbox import Claimed
 from storage.types import utcnow
-
-
-class ReplySender(Protocol):
-    """This process's running outbox sender, which can be handed replies directly."""
-
-    @property
-    def taking(self) -> bool:
-        """True once it runs (and has re-queued what a previous run left in flight)."""
-
-    def take(self, messages: Sequence[Claimed]) -> None:
-        """Deliver these rows, committed as already claimed (`sending`) for it."""
 
 
 @dataclass
@@ -34,6 +21,10 @@ class Services:
     translator: Translator
     centre: Centre
     timezone: ZoneInfo
+    # The chat channel this process reaches people on, chosen by the adapter that
+    # runs it (Telegram under `lokalnie run`, the terminal under `lokalnie chat`):
+    # notices to coordinators, and answers to someone who is not writing, go there.
+    chat_channel: str
     coordinator_ids: frozenset[int] = frozenset()
     surveys: dict[str, Survey] = field(default_factory=dict)
     # The local-initiatives contest, when content/contest.yaml is present and valid.
@@ -44,9 +35,6 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Called after a transaction queued outgoing messages, to wake the sender.
     on_outbox_written: Callable[[], None] = field(default=lambda: None)
-    # Replies to an event are handed to this sender after their commit, which
-    # spares it a claiming transaction per event (None: the sender claims them).
-    reply_sender: ReplySender | None = None
     # Called when something scheduled changed (a broadcast, an announcement time).
     on_schedule_changed: Callable[[], None] = field(default=lambda: None)
     schedule_rules: ScheduleRules = field(default_factory=ScheduleRules)

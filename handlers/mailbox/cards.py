@@ -154,7 +154,7 @@ async def notify(
         card = mail_card(services, languages[coordinator_id], row, thread, names, name, position)
         await outbox.enqueue(
             session,
-            channel="telegram",
+            channel=services.chat_channel,
             recipient=str(coordinator_id),
             payload=to_payload(card),
             idempotency_key=f"mail:new:{row.id}:{coordinator_id}",
@@ -183,7 +183,7 @@ async def report_delivery_failure(
             )
             await outbox.enqueue(
                 session,
-                channel="telegram",
+                channel=services.chat_channel,
                 recipient=str(coordinator_id),
                 payload={"text": text},
                 idempotency_key=f"mail:failed:{key}:{coordinator_id}"[:200],

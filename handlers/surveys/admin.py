@@ -9,7 +9,7 @@ from handlers.core.context import Context
 from handlers.core.events import Button, OutgoingFile, Reply
 from handlers.core.forms import Survey
 from handlers.core.routing import Router
-from handlers.surveys import charts, exports, exports_xlsx, results, results_text
+from handlers.surveys import results, results_text
 from handlers.surveys.buttons import ExportPick, ResultsPick, ResultsShare, SurveyChosen
 from storage import surveys as store
 
@@ -80,6 +80,10 @@ def chart_replies(
     ctx: Context, survey: Survey, summaries: list[results.QuestionSummary]
 ) -> list[Reply]:
     """A chart per closed question, numbered as in the summary."""
+    # Imported when a coordinator asks: matplotlib and numpy are tens of megabytes
+    # the running bot need not hold for its residents' conversations.
+    from handlers.surveys import charts
+
     translator, language = ctx.services.translator, ctx.language
     replies = []
     for number, summary in enumerate(summaries, start=1):
@@ -95,6 +99,7 @@ def chart_replies(
 
 async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
     """A summary per question, a chart per closed question, open answers as a file."""
+    from handlers.surveys import exports  # when used (see _result_messages)
     translator, language = ctx.services.translator, ctx.language
     replies, (responses, summaries) = await _result_messages(ctx, survey)
     share = Button(ctx.t("surveyadmin.share"), ResultsShare(survey.slug).pack())
@@ -131,6 +136,7 @@ async def on_export(ctx: Context, pressed: ExportPick) -> list[Reply]:
 
 
 async def export_of(ctx: Context, survey: Survey) -> list[Reply]:
+    from handlers.surveys import exports, exports_xlsx  # when used (see _result_messages)
     translator, language = ctx.services.translator, ctx.language
     responses = await results.load_results(ctx.session, survey)
     options = {"language": language, "translator": translator, "timezone": ctx.services.timezone}

@@ -173,47 +173,6 @@ async def test_enqueue_many_skips_keys_queued_before_and_keeps_order(database_ur
     await store.close()
 
 
-class HeldTransport(ScriptedTransport):
-    """Lets chat "2" finish only while the sender is writing chat "1"'s delivery down."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = asyncio.Event()
-        self.released_done = asyncio.Event()
-
-    async def deliver(self, recipient: str, payload: dict[str, Any]) -> str | None:
-        if recipient != "2":
-            return await super().deliver(recipient, payload)
-        await self.release.wait()
-        result = await super().deliver(recipient, payload)
-        # The sender notes the delivery before whoever waits on this runs again.
-        self.released_done.set()
-        return result
-
-
-async def test_sender_records_a_delivery_that_ends_during_the_last_write(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = Store(database_url)
-    await queue(store, ("1", "a"), ("2", "b"))
-    transport = HeldTransport()
-    real_mark_sent_many = outbox.mark_sent_many
-
-    async def mark_sent_many(session: Any, delivered: list[tuple[int, str | None]]) -> None:
-        if not transport.release.is_set():
-            transport.release.set()
-            # Chat "2" is delivered while this write is under way.
-            await transport.released_done.wait()
-        await real_mark_sent_many(session, delivered)
-
-    monkeypatch.setattr(outbox, "mark_sent_many", mark_sent_many)
-    sender = OutboxSender(store, {"telegram": transport})
-    assert await sender.drain() == 2
-    # Nothing else is queued, so no later round would have recorded it.
-    assert [r.status for r in await rows(store)] == ["sent", "sent"]
-    await store.close()
-
-
 class ParkedTransport(ScriptedTransport):
     """Holds every delivery until released, like a Bot API call in flight."""
 
@@ -228,58 +187,38 @@ class ParkedTransport(ScriptedTransport):
         return await super().deliver(recipient, payload)
 
 
-async def queue_taken(store: Store, recipient: str, text: str) -> list[outbox.Claimed]:
-    """What a handler does when the running sender takes its replies directly."""
-    async with store.transaction() as session:
-        message_id = await outbox.enqueue(
-            session,
-            channel="telegram",
-            recipient=recipient,
-            payload={"text": text},
-            idempotency_key=f"{recipient}:{text}",
-            taken=True,
-        )
-    assert message_id is not None
-    return [outbox.Claimed(message_id, "telegram", recipient, {"text": text}, 1, None, 0)]
+async def wait_for_statuses(store: Store, wanted: list[str]) -> None:
+    for _ in range(500):
+        if [r.status for r in await rows(store)] == wanted:
+            return
+        await asyncio.sleep(0.01)
 
 
-async def test_running_sender_delivers_handed_replies_once(database_url: str) -> None:
+async def test_running_sender_woken_after_a_commit_delivers_once(database_url: str) -> None:
     store = Store(database_url)
     transport = ScriptedTransport()
     sender = OutboxSender(store, {"telegram": transport})
-    assert not sender.taking  # nothing may be written as its own before it runs
-    task = asyncio.create_task(sender.run())
-    for _ in range(200):
-        if sender.taking:
-            break
-        await asyncio.sleep(0.01)
-    sender.take(await queue_taken(store, "1", "a"))
-    sender.take(await queue_taken(store, "1", "b"))
-    for _ in range(200):
-        if [r.status for r in await rows(store)] == ["sent", "sent"]:
-            break
-        await asyncio.sleep(0.01)
+    task = asyncio.create_task(sender.run(idle_seconds=60))
+    await queue(store, ("1", "a"), ("1", "b"))
+    sender.wake()  # what `services.on_outbox_written()` does after a handler's commit
+    await wait_for_statuses(store, ["sent", "sent"])
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert transport.delivered == [("1", "a"), ("1", "b")]
     assert [r.status for r in await rows(store)] == ["sent", "sent"]
-    assert not sender.taking
     await store.close()
 
 
-async def test_handed_reply_of_a_stopped_sender_is_sent_once_by_the_next_run(
+async def test_reply_in_flight_when_the_sender_stops_is_sent_once_by_the_next_run(
     database_url: str,
 ) -> None:
     store = Store(database_url)
     held = ParkedTransport()
     first = OutboxSender(store, {"telegram": held})
-    task = asyncio.create_task(first.run())
-    for _ in range(200):
-        if first.taking:
-            break
-        await asyncio.sleep(0.01)
-    first.take(await queue_taken(store, "1", "a"))
+    task = asyncio.create_task(first.run(idle_seconds=60))
+    await queue(store, ("1", "a"))
+    first.wake()
     await asyncio.wait_for(held.started.wait(), 5)
     task.cancel()  # the process goes away while the call is held: nothing was sent
     with pytest.raises(asyncio.CancelledError):
@@ -295,7 +234,7 @@ async def test_handed_reply_of_a_stopped_sender_is_sent_once_by_the_next_run(
 
 
 async def test_busy_sender_still_sends_a_message_that_comes_due(database_url: str) -> None:
-    """Replies handed over all the time must not keep a row that comes due waiting."""
+    """Replies queued all the time must not keep a row that comes due waiting."""
     store = Store(database_url)
     transport = ScriptedTransport()
     async with store.transaction() as session:
@@ -312,12 +251,24 @@ async def test_busy_sender_still_sends_a_message_that_comes_due(database_url: st
     for n in range(500):
         if ("9", "later") in transport.delivered:
             break
-        if sender.taking:
-            sender.take(await queue_taken(store, "1", f"reply {n}"))
+        await queue(store, ("1", f"reply {n}"))
+        sender.wake()
         await asyncio.sleep(0.005)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert ("9", "later") in transport.delivered
     assert len([m for m in transport.delivered if m[0] == "1"]) > 10  # replies flowed meanwhile
+    await store.close()
+
+
+async def test_sender_for_one_recipient_leaves_other_chats_queued(database_url: str) -> None:
+    """A terminal session shows its own person's messages and leaves the others' queued."""
+    store = Store(database_url)
+    transport = ScriptedTransport()
+    await queue(store, ("1", "for one"), ("2", "for two"))
+    sender = OutboxSender(store, {"telegram": transport}, recipient="2")
+    assert await sender.drain() == 1
+    assert transport.delivered == [("2", "for two")]
+    assert [r.status for r in await rows(store)] == ["pending", "sent"]
     await store.close()

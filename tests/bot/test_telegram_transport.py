@@ -1,4 +1,4 @@
-"""The Telegram transport through PTB on aiohttp, against the fake Bot API: each
+"""The Telegram transport through PTB, against the fake Bot API: each
 Bot API error becomes the same delivery error as before."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
 from bot.telegram import TelegramTransport
-from bot.telegram_request import AiohttpRequest
 from tests.fakes.telegram_api import FakeTelegramServer
 
 CHAT = 601
@@ -22,7 +22,6 @@ async def transport(fake_telegram: FakeTelegramServer) -> AsyncIterator[Telegram
         "123456:TEST-token",
         base_url=fake_telegram.base_url,
         base_file_url=fake_telegram.base_file_url,
-        request=AiohttpRequest(),
     ) as bot:
         yield TelegramTransport(bot)
 
@@ -98,7 +97,7 @@ async def test_transport_server_error_is_retry_later_without_flood_control(
 
 async def test_transport_unreachable_api_is_retry_later() -> None:
     # Nothing listens on port 9 of loopback: a network error, not a Bot API answer.
-    request = AiohttpRequest()
+    request = HTTPXRequest()
     await request.initialize()
     bot = Bot("123456:TEST-token", base_url="http://127.0.0.1:9/bot", request=request)
     try:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dtm
-import json
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from telegram import Bot as PtbBot
@@ -81,18 +75,6 @@ def retry_after_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
-
-
-def control(server: FakeTelegramServer, action: str, body: dict[str, Any] | None = None) -> Any:
-    """Call the control API over HTTP like an out-of-process benchmark would."""
-    data = json.dumps(body or {}).encode()
-    request = urllib.request.Request(
-        f"{server.control_url}/{action}",
-        data=data,
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 async def test_get_me_real_bot_returns_fake_bot_user(bot: PtbBot) -> None:
@@ -375,52 +357,3 @@ def test_wait_for_sent_nothing_sent_raises_timeout(fake_telegram: FakeTelegramSe
         fake_telegram.wait_for_sent(USER, 1, timeout=0.2)
 
     assert time.monotonic() - started < 1
-
-
-async def test_control_api_push_and_latencies_measure_bot_replies(
-    fake_telegram: FakeTelegramServer,
-) -> None:
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_message is not None and update.effective_message.text
-        await update.effective_message.reply_text(update.effective_message.text.upper())
-
-    app = build_app(fake_telegram)
-    app.add_handler(MessageHandler(filters.TEXT, echo))
-    await start_app(app)
-    try:
-        users = range(1000, 1020)
-        messages = [{"user_id": u, "text": f"hej {u}"} for u in users]
-        pushed = await asyncio.to_thread(
-            control, fake_telegram, "push_messages", {"messages": messages}
-        )
-        for user in users:
-            await fake_telegram.await_sent(user, 1, timeout=5)
-    finally:
-        await stop_app(app)
-
-    latencies = await asyncio.to_thread(control, fake_telegram, "latencies")
-    sent = await asyncio.to_thread(control, fake_telegram, "sent", {"chat_id": 1005})
-    assert len(pushed["update_ids"]) == 20
-    assert latencies["summary"]["answered"] == 20
-    assert latencies["summary"]["unanswered"] == 0
-    assert all(0 <= e["latency"] < 5 for e in latencies["latencies"])
-    assert [r["text"] for r in sent["sent"]] == ["HEJ 1005"]
-
-
-def test_module_run_as_process_serves_get_me_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0"],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        ready = proc.stdout.readline()
-        assert ready.startswith("FAKE_TELEGRAM_READY")
-        base_url = ready.split("base_url=")[1].split()[0]
-        with urllib.request.urlopen(f"{base_url}{TOKEN}/getMe", timeout=5) as response:
-            assert json.loads(response.read())["result"]["id"] == BOT_USER["id"]
-    finally:
-        proc.terminate()
-        assert proc.wait(timeout=10) == 0

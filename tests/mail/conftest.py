@@ -145,6 +145,8 @@ class Recorder:
 def with_recorders(harness: ChatHarness, channels: Iterable[str]) -> dict[str, Recorder]:
     recorders = {channel: Recorder(channel) for channel in channels}
     harness.sender.transports.update(recorders)
+    if "telegram" in recorders:  # a Telegram deployment: coordinators' notices go there
+        harness.service.services.chat_channel = "telegram"
     return recorders
 
 

@@ -401,6 +401,7 @@ async def test_report_delivery_failure_tells_each_coordinator(harness: ChatHarne
         error="SMTP 550 no such user",
         key="abc",
     )
-    [row] = await outbox_rows(service, "telegram")
+    # To the coordinators' chat channel (the terminal here, as under `lokalnie chat`).
+    [row] = await outbox_rows(service, service.services.chat_channel)
     assert row.recipient == str(COORDINATOR_ID)
     assert "zly@adres.example" in row.payload["text"] and "550" in row.payload["text"]

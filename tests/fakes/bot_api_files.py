@@ -1,0 +1,136 @@
+"""The fake Bot API's files: uploads the bot sends, files users send, getFile and downloads."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.bot_api_common import (
+    ApiError,
+)
+
+
+class Files:
+    """Files kept by id and by path, with their bytes."""
+
+    # State shared by the parts, created by FakeTelegramServer._reset_state.
+    _lock: threading.RLock
+    _changed: threading.Condition
+    _files: dict[str, dict[str, Any]]
+    _file_ids: itertools.count[int]
+
+    def _new_file(
+        self, content: bytes | None, file_name: str | None, mime_type: str | None, folder: str
+    ) -> str:
+        with self._lock:
+            number = next(self._file_ids)
+            file_id = f"file-{number}"
+            suffix = ""
+            if file_name and "." in file_name:
+                suffix = "." + file_name.rsplit(".", 1)[1]
+            self._files[file_id] = {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_path": f"{folder}/file_{number}{suffix}",
+                "file_name": file_name,
+                "mime_type": mime_type,
+                "content": content,
+            }
+            return file_id
+
+    def _upload(
+        self,
+        field: str,
+        params: dict[str, Any],
+        files: dict[str, dict[str, Any]],
+        record: dict[str, Any],
+        folder: str,
+    ) -> dict[str, Any]:
+        """Resolve an uploaded, attach:// or file_id/URL input; store it for getFile."""
+        value = params.get(field)
+        upload = None
+        if isinstance(value, str) and value.startswith("attach://"):
+            upload = files.get(value.removeprefix("attach://"))
+        elif field in files:
+            upload = files[field]
+        if upload is not None:
+            info = dict(upload)
+        elif isinstance(value, str) and value in self._files:
+            known = self._files[value]
+            info = {
+                "filename": known["file_name"],
+                "content": known["content"],
+                "mime_type": known["mime_type"],
+            }
+        elif isinstance(value, str) and value:
+            info = {"filename": value.rsplit("/", 1)[-1], "content": None, "mime_type": None}
+        else:
+            raise ApiError(400, f"Bad Request: there is no {field} in the request")
+        record.update(
+            filename=info["filename"], content=info["content"], mime_type=info["mime_type"]
+        )
+        file_id = self._new_file(info["content"], info["filename"], info["mime_type"], folder)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(info["content"] or b""),
+            "file_name": info["filename"],
+            "mime_type": info["mime_type"],
+        }
+
+    def _caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        caption = params.get("caption")
+        return {"caption": caption} if isinstance(caption, str) and caption else {}
+
+    async def _m_send_document(
+        self, params: dict[str, Any], files: dict[str, dict[str, Any]], record: dict[str, Any]
+    ) -> dict[str, Any]:
+        with self._lock:
+            meta = self._upload("document", params, files, record, "documents")
+            document = {k: v for k, v in meta.items() if v is not None}
+            message = self._bot_message(params, {"document": document, **self._caption(params)})
+        record["message_id"] = message["message_id"]
+        return message
+
+    async def _m_send_photo(
+        self, params: dict[str, Any], files: dict[str, dict[str, Any]], record: dict[str, Any]
+    ) -> dict[str, Any]:
+        with self._lock:
+            meta = self._upload("photo", params, files, record, "photos")
+            photo = [
+                {
+                    "file_id": meta["file_id"],
+                    "file_unique_id": meta["file_unique_id"],
+                    "width": 800,
+                    "height": 600,
+                    "file_size": meta["file_size"],
+                }
+            ]
+            message = self._bot_message(params, {"photo": photo, **self._caption(params)})
+        record["message_id"] = message["message_id"]
+        return message
+
+    async def _m_get_file(self, params: dict[str, Any], files: Any, record: Any) -> dict[str, Any]:
+        with self._lock:
+            known = self._files.get(str(params.get("file_id")))
+            if known is None:
+                raise ApiError(400, "Bad Request: invalid file_id")
+            return {
+                "file_id": known["file_id"],
+                "file_unique_id": known["file_unique_id"],
+                "file_size": len(known["content"] or b""),
+                "file_path": known["file_path"],
+            }
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info["path"]
+        with self._lock:
+            known = next((f for f in self._files.values() if f["file_path"] == path), None)
+        if known is None or known["content"] is None:
+            return self._json({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+        return web.Response(
+            body=known["content"], content_type=known["mime_type"] or "application/octet-stream"
+        )
