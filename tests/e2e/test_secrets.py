@@ -205,6 +205,21 @@ async def test_bot_at_debug_through_failures_writes_no_secret(
             stop.set()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, timeout=15)
+        failures = await errors()
+        # An error text that quotes the token (as an HTTP library's error quotes the
+        # URL) is redacted where the store records it.
+        async with service.store.transaction() as session:
+            quoted = await outbox.enqueue(
+                session,
+                channel="telegram",
+                recipient="703",
+                payload={"text": "x"},
+                idempotency_key="secrets-quoted",
+            )
+            assert quoted is not None
+            await outbox.mark_failed(
+                session, quoted, error=f"POST https://x/bot{TOKEN}/sendMessage: 502"
+            )
         stored = await dump(service)
         await service.close()
     log = caplog.text
@@ -214,7 +229,8 @@ async def test_bot_at_debug_through_failures_writes_no_secret(
             assert form not in log, f"{secret} in the log"
             assert form not in stored, f"{secret} in the store"
     # The failures did happen, and what they said was kept, without the token.
-    assert redact.MASK in stored
+    assert len(failures) >= 3
+    assert f"POST https://x/bot{redact.MASK}/sendMessage: 502" in stored
 
 
 async def _at_least(errors: object, count: int) -> bool:
