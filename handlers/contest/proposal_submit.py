@@ -131,7 +131,11 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
     message = contest.messages.submitted.get(ctx.language)
     email = proposal.answers.get(contest.email_field)
     replies = [Reply(f"{done}\n\n{message}"), Reply(summary[:4000])]
-    if email:
+    if email and not ctx.services.channels.email_out:
+        # Not queued: with no SMTP it would wait in the outbox forever, and a
+        # confirmation sent weeks later, once SMTP is set up, would only confuse.
+        replies.append(ctx.reply("proposal.email_not_configured"))
+    elif email:
         await queue_email(
             ctx.session,
             to=email,
@@ -140,7 +144,7 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
             text=f"{done}\n\n{message}\n\n{summary}",
             key=f"proposal:{proposal.id}:{len(await store.history(ctx.session, proposal.id))}",
         )
-        replies.append(ctx.reply("proposal.email_sent", email=email))
+        replies.append(ctx.reply("proposal.email_queued", email=email))
     await _tell_coordinators(ctx, proposal, title, resubmission)
     return replies
 

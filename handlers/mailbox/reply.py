@@ -51,6 +51,8 @@ async def start_reply(ctx: Context, message_id: int) -> list[Reply]:
     target = _reply_target(message, ctx.services.centre.email.lower())
     if not target:
         return [ctx.reply("mail.reply_no_address")]
+    if not ctx.services.channels.email_out:
+        return [ctx.reply("mail.reply_no_smtp")]
     await conversations.begin(
         ctx.session,
         resident_id=ctx.resident.id,
@@ -106,6 +108,8 @@ async def on_reply_choice(ctx: Context, pressed: ReplyConfirm) -> list[Reply]:
     await conversations.end(ctx.session, ctx.resident.id)
     if pressed.answer != "send":
         return [ctx.reply("mail.reply_cancelled")]
+    if not ctx.services.channels.email_out:  # a draft from before a restart without SMTP
+        return [ctx.reply("mail.reply_no_smtp")]
     message = await store.get_message(ctx.session, int(current.answers.get("message", 0)))
     if message is None or message.erased_at is not None:
         return [ctx.reply("mail.gone")]
