@@ -89,7 +89,8 @@ async def test_admin_counts_emails_that_cannot_go_out_without_smtp(
     panel = texts(await harness.person(COORDINATOR_ID, coordinator=True).send("/admin"))
     assert said("admin.email_stuck", count=2) in panel
     # Delivered by nobody: they are still counted as queued, not as sent.
-    assert "Wiadomości w kolejce: 2, nieudane: 0" in panel
+    counts = {"residents": 0, "subscribed": 0, "blocked": 0, "forgotten": 0}
+    assert said("admin.panel", **counts, pending=2, failed=0) in panel
 
 
 # --- /inbox -----------------------------------------------------------------------
