@@ -35,7 +35,7 @@ from handlers.core.centre import load_centre
 from handlers.core.entry import process_inbound
 from handlers.core.events import Inbound, Reply
 from handlers.core.i18n import Translator
-from handlers.core.services import Services
+from handlers.core.services import Channels, Services
 from handlers.mailbox.cards import report_delivery_failure
 from handlers.mailbox.content import load_mail_content
 from handlers.surveys.files import load_surveys
@@ -92,6 +92,11 @@ class Service:
             on_outbox_written=self._wake_sender,
             on_schedule_changed=self._schedule_changed,
             schedule_rules=load_rules(settings.content_dir),
+            channels=Channels(
+                telegram=settings.telegram_enabled,
+                email_out=smtp_configured(settings),
+                mailbox=imap_configured(settings),
+            ),
         )
         self.scheduler: JobScheduler | None = None
 

@@ -272,8 +272,10 @@ async def find(session: AsyncSession, idempotency_key: str) -> OutboxMessage | N
     )
 
 
-async def status_counts(session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    )
+async def status_counts(session: AsyncSession, *, channel: str | None = None) -> dict[str, int]:
+    """Messages per status, of one channel when given."""
+    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    if channel is not None:
+        query = query.where(OutboxMessage.channel == channel)
+    rows = await session.execute(query)
     return {status: count for status, count in rows.all()}

@@ -9,11 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import Service
+from bot.config import Settings
 from bot.console import CHANNEL, parse_line
 from bot.delivery import OutboxSender
 from handlers.core.events import Inbound, Kind, Reply
+from handlers.core.i18n import Translator
 from handlers.core.replies import from_payload
 from storage.registry import metadata
+from tests.conftest import CONTENT
 
 
 class RecordingTransport:
@@ -120,3 +123,18 @@ class ChatHarness:
 
 def texts(replies: list[Reply]) -> str:
     return "\n".join(reply.text for reply in replies)
+
+
+def said(key: str, language: str = "pl", **values: Any) -> str:
+    """The catalogue's text for a key, so a test checks the message, not its wording."""
+    return str(Translator(CONTENT / "locales", "pl").text(language, key, **values))
+
+
+def with_mail(settings: Settings, *, smtp: bool = True, imap: bool = True) -> Settings:
+    """The settings of a centre whose e-mail is configured (nothing connects in tests)."""
+    values: dict[str, Any] = {}
+    if smtp:
+        values |= {"smtp_host": "127.0.0.1", "mail_from": "osrodek@example.pl"}
+    if imap:
+        values |= {"imap_host": "127.0.0.1", "imap_user": "osrodek@example.pl"}
+    return settings.model_copy(update=values)

@@ -91,9 +91,31 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _state(t: Any, message: Any, thread: Any) -> str:
+# An outgoing e-mail is "sent" only once the outbox delivered it.
+OUT_STATES = {"sent": "mail.state_sent", "failed": "mail.state_failed"}
+
+
+async def _delivery(session: Any, messages: list[Any]) -> dict[int, str]:
+    """The outbox status of each outgoing e-mail, by message id."""
+    from sqlalchemy import select
+
+    from storage.models import OutboxMessage
+
+    # The key handlers.mailbox.outgoing.queue_email gives the row.
+    keys = {f"mail:out:{m.id}": m.id for m in messages if m.direction == "out"}
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(OutboxMessage.idempotency_key, OutboxMessage.status).where(
+            OutboxMessage.idempotency_key.in_(list(keys))
+        )
+    )
+    return {keys[key]: status for key, status in rows.all()}
+
+
+def _state(t: Any, message: Any, thread: Any, delivery: dict[int, str]) -> str:
     if message.direction == "out":
-        return str(t("mail.state_sent"))
+        return str(t(OUT_STATES.get(delivery.get(message.id, ""), "mail.state_queued")))
     return str(t("mail.state_handled" if thread.status == "handled" else "mail.state_open"))
 
 
@@ -112,6 +134,7 @@ def list_(
         t = _texts(service)
         async with service.store.transaction() as session:
             rows = await store.list_messages(session, limit=limit, unhandled=unhandled)
+            delivery = await _delivery(session, [m for m, _thread in rows])
         if format == "json":
             return json.dumps(
                 [
@@ -145,7 +168,7 @@ def list_(
                 f"{message.id:>6}  {_local(service, message.date or message.received_at):16}  "
                 f"{_cut(sender, SENDER_WIDTH):{SENDER_WIDTH}}  "
                 f"{_cut(message.subject, SUBJECT_WIDTH):{SUBJECT_WIDTH}}  "
-                f"{_state(t, message, thread)}"
+                f"{_state(t, message, thread, delivery)}"
             )
         return "\n".join(lines)
 
@@ -174,6 +197,7 @@ def show(
                 fail(t("mail.cli_no_message", id=message_id))
             thread = await store.get_thread(session, message.thread_id)
             files = (await store.attachments_of(session, [message.id])).get(message.id, [])
+            delivery = await _delivery(session, [message])
         if format == "json":
             return json.dumps(
                 {
@@ -209,7 +233,8 @@ def show(
             f"{t('mail.field_to')}: {_to(message)}",
             f"{t('mail.col_date')}: {_local(service, message.date or message.received_at)}",
             f"{t('mail.col_subject')}: {message.subject}",
-            f"{t('mail.field_thread')}: {message.thread_id} ({_state(t, message, thread)})",
+            f"{t('mail.field_thread')}: {message.thread_id} "
+            f"({_state(t, message, thread, delivery)})",
         ]
         if files:
             names = ", ".join(f"{a.filename} ({a.size} B)" for a in files)

@@ -226,7 +226,7 @@ async def _create(ctx: Context, state: dict, moment: datetime | None) -> list[Re
     await conversations.end(ctx.session, ctx.resident.id)
     ctx.services.on_schedule_changed()
     if moment is None:
-        return [ctx.reply("broadcast.started", number=broadcast.id)]
+        return [ctx.reply("broadcast.queued", number=broadcast.id)]
     return [ctx.reply("broadcast.scheduled", number=broadcast.id, when=_when(ctx, moment))]
 
 

@@ -132,7 +132,11 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
     message = contest.messages.submitted.get(ctx.language)
     email = proposal.answers.get(contest.email_field)
     replies = [Reply(f"{done}\n\n{message}"), Reply(summary[:4000])]
-    if email:
+    if email and not ctx.services.channels.email_out:
+        # Not queued: with no SMTP it would wait in the outbox forever, and a
+        # confirmation sent weeks later, once SMTP is set up, would only confuse.
+        replies.append(ctx.reply("proposal.email_not_configured"))
+    elif email:
         # A reply to this e-mail from the same address proves the address is theirs.
         message_id = await reply_proves(ctx, resident_id=proposal.resident_id, address=email)
         hint = f"\n\n{ctx.t('proposal.email_reply_proves')}" if message_id else ""
@@ -145,7 +149,7 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
             key=f"proposal:{proposal.id}:{len(await store.history(ctx.session, proposal.id))}",
             message_id=message_id,
         )
-        replies.append(ctx.reply("proposal.email_sent", email=email))
+        replies.append(ctx.reply("proposal.email_queued", email=email))
     await _tell_coordinators(ctx, proposal, title, resubmission)
     return replies
 

@@ -246,6 +246,10 @@ async def notify_applicant(
         )
         told.append(ctx.t("review.delivered_chat"))
     address = records.email(contest, proposal)
+    if address and not ctx.services.channels.email_out:
+        # Not queued: it would wait in the outbox forever; the coordinator can write.
+        warnings = [ctx.t("review.email_not_configured", email=address)]
+        return (told or [ctx.t("review.not_delivered")]) + warnings
     if address:
         centre = ctx.services.centre
         await queue_email(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from handlers.core import mail_out
 from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import Reply
@@ -50,6 +51,7 @@ async def admin(ctx: Context) -> list[Reply]:
         pending=queue.get("pending", 0) + queue.get("sending", 0),
         failed=queue.get("failed", 0),
     )
+    text += "\n\n" + await channel_lines(ctx)
     for line in ctx.routes.panel_lines:
         extra = await line(ctx)
         if extra:
@@ -58,6 +60,33 @@ async def admin(ctx: Context) -> list[Reply]:
         [ctx.button(a.label_key, AdminOpen(a.key))] for a in ctx.routes.admin_actions.values()
     ]
     return [Reply(text, buttons)]
+
+
+async def channel_lines(ctx: Context) -> str:
+    """Which channels work, and what an unconfigured one means for the queue."""
+    channels = ctx.services.channels
+
+    def state(on: bool) -> str:
+        return ctx.t("admin.channel_on" if on else "admin.channel_off")
+
+    lines = [
+        ctx.t(
+            "admin.channels",
+            telegram=state(channels.telegram),
+            email_out=state(channels.email_out),
+            mailbox=state(channels.mailbox),
+        )
+    ]
+    if not channels.email_out:
+        lines.append(ctx.t("admin.email_off_hint"))
+        # Rows queued before SMTP went away (or by the CLI) wait until it is back.
+        stuck = await outbox.status_counts(ctx.session, channel=mail_out.CHANNEL)
+        waiting = stuck.get("pending", 0) + stuck.get("sending", 0)
+        if waiting:
+            lines.append(ctx.t("admin.email_stuck", count=waiting))
+    if not channels.mailbox:
+        lines.append(ctx.t("admin.mailbox_off_hint"))
+    return "\n".join(lines)
 
 
 @router.choice(AdminOpen, coordinator_only=True)

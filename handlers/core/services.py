@@ -16,6 +16,20 @@ from handlers.core.i18n import Translator
 from storage.types import utcnow
 
 
+@dataclass(frozen=True)
+class Channels:
+    """Which channels this process can use, from the settings: what the bot may promise.
+
+    A message for a channel that is not configured would wait in the outbox forever,
+    so the handlers say so instead of claiming it went out."""
+
+    telegram: bool = False
+    # E-mail can be sent (SMTP_* and a sender address set).
+    email_out: bool = False
+    # The centre's mailbox is read (IMAP_* set).
+    mailbox: bool = False
+
+
 @dataclass
 class Services:
     translator: Translator
@@ -38,6 +52,9 @@ class Services:
     # Called when something scheduled changed (a broadcast, an announcement time).
     on_schedule_changed: Callable[[], None] = field(default=lambda: None)
     schedule_rules: ScheduleRules = field(default_factory=ScheduleRules)
+
+    # What is configured (Telegram, SMTP, IMAP); by default nothing is claimed.
+    channels: Channels = field(default_factory=Channels)
 
     def is_coordinator(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.coordinator_ids

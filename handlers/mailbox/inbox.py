@@ -79,8 +79,10 @@ async def inbox_from_panel(ctx: Context, pressed: AdminOpen) -> list[Reply]:
 
 async def inbox_listing(ctx: Context) -> list[Reply]:
     count = await store.count_open(ctx.session)
+    # Without IMAP "nothing to handle" would mean nothing: no mail is read at all.
+    unread = [] if ctx.services.channels.mailbox else [ctx.reply("mail.inbox_not_configured")]
     if count == 0:
-        return [ctx.reply("mail.inbox_empty")]
+        return unread or [ctx.reply("mail.inbox_empty")]
     buttons = []
     for thread in await store.open_threads(ctx.session, limit=INBOX_LIMIT):
         latest = await store.latest_incoming(ctx.session, thread.id)
@@ -97,4 +99,4 @@ async def inbox_listing(ctx: Context) -> list[Reply]:
         if len(label) > LABEL_CHARS:
             label = label[: LABEL_CHARS - 1] + "…"
         buttons.append([Button(label, MailShow(thread.id).pack())])
-    return [ctx.reply("mail.inbox_title", buttons=buttons, count=count)]
+    return [*unread, ctx.reply("mail.inbox_title", buttons=buttons, count=count)]

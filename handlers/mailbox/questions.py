@@ -167,7 +167,7 @@ async def on_answer(ctx: Context) -> list[Reply]:
         key=f"ask-answer:{question.id}",
         resident_id=question.resident_id,
     )
-    return [ctx.reply("ask.answer_sent")]
+    return [ctx.reply("ask.answer_queued")]
 
 
 # --- the coordinator's panel ------------------------------------------------------------

@@ -61,6 +61,8 @@ async def start_reply(ctx: Context, message_id: int) -> list[Reply]:
         return [ctx.reply("mail.reply_no_address")]
     if _to_ourselves(ctx, message, target):
         return [ctx.reply("mail.reply_to_self", recipient=target)]
+    if not ctx.services.channels.email_out:
+        return [ctx.reply("mail.reply_no_smtp")]
     await conversations.begin(
         ctx.session,
         resident_id=ctx.resident.id,
@@ -116,6 +118,8 @@ async def on_reply_choice(ctx: Context, pressed: ReplyConfirm) -> list[Reply]:
     await conversations.end(ctx.session, ctx.resident.id)
     if pressed.answer != "send":
         return [ctx.reply("mail.reply_cancelled")]
+    if not ctx.services.channels.email_out:  # a draft from before a restart without SMTP
+        return [ctx.reply("mail.reply_no_smtp")]
     message = await store.get_message(ctx.session, int(current.answers.get("message", 0)))
     if message is None or message.erased_at is not None:
         return [ctx.reply("mail.gone")]

@@ -260,7 +260,7 @@ async def on_send(ctx: Context, pressed: ShareSend) -> list[Reply]:
             "open_answers": len(state.get("picked", [])),
         },
     )
-    return [ctx.reply("broadcast.started", number=broadcast)]
+    return [ctx.reply("broadcast.queued", number=broadcast)]
 
 
 async def _queue(ctx: Context, replies: list[Reply]) -> int:

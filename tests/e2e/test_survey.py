@@ -17,6 +17,7 @@ from storage.models import Broadcast, SurveyResponse
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.conftest import LiveBot, wait_until
 from tests.e2e.survey_driver import answer_survey
+from tests.harness import said
 
 DURING_DIAGNOSIS = datetime(2021, 3, 15, 12, 0, tzinfo=UTC)
 OUTRO = "Dziękujemy za wypełnienie ankiety"
@@ -153,7 +154,7 @@ async def test_shared_results_reach_subscribers_without_personal_answers(
     preview = api.sent(COORDINATOR_ID)[already:]
     before = len(api.sent(8010))
     [started] = await diagnosis_bot.press(COORDINATOR_ID, "Tak, roześlij")
-    assert "ruszyła" in started["text"]
+    assert started["text"] == said("broadcast.queued", number=1)
     async with diagnosis_bot.service.store.transaction() as session:
         [broadcast] = list(await session.scalars(select(Broadcast)))
     parts = 1 + len(broadcast.extra or [])

@@ -23,7 +23,7 @@ from storage.mail import MailMessage, MailThread
 from storage.models import Resident
 from tests.conftest import COORDINATOR_ID
 from tests.handlers.contest_fixture import sample_contest
-from tests.harness import ChatHarness, Person, texts
+from tests.harness import ChatHarness, Person, said, texts, with_mail
 from tests.mail import corpus
 from tests.mail.conftest import Recorder, outbox_rows, with_recorders
 from tests.mail.proof import prove_by_code
@@ -31,7 +31,7 @@ from tests.mail.proof import prove_by_code
 
 @pytest.fixture
 async def harness(settings: Settings) -> AsyncIterator[ChatHarness]:
-    service = Service(settings)
+    service = Service(with_mail(settings))
     try:
         yield ChatHarness(service)
     finally:
@@ -94,7 +94,7 @@ async def test_inbox_lists_open_threads_and_shows_one_on_press(
     harness: ChatHarness, recorders: dict[str, Recorder]
 ) -> None:
     anna = await coordinator(harness)
-    assert "nie ma niezałatwionych" in texts(await anna.send("/inbox"))
+    assert texts(await anna.send("/inbox")) == said("mail.inbox_empty")
     await receive(harness, *corpus.conversation())
     await receive(harness, corpus.iso_8859_2_qp().raw)
 
@@ -145,7 +145,7 @@ async def test_reply_typed_text_previewed_then_queued_as_threaded_email(
     assert "Temat: Re: Wynajem sali na spotkanie" in preview.text
     assert await outbox_rows(harness.service, "email") == []
     [done] = await anna.press("Wyślij")
-    assert "Odpowiedź do maria@example.pl jest w drodze" in done.text
+    assert done.text == said("mail.reply_queued", recipient="maria@example.pl")
 
     [(recipient, payload)] = recorders["email"].delivered
     assert recipient == "maria@example.pl"

@@ -10,7 +10,7 @@ from storage import residents, schedule
 from storage.schedule import Announcement, Broadcast
 from tests.conftest import COORDINATOR_ID
 from tests.handlers.contest_fixture import sample_contest
-from tests.harness import ChatHarness, texts
+from tests.harness import ChatHarness, said, texts
 
 
 async def subscribed(harness: ChatHarness, *ids: int) -> None:
@@ -33,7 +33,7 @@ async def test_broadcast_preview_counts_subscribers_and_send_now_creates_it(
     assert "Do kogo" in texts(await coordinator.send("Festyn w sobotę o 15:00!"))
     preview = await coordinator.press("Wszyscy zapisani")
     assert "Odbiorców: 2" in texts(preview) and "Festyn w sobotę" in texts(preview)
-    assert "ruszyła" in texts(await coordinator.press("Wyślij teraz"))
+    assert said("broadcast.queued", number=1) in texts(await coordinator.press("Wyślij teraz"))
     async with harness.service.store.transaction() as session:
         [broadcast] = list(await session.scalars(select(Broadcast)))
     assert broadcast.text == "Festyn w sobotę o 15:00!" and broadcast.audience == "subscribers"

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.core.events import IncomingFile, Kind
+from handlers.core.services import Channels
 from storage import proposals
 from storage.models import OutboxMessage
 from tests.conftest import COORDINATOR_ID
@@ -22,6 +23,7 @@ def contest_harness(harness: ChatHarness) -> ChatHarness:
     services = harness.service.services
     services.contest = sample_contest()
     services.clock = lambda: datetime(2030, 5, 20, 10, 0, tzinfo=UTC)
+    services.channels = Channels(telegram=True, email_out=True)
     return harness
 
 

@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.contest.buttons import NoteSkip, ReviewChange, ScoreMark, ScoreShow, SelectConfirm
 from handlers.core.events import Reply
+from handlers.core.services import Channels
 from handlers.mailbox.buttons import AnswerQuestion
 from storage import proposals, questions, scores
 from storage.models import OutboxMessage, Resident
 from tests.conftest import COORDINATOR_ID
 from tests.handlers.contest_fixture import sample_contest
 from tests.handlers.review_fixture import Made, submit_in
-from tests.harness import ChatHarness, Person, texts
+from tests.harness import ChatHarness, Person, said, texts
 
 SECOND_COORDINATOR = 900_002
 NOW = datetime(2030, 6, 10, 10, 0, tzinfo=UTC)
@@ -33,6 +34,7 @@ def review_harness(harness: ChatHarness) -> ChatHarness:
     services.contest = sample_contest()
     services.clock = lambda: NOW
     services.coordinator_ids = frozenset({COORDINATOR_ID, SECOND_COORDINATOR})
+    services.channels = Channels(telegram=True, email_out=True)
     return harness
 
 
@@ -374,7 +376,7 @@ async def test_ask_round_trip_from_resident_to_coordinator_and_back(
     prompt = await marta.press("Odpowiedz")
     assert "Czy grupa może złożyć dwa wnioski?" in texts(prompt)
     sent_back = await marta.send("Tak, jeśli to dwa różne pomysły.")
-    assert "wysłana" in texts(sent_back)
+    assert said("ask.answer_queued") in texts(sent_back)
     [answer] = delivered_to(review_harness, ewa)[-1:]
     assert "Tak, jeśli to dwa różne pomysły." in answer.text
     assert "Czy grupa może złożyć dwa wnioski?" in answer.text

@@ -21,7 +21,7 @@ from tests.conftest import COORDINATOR_ID
 from tests.handlers.survey_fixture import sample_survey
 from tests.handlers.surveys.answering import answer_all
 from tests.handlers.surveys.conftest import NOW
-from tests.harness import ChatHarness, Person, texts
+from tests.harness import ChatHarness, Person, said, texts
 
 PHONE = "600 111 222"
 EMAIL = "anna.tajna@example.pl"
@@ -114,7 +114,7 @@ async def test_sent_results_carry_only_aggregates_and_the_picked_open_answer(
     await coordinator.press("pokaż podgląd")
     ticked = await coordinator.press("☐ 1")
     assert f"☑ 1. {IDEA}" in texts(ticked) and "☐ 2." in texts(ticked)
-    assert "ruszyła" in texts(await coordinator.press("Tak, roześlij"))
+    assert said("broadcast.queued", number=1) in texts(await coordinator.press("Tak, roześlij"))
     [broadcast] = await broadcasts(harness)
     got = await received(harness, broadcast, 702)
     assert "Wyniki cząstkowe" in got and "Ile masz lat?" in got
@@ -143,7 +143,7 @@ async def test_closed_survey_goes_straight_to_preview_and_new_answers_force_a_ne
         )
     again = await coordinator.press("Tak, roześlij")
     assert "nowe odpowiedzi" in texts(again) and await broadcasts(harness) == []
-    assert "ruszyła" in texts(await coordinator.press("Tak, roześlij"))
+    assert said("broadcast.queued", number=1) in texts(await coordinator.press("Tak, roześlij"))
     [broadcast] = await broadcasts(harness)
     got = await received(harness, broadcast, 701)
     assert "cząstkowe" not in got and IDEA not in got
