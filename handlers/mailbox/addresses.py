@@ -46,6 +46,9 @@ router.cancel_text(FLOW, "email.cancelled")
 @router.command("email", needs_consent=True, order=39)
 async def email_command(ctx: Context) -> list[Reply]:
     assert ctx.resident is not None
+    if not ctx.services.channels.email_out:
+        # The code would wait in the outbox forever: say so instead of promising it.
+        return [ctx.reply("email.not_configured")]
     given = ctx.event.args.strip()
     if given and "@" not in given:
         return await _check_code(ctx, given)  # `/email 123456`: the code at once

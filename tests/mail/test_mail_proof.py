@@ -27,7 +27,7 @@ from storage.models import Resident
 from tests.conftest import CONTENT, COORDINATOR_ID
 from tests.handlers.contest.test_proposal import fill_form
 from tests.handlers.contest_fixture import sample_contest
-from tests.harness import ChatHarness, Person, texts
+from tests.harness import ChatHarness, Person, texts, with_mail
 from tests.mail.conftest import Recorder, mail_settings, outbox_rows, with_recorders
 from tests.mail.proof import CODE, code_sent_to, prove_by_code
 from tests.mail.test_mailbox import coordinator
@@ -40,7 +40,7 @@ NOW = datetime(2030, 5, 20, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def harness(database_url: str, tmp_path: Path) -> AsyncIterator[ChatHarness]:
-    service = Service(mail_settings(database_url, tmp_path, None, None))
+    service = Service(with_mail(mail_settings(database_url, tmp_path, None, None), imap=False))
     service.services.contest = sample_contest()
     service.services.clock = lambda: NOW
     try:

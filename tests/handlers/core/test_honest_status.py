@@ -221,3 +221,20 @@ async def test_outgoing_email_is_queued_until_delivered_then_sent(
     await harness.sender.drain()
     assert len(recorders["email"].delivered) == 1
     assert f"({said('mail.state_sent')})" in await cli_state(env, outgoing.id)
+
+
+@pytest.mark.parametrize("smtp", SMTP_AND_IMAP)
+async def test_email_proof_is_offered_only_when_a_code_can_be_sent(
+    make_harness: Harness, smtp: bool
+) -> None:
+    harness = await make_harness(smtp=smtp, imap=False)
+    ewa = await applicant(harness, 7301)
+    answer = texts(await ewa.send("/email ewa@example.pl"))
+    rows = await email_rows(harness)
+    if smtp:
+        assert said("email.not_configured") not in answer
+        assert [row.recipient for row in rows] == ["ewa@example.pl"]
+    else:
+        # No code is queued that could never arrive, and the resident is told why.
+        assert said("email.not_configured") in answer
+        assert rows == []

@@ -24,7 +24,7 @@ from tests.handlers.contest_fixture import sample_contest
 from tests.handlers.privacy.dump import dump_folder, dump_store, where
 from tests.handlers.survey_fixture import sample_survey
 from tests.handlers.surveys.answering import answer_all
-from tests.harness import ChatHarness, Person, texts
+from tests.harness import ChatHarness, Person, texts, with_mail
 
 USER = 7_406_912_358
 NAME = "Zenobia Markerowska"
@@ -50,7 +50,7 @@ NOW = datetime(2030, 5, 20, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def harness(database_url: str, tmp_path: Path) -> AsyncIterator[ChatHarness]:
-    service = Service(make_settings(database_url, tmp_path))
+    service = Service(with_mail(make_settings(database_url, tmp_path)))
     services = service.services
     services.clock = lambda: NOW
     services.contest = sample_contest()
