@@ -166,3 +166,29 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
+
+
+class _Interface(BaseSettings):
+    """Only what the CLI needs before its settings are checked: its language and texts."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    default_language: str = "pl"
+    content_dir: Path = Path("content")
+
+
+def interface_language() -> tuple[str, Path]:
+    """DEFAULT_LANGUAGE and CONTENT_DIR read leniently, Polish and `content` when unset.
+
+    Typer builds its help texts when the CLI is imported, before any setting is
+    validated, so a wrong setting must not stop the help from showing: it is
+    reported by the command that loads the settings.
+    """
+    try:
+        found = _Interface()
+    except ValidationError:
+        return "pl", Path("content")
+    language = found.default_language.strip().lower()
+    return (language if language in ("pl", "en") else "pl"), found.content_dir
