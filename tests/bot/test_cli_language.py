@@ -68,9 +68,7 @@ def test_help_falls_back_to_polish_for_an_unknown_language(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_schedule_and_broadcasts_show_titles_and_local_times(
-    tmp_path: Path, language: str
-) -> None:
+def test_schedule_and_broadcasts_show_titles_and_local_times(tmp_path: Path, language: str) -> None:
     env = {"CONTENT_DIR": str(content_with_an_open_survey(tmp_path))}
     words = "Zapraszamy na koncert kolęd w sobotę wieczorem do sali widowiskowej"
     queued = cli(tmp_path, language, "broadcast", "send", "--text", words, "--at",

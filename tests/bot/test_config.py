@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli_support import cli_text
 from bot.config import ConfigError, load_settings
 from tests.conftest import CONTENT, ROOT
 
@@ -114,5 +115,5 @@ def test_chat_as_another_user_and_as_coordinator(tmp_path: Path) -> None:
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "db", "upgrade", DATABASE_URL=f"sqlite:///{tmp_path}/a.db")
     assert result.returncode == 0, result.stderr
-    assert "up to date" in result.stdout
+    assert result.stdout.strip() == cli_text("cli.db_upgraded")
     assert (tmp_path / "a.db").exists()

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli_support import cli_text
 from scheduler import backup_job
 from storage import backup, events
 from storage.db import Store
@@ -138,7 +139,7 @@ async def test_cli_backup_and_restore_refuses_a_store_with_data(
         runner.invoke, app, ["backup", "--out", str(out)], env=cli_env(database_url, tmp_path)
     )
     assert made.exit_code == 0, made.output
-    assert made.output == f"lokalnie: the store is copied to {out}\n"
+    assert made.output == cli_text("cli.backup_done", path=out) + "\n"
 
     refused = await asyncio.to_thread(
         runner.invoke, app, ["restore", str(out)], env=cli_env(database_url, tmp_path)
