@@ -12,17 +12,15 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from functools import cache
-from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from babel.dates import format_datetime
 
 from bot import redact
-from bot.config import ConfigError, Settings, interface_language, load_settings
+from bot.config import ConfigError, Settings, interface, interface_text, load_settings
 from handlers.core.centre import ContentError
-from handlers.core.i18n import CatalogueError, Translator
+from handlers.core.i18n import CatalogueError
 
 T = TypeVar("T")
 USER_ERRORS = (ConfigError, ContentError, CatalogueError)
@@ -30,35 +28,18 @@ USER_ERRORS = (ConfigError, ContentError, CatalogueError)
 debug = False
 
 
-# The shipped catalogues, for help asked for outside the project folder.
-SHIPPED_LOCALES = Path(__file__).resolve().parent.parent / "content" / "locales"
 # "04.12.2026 18:00": how the centre writes a moment, in both languages.
 MOMENT = "dd.MM.yyyy HH:mm"
 
 
-@cache
-def _interface() -> tuple[Translator | None, str]:
-    language, content_dir = interface_language()
-    for locales in (content_dir / "locales", SHIPPED_LOCALES):
-        try:
-            return Translator(locales, language), language
-        except CatalogueError:
-            continue
-    # No catalogue anywhere: the command that needs one reports it on one line.
-    return None, language
-
-
 def cli_language() -> str:
     """The language the CLI speaks: DEFAULT_LANGUAGE, Polish when unset or unknown."""
-    return _interface()[1]
+    return interface()[1]
 
 
 def cli_text(key: str, /, **values: object) -> str:
     """A CLI text (help, output, error) from the catalogue of the configured language."""
-    translator, language = _interface()
-    if translator is None:
-        return key
-    return translator.text(language, key, **values)
+    return interface_text(key, **values)
 
 
 def local_time(moment: datetime, timezone: tzinfo) -> str:

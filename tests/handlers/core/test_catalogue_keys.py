@@ -47,6 +47,8 @@ KEY_FUNCTIONS = {
     "_survey_list",
     "_remind",
     "cli_text",
+    "interface_text",
+    "SettingProblem",
 }
 KEY_KEYWORDS = {"key", "label_key"}
 # Key-shaped strings that are not keys: file names, and router names.
