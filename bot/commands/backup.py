@@ -25,7 +25,7 @@ def backup_command(
     try:
         written = backup.backup(settings.database_url, out)
     except backup.BackupError as error:
-        fail(str(error))
+        fail(cli_text(error.key, **error.values))
         return
     typer.echo(cli_text("cli.backup_done", path=written))
 
@@ -41,6 +41,6 @@ def restore_command(
     try:
         backup.restore(settings.database_url, source)
     except backup.BackupError as error:
-        fail(str(error))
+        fail(cli_text(error.key, **error.values))
         return
     typer.echo(cli_text("cli.restore_done", path=source))

@@ -49,6 +49,7 @@ KEY_FUNCTIONS = {
     "cli_text",
     "interface_text",
     "SettingProblem",
+    "BackupError",
 }
 KEY_KEYWORDS = {"key", "label_key"}
 # Key-shaped strings that are not keys: file names, and router names.
