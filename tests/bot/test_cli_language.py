@@ -103,7 +103,9 @@ def test_schedule_and_broadcasts_show_titles_and_local_times(tmp_path: Path, lan
         audience=text(language, "audience.subscribers"),
         sent=0, total=0, waiting=0, failed=0, cancelled=0,
     )  # fmt: skip
-    for output in (queued.stdout, planned.stdout, status.stdout):
+    surveys = cli(tmp_path, language, "survey", "list", **env)
+    assert "01.01.2026 00:00 – 30.06.2099 23:59" in surveys.stdout
+    for output in (queued.stdout, planned.stdout, status.stdout, surveys.stdout):
         assert not MICROSECONDS.search(output)
 
 
