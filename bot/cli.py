@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bot import cli_support, startup
-from bot.cli_support import configure_logging, guarded
+from bot.cli_support import cli_text, configure_logging, guarded
 from bot.commands.backup import backup_app
 from bot.commands.broadcast import broadcast_app, schedule_app
 from bot.commands.contest import contest_app, proposals_app
@@ -19,16 +19,15 @@ from bot.commands.survey import survey_app
 from bot.config import Settings, load_settings
 from bot.mail.cli import mail_app
 
-app = typer.Typer(help="Lokalnie: the culture centre's chatbot.", no_args_is_help=True)
+# Help texts come from the catalogue of DEFAULT_LANGUAGE; the words typer adds
+# itself ("Usage", "Options", "--help") stay as typer prints them.
+app = typer.Typer(help=cli_text("cli.help.app"), no_args_is_help=True)
 
 
 @app.callback()
 def options(
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show the full traceback when something fails.")
-    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=cli_text("cli.help.debug"))] = False,
 ) -> None:
-    """Lokalnie: the culture centre's chatbot."""
     cli_support.debug = debug
 
 
@@ -57,9 +56,8 @@ def _chat(settings: Settings, user: int, coordinator: bool) -> None:
     asyncio.run(main())
 
 
-@app.command()
+@app.command(help=cli_text("cli.help.run"))
 def run() -> None:
-    """Start the bot: Telegram when a token is configured, else the terminal chat."""
     settings = guarded(load_settings)
     configure_logging(settings, quiet=not settings.telegram_enabled)
     if not settings.telegram_enabled:
@@ -87,12 +85,11 @@ def run() -> None:
     guarded(lambda: asyncio.run(main()))
 
 
-@app.command()
+@app.command(help=cli_text("cli.help.chat"))
 def chat(
-    user: Annotated[int, typer.Option(help="Be this resident (a Telegram-like user id).")] = 1,
-    coordinator: Annotated[bool, typer.Option(help="Act as a coordinator.")] = False,
+    user: Annotated[int, typer.Option(help=cli_text("cli.help.chat_user"))] = 1,
+    coordinator: Annotated[bool, typer.Option(help=cli_text("cli.help.chat_coordinator"))] = False,
 ) -> None:
-    """Talk to the bot in this terminal, on the configured store."""
     settings = guarded(load_settings)
     configure_logging(settings, quiet=True)
     guarded(lambda: _chat(settings, user, coordinator))

@@ -1,5 +1,6 @@
-"""What every `lokalnie` sub-command shares: one-line failures, the user errors that
-become them, logging, and running work against the configured store.
+"""What every `lokalnie` sub-command shares: its texts in the configured language,
+one-line failures, the user errors that become them, logging, local times, and
+running work against the configured store.
 
 A module of its own so that a feature's sub-app (e.g. `bot.mail.cli`) imports it
 without importing `bot.cli`, which adds those sub-apps.
@@ -10,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
 import typer
+from babel.dates import format_datetime
 
 from bot import redact
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, interface, interface_text, load_settings
 from handlers.core.centre import ContentError
 from handlers.core.i18n import CatalogueError
 
@@ -23,6 +26,25 @@ T = TypeVar("T")
 USER_ERRORS = (ConfigError, ContentError, CatalogueError)
 # `lokalnie --debug ...`: a failure shows its traceback instead of one line.
 debug = False
+
+
+# "04.12.2026 18:00": how the centre writes a moment, in both languages.
+MOMENT = "dd.MM.yyyy HH:mm"
+
+
+def cli_language() -> str:
+    """The language the CLI speaks: DEFAULT_LANGUAGE, Polish when unset or unknown."""
+    return interface()[1]
+
+
+def cli_text(key: str, /, **values: object) -> str:
+    """A CLI text (help, output, error) from the catalogue of the configured language."""
+    return interface_text(key, **values)
+
+
+def local_time(moment: datetime, timezone: tzinfo) -> str:
+    """A moment in the centre's time zone, to the minute: 04.12.2026 18:00."""
+    return format_datetime(moment.astimezone(timezone), MOMENT, locale=cli_language())
 
 
 def fail(message: str) -> None:

@@ -1,17 +1,21 @@
 """Settings: every knob of the service, read from the environment and `.env`.
 
 A wrong or missing setting becomes one `ConfigError` whose message names the
-variable and what is wrong; the CLI prints it on one line and exits with 2.
+variable and what is wrong, in the configured language; the CLI prints it on
+one line and exits with 2.
 """
 
 from __future__ import annotations
 
 import zoneinfo
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from handlers.core.i18n import CatalogueError, Translator
 
 DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
 DEFAULT_TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
@@ -19,6 +23,14 @@ DEFAULT_TELEGRAM_FILE_API = "https://api.telegram.org/file/bot"
 
 class ConfigError(Exception):
     """A setting is missing or wrong; the message is meant for the operator."""
+
+
+class SettingProblem(ValueError):
+    """What a validator found wrong, as a catalogue key and its values."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
 
 
 MailSecurity = Literal["ssl", "starttls", "none"]
@@ -88,7 +100,7 @@ class Settings(BaseSettings):
             parts = [part.strip() for part in value.split(",") if part.strip()]
             for part in parts:
                 if not part.lstrip("-").isdigit():
-                    raise ValueError(f"'{part}' is not a Telegram user id (digits only)")
+                    raise SettingProblem("cli.config.not_an_id", value=part)
             return [int(part) for part in parts]
         return value
 
@@ -104,7 +116,7 @@ class Settings(BaseSettings):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}' (e.g. Europe/Warsaw)") from None
+            raise SettingProblem("cli.config.unknown_zone", value=value) from None
         return value
 
     @field_validator("database_url")
@@ -115,22 +127,22 @@ class Settings(BaseSettings):
         if value.startswith(("postgresql://", "postgres://")):
             return "postgresql+asyncpg://" + value.split("://", 1)[1]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/db")
+            raise SettingProblem("cli.config.database_url")
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.imap_host and self.imap_security == "starttls":
-            raise ValueError("IMAP_SECURITY: the IMAP client has no STARTTLS; use ssl (port 993)")
+            raise SettingProblem("cli.config.imap_starttls")
         if self.imap_host and self.imap_security == "none" and not _loopback(self.imap_host):
-            raise ValueError("IMAP_SECURITY: none is only for a server on this machine; use ssl")
+            raise SettingProblem("cli.config.imap_none")
         if self.telegram_mode == "webhook" and self.telegram_bot_token:
             if not self.webhook_url:
-                raise ValueError("WEBHOOK_URL: required when TELEGRAM_MODE=webhook")
+                raise SettingProblem("cli.config.webhook_url_required")
             if not self.webhook_url.startswith("https://"):
-                raise ValueError("WEBHOOK_URL: Telegram only calls https:// addresses")
+                raise SettingProblem("cli.config.webhook_https")
             if not self.webhook_secret:
-                raise ValueError("WEBHOOK_SECRET: required when TELEGRAM_MODE=webhook")
+                raise SettingProblem("cli.config.webhook_secret_required")
         return self
 
     @property
@@ -154,13 +166,38 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
+# Pydantic's own error types, by what the operator is told.
+NUMBER_ERRORS = {
+    "int_parsing",
+    "float_parsing",
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+}
+
+
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     location = [str(part) for part in first.get("loc", ()) if part != "__root__"]
-    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
-    if location:
-        return f"{location[0].upper()}: {message}"
-    return message
+    name = location[0].upper() if location else ""
+    value = first.get("input", "")
+    found = (first.get("ctx") or {}).get("error")
+    if isinstance(found, SettingProblem):
+        text = interface_text(found.key, **found.values)
+    elif first["type"] == "literal_error":
+        text = interface_text("cli.config.one_of", value=value, allowed=_allowed(location))
+    elif first["type"] in NUMBER_ERRORS:
+        text = interface_text("cli.config.number", value=value)
+    else:
+        text = interface_text("cli.config.invalid", value=value)
+    return f"{name}: {text}" if name else text
+
+
+def _allowed(location: list[str]) -> str:
+    """The values a Literal setting takes, listed without pydantic's English "or"."""
+    field = Settings.model_fields.get(location[0]) if location else None
+    return ", ".join(str(value) for value in get_args(field.annotation)) if field else ""
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -169,3 +206,54 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
+
+
+class _Interface(BaseSettings):
+    """Only what the CLI needs before its settings are checked: its language and texts."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    default_language: str = "pl"
+    content_dir: Path = Path("content")
+
+
+# The shipped catalogues, for help asked for outside the project folder.
+SHIPPED_LOCALES = Path(__file__).resolve().parent.parent / "content" / "locales"
+
+
+def interface_language() -> tuple[str, Path]:
+    """DEFAULT_LANGUAGE and CONTENT_DIR read leniently, Polish and `content` when unset.
+
+    Typer builds its help texts when the CLI is imported, before any setting is
+    validated, so a wrong setting must not stop the help from showing: it is
+    reported by the command that loads the settings.
+    """
+    try:
+        found = _Interface()
+    except ValidationError:
+        return "pl", Path("content")
+    language = found.default_language.strip().lower()
+    return (language if language in ("pl", "en") else "pl"), found.content_dir
+
+
+@cache
+def interface() -> tuple[Translator | None, str]:
+    """The catalogue and language the operator is addressed in (CLI, setting errors)."""
+    language, content_dir = interface_language()
+    for locales in (content_dir / "locales", SHIPPED_LOCALES):
+        try:
+            return Translator(locales, language), language
+        except CatalogueError:
+            continue
+    # No catalogue anywhere: the command that needs one reports it on one line.
+    return None, language
+
+
+def interface_text(key: str, /, **values: object) -> str:
+    """A text for the operator from the catalogue of the configured language."""
+    translator, language = interface()
+    if translator is None:
+        return key
+    return translator.text(language, key, **values)

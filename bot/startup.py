@@ -27,61 +27,50 @@ from telegram.error import InvalidToken, TelegramError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-FIX_URL = "or correct DATABASE_URL in .env"
-CHECK_URL = "check DATABASE_URL in .env"
 
 
 def explain(error: BaseException, database_url: str | None) -> str | None:
     """The one line for a start-up failure the operator must fix, or None."""
+    # Imported here: the Telegram adapter uses this module for its retries only.
+    from bot.cli_support import cli_text
+
     where = _where(database_url)
+    server = where.get("server") or cli_text("cli.startup.some_server")
     for cause in _causes(error):
         if isinstance(cause, asyncpg.InvalidCatalogNameError):
             database = where.get("database") or "?"
-            return (
-                f"the database '{database}' does not exist on {where['server']}: "
-                f"create it (createdb {database}) {FIX_URL}"
-            )
+            return cli_text("cli.startup.no_database", database=database, server=server)
         if isinstance(
             cause, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
         ):
-            return f"PostgreSQL at {where['server']} refused the login ({cause}): {CHECK_URL}"
+            return cli_text("cli.startup.login_refused", server=server, detail=cause)
         if isinstance(cause, asyncpg.CannotConnectNowError):
-            return f"PostgreSQL at {where['server']} is starting or shutting down: try again soon"
+            return cli_text("cli.startup.server_starting", server=server)
         if isinstance(cause, socket.gaierror):
-            return f"the database host in DATABASE_URL is unknown ({cause.strerror}): {CHECK_URL}"
+            return cli_text("cli.startup.unknown_host", detail=cause.strerror)
         if isinstance(cause, ConnectionRefusedError) or (
             isinstance(cause, OSError) and cause.errno in (errno.ECONNREFUSED, errno.EHOSTUNREACH)
         ):
-            return (
-                f"cannot reach the database server at {where['server']} (connection refused): "
-                f"start PostgreSQL {FIX_URL}"
-            )
+            return cli_text("cli.startup.refused", server=server)
         if where.get("sqlite") and _sqlite_unopenable(cause):
-            return (
-                f"cannot create or open the SQLite database {where['database']}: make its "
-                f"folder writable {FIX_URL}"
-            )
+            return cli_text("cli.startup.sqlite", database=where["database"])
         if isinstance(cause, OSError) and cause.errno == errno.EADDRINUSE:
-            return (
-                f"the webhook's address is already in use ({cause.strerror}): stop the other "
-                "program or choose another WEBHOOK_PORT"
-            )
+            return cli_text("cli.startup.address_in_use", detail=cause.strerror)
         if isinstance(cause, InvalidToken):
-            return "Telegram refused TELEGRAM_BOT_TOKEN: copy the token from @BotFather into .env"
+            return cli_text("cli.startup.bad_token")
         if isinstance(cause, TelegramError):
             # Its causes (a refused connection) are the Bot API's, not the store's.
-            return (
-                f"the Telegram Bot API failed while the bot was starting ({cause}): "
-                "check the network and TELEGRAM_API_BASE_URL, then start again"
-            )
+            return cli_text("cli.startup.bot_api", detail=cause)
     return None
 
 
 def unexpected(error: BaseException) -> str:
     """The one line for a failure that is not the operator's to fix."""
+    from bot.cli_support import cli_text
+
     first = (str(error).strip().splitlines() or [""])[0][:300]
     detail = f"{type(error).__name__}: {first}" if first else type(error).__name__
-    return f"unexpected error ({detail}); run again with --debug to see where"
+    return cli_text("cli.startup.unexpected", detail=detail)
 
 
 async def retry_with_backoff(
@@ -132,11 +121,11 @@ def _sqlite_unopenable(error: BaseException) -> bool:
 
 def _where(database_url: str | None) -> dict[str, str]:
     if not database_url:
-        return {"server": "the configured server"}
+        return {}
     try:
         url = make_url(database_url)
     except ArgumentError:
-        return {"server": "the configured server"}
+        return {}
     if url.get_backend_name() == "sqlite":
         return {"sqlite": "yes", "database": url.database or ":memory:", "server": "SQLite"}
     return {

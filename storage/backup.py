@@ -33,7 +33,18 @@ BACKUP_PREFIX = "lokalnie-"
 
 
 class BackupError(Exception):
-    """A backup or restore cannot be done; the message says what to do (one line)."""
+    """A backup or restore cannot be done: a catalogue key saying what to do, and its values.
+
+    The store has no language; the command that reports it words it (`lokalnie backup`
+    in the configured language), a log line shows the key and the values.
+    """
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key, values)
+        self.key, self.values = key, values
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.values}" if self.values else self.key
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,7 @@ class StoreLocation:
     def sqlite_path(self) -> Path:
         database = self.url.database or ""
         if not database or database == ":memory:":
-            raise BackupError("an in-memory SQLite store cannot be backed up")
+            raise BackupError("cli.backup.in_memory")
         return Path(database)
 
     @property
@@ -92,14 +103,11 @@ def backup(database_url: str, out: Path) -> Path:
 def restore(database_url: str, source: Path) -> None:
     """Put the copy in `source` into the store, which must be empty."""
     if not source.is_file():
-        raise BackupError(f"no backup file {source}")
+        raise BackupError("cli.backup.no_file", path=source)
     store = locate(database_url)
     filled = rows_present(database_url)
     if filled:
-        raise BackupError(
-            f"the store already has data ({filled}); restore only into an empty store "
-            "(point DATABASE_URL at a new database or file)"
-        )
+        raise BackupError("cli.backup.has_data", tables=filled)
     if store.sqlite:
         _sqlite_restore(source, store.sqlite_path)
     else:
@@ -128,7 +136,7 @@ def rows_present(database_url: str) -> str:
                     found.append(f"{name}: {count}")
     except DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[-1] if error.orig else str(error)
-        raise BackupError(f"cannot read the store: {reason}") from None
+        raise BackupError("cli.backup.unreadable", reason=reason) from None
     finally:
         engine.dispose()
     return ", ".join(found)
@@ -136,7 +144,7 @@ def rows_present(database_url: str) -> str:
 
 def _sqlite_backup(path: Path, out: Path) -> None:
     if not path.exists():
-        raise BackupError(f"no SQLite store at {path} (check DATABASE_URL)")
+        raise BackupError("cli.backup.no_sqlite", path=path)
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     target = sqlite3.connect(out)
     try:
@@ -154,10 +162,10 @@ def _sqlite_restore(source: Path, path: Path) -> None:
     try:
         check = copy.execute("PRAGMA quick_check").fetchone()
         if not check or check[0] != "ok":
-            raise BackupError(f"{source} is not a usable SQLite backup")
+            raise BackupError("cli.backup.unusable", path=source)
         copy.backup(target)
     except sqlite3.DatabaseError as error:
-        raise BackupError(f"{source} is not a SQLite backup ({error})") from None
+        raise BackupError("cli.backup.not_sqlite", path=source, detail=error) from None
     finally:
         target.close()
         copy.close()
@@ -168,19 +176,19 @@ def _run_tool(store: StoreLocation, command: list[str], *, shown: list[str]) -> 
     would type (the final file name instead of the partial one)."""
     tool = command[0]
     if shutil.which(tool) is None:
-        raise BackupError(f"{tool} is not installed here; {how_to_run(store, shown)}")
+        raise BackupError("cli.backup.no_tool", tool=tool, command=how_to_run(store, shown))
     arguments = [*command[:-1], "--dbname", store.libpq_url, command[-1]]
     finished = subprocess.run(arguments, env=store.tool_env(), capture_output=True, text=True)
     if finished.returncode != 0:
         reason = (finished.stderr.strip().splitlines() or ["no message"])[-1]
-        raise BackupError(f"{tool} failed: {reason}")
+        raise BackupError("cli.backup.tool_failed", tool=tool, reason=reason)
 
 
 def how_to_run(store: StoreLocation, command: list[str]) -> str:
     """The exact command line for the operator (the password stays out of it)."""
     line = " ".join([*command[:-1], "--dbname", f"'{store.libpq_url}'", command[-1]])
     prefix = "PGPASSWORD=... " if store.url.password else ""
-    return f"run where the PostgreSQL client tools are: {prefix}{line}"
+    return f"{prefix}{line}"
 
 
 def dated_name(database_url: str, moment: datetime) -> str:

@@ -7,18 +7,17 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_support import configure_logging, fail, guarded
+from bot.cli_support import cli_text, configure_logging, fail, guarded
 from bot.config import load_settings
 
 # Merged into the top level (`lokalnie backup`, not `lokalnie backup backup`).
 backup_app = typer.Typer()
 
 
-@backup_app.command("backup")
+@backup_app.command("backup", help=cli_text("cli.help.backup"))
 def backup_command(
-    out: Annotated[Path, typer.Option("--out", help="Write the copy to this file.")],
+    out: Annotated[Path, typer.Option("--out", help=cli_text("cli.help.backup_out"))],
 ) -> None:
-    """Copy the store to a file, consistently, also while the bot runs."""
     from storage import backup
 
     settings = guarded(load_settings)
@@ -26,16 +25,15 @@ def backup_command(
     try:
         written = backup.backup(settings.database_url, out)
     except backup.BackupError as error:
-        fail(str(error))
+        fail(cli_text(error.key, **error.values))
         return
-    typer.echo(f"lokalnie: the store is copied to {written}")
+    typer.echo(cli_text("cli.backup_done", path=written))
 
 
-@backup_app.command("restore")
+@backup_app.command("restore", help=cli_text("cli.help.restore"))
 def restore_command(
-    source: Annotated[Path, typer.Argument(help="A file made by `lokalnie backup`.")],
+    source: Annotated[Path, typer.Argument(help=cli_text("cli.help.restore_source"))],
 ) -> None:
-    """Put a backup into an empty store (refused when the store has data)."""
     from storage import backup
 
     settings = guarded(load_settings)
@@ -43,8 +41,6 @@ def restore_command(
     try:
         backup.restore(settings.database_url, source)
     except backup.BackupError as error:
-        fail(str(error))
+        fail(cli_text(error.key, **error.values))
         return
-    typer.echo(
-        f"lokalnie: the store is restored from {source} (the bot updates its schema on start)"
-    )
+    typer.echo(cli_text("cli.restore_done", path=source))

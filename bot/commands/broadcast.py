@@ -1,4 +1,8 @@
-"""`lokalnie broadcast send|status|cancel` and `lokalnie schedule list`."""
+"""`lokalnie broadcast send|status|cancel` and `lokalnie schedule list`.
+
+A coordinator reads what will be sent by its title (the survey's, the contest's,
+the first words of a broadcast) and when in the centre's time, never by job id.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,58 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_support import fail, with_service
+from bot.cli_support import cli_text, fail, local_time, with_service
 
-broadcast_app = typer.Typer(help="Broadcasts to residents.", no_args_is_help=True)
-schedule_app = typer.Typer(help="What the bot will send and when.", no_args_is_help=True)
+broadcast_app = typer.Typer(help=cli_text("cli.help.broadcast"), no_args_is_help=True)
+schedule_app = typer.Typer(help=cli_text("cli.help.schedule"), no_args_is_help=True)
+# How much of a broadcast's text names it in a list.
+TEXT_START = 40
 
 
-@broadcast_app.command("send")
+def text_start(text: str, width: int = TEXT_START) -> str:
+    """The first words of a text, cut at a word with "…" when longer than `width`."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    cut = flat[: width - 1].rsplit(" ", 1)[0] if " " in flat[: width - 1] else flat[: width - 1]
+    return cut.rstrip(" ,.;:–-") + "…"
+
+
+def audience_label(services: Any, audience: str) -> str:
+    """The audience as the bot's coordinator menu names it; the key when no longer offered."""
+    from handlers.broadcasts import audiences
+
+    language = services.translator.default_language
+    for key, label_key, values in audiences.choices(services):
+        if key == audience:
+            return str(services.translator.text(language, label_key, **values))
+    return audience
+
+
+def _broadcast_line(services: Any, broadcast: Any, progress: dict[str, int]) -> str:
+    return cli_text(
+        "cli.broadcast_line",
+        number=broadcast.id,
+        text=text_start(broadcast.text or ""),
+        state=cli_text(f"cli.broadcast_state.{broadcast.status}"),
+        audience=audience_label(services, broadcast.audience),
+        when=local_time(broadcast.scheduled_at or broadcast.created_at, services.timezone),
+        sent=progress["sent"],
+        total=broadcast.total,
+        waiting=progress["waiting"],
+        failed=progress["failed"],
+        cancelled=progress["cancelled"],
+    )
+
+
+@broadcast_app.command("send", help=cli_text("cli.help.broadcast_send"))
 def broadcast_send(
-    text: Annotated[str, typer.Option(help="The message.")],
-    audience: Annotated[
-        str, typer.Option(help="subscribers, email, respondents:SLUG, applicants, winners, ...")
-    ] = "subscribers",
-    at: Annotated[
-        str | None, typer.Option(help="When, in the centre's time: 'DD.MM.YYYY HH:MM'.")
-    ] = None,
+    text: Annotated[str, typer.Option(help=cli_text("cli.help.broadcast_text"))],
+    audience: Annotated[str, typer.Option(help=cli_text("cli.help.broadcast_audience"))] = (
+        "subscribers"
+    ),
+    at: Annotated[str | None, typer.Option(help=cli_text("cli.help.broadcast_at"))] = None,
 ) -> None:
-    """Queue a broadcast; the running bot sends it (now or at --at)."""
     from handlers.broadcasts import audiences
     from storage import schedule
     from storage.changes import announce
@@ -31,7 +70,7 @@ def broadcast_send(
         services = service.services
         if not audiences.is_known(services, audience):
             known = ", ".join(key for key, _, _ in audiences.choices(services))
-            fail(f"unknown audience '{audience}' (known: {known})")
+            fail(cli_text("cli.unknown_audience", audience=audience, known=known))
         moment = _moment(service, at) if at else services.clock()
         async with service.store.transaction() as session:
             count = len(await audiences.resolve(session, services, audience))
@@ -41,14 +80,14 @@ def broadcast_send(
             await announce(session)
         # Queued, not started: only the running bot delivers, so say when it will.
         if at is None:
-            start = "delivery starts at once if the bot is running, else when it starts"
-        else:
-            local = moment.astimezone(services.timezone)
-            start = (
-                f"delivery starts at {local:%d.%m.%Y %H:%M} ({services.timezone.key}) "
-                "if the bot is running then, else when it starts"
-            )
-        return f"broadcast {broadcast.id} queued: {count} recipient(s); {start}"
+            return cli_text("cli.broadcast_queued_now", number=broadcast.id, count=count)
+        return cli_text(
+            "cli.broadcast_queued_at",
+            number=broadcast.id,
+            count=count,
+            when=local_time(moment, services.timezone),
+            zone=services.timezone.key,
+        )
 
     typer.echo(with_service(work))
 
@@ -65,9 +104,12 @@ def _moment(service: Any, text: str) -> Any:
         fail(services.translator.text(language, error.key, **error.values))
 
 
-@broadcast_app.command("status")
-def broadcast_status(broadcast_id: Annotated[int | None, typer.Argument()] = None) -> None:
-    """Progress of one broadcast, or a line per broadcast."""
+@broadcast_app.command("status", help=cli_text("cli.help.broadcast_status"))
+def broadcast_status(
+    broadcast_id: Annotated[
+        int | None, typer.Argument(help=cli_text("cli.help.broadcast_number"))
+    ] = None,
+) -> None:
     from storage import schedule
 
     async def work(service: Any) -> list[str]:
@@ -77,23 +119,20 @@ def broadcast_status(broadcast_id: Annotated[int | None, typer.Argument()] = Non
             if broadcast_id is not None:
                 chosen = [b for b in chosen if b.id == broadcast_id]
                 if not chosen:
-                    fail(f"no broadcast {broadcast_id}")
-            for b in chosen:
-                p = await schedule.progress(session, b.id)
-                lines.append(
-                    f"{b.id}\t{b.status}\t{b.audience}\tsent {p['sent']} of {b.total}, "
-                    f"waiting {p['waiting']}, blocked/failed {p['failed']}, "
-                    f"cancelled {p['cancelled']}"
-                )
-        return lines
+                    fail(cli_text("cli.no_broadcast", number=broadcast_id))
+            for broadcast in chosen:
+                progress = await schedule.progress(session, broadcast.id)
+                lines.append(_broadcast_line(service.services, broadcast, progress))
+        return lines or [cli_text("cli.no_broadcasts")]
 
     for line in with_service(work):
         typer.echo(line)
 
 
-@broadcast_app.command("cancel")
-def broadcast_cancel(broadcast_id: int) -> None:
-    """Stop a broadcast: messages not sent yet will not be sent."""
+@broadcast_app.command("cancel", help=cli_text("cli.help.broadcast_cancel"))
+def broadcast_cancel(
+    broadcast_id: Annotated[int, typer.Argument(help=cli_text("cli.help.broadcast_number"))],
+) -> None:
     from storage import schedule
     from storage.changes import announce
 
@@ -101,20 +140,40 @@ def broadcast_cancel(broadcast_id: int) -> None:
         async with service.store.transaction() as session:
             broadcast = await schedule.get_broadcast(session, broadcast_id)
             if broadcast is None:
-                fail(f"no broadcast {broadcast_id}")
+                fail(cli_text("cli.no_broadcast", number=broadcast_id))
             if broadcast.status in (schedule.DONE, schedule.CANCELLED):
-                return f"broadcast {broadcast_id} is already {broadcast.status}"
+                return cli_text(
+                    "cli.broadcast_already",
+                    number=broadcast_id,
+                    state=cli_text(f"cli.broadcast_state.{broadcast.status}"),
+                )
             cancelled = await schedule.cancel_broadcast(session, broadcast)
             await announce(session)
-        return f"broadcast {broadcast_id} cancelled; {cancelled} message(s) will not be sent"
+        return cli_text("cli.broadcast_cancelled", number=broadcast_id, count=cancelled)
 
     typer.echo(with_service(work))
 
 
-@schedule_app.command("list")
+def _job_title(services: Any, job: Any, texts: dict[str, str]) -> str:
+    """What a planned job is about, by the title a coordinator knows it by."""
+    from handlers.broadcasts import plan
+
+    language = services.translator.default_language
+    if job.kind == plan.SURVEY_REMINDER and job.key in services.surveys:
+        return str(services.surveys[job.key].title.get(language))
+    contest = services.contest
+    if job.kind in (plan.CONTEST_REMINDER, plan.ANNOUNCEMENT) and contest is not None:
+        if contest.slug == job.key:
+            return str(contest.name.get(language))
+    if job.kind == plan.BROADCAST:
+        return cli_text("cli.schedule_broadcast", number=job.key, text=texts.get(job.key, ""))
+    return job.key
+
+
+@schedule_app.command("list", help=cli_text("cli.help.schedule_list"))
 def schedule_list() -> None:
-    """Every reminder, announcement and broadcast still to run, by time."""
     from handlers.broadcasts.plan import current_plan
+    from storage import schedule
 
     async def work(service: Any) -> list[str]:
         services = service.services
@@ -126,8 +185,18 @@ def schedule_list() -> None:
                 rules=services.schedule_rules,
                 now=services.clock(),
             )
-        zone = services.timezone
-        return [f"{job.run_at.astimezone(zone):%Y-%m-%d %H:%M}\t{job.id}" for job in planned]
+            texts = {
+                str(b.id): text_start(b.text or "") for b in await schedule.broadcasts(session)
+            }
+        return [
+            cli_text(
+                "cli.schedule_line",
+                when=local_time(job.run_at, services.timezone),
+                what=cli_text(f"cli.schedule_kind.{job.kind}"),
+                title=_job_title(services, job, texts),
+            )
+            for job in planned
+        ]
 
     lines = with_service(work)
-    typer.echo("\n".join(lines) if lines else "nothing scheduled")
+    typer.echo("\n".join(lines) if lines else cli_text("cli.schedule_empty"))

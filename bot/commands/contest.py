@@ -8,23 +8,19 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_support import fail, guarded, with_service
-from bot.commands.output import check_format, write_out
+from bot.cli_support import cli_text, fail, guarded, with_service
+from bot.commands.output import FORMATS, check_format, format_help, write_out
 from bot.config import load_settings
 
-contest_app = typer.Typer(help="The contest for local initiatives.", no_args_is_help=True)
-proposals_app = typer.Typer(
-    help="Contest proposals: list, show one, export everything.", no_args_is_help=True
-)
+contest_app = typer.Typer(help=cli_text("cli.help.contest"), no_args_is_help=True)
+proposals_app = typer.Typer(help=cli_text("cli.help.proposals"), no_args_is_help=True)
+SHOW_FORMATS = ("table", "json")
 
 
-@contest_app.command("check")
+@contest_app.command("check", help=cli_text("cli.help.contest_check"))
 def contest_check(
-    path: Annotated[
-        Path | None, typer.Argument(help="The contest file (default: CONTENT_DIR/contest.yaml).")
-    ] = None,
+    path: Annotated[Path | None, typer.Argument(help=cli_text("cli.help.contest_file"))] = None,
 ) -> None:
-    """Validate the contest file; prints every problem with its line."""
     from handlers.contest.files import CONTEST_FILE, check_contest_file
 
     settings = guarded(load_settings)
@@ -40,7 +36,7 @@ def contest_check(
 def _contest(service: Any) -> Any:
     contest = service.services.contest
     if contest is None:
-        fail("no contest: content/contest.yaml is missing or has problems (lokalnie contest check)")
+        fail(cli_text("cli.no_contest"))
     return contest
 
 
@@ -72,34 +68,31 @@ def _proposals_out(format: str, out: Path | None, *, full: bool) -> None:
     write_out(with_service(work), out)
 
 
-@proposals_app.command("list")
+@proposals_app.command("list", help=cli_text("cli.help.proposals_list"))
 def proposals_list(
-    format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx")] = "table",
-    out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout).")] = None,
+    format: Annotated[str, typer.Option("--format", help=format_help(FORMATS))] = "table",
+    out: Annotated[Path | None, typer.Option(help=cli_text("cli.help.out"))] = None,
 ) -> None:
-    """Submitted proposals: number, status, title, applicant, amount, score, rank."""
     _proposals_out(format, out, full=False)
 
 
-@proposals_app.command("export")
+@proposals_app.command("export", help=cli_text("cli.help.proposals_export"))
 def proposals_export(
-    format: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx")] = "csv",
-    out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout).")] = None,
+    format: Annotated[str, typer.Option("--format", help=format_help(FORMATS))] = "csv",
+    out: Annotated[Path | None, typer.Option(help=cli_text("cli.help.out"))] = None,
 ) -> None:
-    """Everything: every field, budget line, attachment, score and status change."""
     _proposals_out(format, out, full=True)
 
 
-@proposals_app.command("show")
+@proposals_app.command("show", help=cli_text("cli.help.proposals_show"))
 def proposals_show(
-    number: Annotated[str, typer.Argument(help="The proposal's number, e.g. KP-2021-007.")],
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    number: Annotated[str, typer.Argument(help=cli_text("cli.help.proposal_number"))],
+    format: Annotated[str, typer.Option("--format", help=format_help(SHOW_FORMATS))] = "table",
 ) -> None:
-    """One proposal in full."""
     from handlers.contest import exports as proposal_exports
     from handlers.contest import records as proposal_records
 
-    check_format(format, None, ("table", "json"))
+    check_format(format, None, SHOW_FORMATS)
 
     async def work(service: Any) -> bytes:
         contest = _contest(service)
@@ -108,7 +101,13 @@ def proposals_show(
                 session, contest, drafts=True, numbers=[number.upper()]
             )
         if not found:
-            fail(f"no proposal '{number}' in the contest {contest.slug}")
+            fail(
+                cli_text(
+                    "cli.no_proposal",
+                    number=number,
+                    contest=contest.name.get(service.settings.default_language),
+                )
+            )
         if format == "json":
             data = proposal_exports.record_json(found[0])
             return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()

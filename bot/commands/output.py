@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bot.cli_support import fail
+from bot.cli_support import cli_text, fail
 
 FORMATS = ("table", "json", "csv", "xlsx")
 
@@ -15,9 +15,9 @@ FORMATS = ("table", "json", "csv", "xlsx")
 def check_format(format: str, out: Path | None, formats: tuple[str, ...] = FORMATS) -> None:
     """Refuse an unknown --format, and XLSX without a file to write it to."""
     if format not in formats:
-        fail(f"--format must be {', '.join(formats[:-1])} or {formats[-1]}, not '{format}'")
+        fail(cli_text("cli.bad_format", formats=", ".join(formats), given=format))
     if format == "xlsx" and out is None:
-        fail("--format xlsx needs --out FILE")
+        fail(cli_text("cli.xlsx_needs_out"))
 
 
 def write_out(content: bytes, out: Path | None) -> None:
@@ -28,3 +28,8 @@ def write_out(content: bytes, out: Path | None) -> None:
     else:
         out.write_bytes(content)
         typer.echo(f"{out}")
+
+
+def format_help(formats: tuple[str, ...]) -> str:
+    """The help of a --format option: the formats it takes."""
+    return cli_text("cli.help.format", formats=", ".join(formats))

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_support import fail, guarded, with_service
-from bot.commands.output import check_format, write_out
+from bot.cli_support import cli_text, fail, guarded, with_service
+from bot.commands.output import check_format, format_help, write_out
 from bot.config import load_settings
 
-survey_app = typer.Typer(help="Surveys: check files, list, results, charts.", no_args_is_help=True)
+survey_app = typer.Typer(help=cli_text("cli.help.survey"), no_args_is_help=True)
 RESULT_FORMATS = ("table", "csv", "json", "xlsx")
 
 
@@ -19,13 +19,14 @@ def _survey(service: Any, slug: str) -> Any:
     survey = service.services.surveys.get(slug)
     if survey is None:
         known = ", ".join(service.services.surveys) or "-"
-        fail(f"no survey '{slug}' (known: {known})")
+        fail(cli_text("cli.no_survey", slug=slug, known=known))
     return survey
 
 
-@survey_app.command("check")
-def survey_check(path: Annotated[Path, typer.Argument(help="The survey's YAML file.")]) -> None:
-    """Validate one survey file; prints every problem with its line."""
+@survey_app.command("check", help=cli_text("cli.help.survey_check"))
+def survey_check(
+    path: Annotated[Path, typer.Argument(help=cli_text("cli.help.survey_file"))],
+) -> None:
     from handlers.surveys.files import check_survey_file
 
     settings = guarded(load_settings)
@@ -37,9 +38,8 @@ def survey_check(path: Annotated[Path, typer.Argument(help="The survey's YAML fi
     typer.echo(f"{path}: OK")
 
 
-@survey_app.command("list")
+@survey_app.command("list", help=cli_text("cli.help.survey_list"))
 def survey_list() -> None:
-    """Surveys with their dates and how many responses were started and finished."""
     from handlers.surveys.conversation import describe_survey
     from storage import surveys
 
@@ -52,13 +52,12 @@ def survey_list() -> None:
     with_service(work)
 
 
-@survey_app.command("results")
+@survey_app.command("results", help=cli_text("cli.help.survey_results"))
 def survey_results(
-    slug: str,
-    format: Annotated[str, typer.Option("--format", help="table, csv, json or xlsx")] = "table",
-    out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout).")] = None,
+    slug: Annotated[str, typer.Argument(help=cli_text("cli.help.survey_slug"))],
+    format: Annotated[str, typer.Option("--format", help=format_help(RESULT_FORMATS))] = "table",
+    out: Annotated[Path | None, typer.Option(help=cli_text("cli.help.out"))] = None,
 ) -> None:
-    """Every response of a survey, as a table, CSV, JSON or XLSX."""
     from handlers.surveys import exports, exports_xlsx, results
 
     check_format(format, out, RESULT_FORMATS)
@@ -83,11 +82,11 @@ def survey_results(
     write_out(with_service(work), out)
 
 
-@survey_app.command("charts")
+@survey_app.command("charts", help=cli_text("cli.help.survey_charts"))
 def survey_charts(
-    slug: str, out: Annotated[Path, typer.Option(help="Folder for the PNG files.")]
+    slug: Annotated[str, typer.Argument(help=cli_text("cli.help.survey_slug"))],
+    out: Annotated[Path, typer.Option(help=cli_text("cli.help.charts_out"))],
 ) -> None:
-    """One PNG chart per closed question of the survey."""
     from handlers.surveys import charts, results
 
     async def work(service: Any) -> list[Path]:
@@ -112,9 +111,10 @@ def survey_charts(
         typer.echo(str(path))
 
 
-@survey_app.command("leaders")
-def survey_leaders(slug: Annotated[str | None, typer.Argument()] = None) -> None:
-    """Residents who would lead or join an initiative and agreed to be contacted."""
+@survey_app.command("leaders", help=cli_text("cli.help.survey_leaders"))
+def survey_leaders(
+    slug: Annotated[str | None, typer.Argument(help=cli_text("cli.help.survey_slug"))] = None,
+) -> None:
     from handlers.surveys import results, results_text
 
     async def work(service: Any) -> list[str]:

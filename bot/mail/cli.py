@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_support import fail, with_service
+from bot.cli_support import cli_text, fail, local_time, with_service
+from bot.commands.output import format_help
 
-mail_app = typer.Typer(help="The mailbox: import it, list and show e-mail.", no_args_is_help=True)
+mail_app = typer.Typer(help=cli_text("cli.help.mail"), no_args_is_help=True)
 
 FORMATS = ("table", "json")
 SUBJECT_WIDTH = 50
@@ -31,9 +32,8 @@ def _texts(service: Any) -> Any:
     return t
 
 
-@mail_app.command("sync")
+@mail_app.command("sync", help=cli_text("cli.help.mail_sync"))
 def sync() -> None:
-    """Import the whole IMAP folder once (what is not stored yet), with a progress bar."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -75,15 +75,14 @@ def sync() -> None:
 
 
 def _check_format(format: str) -> None:
-
     if format not in FORMATS:
-        fail(f"--format must be table or json, not '{format}'")
+        fail(cli_text("cli.bad_format", formats=", ".join(FORMATS), given=format))
 
 
 def _local(service: Any, moment: Any) -> str:
     if moment is None:
         return ""
-    return str(moment.astimezone(service.services.timezone).strftime("%Y-%m-%d %H:%M"))
+    return local_time(moment, service.services.timezone)
 
 
 def _cut(text: str, width: int) -> str:
@@ -119,13 +118,12 @@ def _state(t: Any, message: Any, thread: Any, delivery: dict[int, str]) -> str:
     return str(t("mail.state_handled" if thread.status == "handled" else "mail.state_open"))
 
 
-@mail_app.command("list")
+@mail_app.command("list", help=cli_text("cli.help.mail_list"))
 def list_(
-    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
-    unhandled: Annotated[bool, typer.Option(help="Only threads still to handle.")] = False,
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    limit: Annotated[int, typer.Option(help=cli_text("cli.help.mail_limit"))] = 50,
+    unhandled: Annotated[bool, typer.Option(help=cli_text("cli.help.mail_unhandled"))] = False,
+    format: Annotated[str, typer.Option("--format", help=format_help(FORMATS))] = "table",
 ) -> None:
-    """E-mail in the store, newest first."""
     from storage import mail as store
 
     _check_format(format)
@@ -179,12 +177,11 @@ def _to(message: Any) -> str:
     return ", ".join(address for _name, address in message.to or [])
 
 
-@mail_app.command("show")
+@mail_app.command("show", help=cli_text("cli.help.mail_show"))
 def show(
-    message_id: Annotated[int, typer.Argument(help="The number from `lokalnie mail list`.")],
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    message_id: Annotated[int, typer.Argument(help=cli_text("cli.help.mail_number"))],
+    format: Annotated[str, typer.Option("--format", help=format_help(FORMATS))] = "table",
 ) -> None:
-    """One e-mail: its headers, text and attachments."""
     from storage import mail as store
 
     _check_format(format)

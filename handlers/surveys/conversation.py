@@ -152,7 +152,7 @@ def describe_survey(services: Any, survey: Survey, counts: dict[str, int] | None
         if moment is None:
             return "–"
         local = moment.astimezone(services.timezone)
-        return format_datetime(local, "yyyy-MM-dd HH:mm", locale=language)
+        return format_datetime(local, "dd.MM.yyyy HH:mm", locale=language)
 
     return translator.text(
         language,

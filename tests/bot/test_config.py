@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bot.cli_support import cli_text
 from bot.config import ConfigError, load_settings
 from tests.conftest import CONTENT, ROOT
 
@@ -37,27 +39,39 @@ def run_cli(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subproce
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"COORDINATOR_IDS": "12,abc"}, "COORDINATOR_IDS: 'abc' is not a Telegram user id"),
-        ({"TIMEZONE": "Europe/Kalisz"}, "TIMEZONE: unknown time zone 'Europe/Kalisz'"),
-        ({"TELEGRAM_MODE": "push"}, "TELEGRAM_MODE:"),
-        ({"WEBHOOK_PORT": "eighty"}, "WEBHOOK_PORT:"),
-        ({"DATABASE_URL": "mysql://db/x"}, "DATABASE_URL:"),
-        ({"DEFAULT_LANGUAGE": "de"}, "DEFAULT_LANGUAGE:"),
+        ({"COORDINATOR_IDS": "12,abc"}, ("COORDINATOR_IDS", "not_an_id", {"value": "abc"})),
+        ({"TIMEZONE": "Europe/Kalisz"}, ("TIMEZONE", "unknown_zone", {"value": "Europe/Kalisz"})),
+        (
+            {"TELEGRAM_MODE": "push"},
+            ("TELEGRAM_MODE", "one_of", {"value": "push", "allowed": "polling, webhook"}),
+        ),
+        ({"WEBHOOK_PORT": "eighty"}, ("WEBHOOK_PORT", "number", {"value": "eighty"})),
+        ({"DATABASE_URL": "mysql://db/x"}, ("DATABASE_URL", "database_url", {})),
+        (
+            {"DEFAULT_LANGUAGE": "de"},
+            ("DEFAULT_LANGUAGE", "one_of", {"value": "de", "allowed": "pl, en"}),
+        ),
         (
             {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_MODE": "webhook"},
-            "WEBHOOK_URL: required when TELEGRAM_MODE=webhook",
+            ("", "webhook_url_required", {}),
         ),
         ({"CONTENT_DIR": "/nonexistent"}, "/nonexistent"),
     ],
 )
 def test_cli_bad_setting_exits_2_with_one_clear_line(
-    tmp_path: Path, env: dict[str, str], expected: str
+    tmp_path: Path, env: dict[str, str], expected: str | tuple[str, str, dict[str, str]]
 ) -> None:
     result = run_cli(tmp_path, "run", **env)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert expected in lines[0]
+    if isinstance(expected, tuple):
+        # The setting's name, then what is wrong with it in the configured language.
+        name, key, values = expected
+        text = cli_text(f"cli.config.{key}", **values)
+        assert lines[0] == (f"lokalnie: {name}: {text}" if name else f"lokalnie: {text}")
+    else:
+        assert expected in lines[0]
     assert "Traceback" not in result.stderr
 
 
@@ -81,7 +95,7 @@ def test_settings_plain_urls_get_async_drivers() -> None:
 
 
 def test_settings_webhook_needs_https() -> None:
-    with pytest.raises(ConfigError, match="https"):
+    with pytest.raises(ConfigError, match=re.escape(cli_text("cli.config.webhook_https"))):
         load_settings(
             _env_file=None,
             telegram_bot_token="1:x",
@@ -114,5 +128,5 @@ def test_chat_as_another_user_and_as_coordinator(tmp_path: Path) -> None:
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "db", "upgrade", DATABASE_URL=f"sqlite:///{tmp_path}/a.db")
     assert result.returncode == 0, result.stderr
-    assert "up to date" in result.stdout
+    assert result.stdout.strip() == cli_text("cli.db_upgraded")
     assert (tmp_path / "a.db").exists()

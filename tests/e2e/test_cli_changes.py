@@ -5,12 +5,13 @@ and one cancelled by `lokalnie broadcast cancel` leaves the bot's plan."""
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
 
+from bot.cli_support import cli_text
+from storage import schedule
 from storage.models import Resident
 from tests.bot.test_config import run_cli
 from tests.e2e.conftest import LiveBot, wait_until
@@ -35,6 +36,11 @@ async def subscribe(bot: LiveBot) -> None:
         )
 
 
+async def newest_broadcast(bot: LiveBot) -> int:
+    async with bot.service.store.transaction() as session:
+        return (await schedule.broadcasts(session))[-1].id
+
+
 async def cli(bot: LiveBot, tmp_path: Path, *args: str) -> str:
     """`python -m bot ARGS` in another process, on the bot's store; its stdout."""
     settings = bot.service.settings
@@ -56,7 +62,8 @@ async def test_broadcast_sent_from_the_cli_reaches_the_running_bot(
     # Let the scheduler's first plan pass: from now on only the CLI's change wakes it.
     await asyncio.sleep(1)
     said = await cli(live_bot, tmp_path, "broadcast", "send", "--text", TEXT)
-    assert "queued: 1 recipient(s)" in said and "at once if the bot is running" in said
+    number = await newest_broadcast(live_bot)
+    assert said.strip() == cli_text("cli.broadcast_queued_now", number=number, count=1)
 
     def delivered() -> bool:
         return any(m["text"] == TEXT for m in live_bot.api.sent(SUBSCRIBER))
@@ -72,16 +79,22 @@ async def test_broadcast_cancelled_from_the_cli_leaves_the_running_plan(
     said = await cli(
         live_bot, tmp_path, "broadcast", "send", "--text", TEXT, "--at", "01.06.2099 18:00"
     )
-    assert "delivery starts at 01.06.2099 18:00 (Europe/Warsaw)" in said
-    broadcast_id = re.search(r"broadcast (\d+) queued", said).group(1)
-    job = f"broadcast:{broadcast_id}"
+    number = await newest_broadcast(live_bot)
+    assert said.strip() == cli_text(
+        "cli.broadcast_queued_at",
+        number=number,
+        count=1,
+        when="01.06.2099 18:00",
+        zone="Europe/Warsaw",
+    )
+    job = f"broadcast:{number}"
 
     def planned() -> set[str]:
         scheduler = live_bot.service.scheduler
         return {job_id for job_id, _ in scheduler.scheduled()} if scheduler else set()
 
     await wait_until(lambda: job in planned(), timeout=10)
-    said = await cli(live_bot, tmp_path, "broadcast", "cancel", broadcast_id)
-    assert "cancelled" in said
+    said = await cli(live_bot, tmp_path, "broadcast", "cancel", str(number))
+    assert said.strip() == cli_text("cli.broadcast_cancelled", number=number, count=0)
     await wait_until(lambda: job not in planned(), timeout=10)
     assert live_bot.api.sent(SUBSCRIBER) == []

@@ -6,19 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError
+from bot.config import ConfigError, interface_text
 from bot.mail import imap_configured, smtp_configured
 from tests.conftest import make_settings
 
 
 def test_settings_plain_imap_to_another_host_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="IMAP_SECURITY: none is only for a server on this"):
+    with pytest.raises(ConfigError) as refused:
         make_settings("sqlite:///x.db", tmp_path, imap_host="imap.wp.pl", imap_security="none")
+    assert str(refused.value) == interface_text("cli.config.imap_none")
 
 
 def test_settings_imap_starttls_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="IMAP_SECURITY: the IMAP client has no STARTTLS"):
+    with pytest.raises(ConfigError) as refused:
         make_settings("sqlite:///x.db", tmp_path, imap_host="imap.wp.pl", imap_security="starttls")
+    assert str(refused.value) == interface_text("cli.config.imap_starttls")
 
 
 def test_settings_mail_parts_on_only_when_configured(tmp_path: Path) -> None:

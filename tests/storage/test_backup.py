@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli_support import cli_text
 from scheduler import backup_job
 from storage import backup, events
 from storage.db import Store
@@ -138,15 +139,14 @@ async def test_cli_backup_and_restore_refuses_a_store_with_data(
         runner.invoke, app, ["backup", "--out", str(out)], env=cli_env(database_url, tmp_path)
     )
     assert made.exit_code == 0, made.output
-    assert made.output == f"lokalnie: the store is copied to {out}\n"
+    assert made.output == cli_text("cli.backup_done", path=out) + "\n"
 
     refused = await asyncio.to_thread(
         runner.invoke, app, ["restore", str(out)], env=cli_env(database_url, tmp_path)
     )
     assert refused.exit_code == 2
     [line] = refused.output.splitlines()
-    assert line.startswith("lokalnie: the store already has data (residents: 1)")
-    assert "restore only into an empty store" in line
+    assert line == "lokalnie: " + cli_text("cli.backup.has_data", tables="residents: 1")
 
     restored = await asyncio.to_thread(
         runner.invoke, app, ["restore", str(out)], env=cli_env(empty_store, tmp_path)
@@ -160,7 +160,8 @@ def test_restore_of_a_missing_file_is_one_line(sqlite_url: str, tmp_path: Path) 
         app, ["restore", str(tmp_path / "nope.db")], env=cli_env(sqlite_url, tmp_path)
     )
     assert result.exit_code == 2
-    assert result.output == f"lokalnie: no backup file {tmp_path / 'nope.db'}\n"
+    expected = cli_text("cli.backup.no_file", path=tmp_path / "nope.db")
+    assert result.output == f"lokalnie: {expected}\n"
 
 
 async def test_daily_backup_keeps_the_newest(sqlite_url: str, tmp_path: Path) -> None:
@@ -205,8 +206,9 @@ def test_without_pg_dump_says_exactly_what_to_run(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr == (
-        "lokalnie: pg_dump is not installed here; run where the PostgreSQL client tools are: "
+    command = (
         "PGPASSWORD=... pg_dump --format=custom --no-owner "
-        f"--dbname 'postgresql://lokalnie@127.0.0.1:5432/centre' --file={out}\n"
+        f"--dbname 'postgresql://lokalnie@127.0.0.1:5432/centre' --file={out}"
     )
+    expected = cli_text("cli.backup.no_tool", tool="pg_dump", command=command)
+    assert result.stderr == f"lokalnie: {expected}\n"

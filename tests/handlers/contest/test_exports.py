@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli_support import cli_language, cli_text
 from handlers.contest import exports as proposal_exports
 from handlers.contest import exports_xlsx
 from handlers.contest import records as proposal_records
@@ -174,4 +175,7 @@ def test_cli_proposals_list_show_export(sqlite_url: str, contest: Contest, tmp_p
     assert exported.exit_code == 0, exported.output
     assert load_workbook(out).sheetnames[0] == "Wnioski"
     missing = runner.invoke(app, ["proposals", "show", "KP-2021-099"], env=env)
-    assert missing.exit_code == 2 and "no proposal 'KP-2021-099'" in missing.output
+    assert missing.exit_code == 2
+    assert missing.output.strip() == "lokalnie: " + cli_text(
+        "cli.no_proposal", number="KP-2021-099", contest=contest.name.get(cli_language())
+    )

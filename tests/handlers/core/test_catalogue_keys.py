@@ -28,7 +28,7 @@ from babel.messages.pofile import read_po
 from handlers.broadcasts import plan
 from handlers.contest import records
 from handlers.routes import ROUTES
-from storage import proposals
+from storage import proposals, schedule
 from tests.conftest import CONTENT, ROOT
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -46,6 +46,10 @@ KEY_FUNCTIONS = {
     "_button",
     "_survey_list",
     "_remind",
+    "cli_text",
+    "interface_text",
+    "SettingProblem",
+    "BackupError",
 }
 KEY_KEYWORDS = {"key", "label_key"}
 # Key-shaped strings that are not keys: file names, and router names.
@@ -64,6 +68,19 @@ DYNAMIC: dict[str, Iterable[str]] = {
         plan.BROADCAST,
     ),
     "command.": list(ROUTES.commands),
+    "cli.schedule_kind.": (
+        plan.SURVEY_REMINDER,
+        plan.CONTEST_REMINDER,
+        plan.ANNOUNCEMENT,
+        plan.BROADCAST,
+    ),
+    "cli.broadcast_state.": (
+        schedule.DRAFT,
+        schedule.SCHEDULED,
+        schedule.SENDING,
+        schedule.DONE,
+        schedule.CANCELLED,
+    ),
 }
 CODE = sorted(
     p for d in ("bot", "handlers", "storage", "scheduler") for p in (ROOT / d).rglob("*.py")
