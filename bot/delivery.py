@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -39,39 +40,59 @@ class Transport(Protocol):
 
 
 class Pacer:
-    """Spaces sends to at most `rate` per second overall (0 = no limit), and bulk
-    messages to at most one per `per_chat` seconds to the same chat."""
+    """At most `rate` sends in any window of about a second overall (0 = no limit),
+    and bulk messages at most one per `per_chat` seconds to the same chat.
 
-    def __init__(self, rate: float, *, per_chat: float = 1.0) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
+    A sliding window, Telegram's own measure, rather than even spacing: a moment
+    nobody sends in is not lost, so a burst of replies after a quiet spell goes out
+    at once, and a steady load just under the cap never queues behind empty slots.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        per_chat: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.limit = max(1, int(rate)) if rate > 0 else 0
+        self.window = self.limit / rate if rate > 0 else 0.0
         self.per_chat = per_chat
-        self._next = 0.0
+        self.clock = clock
+        self.sleep = sleep
+        self._sent: deque[float] = deque()
         self._chat_next: dict[str, float] = {}
         self.paused_until = 0.0
 
     async def wait(self, recipient: str = "", *, bulk: bool = False) -> None:
-        now = time.monotonic()
-        start = max(now, self._next, self.paused_until)
-        if bulk and recipient:
-            start = max(start, self._chat_next.get(recipient, 0.0))
-        # The slot is taken before sleeping, so concurrent senders line up behind it.
-        self._next = start + self.interval
+        while True:
+            now = self.clock()
+            start = max(now, self.paused_until)
+            if bulk and recipient:
+                start = max(start, self._chat_next.get(recipient, 0.0))
+            if self.limit:
+                while self._sent and self._sent[0] <= now - self.window:
+                    self._sent.popleft()
+                if len(self._sent) >= self.limit:
+                    start = max(start, self._sent[0] + self.window)
+            if start <= now:
+                break
+            await self.sleep(start - now)
+        # No await since the check: the send is counted before anyone else looks.
+        if self.limit:
+            self._sent.append(now)
         if recipient:
-            self._chat_next[recipient] = start + self.per_chat
+            self._chat_next[recipient] = now + self.per_chat
             if len(self._chat_next) > 50_000:
                 self._forget_old_chats()
-        if start > now:
-            await asyncio.sleep(start - now)
-        late = self.paused_until - time.monotonic()
-        if late > 0:  # a RetryAfter came while this send waited for its slot
-            await asyncio.sleep(late)
 
     def _forget_old_chats(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
 
     def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        self.paused_until = max(self.paused_until, self.clock() + seconds)
 
 
 def backoff(attempt: int) -> float:
