@@ -56,9 +56,8 @@ def diagnosis_steps(path: Path) -> tuple[Step, ...]:
 
     from handlers.core import flow
     from handlers.core import form_runner as runner
-    from handlers.core.callbacks import Callback
     from handlers.core.forms import Question, QuestionType
-    from handlers.surveys.conversation import SURVEY
+    from handlers.surveys.conversation import SurveyPress
     from handlers.surveys.files import load_survey_file
 
     survey = load_survey_file(path, ZoneInfo("Europe/Warsaw"))
@@ -94,7 +93,7 @@ def diagnosis_steps(path: Path) -> tuple[Step, ...]:
                 value = ""
             if value:
                 action = runner.on_button(question, step, pending, value)
-                data = Callback(SURVEY, name, value).pack()
+                data = SurveyPress(name, value).pack()
                 press = Step(f"{name}:{value}", "callback", data, 1, "")
             else:
                 text = TYPED.get(str(kind), TYPED_DEFAULT)

@@ -12,7 +12,7 @@ from handlers.core.mail_out import queue_email
 from scheduler.runtime import JobRuntime, send, translated
 from storage import proposals as contest_store
 from storage import schedule as store
-from storage.audiences import Recipient, subscribers
+from storage.audiences import CHAT, Recipient, subscribers
 from storage.models import Resident
 from storage.types import utcnow
 
@@ -65,7 +65,7 @@ async def announcement(runtime: JobRuntime, session: Any, slug: str, job_id: str
             await send(
                 session,
                 services,
-                Recipient(resident.id, "telegram", str(resident.telegram_id), language),
+                Recipient(resident.id, CHAT, str(resident.telegram_id), language),
                 text,
                 f"{job_id}:applicant:{proposal.id}",
             )

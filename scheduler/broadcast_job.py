@@ -13,11 +13,13 @@ from typing import Any
 from handlers.broadcasts import audiences
 from handlers.broadcasts.commands import BroadcastStop
 from handlers.core.services import Services
-from scheduler.runtime import BULK, JobRuntime, send, translated
+from scheduler.runtime import BULK, JobRuntime, channel_of, send, translated
 from storage import outbox
 from storage import schedule as store
 from storage.audiences import Recipient
 from storage.types import utcnow
+
+EMAIL = "email"
 
 # Recipients queued per transaction: small enough that the write lock is never held
 # for long (SQLite has one; a chunk is one INSERT of a few ms), large enough to keep
@@ -82,7 +84,9 @@ async def _queue_broadcast(
             if part.get("file"):
                 payload["file"] = part["file"]
             chats.append(
-                outbox.Outgoing(person.channel, person.address, payload, key, person.resident_id)
+                outbox.Outgoing(
+                    channel_of(services, person), person.address, payload, key, person.resident_id
+                )
             )
     # One INSERT for the chunk instead of a look-up and an insert per message.
     await outbox.enqueue_many(session, chats, priority=BULK, broadcast_id=broadcast_id)
@@ -119,8 +123,8 @@ async def _report(
     final: bool,
 ) -> None:
     """One progress message for the coordinator, edited in place as the sending goes on."""
-    if not broadcast.progress_chat or broadcast.progress_channel != "telegram":
-        return
+    if not broadcast.progress_chat or broadcast.progress_channel == EMAIL:
+        return  # progress is a chat message, edited in place
     services = runtime.services
     language = services.translator.default_language
     key = "broadcast.progress_done" if final else "broadcast.progress"
@@ -144,7 +148,7 @@ async def _report(
     if first is None:
         await outbox.enqueue(
             session,
-            channel="telegram",
+            channel=broadcast.progress_channel,
             recipient=broadcast.progress_chat,
             payload=payload,
             idempotency_key=first_key,
@@ -155,7 +159,7 @@ async def _report(
     payload["edit_message_id"] = first.external_id
     await outbox.enqueue(
         session,
-        channel="telegram",
+        channel=broadcast.progress_channel,
         recipient=broadcast.progress_chat,
         payload=payload,
         idempotency_key=f"bprogress:{broadcast.id}:{tick + 1}" + (":final" if final else ""),

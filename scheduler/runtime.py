@@ -17,7 +17,7 @@ from babel.dates import format_datetime
 from handlers.core.mail_out import queue_email
 from handlers.core.services import Services
 from storage import outbox
-from storage.audiences import Recipient
+from storage.audiences import CHAT, Recipient
 from storage.db import Store
 
 BULK = 1
@@ -30,6 +30,11 @@ class JobRuntime:
     services: Services
     wake_sender: Callable[[], None] = field(default=lambda: None)
     progress_every: float = PROGRESS_EVERY
+
+
+def channel_of(services: Services, recipient: Recipient) -> str:
+    """The outbox channel for a recipient: their chat is the chat channel this process serves."""
+    return services.chat_channel if recipient.channel == CHAT else recipient.channel
 
 
 def translated(services: Services, language: str, key: str, **values: object) -> str:
@@ -73,7 +78,7 @@ async def send(
         payload["file"] = file
     queued = await outbox.enqueue(
         session,
-        channel=recipient.channel,
+        channel=channel_of(services, recipient),
         recipient=recipient.address,
         payload=payload,
         idempotency_key=key,

@@ -15,6 +15,9 @@ from storage.models import Resident, SurveyParticipation, SurveyResponse
 from storage.proposals import ContestOutcome, Proposal
 
 NOT_APPLICANTS = ("draft", "withdrawn")
+# A resident's chat: Telegram when the bot runs there, the terminal in `lokalnie chat`.
+# The store knows the person's chat id, not which chat channel this process serves.
+CHAT = "chat"
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ def _recipients(residents: list[Resident]) -> list[Recipient]:
     found = []
     for r in residents:
         if r.telegram_id is not None:
-            found.append(Recipient(r.id, "telegram", str(r.telegram_id), r.language))
+            found.append(Recipient(r.id, CHAT, str(r.telegram_id), r.language))
         elif r.email:
             found.append(Recipient(r.id, "email", r.email, r.language))
     return found

@@ -12,6 +12,7 @@ tables): putting a copy over live data would silently lose what came after it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -20,10 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, inspect, select, table
+from sqlalchemy import Connection, func, inspect, select, table
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
+from storage.db import make_engine
 from storage.models import Base
 
 # The tables whose rows are the service's data (not the schema version, nor the
@@ -100,45 +102,47 @@ def backup(database_url: str, out: Path) -> Path:
     return out
 
 
-def restore(database_url: str, source: Path) -> None:
+async def restore(database_url: str, source: Path) -> None:
     """Put the copy in `source` into the store, which must be empty."""
-    if not source.is_file():
+    if not await asyncio.to_thread(source.is_file):
         raise BackupError("cli.backup.no_file", path=source)
     store = locate(database_url)
-    filled = rows_present(database_url)
+    filled = await rows_present(database_url)
     if filled:
         raise BackupError("cli.backup.has_data", tables=filled)
     if store.sqlite:
-        _sqlite_restore(source, store.sqlite_path)
+        await asyncio.to_thread(_sqlite_restore, source, store.sqlite_path)
     else:
         # --clean: drop the empty tables a migration may have made (checked empty above).
         load = ["pg_restore", "--no-owner", "--clean", "--if-exists", "--exit-on-error"]
-        _run_tool(store, [*load, str(source)], shown=[*load, str(source)])
+        await asyncio.to_thread(_run_tool, store, [*load, str(source)], shown=[*load, str(source)])
 
 
-def rows_present(database_url: str) -> str:
+async def rows_present(database_url: str) -> str:
     """ "" for an empty store, else which tables have rows (e.g. "residents: 3")."""
     store = locate(database_url)
-    if store.sqlite:
-        if not store.sqlite_path.exists():
-            return ""
-        sync = store.url.set(drivername="sqlite")
-    else:
-        sync = store.url.set(drivername="postgresql+psycopg")
-    engine = create_engine(sync)
-    found = []
+    if store.sqlite and not store.sqlite_path.exists():
+        return ""
+
+    def count(connection: Connection) -> list[str]:
+        present = set(inspect(connection).get_table_names())
+        found = []
+        for name in sorted(present & SERVICE_TABLES):
+            rows = connection.scalar(select(func.count()).select_from(table(name)))
+            if rows:
+                found.append(f"{name}: {rows}")
+        return found
+
+    # The service's own driver (aiosqlite / asyncpg): no second, synchronous one.
+    engine = make_engine(database_url)
     try:
-        with engine.connect() as connection:
-            present = set(inspect(connection).get_table_names())
-            for name in sorted(present & SERVICE_TABLES):
-                count = connection.scalar(select(func.count()).select_from(table(name)))
-                if count:
-                    found.append(f"{name}: {count}")
+        async with engine.connect() as connection:
+            found = await connection.run_sync(count)
     except DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[-1] if error.orig else str(error)
         raise BackupError("cli.backup.unreadable", reason=reason) from None
     finally:
-        engine.dispose()
+        await engine.dispose()
     return ", ".join(found)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +40,7 @@ def restore_command(
     settings = guarded(load_settings)
     configure_logging(settings, quiet=True)
     try:
-        backup.restore(settings.database_url, source)
+        asyncio.run(backup.restore(settings.database_url, source))
     except backup.BackupError as error:
         fail(cli_text(error.key, **error.values))
         return

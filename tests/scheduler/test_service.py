@@ -113,13 +113,14 @@ async def test_broadcast_scheduled_for_now_fires_and_sends(harness: ChatHarness)
             )
 
     await wait_until(queued, timeout=10)
-    telegram = RecordingTransport()
-    telegram.channel = "telegram"
-    await OutboxSender(harness.service.store, {"telegram": telegram}).drain()
+    # The residents' chat: the channel this process serves (the terminal here).
+    chat = RecordingTransport()
+    chat.channel = harness.service.services.chat_channel
+    await OutboxSender(harness.service.store, {chat.channel: chat}).drain()
 
     async def finished() -> bool:
         return f"broadcast:{broadcast.id}" in await job_runs(harness)
 
     await wait_until(finished, timeout=10)
     scheduler.shutdown()
-    assert [(chat, reply.text) for chat, reply in telegram.delivered] == [("77", "Dziś koncert!")]
+    assert [(to, reply.text) for to, reply in chat.delivered] == [("77", "Dziś koncert!")]

@@ -100,7 +100,7 @@ async def test_backup_during_writes_restores_one_consistent_moment(
         await task
         await store.close()
 
-    backup.restore(empty_store, out)
+    await backup.restore(empty_store, out)
 
     original, restored = await rows(database_url), await rows(empty_store)
     restored_events = restored[1:]
