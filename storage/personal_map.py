@@ -131,6 +131,15 @@ _TABLES = [
         plain="id channel external_id received_at",
     ),
     table(
+        "inbound_updates",
+        "Telegram updates as they came, kept until handled, then for a week",
+        plain="id bot_id update_id received_at handled_at attempts last_error",
+        chat_id=personal(DEL, None, "only to handle the update; deleted a week after"),
+        data=personal(
+            DEL, None, "the raw update (Telegram id, name, text): deleted a week after handling"
+        ),
+    ),
+    table(
         "survey_responses",
         "a pass through a survey",
         plain="id survey status language channel started_at updated_at finished_at",
