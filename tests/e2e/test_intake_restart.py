@@ -6,22 +6,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 from sqlalchemy import func, insert, select
 
+from storage import proposals
 from storage.db import Store
 from storage.models import InboundUpdate, Resident, ResidentQuestion
 from tests.bot.test_config import run_cli
-from tests.conftest import COORDINATOR_ID
-from tests.e2e.conftest import wait_until
+from tests.conftest import CONTENT, COORDINATOR_ID
+from tests.e2e.conftest import LiveBot, wait_until
+from tests.e2e.test_proposal import USER, fill
 from tests.e2e.test_restart import BotProcess, bot_process  # noqa: F401 - fixture
+from tests.e2e.test_survey_restart import outbox_settled
 from tests.e2e.test_webhook import SECRET, update
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.handlers.contest.test_file_types import png
+from tests.handlers.contest_fixture import SAMPLE
 from tests.servers.ports import free_port
 
 # Slow (a bot process killed and restarted): left out of `pytest -m "not slow"`.
@@ -231,3 +238,52 @@ async def test_broadcast_from_the_cli_killed_mid_delivery_reaches_each_once(
     counts = delivered()
     assert set(counts) == {FIRST + i for i in range(count)}
     assert set(counts.values()) == {1}
+
+
+def sample_content(tmp_path: Path) -> Path:
+    """The shipped content with the small flow-test contest, open now."""
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    contest = {**SAMPLE, "closes": "2099-12-31 23:59"}
+    (content / "contest.yaml").write_text(yaml.safe_dump(contest, allow_unicode=True))
+    return content
+
+
+async def test_attachment_download_killed_midway_is_fetched_again_and_stored_once(
+    sqlite_url: str,
+    tmp_path: Path,
+    fake_telegram: FakeTelegramServer,
+    bot_process: BotProcess,  # noqa: F811
+) -> None:
+    api = fake_telegram
+    bot_process.env["CONTENT_DIR"] = str(sample_content(tmp_path))
+    bot_process.env["TELEGRAM_MESSAGES_PER_SECOND"] = "0"
+    bot_process.start()
+    chat = LiveBot(None, api)  # type: ignore[arg-type] # only the fake API is used
+    await fill(chat)
+    await chat.say(USER, "Poczęstunek – 500")
+    await chat.press(USER, "Gotowe – budżet")
+    await wait_until(lambda: outbox_settled(sqlite_url), timeout=10)
+    already = len(api.sent(USER))
+    api.push_document(USER, "skan.pdf", png(), "application/pdf")
+    # The bot is killed while it downloads the file.
+    api.slow_download("skan.pdf", 5)
+    await wait_until(lambda: api.downloads("skan.pdf") == 1, timeout=30)
+    await asyncio.sleep(0.5)
+    bot_process.kill()
+    assert len(api.sent(USER)) == already
+
+    bot_process.start()
+    saved = await chat.replies(USER, already, 2)
+    assert "Zapisano załącznik skan.png" in "\n".join(m["text"] or "" for m in saved)
+    assert api.downloads("skan.pdf") == 2
+    await asyncio.sleep(1.0)
+    assert sum("Zapisano załącznik" in (m["text"] or "") for m in api.sent(USER)) == 1
+    store = Store(sqlite_url)
+    async with store.transaction() as session:
+        [proposal] = list(await session.scalars(select(proposals.Proposal)))
+        [attachment] = await proposals.attachments(session, proposal.id)
+    await store.close()
+    assert (attachment.name, attachment.mime_type) == ("skan.png", "image/png")
+    data_dir = Path(bot_process.env["DATA_DIR"])
+    assert (data_dir / attachment.path).read_bytes() == png()
