@@ -73,15 +73,23 @@ async def oldest_unhandled(session: AsyncSession) -> InboundUpdate | None:
     )
 
 
-async def mark_handled(session: AsyncSession, row_id: int, *, error: str | None = None) -> None:
+async def mark_handled(session: AsyncSession, row_id: int, *, error: str | None = None) -> bool:
+    """Handled: the update's content is emptied at once (what is kept of the person is
+    what handling stored, nothing more); the row stays a week so that Telegram
+    redelivering the same update id is still recognised. An update set aside with
+    an `error` keeps its content for that week, to be looked into. False when the
+    row was handled already (then nothing is to be done)."""
     values: dict[str, Any] = {"handled_at": utcnow()}
-    if error is not None:
+    if error is None:
+        values.update(data={}, chat_id=None)
+    else:
         values["last_error"] = redact(error)[:2000]
-    await session.execute(
+    result = await session.execute(
         update(InboundUpdate)
         .where(InboundUpdate.id == row_id, InboundUpdate.handled_at.is_(None))
         .values(**values)
     )
+    return bool(result.rowcount)  # False: it was handled already
 
 
 async def record_failure(session: AsyncSession, row_id: int, error: str) -> int:
@@ -98,8 +106,8 @@ async def record_failure(session: AsyncSession, row_id: int, error: str) -> int:
 
 
 async def forget_chat(session: AsyncSession, chat_id: int) -> None:
-    """/forget: the person's handled updates go (unhandled ones are what they wrote
-    after, still to be answered; handling them marks them, and retention deletes)."""
+    """/forget: the person's updates set aside with an error go (handled ones are
+    already empty; unhandled ones are what they wrote after, still to be answered)."""
     await session.execute(
         delete(InboundUpdate).where(
             InboundUpdate.chat_id == chat_id, InboundUpdate.handled_at.is_not(None)

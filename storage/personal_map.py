@@ -132,11 +132,16 @@ _TABLES = [
     ),
     table(
         "inbound_updates",
-        "Telegram updates as they came, kept until handled, then for a week",
+        "Telegram updates as they came; emptied once handled, deleted a week after",
         plain="id bot_id update_id received_at handled_at attempts last_error",
-        chat_id=personal(DEL, None, "only to handle the update; deleted a week after"),
+        chat_id=personal(
+            DEL, None, "only until the update is handled (then emptied); set-aside ones: /forget"
+        ),
         data=personal(
-            DEL, None, "the raw update (Telegram id, name, text): deleted a week after handling"
+            DEL,
+            None,
+            "the raw update (Telegram id, name, text), only until it is handled (then "
+            "emptied); one set aside after errors is deleted by /forget or a week after",
         ),
     ),
     table(

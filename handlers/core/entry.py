@@ -47,8 +47,9 @@ async def process_inbound(
     try:
         async with store.transaction() as session:
             if update_row is not None:
-                # Marked first: /forget deletes the person's handled updates, this one too.
-                await intake.mark_handled(session, update_row)
+                if not await intake.mark_handled(session, update_row):
+                    log.info("update row %d was handled already", update_row)
+                    return []
             elif event.external_id and not await receipts.first_time(
                 session, channel=event.channel, external_id=event.external_id
             ):

@@ -77,7 +77,7 @@ async def on_forget(ctx: Context, pressed: ForgetAnswer) -> list[Reply]:
         await hook(ctx)
     await erasure.purge_outbox(ctx.session, resident_id=resident.id, **footprint)
     if resident.telegram_id is not None:
-        # A private chat's id is the person's id; this very update goes too.
+        # A private chat's id is the person's id.
         await intake.forget_chat(ctx.session, resident.telegram_id)
     await residents.forget(ctx.session, resident)
     await events.record(ctx.session, "forgotten", resident_id=resident.id)
