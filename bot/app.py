@@ -226,7 +226,7 @@ class Service:
                     application.bot.username,
                     settings.telegram_mode,
                 )
-                await stop.wait()
+                await self._until_stopped(stop, [t for t in (poller_task, worker_task) if t])
             finally:
                 if webhook is not None:
                     await webhook.stop()
@@ -238,6 +238,17 @@ class Service:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+    @staticmethod
+    async def _until_stopped(stop: asyncio.Event, intake_tasks: list[asyncio.Task[None]]) -> None:
+        """Wait for `stop`; an intake task that ends by itself (the store failing) ends
+        the run with its error rather than leaving a bot that hears nothing."""
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([stopping, *intake_tasks], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        for task in intake_tasks:
+            if task.done():
+                task.result()
 
     async def _process_update(self, event: Inbound, update_row: int, last_try: bool) -> None:
         await process_inbound(
