@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
+from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import Application
 
@@ -17,6 +18,7 @@ from bot.config import Settings
 from bot.console import CHANNEL as CONSOLE
 from bot.console import ConsoleTransport, chat_loop
 from bot.delivery import Claimed, OutboxSender
+from bot.intake import IntakeWorker, Poller, WebhookServer
 from bot.mail import imap_configured, smtp_configured
 from bot.mail.imap import MailboxWatcher
 from bot.mail.smtp import SmtpTransport
@@ -24,9 +26,7 @@ from bot.startup import retry_with_backoff
 from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import (
     TelegramTransport,
-    UpdateRouter,
     build_application,
-    register_handlers,
     set_command_menus,
 )
 from handlers.broadcasts.rules import load_rules
@@ -193,8 +193,6 @@ class Service:
         """Run the Telegram bot (polling or webhook) and the outbox sender until `stop`."""
         settings = self.settings
         application = build_application(settings)
-        router = UpdateRouter(self.handle, self.services.coordinator_ids)
-        register_handlers(application, router)
         if not await self._reach_telegram(application, stop):
             return
         async with application:
@@ -211,26 +209,51 @@ class Service:
             await set_command_menus(
                 application.bot, self.services.translator, self.services.coordinator_ids
             )
+            worker = IntakeWorker(
+                self.store, application.bot, self._process_update, self.services.coordinator_ids
+            )
+            worker_task = asyncio.create_task(worker.run(), name="intake-worker")
+            webhook: WebhookServer | None = None
+            poller_task: asyncio.Task[None] | None = None
             try:
-                await application.start()
-                await self._start_updates(application)
+                if settings.telegram_mode == "webhook":
+                    webhook = await self._start_webhook(application, worker.wake)
+                else:
+                    poller = Poller(self.store, application.bot, worker.wake)
+                    poller_task = asyncio.create_task(poller.run(), name="poller")
                 log.info(
                     "Telegram bot @%s is running (%s)",
                     application.bot.username,
                     settings.telegram_mode,
                 )
-                await stop.wait()
+                await self._until_stopped(stop, [t for t in (poller_task, worker_task) if t])
             finally:
-                if application.updater is not None and application.updater.running:
-                    await application.updater.stop()
-                if application.running:
-                    await application.stop()
+                if webhook is not None:
+                    await webhook.stop()
                 await self.stop_scheduler(scheduler_task)
                 await self.stop_mailbox(mailbox_task)
-                for task in (changes_task, sender_task):
+                for task in (poller_task, worker_task, changes_task, sender_task):
+                    if task is None:
+                        continue
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+    @staticmethod
+    async def _until_stopped(stop: asyncio.Event, intake_tasks: list[asyncio.Task[None]]) -> None:
+        """Wait for `stop`; an intake task that ends by itself (the store failing) ends
+        the run with its error rather than leaving a bot that hears nothing."""
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([stopping, *intake_tasks], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        for task in intake_tasks:
+            if task.done():
+                task.result()
+
+    async def _process_update(self, event: Inbound, update_row: int, last_try: bool) -> None:
+        await process_inbound(
+            self.store, self.services, event, update_row=update_row, last_try=last_try
+        )
 
     async def _reach_telegram(self, application: Application, stop: asyncio.Event) -> bool:
         """Initialise (getMe) until the Bot API answers: a network down at start is
@@ -255,20 +278,23 @@ class Service:
         await application.bot.request.shutdown()
         return False
 
-    async def _start_updates(self, application: Application) -> None:
+    async def _start_webhook(
+        self, application: Application, on_stored: Callable[[], None]
+    ) -> WebhookServer:
+        """Our server first (Telegram posts as soon as the webhook is set), then setWebhook."""
         settings = self.settings
-        assert application.updater is not None
-        if settings.telegram_mode == "webhook":
-            assert settings.webhook_url and settings.webhook_secret
-            await application.updater.start_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=WEBHOOK_PATH,
-                webhook_url=settings.webhook_url,
-                secret_token=settings.webhook_secret.get_secret_value(),
-            )
-        else:
-            await application.updater.start_polling(timeout=10, poll_interval=0.0)
+        assert settings.webhook_url and settings.webhook_secret
+        secret = settings.webhook_secret.get_secret_value()
+        server = WebhookServer(self.store, application.bot, secret=secret, on_stored=on_stored)
+        server.listen(listen=settings.webhook_listen, port=settings.webhook_port, path=WEBHOOK_PATH)
+        await retry_with_backoff(
+            lambda: application.bot.set_webhook(
+                url=settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            ),
+            what="setting the webhook",
+            retry_on=(NetworkError,),
+        )
+        return server
 
     async def run_console(
         self,

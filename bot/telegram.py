@@ -1,4 +1,8 @@
-"""The Telegram channel: updates -> `process_inbound`, outbox rows -> Bot API calls."""
+"""The Telegram channel: updates -> `Inbound` events, outbox rows -> Bot API calls.
+
+Updates come in through `bot.intake` (stored before they are confirmed); PTB's
+Application is used for its Bot and HTTP client only, not its Updater.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from telegram import (
 )
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application
 
 from bot.config import Settings
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
@@ -62,6 +66,8 @@ def build_application(settings: Settings) -> Application:
         # Updates are handled one at a time, in order: a resident's answers
         # must not overtake each other.
         .concurrent_updates(False)
+        # Updates are fetched and confirmed by bot.intake, only once stored.
+        .updater(None)
         .build()
     )
 
@@ -234,7 +240,7 @@ async def set_command_menus(
             log.warning("could not set the command menu (%s, %s): %s", scope, language, error)
 
 
-async def _with_content(bot: Any, inbound: Inbound) -> Inbound:
+async def with_content(bot: Any, inbound: Inbound) -> Inbound:
     """Fetch a sent file's bytes, so handlers can store it without Telegram code."""
     file = inbound.file
     assert file is not None
@@ -249,42 +255,8 @@ async def _with_content(bot: Any, inbound: Inbound) -> Inbound:
     return replace(inbound, file=replace(file, content=content, size=len(content)))
 
 
-async def _answer(query: Any) -> None:
+async def answer_callback(query: Any) -> None:
     try:
         await query.answer()
     except TelegramError as error:
         log.info("could not answer a callback query: %s", error)
-
-
-class UpdateRouter:
-    """The one PTB handler: every update goes through `on_update`."""
-
-    def __init__(self, handle: Any, coordinator_ids: frozenset[int]) -> None:
-        self.handle = handle
-        self.coordinator_ids = coordinator_ids
-
-    async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
-            return
-        if update.callback_query is not None:
-            # Stops the button's spinner (the answer itself comes via the outbox). Sent
-            # beside the handling, not before it, so its round trip does not hold up
-            # the updates queued behind this one; PTB awaits such tasks when it stops.
-            context.application.create_task(_answer(update.callback_query), update=update)
-        inbound = to_inbound(update, bot_id=context.bot.id, coordinator_ids=self.coordinator_ids)
-        if inbound is not None and inbound.file is not None:
-            inbound = await _with_content(context.bot, inbound)
-        if inbound is not None:
-            await self.handle(inbound)
-
-    @staticmethod
-    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling an update", exc_info=context.error)
-
-
-def register_handlers(application: Application, router: UpdateRouter) -> None:
-    """All of the adapter's PTB handlers, in one place."""
-    # One catch-all handler: routing is the core's job, not PTB's, so that
-    # every channel behaves the same.
-    application.add_handler(TypeHandler(Update, router.on_update))
-    application.add_error_handler(router.on_error)

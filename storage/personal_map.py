@@ -131,6 +131,20 @@ _TABLES = [
         plain="id channel external_id received_at",
     ),
     table(
+        "inbound_updates",
+        "Telegram updates as they came; emptied once handled, deleted a week after",
+        plain="id bot_id update_id received_at handled_at attempts last_error",
+        chat_id=personal(
+            DEL, None, "only until the update is handled (then emptied); set-aside ones: /forget"
+        ),
+        data=personal(
+            DEL,
+            None,
+            "the raw update (Telegram id, name, text), only until it is handled (then "
+            "emptied); one set aside after errors is deleted by /forget or a week after",
+        ),
+    ),
+    table(
         "survey_responses",
         "a pass through a survey",
         plain="id survey status language channel started_at updated_at finished_at",

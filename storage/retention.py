@@ -30,6 +30,7 @@ from storage.models import (
     Conversation,
     Event,
     InboundReceipt,
+    InboundUpdate,
     OutboxMessage,
     Proposal,
     Resident,
@@ -41,6 +42,8 @@ from storage.models import (
 # Technical records: an update is redelivered within a day, a delivery problem is
 # looked into within weeks.
 RECEIPTS_KEPT = timedelta(days=30)
+# A raw update is only needed until it is handled; a week leaves room to look into one.
+UPDATES_KEPT = timedelta(days=7)
 DELIVERED_KEPT = timedelta(days=90)
 
 # Age buckets of the report, in months (the last bucket is "older").
@@ -125,6 +128,14 @@ CATEGORIES: tuple[Category, ...] = (
         None,
         "delete",
         RECEIPTS_KEPT,
+    ),
+    Category(
+        "inbound updates (handled)",
+        InboundUpdate,
+        InboundUpdate.received_at,
+        InboundUpdate.handled_at.is_not(None),
+        "delete",
+        UPDATES_KEPT,
     ),
     # Kept for the grant's accounting; the applicant's personal data goes when
     # the applicant is erased (the proposals' /forget hook).

@@ -1,8 +1,9 @@
 """The one entry point for every channel: `process_inbound(event)`.
 
 It opens one store session per inbound event, routes the event to a handler,
-queues the replies in the outbox, and commits all of it at once. A redelivered
-event (same channel and external id) is recognised and ignored.
+queues the replies in the outbox, and commits all of it at once. A stored
+Telegram update is marked handled in that same transaction; any other
+redelivered event (same channel and external id) is recognised and ignored.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from handlers.core.events import Inbound, Kind, Reply
 from handlers.core.replies import queue_replies
 from handlers.core.services import Services
 from handlers.routes import ROUTES
-from storage import conversations, outbox, receipts, residents
+from storage import conversations, intake, outbox, receipts, residents
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,29 @@ log = logging.getLogger(__name__)
 MAX_TEXT_LENGTH = 4096
 
 
-async def process_inbound(store: Store, services: Services, event: Inbound) -> list[Reply]:
-    """Handle one event; returns the replies that were queued for delivery."""
+async def process_inbound(
+    store: Store,
+    services: Services,
+    event: Inbound,
+    *,
+    update_row: int | None = None,
+    last_try: bool = True,
+) -> list[Reply]:
+    """Handle one event; returns the replies that were queued for delivery.
+
+    `update_row`: the stored Telegram update (storage.intake) this event came
+    from; it is marked handled in the same transaction as the effects, which
+    makes a redelivery impossible (so no receipt is checked). Unless it is the
+    `last_try`, a failure is raised for the caller to try again, not apologised for.
+    """
     key = event.external_id or uuid.uuid4().hex
     try:
         async with store.transaction() as session:
-            if event.external_id and not await receipts.first_time(
+            if update_row is not None:
+                if not await intake.mark_handled(session, update_row):
+                    log.info("update row %d was handled already", update_row)
+                    return []
+            elif event.external_id and not await receipts.first_time(
                 session, channel=event.channel, external_id=event.external_id
             ):
                 log.info("ignoring redelivered %s update %s", event.channel, event.external_id)
@@ -43,9 +61,11 @@ async def process_inbound(store: Store, services: Services, event: Inbound) -> l
                 session, event=event, resident=ctx.resident, replies=replies, key=key
             )
         wrote = outbox.wrote_pending(session)
-    except Exception:
+    except Exception as error:
+        if not last_try:
+            raise
         log.exception("handling %s event %s failed", event.channel, key)
-        replies = await _apologise(store, services, event, key)
+        replies = await _apologise(store, services, event, key, update_row, error)
         wrote = bool(replies)
     if wrote:  # committed: the sender may claim and deliver them now
         services.on_outbox_written()
@@ -118,15 +138,29 @@ async def _on_choice(ctx: Context) -> list[Reply]:
     return await choice.handler(ctx, data)
 
 
-async def _apologise(store: Store, services: Services, event: Inbound, key: str) -> list[Reply]:
+async def _apologise(
+    store: Store,
+    services: Services,
+    event: Inbound,
+    key: str,
+    update_row: int | None,
+    error: Exception,
+) -> list[Reply]:
     language = services.translator.language_or_default(event.language_hint)
     replies = [Reply(services.translator.text(language, "error.internal"))]
     try:
         async with store.transaction() as session:
+            if update_row is not None:
+                # Set aside with the apology: a poison update must not block the queue.
+                await intake.mark_handled(
+                    session, update_row, error=f"{type(error).__name__}: {error}"
+                )
             await queue_replies(
                 session, event=event, resident=None, replies=replies, key=key + ":error"
             )
     except Exception:
         log.exception("could not even queue the apology for %s", key)
+        if update_row is not None:
+            raise  # the intake worker records the failure and sets the update aside
         return []
     return replies

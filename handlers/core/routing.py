@@ -151,8 +151,13 @@ class Router:
 
     def admin_action(self, key: str, label_key: str) -> Callable[[ChoiceHandler], ChoiceHandler]:
         def register(handler: ChoiceHandler) -> ChoiceHandler:
-            _add(self.admin_actions, key, AdminAction(key, label_key, handler), "admin action",
-                 self.name)
+            _add(
+                self.admin_actions,
+                key,
+                AdminAction(key, label_key, handler),
+                "admin action",
+                self.name,
+            )
             return handler
 
         return register

@@ -52,6 +52,7 @@ async def _forget_mail(ctx: Context) -> None:
     await store.proofs.forget_proofs(ctx.session, ctx.resident.id)
     delete_files_after_commit(ctx.session, ctx.services.data_dir, paths)
 
+
 async def _proven_addresses(session: AsyncSession, resident: Resident) -> list[str]:
     return await store.proven_addresses(session, resident.id)
 

@@ -16,6 +16,7 @@ from storage import (
     conversations,
     erasure,
     events,
+    intake,
     mail,
     personal_data,
     proposals,
@@ -75,6 +76,9 @@ async def on_forget(ctx: Context, pressed: ForgetAnswer) -> list[Reply]:
     for hook in ctx.routes.forget_hooks:
         await hook(ctx)
     await erasure.purge_outbox(ctx.session, resident_id=resident.id, **footprint)
+    if resident.telegram_id is not None:
+        # A private chat's id is the person's id.
+        await intake.forget_chat(ctx.session, resident.telegram_id)
     await residents.forget(ctx.session, resident)
     await events.record(ctx.session, "forgotten", resident_id=resident.id)
     # The goodbye still reaches the chat, but is not linked to anyone, and its row

@@ -100,6 +100,7 @@ def chart_replies(
 async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
     """A summary per question, a chart per closed question, open answers as a file."""
     from handlers.surveys import exports  # when used (see _result_messages)
+
     translator, language = ctx.services.translator, ctx.language
     replies, (responses, summaries) = await _result_messages(ctx, survey)
     share = Button(ctx.t("surveyadmin.share"), ResultsShare(survey.slug).pack())
@@ -137,6 +138,7 @@ async def on_export(ctx: Context, pressed: ExportPick) -> list[Reply]:
 
 async def export_of(ctx: Context, survey: Survey) -> list[Reply]:
     from handlers.surveys import exports, exports_xlsx  # when used (see _result_messages)
+
     translator, language = ctx.services.translator, ctx.language
     responses = await results.load_results(ctx.session, survey)
     options = {"language": language, "translator": translator, "timezone": ctx.services.timezone}

@@ -185,3 +185,25 @@ class SurveyContact(Base):
     interest: Mapped[list[str]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     given_on: Mapped[datetime]
+
+
+class InboundUpdate(Base):
+    """A Telegram update as it came, stored before it is confirmed to Telegram; handled
+    (`handled_at`) in the same transaction as its effects, so a crash loses none."""
+
+    __tablename__ = "inbound_updates"
+    __table_args__ = (
+        UniqueConstraint("bot_id", "update_id"),
+        # The worker's question: the oldest not yet handled.
+        Index("ix_inbound_updates_pending", "handled_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bot_id: Mapped[int] = mapped_column(BigInteger)
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

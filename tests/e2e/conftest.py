@@ -89,7 +89,7 @@ async def live_bot(
     await service.prepare()
     stop = asyncio.Event()
     task = asyncio.create_task(service.run_telegram(stop))
-    # start_polling() deletes any webhook first; updates pushed after that are fetched.
+    # The poller deletes any webhook first; updates pushed after that are fetched.
     await wait_until(lambda: fake_telegram.calls("deleteWebhook") or task.done())
     if task.done():
         task.result()

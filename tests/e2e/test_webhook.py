@@ -63,7 +63,7 @@ async def test_webhook_with_secret_is_served_and_without_is_refused(
         assert registered["params"]["url"] == "https://bot.example.org/telegram"
         assert registered["params"]["secret_token"] == SECRET
         url = f"http://127.0.0.1:{port}/telegram"
-        # PTB registers the webhook and starts its server side by side.
+        # The bot starts its server, then registers the webhook.
         await wait_until(lambda: _listening(port) or task.done())
         async with aiohttp.ClientSession() as http:
             forged = await http.post(

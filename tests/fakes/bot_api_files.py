@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 from typing import Any
@@ -125,12 +126,31 @@ class Files:
                 "file_path": known["file_path"],
             }
 
+    def slow_download(self, file_name: str, seconds: float) -> None:
+        """Serve the next download of the file named `file_name` only after `seconds`."""
+        with self._lock:
+            for known in self._files.values():
+                if known["file_name"] == file_name:
+                    known["download_delay"] = seconds
+
+    def downloads(self, file_name: str) -> int:
+        """How many downloads of the file named `file_name` were started."""
+        with self._lock:
+            return sum(
+                f.get("downloads", 0) for f in self._files.values() if f["file_name"] == file_name
+            )
+
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
         with self._lock:
             known = next((f for f in self._files.values() if f["file_path"] == path), None)
+            if known is not None:
+                known["downloads"] = known.get("downloads", 0) + 1
+                delay = known.pop("download_delay", 0)
         if known is None or known["content"] is None:
             return self._json({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+        if delay:
+            await asyncio.sleep(delay)
         return web.Response(
             body=known["content"], content_type=known["mime_type"] or "application/octet-stream"
         )

@@ -1,0 +1,217 @@
+"""Durable intake: Telegram updates are stored before Telegram is told they arrived.
+
+PTB's Updater confirms an update (the next getUpdates offset) before the
+application has handled it, and its webhook server answers 200 before our
+commit; a crash then loses the update. Here the poller asks for the next offset
+only after the batch is committed, the webhook answers 200 only after the row
+is committed, and the worker handles the stored rows in order, marking each in
+the transaction of its effects (see `handlers.core.entry.process_inbound`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import tornado.httpserver
+import tornado.web
+from telegram import Update
+from telegram.error import Conflict, NetworkError, RetryAfter
+
+from bot.startup import retry_with_backoff
+from bot.telegram import answer_callback, to_inbound, with_content
+from handlers.core.events import Inbound
+from storage import intake
+from storage.db import Store
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+# Seconds a getUpdates long poll waits for news.
+POLL_TIMEOUT = 10
+# Tries of an update that keeps failing before it is set aside (marked, logged).
+MAX_ATTEMPTS = 3
+# Telegram picks update ids afresh after a week without updates: an older stored
+# offset could then be above every new update, so it is not used.
+OFFSET_VALID = timedelta(days=6)
+# How often the worker looks at the table without being woken (rows stored by
+# a previous run, retries).
+IDLE_CHECK = 1.0
+
+# (inbound, stored row id, last try) -> handled; raises on failure unless last try.
+Process = Callable[[Inbound, int, bool], Awaitable[object]]
+
+
+def _chat_id(update: Update) -> int | None:
+    chat = update.effective_chat
+    return chat.id if chat is not None else None
+
+
+async def save(store: Store, bot_id: int, updates: list[tuple[Update, dict[str, Any]]]) -> None:
+    """Store a batch (update, raw JSON) in one transaction."""
+    rows = [(u.update_id, _chat_id(u), data) for u, data in updates]
+    async with store.transaction() as session:
+        await intake.store(session, bot_id=bot_id, updates=rows)
+
+
+class Poller:
+    """getUpdates in a loop; the offset confirms only updates already stored."""
+
+    def __init__(self, store: Store, bot: Any, on_stored: Callable[[], None]) -> None:
+        self.store = store
+        self.bot = bot
+        self.on_stored = on_stored
+
+    async def _start_offset(self) -> int | None:
+        async with self.store.transaction() as session:
+            return await intake.next_offset(
+                session, bot_id=self.bot.id, since=utcnow() - OFFSET_VALID
+            )
+
+    async def run(self) -> None:
+        await retry_with_backoff(
+            lambda: self.bot.delete_webhook(),
+            what="removing the webhook",
+            retry_on=(NetworkError, RetryAfter),
+        )
+        offset = await self._start_offset()
+        while True:
+            updates = await retry_with_backoff(
+                functools.partial(
+                    self.bot.get_updates,
+                    offset=offset,
+                    timeout=POLL_TIMEOUT,
+                    allowed_updates=Update.ALL_TYPES,
+                ),
+                what="fetching updates from Telegram",
+                # Conflict: another getUpdates (an old process) still running.
+                retry_on=(NetworkError, RetryAfter, Conflict),
+            )
+            if not updates:
+                continue
+            await save(self.store, self.bot.id, [(u, u.to_dict()) for u in updates])
+            offset = updates[-1].update_id + 1
+            self.on_stored()
+
+
+class IntakeWorker:
+    """Handles stored updates one at a time, oldest first: a chat's stay in order."""
+
+    def __init__(
+        self, store: Store, bot: Any, process: Process, coordinator_ids: frozenset[int]
+    ) -> None:
+        self.store = store
+        self.bot = bot
+        self.process = process
+        self.coordinator_ids = coordinator_ids
+        self._wake = asyncio.Event()
+        self._answers: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                self._wake.clear()
+                async with self.store.transaction() as session:
+                    row = await intake.oldest_unhandled(session)
+                    found = None if row is None else (row.id, row.bot_id, row.data, row.attempts)
+                if found is None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), IDLE_CHECK)
+                    continue
+                await self._handle(*found)
+        finally:
+            for task in list(self._answers):
+                task.cancel()
+
+    async def _handle(self, row_id: int, bot_id: int, data: dict[str, Any], attempts: int) -> None:
+        last_try = attempts + 1 >= MAX_ATTEMPTS
+        try:
+            update = Update.de_json(data, self.bot)
+            if update.callback_query is not None and attempts == 0:
+                # Stops the button's spinner beside the handling (the answer comes
+                # through the outbox), so its round trip holds up no update.
+                task = asyncio.create_task(answer_callback(update.callback_query))
+                self._answers.add(task)
+                task.add_done_callback(self._answers.discard)
+            inbound = to_inbound(update, bot_id=bot_id, coordinator_ids=self.coordinator_ids)
+            if inbound is None:
+                async with self.store.transaction() as session:
+                    await intake.mark_handled(session, row_id)
+                return
+            if inbound.file is not None:
+                # Part of the handling: a download cut short is done again.
+                inbound = await with_content(self.bot, inbound)
+            await self.process(inbound, row_id, last_try)
+        except Exception as error:  # one poison update must not block the queue
+            await self._failed(row_id, error, last_try)
+
+    async def _failed(self, row_id: int, error: Exception, last_try: bool) -> None:
+        detail = f"{type(error).__name__}: {error}"
+        async with self.store.transaction() as session:
+            await intake.record_failure(session, row_id, detail)
+            if last_try:
+                await intake.mark_handled(session, row_id, error=detail)
+        if last_try:
+            log.error("update row %d set aside after %d attempts: %s", row_id, MAX_ATTEMPTS, detail)
+        else:
+            log.warning("handling update row %d failed, will try again: %s", row_id, detail)
+            await asyncio.sleep(0.5)
+
+
+class _WebhookHandler(tornado.web.RequestHandler):
+    """Telegram's POST: 200 only once the update is committed."""
+
+    def initialize(self, intake_server: WebhookServer) -> None:
+        self.intake_server = intake_server
+
+    async def post(self) -> None:
+        server = self.intake_server
+        if self.request.headers.get("X-Telegram-Bot-Api-Secret-Token") != server.secret:
+            self.send_error(403)
+            return
+        try:
+            data = json.loads(self.request.body)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            update = Update.de_json(data, server.bot)
+        except (ValueError, TypeError, KeyError) as error:
+            log.warning("malformed webhook request refused: %s", error)
+            self.send_error(400)
+            return
+        # An error here is a 500: Telegram sends the update again.
+        await save(server.store, server.bot.id, [(update, data)])
+        server.on_stored()
+        self.set_status(200)
+        self.finish()
+
+
+class WebhookServer:
+    """Our own small HTTP server on WEBHOOK_LISTEN:WEBHOOK_PORT, path /`path`."""
+
+    def __init__(
+        self, store: Store, bot: Any, *, secret: str, on_stored: Callable[[], None]
+    ) -> None:
+        self.store = store
+        self.bot = bot
+        self.secret = secret
+        self.on_stored = on_stored
+        self.server: tornado.httpserver.HTTPServer | None = None
+
+    def listen(self, *, listen: str, port: int, path: str) -> None:
+        app = tornado.web.Application([(f"/{path}", _WebhookHandler, {"intake_server": self})])
+        self.server = tornado.httpserver.HTTPServer(app)
+        self.server.listen(port, address=listen)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            await self.server.close_all_connections()

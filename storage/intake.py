@@ -1,0 +1,115 @@
+"""Telegram updates as they came, kept until handled: the durable intake.
+
+An update is stored here before Telegram is told it arrived (the next getUpdates
+offset, or a webhook's 200); the worker handles the rows oldest first and marks
+each in the transaction of its effects. A crash at any point therefore loses no
+confirmed update and handles none twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.redact import redact
+from storage import upsert
+from storage.models import InboundUpdate
+from storage.types import utcnow
+
+
+@cache
+def _insert(dialect: str) -> Any:
+    return upsert.insert_into(dialect, InboundUpdate.__table__).on_conflict_do_nothing(
+        index_elements=["bot_id", "update_id"]
+    )
+
+
+async def store(
+    session: AsyncSession, *, bot_id: int, updates: Sequence[tuple[int, int | None, dict[str, Any]]]
+) -> None:
+    """Store (update id, chat id, raw JSON) rows; one Telegram redelivered is ignored."""
+    if not updates:
+        return
+    now = utcnow()
+    await session.execute(
+        _insert(upsert.dialect(session)),
+        [
+            {
+                "bot_id": bot_id,
+                "update_id": update_id,
+                "chat_id": chat_id,
+                "data": data,
+                "received_at": now,
+                "attempts": 0,
+            }
+            for update_id, chat_id, data in updates
+        ],
+    )
+
+
+async def next_offset(session: AsyncSession, *, bot_id: int, since: datetime) -> int | None:
+    """The getUpdates offset that confirms everything stored (None: nothing stored
+    since `since`)."""
+    last = await session.scalar(
+        select(func.max(InboundUpdate.update_id)).where(
+            InboundUpdate.bot_id == bot_id, InboundUpdate.received_at >= since
+        )
+    )
+    return None if last is None else int(last) + 1
+
+
+async def oldest_unhandled(session: AsyncSession) -> InboundUpdate | None:
+    """One at a time in arrival order keeps every chat's updates in order."""
+    return await session.scalar(
+        select(InboundUpdate)
+        .where(InboundUpdate.handled_at.is_(None))
+        .order_by(InboundUpdate.id)
+        .limit(1)
+    )
+
+
+async def mark_handled(session: AsyncSession, row_id: int, *, error: str | None = None) -> bool:
+    """Handled: the update's content is emptied at once (what is kept of the person is
+    what handling stored, nothing more); the row stays a week so that Telegram
+    redelivering the same update id is still recognised. An update set aside with
+    an `error` keeps its content for that week, to be looked into. False when the
+    row was handled already (then nothing is to be done)."""
+    values: dict[str, Any] = {"handled_at": utcnow()}
+    if error is None:
+        values.update(data={}, chat_id=None)
+    else:
+        values["last_error"] = redact(error)[:2000]
+    result = await session.execute(
+        update(InboundUpdate)
+        .where(InboundUpdate.id == row_id, InboundUpdate.handled_at.is_(None))
+        .values(**values)
+    )
+    return bool(result.rowcount)  # False: it was handled already
+
+
+async def record_failure(session: AsyncSession, row_id: int, error: str) -> int:
+    """Count a failed attempt; returns how many attempts have failed so far."""
+    await session.execute(
+        update(InboundUpdate)
+        .where(InboundUpdate.id == row_id)
+        .values(attempts=InboundUpdate.attempts + 1, last_error=redact(error)[:2000])
+    )
+    attempts = await session.scalar(
+        select(InboundUpdate.attempts).where(InboundUpdate.id == row_id)
+    )
+    return int(attempts or 0)
+
+
+async def forget_chat(session: AsyncSession, chat_id: int) -> None:
+    """/forget: the person's updates set aside with an error go (handled ones are
+    already empty; unhandled ones are what they wrote after, still to be answered)."""
+    await session.execute(
+        delete(InboundUpdate).where(
+            InboundUpdate.chat_id == chat_id, InboundUpdate.handled_at.is_not(None)
+        )
+    )

@@ -1,0 +1,83 @@
+"""The intake worker: stored updates handled in order, each marked once; an update
+that keeps failing is set aside with its error, and the ones behind it go on."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+from sqlalchemy import select
+
+from bot.intake import MAX_ATTEMPTS, IntakeWorker
+from handlers.core.events import Inbound
+from storage import intake
+from storage.db import Store
+from storage.models import InboundUpdate
+
+BOT = 7000000001
+
+
+def message(update_id: int, chat: int, text: str) -> dict:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": chat, "type": "private", "first_name": "Ewa"},
+            "from": {"id": chat, "is_bot": False, "first_name": "Ewa"},
+            "text": text,
+        },
+    }
+
+
+async def rows(store: Store) -> list[InboundUpdate]:
+    async with store.transaction() as session:
+        return list(await session.scalars(select(InboundUpdate).order_by(InboundUpdate.id)))
+
+
+async def test_updates_are_handled_in_order_and_a_poison_one_is_set_aside(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(database_url)
+    seen: list[tuple[str, bool]] = []
+
+    async def process(event: Inbound, row: int, last_try: bool) -> None:
+        seen.append((event.text or "", last_try))
+        if event.text == "poison":
+            raise RuntimeError("cannot handle this")
+        async with store.transaction() as session:
+            await intake.mark_handled(session, row)
+
+    async with store.transaction() as session:
+        updates = [message(1, 11, "first"), message(2, 11, "poison"), message(3, 12, "third")]
+        await intake.store(session, bot_id=BOT, updates=[(u["update_id"], 11, u) for u in updates])
+        # Telegram sending one again changes nothing.
+        await intake.store(session, bot_id=BOT, updates=[(3, 12, message(3, 12, "third"))])
+    worker = IntakeWorker(store, None, process, frozenset())
+    task = asyncio.create_task(worker.run())
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.intake"):
+            for _ in range(200):
+                if all(r.handled_at is not None for r in await rows(store)):
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        stored = await rows(store)
+        async with store.transaction() as session:
+            offset = await intake.next_offset(session, bot_id=BOT, since=stored[0].received_at)
+        await store.close()
+    tries = [("poison", n == MAX_ATTEMPTS - 1) for n in range(MAX_ATTEMPTS)]
+    assert seen == [("first", False), *tries, ("third", False)]
+    assert [r.update_id for r in stored] == [1, 2, 3]
+    first, poison, third = stored
+    assert first.data == {} and first.chat_id is None and first.last_error is None
+    assert poison.attempts == MAX_ATTEMPTS and "cannot handle this" in (poison.last_error or "")
+    assert poison.data["message"]["text"] == "poison"  # kept to be looked into
+    assert third.data == {}
+    assert offset == 4
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "set aside" in error.getMessage()
