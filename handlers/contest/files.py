@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from handlers.contest.model import Attachments, Contest, Criterion, Messages, Winners
 from handlers.core.content_files import (
     DATETIME,
+    ContentFileError,
     Loc,
     Problem,
     Source,
@@ -117,16 +118,8 @@ _REQUIRED = (
 )
 
 
-class ContestFileError(Exception):
+class ContestFileError(ContentFileError):
     """The contest file has problems; str() lists them all, one `PATH:LINE: message` a line."""
-
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = list(problems)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(problem.format(self.path) for problem in self.problems)
 
 
 def load_contest(path: Path, timezone: ZoneInfo) -> Contest:

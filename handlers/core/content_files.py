@@ -154,6 +154,18 @@ def valid(model: Any, raw: Any) -> Any:
         return None
 
 
+class ContentFileError(Exception):
+    """A content file has problems; str() lists them all, one `PATH:LINE: message` a line."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(problem.format(self.path) for problem in self.problems)
+
+
 # --- where a problem is: lines and labels --------------------------------------------
 
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from handlers.core.content_files import (
+    ContentFileError,
     Loc,
     Problem,
     Source,
@@ -70,16 +71,8 @@ _WORDING = Wording(
 _EXAMPLES = {"opens": "2021-03-01 00:00", "closes": "2021-04-30 23:59"}
 
 
-class SurveyFileError(Exception):
+class SurveyFileError(ContentFileError):
     """A survey file has problems; str() lists them all, one `PATH:LINE: message` a line."""
-
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
-        self.path = path
-        self.problems = list(problems)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(problem.format(self.path) for problem in self.problems)
 
 
 @dataclass
