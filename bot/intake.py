@@ -43,6 +43,8 @@ OFFSET_VALID = timedelta(days=6)
 # How often the worker looks at the table without being woken (rows stored by
 # a previous run, retries).
 IDLE_CHECK = 1.0
+# Rows read in one go: one read per batch rather than per update.
+BATCH = 50
 
 # (inbound, stored row id, last try) -> handled; raises on failure unless last try.
 Process = Callable[[Inbound, int, bool], Awaitable[object]]
@@ -121,18 +123,21 @@ class IntakeWorker:
             while True:
                 self._wake.clear()
                 async with self.store.transaction() as session:
-                    row = await intake.oldest_unhandled(session)
-                    found = None if row is None else (row.id, row.bot_id, row.data, row.attempts)
-                if found is None:
+                    rows = await intake.oldest_unhandled(session, limit=BATCH)
+                    batch = [(row.id, row.bot_id, row.data, row.attempts) for row in rows]
+                if not batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), IDLE_CHECK)
                     continue
-                await self._handle(*found)
+                for found in batch:
+                    if not await self._handle(*found):
+                        break  # tried again before anything after it, keeping the order
         finally:
             for task in list(self._answers):
                 task.cancel()
 
-    async def _handle(self, row_id: int, bot_id: int, data: dict[str, Any], attempts: int) -> None:
+    async def _handle(self, row_id: int, bot_id: int, data: dict[str, Any], attempts: int) -> bool:
+        """False when the row failed and will be tried again."""
         last_try = attempts + 1 >= MAX_ATTEMPTS
         try:
             update = Update.de_json(data, self.bot)
@@ -146,13 +151,15 @@ class IntakeWorker:
             if inbound is None:
                 async with self.store.transaction() as session:
                     await intake.mark_handled(session, row_id)
-                return
+                return True
             if inbound.file is not None:
                 # Part of the handling: a download cut short is done again.
                 inbound = await with_content(self.bot, inbound)
             await self.process(inbound, row_id, last_try)
         except Exception as error:  # one poison update must not block the queue
             await self._failed(row_id, error, last_try)
+            return last_try
+        return True
 
     async def _failed(self, row_id: int, error: Exception, last_try: bool) -> None:
         detail = f"{type(error).__name__}: {error}"

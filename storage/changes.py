@@ -5,12 +5,13 @@ notices within about a second and re-plans (instead of at its next periodic repl
   the server delivers when (and only if) that transaction commits; the bot holds
   one connection that LISTENs (asyncpg's `add_listener` on the driver connection
   SQLAlchemy hands out).
-- SQLite has no messages between processes. `PRAGMA data_version` on one
-  connection changes whenever another connection commits, and reading it costs
-  no I/O beyond a shared-memory check, so the bot polls it on one dedicated
-  connection. Any other connection's commit moves it, the bot's own pool
-  included: a busy bot reacts at most once per poll, and the reaction (a replan,
-  a wake-up of the outbox sender) is idempotent and coalesced by its receivers.
+- SQLite has no messages between processes. The announcing transaction counts
+  up the database's `user_version` (a header field SQLite leaves to the
+  application, written with the transaction). The bot polls `PRAGMA
+  data_version` on one dedicated connection: it moves on any other connection's
+  commit, the bot's own pool included, and reading it costs no I/O beyond a
+  shared-memory check. Only when it moved is `user_version` read, and only a
+  new count is a change: the bot's own busy commits cause no replans.
 
 A lost connection (a restarted PostgreSQL) is retried; after a reconnect the
 bot reacts once, since a notification may have been missed meanwhile.
@@ -38,9 +39,14 @@ RETRY_EVERY = 5.0
 
 async def announce(session: AsyncSession) -> None:
     """Tell a running bot about this transaction's changes once it commits."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    if dialect == "postgresql":
         await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
-    # SQLite: the commit itself moves every other connection's data_version.
+    elif dialect == "sqlite":
+        # A pragma takes no bound parameters; the value is our own integer. The
+        # write lock (BEGIN IMMEDIATE) makes the read-and-count-up safe.
+        count = int(await session.scalar(text("PRAGMA user_version")) or 0)
+        await session.execute(text(f"PRAGMA user_version = {(count + 1) % 2**31}"))
 
 
 class ChangeWatcher:
@@ -103,18 +109,23 @@ class ChangeWatcher:
     async def _poll(self, connection: AsyncConnection) -> None:
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
-        last = await _data_version(driver)
+        last = await _pragma(driver, "data_version")
+        announced = await _pragma(driver, "user_version")
         while True:
             await asyncio.sleep(self.poll_every)
-            now = await _data_version(driver)
-            if now != last:
-                last = now
+            now = await _pragma(driver, "data_version")
+            if now == last:
+                continue
+            last = now
+            count = await _pragma(driver, "user_version")
+            if count != announced:
+                announced = count
                 self.on_change()
 
 
-async def _data_version(driver: Any) -> int:
+async def _pragma(driver: Any, name: str) -> int:
     # Outside any transaction (the connection is in autocommit): each read sees
     # the latest commit of every other connection.
-    async with driver.execute("PRAGMA data_version") as cursor:
+    async with driver.execute(f"PRAGMA {name}") as cursor:
         row = await cursor.fetchone()
     return int(row[0])

@@ -63,14 +63,16 @@ async def next_offset(session: AsyncSession, *, bot_id: int, since: datetime) ->
     return None if last is None else int(last) + 1
 
 
-async def oldest_unhandled(session: AsyncSession) -> InboundUpdate | None:
-    """One at a time in arrival order keeps every chat's updates in order."""
-    return await session.scalar(
+async def oldest_unhandled(session: AsyncSession, *, limit: int) -> list[InboundUpdate]:
+    """The next unhandled rows in arrival order; handled one at a time in this
+    order, they keep every chat's updates in order."""
+    rows = await session.scalars(
         select(InboundUpdate)
         .where(InboundUpdate.handled_at.is_(None))
         .order_by(InboundUpdate.id)
-        .limit(1)
+        .limit(limit)
     )
+    return list(rows)
 
 
 async def mark_handled(session: AsyncSession, row_id: int, *, error: str | None = None) -> bool:

@@ -57,6 +57,26 @@ async def test_watcher_hears_another_engines_commit(database_url: str) -> None:
         await wait_until(lambda: heard, timeout=10)
 
 
+async def test_watcher_ignores_commits_that_announce_nothing(database_url: str) -> None:
+    """The bot's own busy writes (answers, outbox rows) cause no replans; a CLI
+    change, which announces, still does."""
+    async with watching(database_url) as (store, heard):
+        await asyncio.sleep(0.5)
+        for _ in range(3):
+            async with store.transaction() as session:
+                await schedule.create_broadcast(
+                    session,
+                    created_by=None,
+                    text="y",
+                    audience="subscribers",
+                    scheduled_at=datetime.now(UTC),
+                )
+            await asyncio.sleep(0.2)  # two polls after each commit
+        assert heard == []
+        await queue_broadcast(database_url)
+        await wait_until(lambda: heard, timeout=10)
+
+
 @pytest.mark.slow
 async def test_watcher_listens_again_after_its_connection_is_cut(pg_url: str) -> None:
     async with watching(pg_url, retry_every=0.2) as (store, heard):
