@@ -91,7 +91,7 @@ class ConsoleTransport:
         print(file=self.out)
         print(self.texts("console.for_other", chat=recipient), file=self.out)
         for line in reply.text.splitlines() or [""]:
-            print(MARGIN + line, file=self.out)
+            print((MARGIN + line).rstrip(), file=self.out)
         for row in reply.buttons:
             print(MARGIN + "   ".join(f"[{button.label}]" for button in row), file=self.out)
         if reply.file is not None:
