@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Set up, migrate the store and start: Telegram with a token, else the terminal chat.
+# Set up, migrate the store and start: Telegram with a token, else the terminal chat
+# with the demo edition (open copies of the shipped survey and contest, kept apart from
+# the real ones; `--demo` does nothing on Telegram, where the real edition is served).
 run: $(STAMP) compile
-	$(BIN)/lokalnie run
+	$(BIN)/lokalnie run --demo
 
 # Set up, make sure the test servers are there, run every test.
 test: $(STAMP) compile

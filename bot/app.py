@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TextIO
 
 from telegram import Update
@@ -16,7 +17,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.console import CHANNEL as CONSOLE
-from bot.console import ConsoleTransport, chat_loop
+from bot.console import ConsoleTransport, OthersPreview, chat_loop
 from bot.delivery import Claimed, OutboxSender
 from bot.intake import IntakeWorker, Poller, WebhookServer
 from bot.mail import imap_configured, smtp_configured
@@ -32,6 +33,7 @@ from bot.telegram import (
 from handlers.broadcasts.rules import load_rules
 from handlers.contest.files import CONTEST_FILE, find_contest
 from handlers.core.centre import load_centre
+from handlers.core.demo import demo_edition
 from handlers.core.entry import process_inbound
 from handlers.core.events import Inbound, Reply
 from handlers.core.i18n import Translator
@@ -47,6 +49,7 @@ from scheduler.service import JobScheduler
 from storage.changes import ChangeWatcher
 from storage.db import Store
 from storage.migrate import upgrade_async
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,9 @@ WEBHOOK_PATH = "telegram"
 class Service:
     """The whole bot: store, texts, content, and the channels that feed them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, demo: bool = False) -> None:
+        """`demo`: serve the demo edition (handlers/core/demo.py) next to the real one;
+        only the terminal chat asks for it, never Telegram."""
         self.settings = settings
         translator = Translator(settings.content_dir / "locales", settings.default_language)
         centre = load_centre(settings.content_dir)
@@ -76,6 +81,17 @@ class Service:
                 "contest not loaded:\n%s",
                 "\n".join(p.format(settings.content_dir / CONTEST_FILE) for p in contest_problems),
             )
+        surveys = catalogue.surveys
+        self.demo_closes: datetime | None = None
+        if demo:
+            edition = demo_edition(
+                surveys,
+                contest,
+                now=utcnow(),
+                timezone=settings.timezone_info,
+                translator=translator,
+            )
+            surveys, contest, self.demo_closes = edition.surveys, edition.contest, edition.closes
         self.store = Store(settings.database_url)
         self.sender: OutboxSender | None = None
         self.smtp: SmtpTransport | None = None
@@ -86,7 +102,7 @@ class Service:
             # `run_console` switches to the terminal.
             chat_channel=TELEGRAM,
             coordinator_ids=frozenset(settings.coordinator_ids),
-            surveys=catalogue.surveys,
+            surveys=surveys,
             contest=contest,
             data_dir=settings.data_dir,
             on_outbox_written=self._wake_sender,
@@ -307,7 +323,12 @@ class Service:
         """One person's terminal chat. Several sessions may share one store: each
         shows its own person's messages, and coordinators' notices reach theirs."""
         self.services.chat_channel = CONSOLE
-        transport = ConsoleTransport(out, self.settings.data_dir / "downloads")
+        language = self.settings.default_language
+        transport = ConsoleTransport(
+            out,
+            self.settings.data_dir / "downloads",
+            lambda key, **values: self.services.translator.text(language, key, **values),
+        )
         self.sender = OutboxSender(self.store, {CONSOLE: transport}, recipient=str(user_id))
         mail = OutboxSender(
             self.store, self.email_transports(), on_permanent_failure=self._email_refused
@@ -318,11 +339,21 @@ class Service:
         if coordinator:
             coordinators.add(user_id)
         self.services.coordinator_ids = frozenset(coordinators)
+        # A coordinator sees, marked, what their actions queue for other people.
+        others = (
+            OthersPreview(self.store, transport, str(user_id))
+            if user_id in self.services.coordinator_ids
+            else None
+        )
+        if others is not None:
+            await others.start()
 
         async def deliver() -> None:
             await self.sender.drain()  # type: ignore[union-attr]
             if mail.transports:
                 await mail.drain()
+            if others is not None:
+                await others.show()
 
         try:
             await chat_loop(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import datetime, tzinfo
 from typing import Annotated
 
 import typer
 
 from bot import cli_support, startup
-from bot.cli_support import cli_text, configure_logging, guarded
+from bot.cli_support import cli_text, configure_logging, guarded, local_time
 from bot.commands.backup import backup_app
 from bot.commands.broadcast import broadcast_app, schedule_app
 from bot.commands.contest import contest_app, proposals_app
@@ -18,6 +19,7 @@ from bot.commands.privacy import privacy_app
 from bot.commands.survey import survey_app
 from bot.config import Settings, load_settings
 from bot.mail.cli import mail_app
+from handlers.core.demo import DEMO_DAYS
 
 # Help texts come from the catalogue of DEFAULT_LANGUAGE; the words typer adds
 # itself ("Usage", "Options", "--help") stay as typer prints them.
@@ -42,13 +44,15 @@ app.add_typer(mail_app, name="mail")  # lokalnie mail sync|list|show
 app.add_typer(backup_app)  # lokalnie backup --out FILE, lokalnie restore FILE
 
 
-def _chat(settings: Settings, user: int, coordinator: bool) -> None:
+def _chat(settings: Settings, user: int, coordinator: bool, demo: bool = False) -> None:
     from bot.app import Service
 
     async def main() -> None:
-        service = Service(settings)
+        service = Service(settings, demo=demo)
         try:
             await service.prepare()
+            if service.demo_closes is not None:
+                typer.echo(demo_notice(service.demo_closes, settings.timezone_info))
             await service.run_console(user_id=user, coordinator=coordinator)
         finally:
             await service.close()
@@ -56,8 +60,16 @@ def _chat(settings: Settings, user: int, coordinator: bool) -> None:
     asyncio.run(main())
 
 
+def demo_notice(closes: datetime, timezone: tzinfo) -> str:
+    """The line that tells whoever tries the bot that it serves the demo edition."""
+    return cli_text("console.demo", until=local_time(closes, timezone))
+
+
+DemoOption = Annotated[bool, typer.Option("--demo", help=cli_text("cli.help.demo", days=DEMO_DAYS))]
+
+
 @app.command(help=cli_text("cli.help.run"))
-def run() -> None:
+def run(demo: DemoOption = False) -> None:
     settings = guarded(load_settings)
     configure_logging(settings, quiet=not settings.telegram_enabled)
     if not settings.telegram_enabled:
@@ -67,8 +79,11 @@ def run() -> None:
             lambda: Translator(settings.content_dir / "locales", settings.default_language)
         )
         typer.echo(texts.text(settings.default_language, "console.no_token"))
-        guarded(lambda: _chat(settings, 1, False))
+        guarded(lambda: _chat(settings, 1, False, demo))
         return
+    if demo:
+        # Residents on Telegram always get the centre's real edition.
+        typer.echo(cli_text("cli.demo_not_on_telegram"), err=True)
 
     from bot.app import Service, install_stop_signals
 
@@ -89,10 +104,11 @@ def run() -> None:
 def chat(
     user: Annotated[int, typer.Option(help=cli_text("cli.help.chat_user"))] = 1,
     coordinator: Annotated[bool, typer.Option(help=cli_text("cli.help.chat_coordinator"))] = False,
+    demo: DemoOption = False,
 ) -> None:
     settings = guarded(load_settings)
     configure_logging(settings, quiet=True)
-    guarded(lambda: _chat(settings, user, coordinator))
+    guarded(lambda: _chat(settings, user, coordinator, demo))
 
 
 def main() -> None:

@@ -279,3 +279,40 @@ async def status_counts(session: AsyncSession, *, channel: str | None = None) ->
         query = query.where(OutboxMessage.channel == channel)
     rows = await session.execute(query)
     return {status: count for status, count in rows.all()}
+
+
+async def last_id(session: AsyncSession) -> int:
+    """The newest row's id (0 when the outbox is empty): a mark to look from later."""
+    return await session.scalar(select(func.max(OutboxMessage.id))) or 0
+
+
+@dataclass(frozen=True)
+class OthersSince:
+    """Messages queued for other chats of a channel after a mark (a terminal preview)."""
+
+    rows: list[Row[Any]]
+    total: int
+    last_id: int
+
+
+async def for_others_since(
+    session: AsyncSession, *, channel: str, recipient: str, after_id: int, limit: int
+) -> OthersSince:
+    """Rows of `channel` for anyone but `recipient` with an id above `after_id`, in
+    queue order: the first `limit` of them, how many there are and the newest id.
+    Whatever their status: another session may have delivered them already."""
+    others = (
+        OutboxMessage.channel == channel,
+        OutboxMessage.recipient != recipient,
+        OutboxMessage.id > after_id,
+    )
+    total, newest = (
+        await session.execute(select(func.count(), func.max(OutboxMessage.id)).where(*others))
+    ).one()
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.payload)
+        .where(*others)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return OthersSince(rows=list(rows.all()), total=total, last_id=newest or after_id)

@@ -52,7 +52,7 @@ class Person:
             chat_id=str(self.user_id),
             user_id=self.user_id,
             coordinator=self.coordinator,
-            buttons=[],
+            buttons={},
         )
         assert event is not None
         return await self.deliver(event)
