@@ -5,16 +5,19 @@ see what a resubmission changed."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from babel.dates import format_datetime
 from sqlalchemy import select
 
+from bot.app import Service
 from handlers.core.events import IncomingFile, Kind, Reply
 from handlers.core.services import Channels
 from storage import proposals
-from tests.conftest import COORDINATOR_ID
+from tests.conftest import COORDINATOR_ID, make_settings
 from tests.handlers.contest_fixture import CLOSES, sample_contest
 from tests.harness import ChatHarness, Person, said, texts
 
@@ -26,12 +29,17 @@ TITLE = "Potańcówka pod lipami"
 
 
 @pytest.fixture
-def contest_harness(harness: ChatHarness) -> ChatHarness:
-    services = harness.service.services
+async def contest_harness(database_url: str, tmp_path: Path) -> AsyncIterator[ChatHarness]:
+    """On SQLite and on PostgreSQL: snapshots are JSON columns read back by both."""
+    service = Service(make_settings(database_url, tmp_path))
+    services = service.services
     services.contest = sample_contest()
     services.clock = lambda: NOW
     services.channels = Channels(telegram=True, email_out=True)
-    return harness
+    try:
+        yield ChatHarness(service)
+    finally:
+        await service.close()
 
 
 def pdf(name: str, text: str) -> IncomingFile:
