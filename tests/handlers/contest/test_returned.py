@@ -89,6 +89,16 @@ async def the_proposal(harness: ChatHarness) -> proposals.Proposal:
         return found
 
 
+async def since_title(harness: ChatHarness) -> str:
+    """The title of the changes since the last submission, at its time."""
+    proposal = await the_proposal(harness)
+    async with harness.service.store.transaction() as session:
+        last = (await proposals.snapshots(session, proposal.id))[-1]
+    local = last.taken_at.astimezone(harness.service.services.timezone)
+    when = format_datetime(local, "d MMMM y, HH:mm", locale="pl")
+    return said("review.diff_since_title", when=when)
+
+
 def labels(replies: list[Reply]) -> list[str]:
     return [b.label for r in replies for row in r.buttons for b in row]
 
@@ -243,6 +253,16 @@ async def test_files_can_be_added_and_removed_after_submitting_until_the_call_cl
         b"%PDF-1.4 budzet",
         b"%PDF-1.4 mapa",
     ]
+    # The coordinators see what changed since the submission.
+    marta = contest_harness.person(COORDINATOR_ID, coordinator=True, name="Marta")
+    shown = texts(await marta.send("/proposals KP-TEST-001"))
+    assert await since_title(contest_harness) in shown
+    for change in (
+        said("review.diff_file_added", name="mapa.pdf"),
+        said("review.diff_file_added", name="budzet.pdf"),
+        said("review.diff_file_removed", name="plakat.pdf"),
+    ):
+        assert change in shown, change
     # Once the call closes, the files of a submitted proposal are fixed.
     contest_harness.service.services.clock = lambda: CLOSES
     assert files_button not in labels(await ewa.send("/myproposals"))
@@ -341,5 +361,6 @@ async def test_a_first_submission_shows_no_changes_to_the_coordinators(
     marta = contest_harness.person(COORDINATOR_ID, coordinator=True, name="Marta")
     shown = texts(await marta.send("/proposals KP-TEST-001"))
     assert said("review.diff_review_title", when="").split("(")[0] not in shown
+    assert await since_title(contest_harness) not in shown
     notice = [r.text for to, r in contest_harness.transport.delivered if to == str(COORDINATOR_ID)]
     assert not any(said("review.diff_title") in text for text in notice)
