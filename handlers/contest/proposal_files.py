@@ -80,7 +80,7 @@ async def file_sent(ctx: Context, at: Position) -> Outcome:
         )
     number = _next_number(stored)
     name = file_types.stored_name(file.name, detected, number, safe=SAFE_NAME)
-    relative = f"attachments/{at.proposal.id}/{number:02d}-{name}"
+    relative = f"{_folder(at.proposal)}{number:02d}-{name}"
     path = ctx.services.data_dir / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(file.content)
@@ -93,6 +93,11 @@ async def file_sent(ctx: Context, at: Position) -> Outcome:
         path=relative,
     )
     return Goto(FILES, said=(ctx.reply("proposal.files_saved", name=name),))
+
+
+def _folder(proposal: Proposal) -> str:
+    """Where the applicant's own files of this proposal are kept, under DATA_DIR."""
+    return f"attachments/{proposal.id}/"
 
 
 def _next_number(stored: list[ProposalAttachment]) -> int:
@@ -141,7 +146,9 @@ async def remove_pressed(ctx: Context, at: Position, pressed: FileRemove) -> Out
     if attachment is None:
         return Goto(FILES, said=(ctx.reply("input.stale_button"),))
     await store.remove_attachment(ctx.session, at.proposal, attachment.id)
-    erasure.delete_files_after_commit(ctx.session, ctx.services.data_dir, [attachment.path])
+    if attachment.path.startswith(_folder(at.proposal)):
+        # A file that came with an e-mail is the mailbox's too: only the row goes.
+        erasure.delete_files_after_commit(ctx.session, ctx.services.data_dir, [attachment.path])
     return Goto(FILES, said=(ctx.reply("proposal.file_removed", name=attachment.name),))
 
 

@@ -1,5 +1,9 @@
 """The applicant's own proposals: /myproposals, opening, showing and withdrawing one.
 
+A proposal returned for changes opens with the coordinator's note and the
+deadline for the changes; a submitted one offers its files to add or remove
+while the call is open.
+
 Also what /forget does to proposals: drafts go; submitted ones stay (the grant's
 accounting needs them) unlinked, with only the title, closed answers and amounts.
 """

@@ -364,3 +364,34 @@ async def test_a_first_submission_shows_no_changes_to_the_coordinators(
     assert await since_title(contest_harness) not in shown
     notice = [r.text for to, r in contest_harness.transport.delivered if to == str(COORDINATOR_ID)]
     assert not any(said("review.diff_title") in text for text in notice)
+
+
+async def test_removing_a_file_that_came_by_email_keeps_the_mailboxs_copy(
+    contest_harness: ChatHarness,
+) -> None:
+    ewa = await submitted(contest_harness, 709, ["Scena – 2000"])
+    mail_file = contest_harness.service.settings.data_dir / "mail" / "ab" / "kosztorys.pdf"
+    mail_file.parent.mkdir(parents=True, exist_ok=True)
+    mail_file.write_bytes(b"%PDF-1.4 kosztorys")
+    proposal = await the_proposal(contest_harness)
+    async with contest_harness.service.store.transaction() as session:
+        found = await proposals.get(session, proposal.id)
+        assert found is not None
+        await proposals.add_attachment(
+            session,
+            proposal=found,
+            name="kosztorys.pdf",
+            mime_type="application/pdf",
+            size=18,
+            path="mail/ab/kosztorys.pdf",
+        )
+    await ewa.send("/myproposals")
+    await ewa.press(said("proposal.files_open", label="KP-TEST-001"))
+    await ewa.press(said("proposal.file_remove", name="kosztorys.pdf"))
+    await ewa.press(said("proposal.file_remove_yes"))
+    await ewa.press(said("proposal.file_remove", name="plakat.pdf"))
+    await ewa.press(said("proposal.file_remove_yes"))
+    assert await files_of(contest_harness) == []
+    assert mail_file.read_bytes() == b"%PDF-1.4 kosztorys"
+    folder = contest_harness.service.settings.data_dir / "attachments" / str(proposal.id)
+    assert not folder.exists()
