@@ -127,7 +127,8 @@ async def _survey_contacts(session: AsyncSession, resident: Resident) -> list[di
 
 
 async def _proposals(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
-    """Drafts and submitted proposals: answers, budget, files (name and size), history."""
+    """Drafts and submitted proposals: answers, budget, files (name and size), history,
+    and the proposal as it was at each submission."""
     found = []
     for p in await proposals.of_resident(session, resident.id):
         files = await proposals.attachments(session, p.id)
@@ -142,6 +143,16 @@ async def _proposals(session: AsyncSession, resident: Resident) -> list[dict[str
                 "answers": p.answers,
                 "budget": p.budget,
                 "files": [{"name": f.name, "size": f.size} for f in files],
+                "as_submitted": [
+                    {
+                        "at": _iso(s.taken_at),
+                        "kind": s.kind,
+                        "answers": s.answers,
+                        "budget": s.budget,
+                        "files": s.files,
+                    }
+                    for s in await proposals.snapshots(session, p.id)
+                ],
                 "history": [
                     {
                         "at": _iso(h.at),

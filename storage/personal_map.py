@@ -196,6 +196,14 @@ _TABLES = [
         path=personal(DEL, "proposals"),
     ),
     table(
+        "proposal_snapshots",
+        "a proposal as it was at each submission, for the coordinators to see what changed",
+        plain="id proposal_id taken_at kind",
+        answers=personal(DEL, "proposals"),
+        budget=personal(DEL, "proposals"),
+        files=personal(DEL, "proposals"),
+    ),
+    table(
         "proposal_history",
         "a proposal's changes",
         plain="id proposal_id at kind from_status to_status",

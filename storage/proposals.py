@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.contest import (
@@ -26,6 +26,7 @@ from storage.models.contest import (
     ProposalAttachment,
     ProposalHistory,
     ProposalScore,
+    ProposalSnapshot,
     ResidentQuestion,
 )
 from storage.types import utcnow
@@ -45,6 +46,7 @@ __all__ = [
     "ProposalAttachment",
     "ProposalHistory",
     "ProposalScore",
+    "ProposalSnapshot",
     "ResidentQuestion",
     "create_draft",
     "get",
@@ -60,6 +62,9 @@ __all__ = [
     "history",
     "attachments",
     "add_attachment",
+    "remove_attachment",
+    "take_snapshot",
+    "snapshots",
     "counts_by_status",
     "forget_resident",
 ]
@@ -212,6 +217,45 @@ async def add_attachment(
     return attachment
 
 
+async def remove_attachment(
+    session: AsyncSession, proposal: Proposal, attachment_id: int
+) -> ProposalAttachment | None:
+    """Delete one of the proposal's files (its row); the caller deletes the file itself."""
+    attachment = await session.get(ProposalAttachment, attachment_id)
+    if attachment is None or attachment.proposal_id != proposal.id:
+        return None
+    await session.delete(attachment)
+    await touch(session, proposal)
+    return attachment
+
+
+async def take_snapshot(session: AsyncSession, proposal: Proposal, kind: str) -> ProposalSnapshot:
+    """Keep the proposal as it is now submitted: answers, budget and the files' names."""
+    files = [a.name for a in await attachments(session, proposal.id)]
+    snapshot = ProposalSnapshot(
+        proposal_id=proposal.id,
+        taken_at=utcnow(),
+        kind=kind,
+        answers=dict(proposal.answers),
+        budget=[dict(line) for line in proposal.budget],
+        files=files,
+    )
+    session.add(snapshot)
+    await session.flush()
+    return snapshot
+
+
+async def snapshots(session: AsyncSession, proposal_id: int) -> list[ProposalSnapshot]:
+    """The proposal as submitted each time, oldest first."""
+    return list(
+        await session.scalars(
+            select(ProposalSnapshot)
+            .where(ProposalSnapshot.proposal_id == proposal_id)
+            .order_by(ProposalSnapshot.id)
+        )
+    )
+
+
 async def counts_by_status(session: AsyncSession, contest: str) -> dict[str, int]:
     rows = await session.execute(
         select(Proposal.status, func.count())
@@ -229,13 +273,16 @@ async def forget_resident(
     Drafts go. A submitted proposal stays as a record of the grant procedure,
     unlinked: number, status, dates, the answers in `kept_fields` (the title and
     closed answers, decided by the contest) and the budget's amounts; the other
-    answers, the budget items' text, notes in its history and outcome, and its
-    files go (see `storage.personal_map`).
+    answers, the budget items' text, notes in its history and outcome, its
+    snapshots and its files go (see `storage.personal_map`).
     """
     paths: list[str] = []
     for proposal in await of_resident(session, resident_id):
         files = await attachments(session, proposal.id)
         paths += [a.path for a in files]
+        await session.execute(
+            delete(ProposalSnapshot).where(ProposalSnapshot.proposal_id == proposal.id)
+        )
         if proposal.status == DRAFT:
             await session.delete(proposal)
             continue

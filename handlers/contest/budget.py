@@ -48,12 +48,31 @@ def parse_line(text: str, *, cap: Decimal) -> Line:
     match = AMOUNT.match(text.strip())
     if not match:
         raise InvalidAnswer("budget.invalid.format")
-    raw_item = match["item"]
-    item = raw_item.strip(SEPARATORS)
+    item = item_name(match["item"])
+    return Line(item, _checked(match, cap))
+
+
+def parse_amount(text: str, *, cap: Decimal) -> Decimal | None:
+    """A message that is only an amount ("3000", "1 200,50 zl"), checked as strictly
+    as a line's; None when the message has more than an amount."""
+    match = AMOUNT.match(text.strip())
+    if not match or match["item"].strip(SEPARATORS):
+        return None
+    return _checked(match, cap)
+
+
+def item_name(text: str) -> str:
+    """What the money is for, as typed (a line's name, or a new name for a line)."""
+    item = text.strip(SEPARATORS).strip()
     if not item:
         raise InvalidAnswer("budget.invalid.no_item")
     if len(item) > MAX_ITEM_LENGTH:
         raise InvalidAnswer("budget.invalid.item_too_long", max=MAX_ITEM_LENGTH)
+    return item
+
+
+def _checked(match: re.Match[str], cap: Decimal) -> Decimal:
+    raw_item = match["item"]
     if match["upper"] is not None:
         raise InvalidAnswer("budget.invalid.range")
     amount = amount_of(match["number"])
@@ -66,7 +85,7 @@ def parse_line(text: str, *, cap: Decimal) -> Line:
         raise InvalidAnswer("budget.invalid.zero")
     if amount > cap:
         raise InvalidAnswer("budget.invalid.line_over_cap", cap=money(cap))
-    return Line(item, amount.quantize(CENTS))
+    return amount.quantize(CENTS)
 
 
 def amount_of(number: str) -> Decimal:

@@ -23,6 +23,8 @@ SCORE = "rs"
 SELECT = "rvsel"
 # The proposal flow's steps after the form's questions.
 BUDGET, FILES, SUMMARY, FIELDS = "budget", "files", "summary", "fields"
+# One budget line being changed or removed; one file being removed.
+BUDGET_LINE, FILE_REMOVE = "bline", "frm"
 # The steps of the coordinator's status change.
 DATE_STEP, NOTE_STEP = "date", "note"
 # The step of /select.
@@ -45,12 +47,50 @@ class BudgetPress(CallbackData):
     choice: Literal["undo", "done"]
 
 
+@kind(PROPOSAL, "bpick")
+@dataclass(frozen=True)
+class BudgetPick(CallbackData):
+    """Open budget line number `line` (from 0) to change or remove it."""
+
+    line: int
+
+    def at_step(self) -> str:
+        return BUDGET
+
+
+@kind(PROPOSAL, BUDGET_LINE)
+@dataclass(frozen=True)
+class LinePress(CallbackData):
+    """On one budget line: type only its name, remove it, confirm, or back to the list."""
+
+    choice: Literal["name", "remove", "yes", "back"]
+
+
 @kind(PROPOSAL, FILES)
 @dataclass(frozen=True)
 class FilesDone(CallbackData):
     """No more files."""
 
     choice: Literal["done"]
+
+
+@kind(PROPOSAL, "fpick")
+@dataclass(frozen=True)
+class FilePick(CallbackData):
+    """Remove the attachment with this id (asks first)."""
+
+    attachment: int
+
+    def at_step(self) -> str:
+        return FILES
+
+
+@kind(PROPOSAL, FILE_REMOVE)
+@dataclass(frozen=True)
+class FileRemove(CallbackData):
+    """Confirm removing the file, or keep it."""
+
+    choice: Literal["yes", "back"]
 
 
 @kind(PROPOSAL, SUMMARY)
@@ -76,6 +116,14 @@ class MineNew(CallbackData):
 @kind(MINE, "open")
 @dataclass(frozen=True)
 class MineOpen(CallbackData):
+    proposal: int
+
+
+@kind(MINE, "files")
+@dataclass(frozen=True)
+class MineFiles(CallbackData):
+    """Add or remove files of a submitted proposal while the call is open."""
+
     proposal: int
 
 

@@ -6,9 +6,10 @@ the first thing still missing. `handlers/contest/proposal.py` owns the table of
 steps and carries the outcome out (moves the conversation, shows the step), so
 no step module needs to know the others.
 
-Conversation data (`handlers/core/flow_state.py`): `state` keeps the proposal id
-and whether a field is being corrected from the summary; `pending` keeps what a
-multi-press question has so far.
+Conversation data (`handlers/core/flow_state.py`): `state` keeps the proposal id,
+whether a field is being corrected from the summary, and whether only the files
+are open (a submitted proposal); `pending` keeps what a multi-press question has
+so far (or the budget line, the file being changed).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from storage import proposals as store
 from storage.models import Conversation
 from storage.proposals import Proposal
 
-STATE_KEYS = ("proposal", "editing")
+STATE_KEYS = ("proposal", "editing", "files_only")
+# Files can be added and removed in these, until the deadline.
+FILES_OPEN = (store.DRAFT, store.SUBMITTED, store.CHANGES_REQUESTED)
 
 
 def contest_of(ctx: Context) -> Contest | None:
@@ -52,13 +55,27 @@ def closed_reply(ctx: Context, contest: Contest) -> Reply | None:
     return None
 
 
-def editable(ctx: Context, contest: Contest, proposal: Proposal) -> bool:
-    now = ctx.services.clock()
-    if proposal.status == store.DRAFT:
-        return now < contest.closes
+def deadline(contest: Contest, proposal: Proposal) -> datetime | None:
+    """Until when the applicant may change it: the date the coordinator set when
+    returning it (None if they set none), else the call's close."""
     if proposal.status == store.CHANGES_REQUESTED:
-        return proposal.edit_until is None or now < proposal.edit_until
-    return False
+        return proposal.edit_until
+    return contest.closes
+
+
+def _before_deadline(ctx: Context, contest: Contest, proposal: Proposal) -> bool:
+    limit = deadline(contest, proposal)
+    return limit is None or ctx.services.clock() < limit
+
+
+def editable(ctx: Context, contest: Contest, proposal: Proposal) -> bool:
+    """The whole proposal can be changed: a draft, or one returned for changes."""
+    return proposal.status in store.EDITABLE and _before_deadline(ctx, contest, proposal)
+
+
+def files_open(ctx: Context, contest: Contest, proposal: Proposal) -> bool:
+    """Its files can be added or removed: also after submitting, until the deadline."""
+    return proposal.status in FILES_OPEN and _before_deadline(ctx, contest, proposal)
 
 
 @dataclass
@@ -69,6 +86,7 @@ class Position:
     step: str
     editing: bool
     pending: dict[str, Any]
+    files_only: bool = False
 
 
 async def position(ctx: Context) -> Position | list[Reply]:
@@ -82,7 +100,8 @@ async def position(ctx: Context) -> Position | list[Reply]:
     if contest is None or proposal is None or proposal.resident_id != ctx.resident.id:
         await conversations.end(ctx.session, ctx.resident.id)
         return [ctx.reply("proposal.gone")]
-    if not editable(ctx, contest, proposal):
+    files_only = bool(data.state.get("files_only"))
+    if not (files_open if files_only else editable)(ctx, contest, proposal):
         await conversations.end(ctx.session, ctx.resident.id)
         if proposal.status == store.CHANGES_REQUESTED:
             assert proposal.edit_until is not None
@@ -90,7 +109,9 @@ async def position(ctx: Context) -> Position | list[Reply]:
         closed = closed_reply(ctx, contest)
         return [closed] if closed else [ctx.reply("proposal.gone")]
     editing = bool(data.state.get("editing"))
-    return Position(contest, proposal, conversation, conversation.step, editing, data.pending)
+    return Position(
+        contest, proposal, conversation, conversation.step, editing, data.pending, files_only
+    )
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class ContestMailBridge:
             note=mail.subject[:500],
         )
         await _attach(ctx.session, proposal, mail)
+        await store.take_snapshot(ctx.session, proposal, "submitted")
         return str(proposal.id), _label(contest, proposal)
 
 

@@ -18,16 +18,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.contest import proposal_budget as money_steps
+from handlers.contest import proposal_files as file_steps
 from handlers.contest import proposal_submit as last_steps
 from handlers.contest.buttons import (
     BUDGET,
+    BUDGET_LINE,
     FIELDS,
+    FILE_REMOVE,
     FILES,
     PROPOSAL,
     SUMMARY,
+    BudgetPick,
     BudgetPress,
     FieldPick,
+    FilePick,
+    FileRemove,
     FilesDone,
+    LinePress,
     MineNew,
     ProposalPress,
     SummaryPress,
@@ -59,7 +66,7 @@ from storage.proposals import Proposal
 class FlowStep:
     """One step of the flow: what it shows, what a typed message and a press do."""
 
-    view: Callable[[Context, Contest, Proposal], Awaitable[Reply]]
+    view: Callable[[Context, Contest, Proposal, dict[str, Any]], Awaitable[Reply]]
     typed: Callable[[Context, Position], Awaitable[Outcome]] | None
     pressed: Callable[[Context, Position, Any], Awaitable[Outcome]]
 
@@ -67,7 +74,9 @@ class FlowStep:
 # The steps after the form's questions. A step without `typed` waits for its buttons.
 STEPS: dict[str, FlowStep] = {
     BUDGET: FlowStep(money_steps.budget_view, money_steps.budget_line, money_steps.budget_pressed),
-    FILES: FlowStep(money_steps.files_view, money_steps.file_sent, money_steps.files_pressed),
+    BUDGET_LINE: FlowStep(money_steps.line_view, money_steps.line_typed, money_steps.line_pressed),
+    FILES: FlowStep(file_steps.files_view, file_steps.file_sent, file_steps.files_pressed),
+    FILE_REMOVE: FlowStep(file_steps.remove_view, None, file_steps.remove_pressed),
     SUMMARY: FlowStep(last_steps.summary_view, None, last_steps.summary_pressed),
     FIELDS: FlowStep(last_steps.fields_view, None, last_steps.field_chosen),
 }
@@ -127,6 +136,11 @@ async def resume(ctx: Context, contest: Contest, proposal: Proposal) -> list[Rep
     return [await _go(ctx, contest, proposal, None, _onward(contest, proposal, editing=False))]
 
 
+async def open_files(ctx: Context, contest: Contest, proposal: Proposal) -> list[Reply]:
+    """Only the files of a submitted proposal, to add or remove until the deadline."""
+    return [await _go(ctx, contest, proposal, None, Goto(FILES), files_only=True)]
+
+
 def _onward(contest: Contest, proposal: Proposal, *, editing: bool) -> Goto:
     """The first thing still missing: a question, a step to confirm, the summary."""
     question = flow.next_unanswered(contest.form, proposal.answers)
@@ -147,11 +161,13 @@ async def _go(
     goto: Goto,
     *,
     editing: bool = False,
+    files_only: bool = False,
 ) -> Reply:
     """Move the conversation to the step and show it."""
     assert ctx.resident is not None
     mode = editing if goto.editing is None else goto.editing
-    stored = flow_state.FlowData({"proposal": proposal.id, "editing": mode}, goto.pending)
+    state = {"proposal": proposal.id, "editing": mode, "files_only": files_only}
+    stored = flow_state.FlowData(state, goto.pending)
     if conversation is None:
         conversation = await conversations.current(ctx.session, ctx.resident.id)
     if conversation is None or conversation.flow != PROPOSAL:
@@ -175,7 +191,7 @@ async def _render(
     ctx: Context, contest: Contest, proposal: Proposal, step: str, pending: dict[str, Any]
 ) -> Reply:
     if step in STEPS:
-        return await STEPS[step].view(ctx, contest, proposal)
+        return await STEPS[step].view(ctx, contest, proposal, pending)
     form_step = runner.Step.decode(step)
     assert form_step is not None
     question = contest.form[form_step.question]
@@ -194,14 +210,33 @@ async def _follow(ctx: Context, at: Position, outcome: Outcome) -> list[Reply]:
         return outcome
     if isinstance(outcome, Onward):
         outcome = _onward(at.contest, at.proposal, editing=at.editing)
-    reply = await _go(ctx, at.contest, at.proposal, at.conversation, outcome, editing=at.editing)
+    reply = await _go(
+        ctx,
+        at.contest,
+        at.proposal,
+        at.conversation,
+        outcome,
+        editing=at.editing,
+        files_only=at.files_only,
+    )
     return [*outcome.said, reply]
 
 
 # --- what the applicant does ------------------------------------------------------
 
 
-@router.choice(ProposalPress, BudgetPress, FilesDone, SummaryPress, FieldPick, stateful=True)
+@router.choice(
+    ProposalPress,
+    BudgetPress,
+    BudgetPick,
+    LinePress,
+    FilesDone,
+    FilePick,
+    FileRemove,
+    SummaryPress,
+    FieldPick,
+    stateful=True,
+)
 async def on_choice(ctx: Context, pressed: CallbackData) -> list[Reply]:
     at = await position(ctx)
     if isinstance(at, list):

@@ -1,20 +1,21 @@
-"""The proposal flow's budget and attachments steps.
+"""The proposal flow's budget step, and changing or removing any of its lines.
 
-Budget: each typed line (`item amount`) is checked and added at once; `undo`
-drops the last one, `done` checks the whole budget against the cap. Files: each
-file sent is checked (count, size, and the type read from its bytes by
-`file_types`), stored under DATA_DIR and listed; `done` moves on (no files is
-allowed). Both steps return an `Outcome` for the
-flow module to carry out.
+Budget: each typed line (`item amount`) is checked and added at once; every
+line has a button that opens it, `undo` drops the last one, `done` checks the
+whole budget against the cap. An opened line (step `bline`, pending: the line's
+number and what it was) takes a typed new line ("item – amount") or a bare
+amount, or, after its button, a new name alone; each change and the removal are
+confirmed first, and "back" returns to the list. Amounts are read by
+`handlers/contest/budget.py` as strictly as when adding. The steps return an
+`Outcome` for the flow module to carry out.
 """
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from handlers.contest import budget as money_rules
-from handlers.contest import file_types
-from handlers.contest.buttons import BUDGET, FILES, BudgetPress, FilesDone
+from handlers.contest.buttons import BUDGET, BUDGET_LINE, BudgetPick, BudgetPress, LinePress
 from handlers.contest.draft import Goto, Onward, Outcome, Position
 from handlers.contest.model import Contest
 from handlers.core.context import Context
@@ -23,13 +24,28 @@ from handlers.core.flow import InvalidAnswer
 from storage import proposals as store
 from storage.proposals import Proposal
 
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+# How much of an item's name a line's button shows (Telegram cuts longer labels).
+LABEL_ITEM = 28
 
 
-# --- budget -----------------------------------------------------------------------
+def shortened(text: str, limit: int) -> str:
+    """`text` cut at a word with "…" when longer than `limit`."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:–-")
+    return (cut or text[: limit - 1]) + "…"
 
 
-async def budget_view(ctx: Context, contest: Contest, proposal: Proposal) -> Reply:
+def line_text(contest: Contest, line: money_rules.Line) -> str:
+    return f"{line.item} – {money_rules.money(line.amount)} {contest.currency}"
+
+
+# --- the list -----------------------------------------------------------------------
+
+
+async def budget_view(
+    ctx: Context, contest: Contest, proposal: Proposal, pending: dict[str, Any]
+) -> Reply:
     lines = money_rules.lines_of(proposal.budget)
     parts = [
         ctx.t(
@@ -38,12 +54,10 @@ async def budget_view(ctx: Context, contest: Contest, proposal: Proposal) -> Rep
             currency=contest.currency,
         )
     ]
+    buttons = []
     if lines:
         parts.append("")
-        parts += [
-            f"{n}. {line.item} – {money_rules.money(line.amount)} {contest.currency}"
-            for n, line in enumerate(lines, start=1)
-        ]
+        parts += [f"{n}. {line_text(contest, line)}" for n, line in enumerate(lines, start=1)]
         parts.append(
             ctx.t(
                 "proposal.budget_total",
@@ -51,9 +65,21 @@ async def budget_view(ctx: Context, contest: Contest, proposal: Proposal) -> Rep
                 currency=contest.currency,
             )
         )
-    buttons = [[ctx.button("proposal.budget_done", BudgetPress("done"))]]
-    if lines:
-        buttons.insert(0, [ctx.button("proposal.budget_undo", BudgetPress("undo"))])
+        parts += ["", ctx.t("proposal.budget_pick_hint")]
+        buttons = [
+            [
+                ctx.button(
+                    "proposal.budget_line_button",
+                    BudgetPick(index),
+                    number=index + 1,
+                    item=shortened(line.item, LABEL_ITEM),
+                    amount=money_rules.money(line.amount),
+                )
+            ]
+            for index, line in enumerate(lines)
+        ]
+        buttons.append([ctx.button("proposal.budget_undo", BudgetPress("undo"))])
+    buttons.append([ctx.button("proposal.budget_done", BudgetPress("done"))])
     return Reply("\n".join(parts), buttons)
 
 
@@ -69,7 +95,12 @@ async def budget_line(ctx: Context, at: Position) -> Outcome:
     return Goto(BUDGET)
 
 
-async def budget_pressed(ctx: Context, at: Position, pressed: BudgetPress) -> Outcome:
+async def budget_pressed(ctx: Context, at: Position, pressed: BudgetPress | BudgetPick) -> Outcome:
+    if isinstance(pressed, BudgetPick):
+        if pressed.line >= len(at.proposal.budget):
+            raise InvalidAnswer("input.stale_button")
+        was = dict(at.proposal.budget[pressed.line])
+        return Goto(BUDGET_LINE, {"line": pressed.line, "was": was}, replace=True)
     if pressed.choice == "undo":
         await store.set_budget(ctx.session, at.proposal, at.proposal.budget[:-1])
         return Goto(BUDGET)
@@ -80,62 +111,91 @@ async def budget_pressed(ctx: Context, at: Position, pressed: BudgetPress) -> Ou
     return Onward()
 
 
-# --- attachments --------------------------------------------------------------------
+# --- one line -------------------------------------------------------------------------
 
 
-async def files_view(ctx: Context, contest: Contest, proposal: Proposal) -> Reply:
-    rules = contest.attachments
-    stored = await store.attachments(ctx.session, proposal.id)
-    parts = [
-        ctx.t(
-            "proposal.files_prompt",
-            max_files=rules.max_files,
-            max_mb=rules.max_megabytes,
-            accepted=file_types.accepted_names(rules.types),
+async def line_view(
+    ctx: Context, contest: Contest, proposal: Proposal, pending: dict[str, Any]
+) -> Reply:
+    number = int(pending.get("line", 0)) + 1
+    [was] = money_rules.lines_of([pending["was"]])
+    back = [ctx.button("proposal.line_back", LinePress("back"))]
+    if pending.get("remove"):
+        text = ctx.t("proposal.line_remove_question", number=number, line=line_text(contest, was))
+        return Reply(text, [[ctx.button("proposal.line_remove_yes", LinePress("yes"))], back])
+    if "new" in pending:
+        [new] = money_rules.lines_of([pending["new"]])
+        text = ctx.t(
+            "proposal.line_change_question",
+            number=number,
+            was=line_text(contest, was),
+            new=line_text(contest, new),
         )
-    ]
-    if stored:
-        parts += ["", ctx.t("proposal.files_list", names=", ".join(a.name for a in stored))]
-    key = "proposal.files_done" if stored else "proposal.files_none"
-    return Reply("\n".join(parts), [[ctx.button(key, FilesDone("done"))]])
-
-
-async def file_sent(ctx: Context, at: Position) -> Outcome:
-    file = ctx.event.file
-    rules = at.contest.attachments
-    if ctx.event.kind is not Kind.FILE or file is None:
-        raise InvalidAnswer(
-            "proposal.files_send_file", accepted=file_types.accepted_names(rules.types)
+        return Reply(text, [[ctx.button("proposal.line_change_yes", LinePress("yes"))], back])
+    if pending.get("name_only"):
+        text = ctx.t(
+            "proposal.line_name_prompt",
+            number=number,
+            line=line_text(contest, was),
+            amount=money_rules.money(was.amount),
+            currency=contest.currency,
         )
-    stored = await store.attachments(ctx.session, at.proposal.id)
-    if len(stored) >= rules.max_files:
-        raise InvalidAnswer("proposal.files_too_many", max_files=rules.max_files)
-    limit = int(rules.max_megabytes * 1024 * 1024)
-    if file.content is None or len(file.content) > limit:
-        raise InvalidAnswer("proposal.files_too_big", max_mb=rules.max_megabytes)
-    # The type from the bytes, never the client's mime_type or the file's name.
-    detected = file_types.detect(file.content, rules.types)
-    if detected is None:
-        raise InvalidAnswer(
-            "proposal.files_wrong_type", accepted=file_types.accepted_names(rules.types)
-        )
-    number = len(stored) + 1
-    name = file_types.stored_name(file.name, detected, number, safe=SAFE_NAME)
-    relative = f"attachments/{at.proposal.id}/{number:02d}-{name}"
-    path = ctx.services.data_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(file.content)
-    await store.add_attachment(
-        ctx.session,
-        proposal=at.proposal,
-        name=name,
-        mime_type=detected.mime_type,
-        size=len(file.content),
-        path=relative,
+        return Reply(text, [back])
+    text = ctx.t("proposal.line_prompt", number=number, line=line_text(contest, was))
+    return Reply(
+        text,
+        [
+            [ctx.button("proposal.line_name", LinePress("name"))],
+            [ctx.button("proposal.line_remove", LinePress("remove"))],
+            back,
+        ],
     )
-    return Goto(FILES, said=(ctx.reply("proposal.files_saved", name=name),))
 
 
-async def files_pressed(ctx: Context, at: Position, pressed: FilesDone) -> Outcome:
-    await store.mark_done(ctx.session, at.proposal, FILES)
-    return Onward()
+async def line_typed(ctx: Context, at: Position) -> Outcome:
+    """A new line, a bare amount, or (after "name only") a new name: asks to confirm."""
+    text = ctx.event.text if ctx.event.kind is Kind.TEXT else None
+    if text is None:
+        raise InvalidAnswer("flow.invalid.type_it")
+    [was] = money_rules.lines_of([at.pending["was"]])
+    cap = at.contest.cap_per_initiative
+    if at.pending.get("name_only"):
+        new = money_rules.Line(money_rules.item_name(text), was.amount)
+    else:
+        amount = money_rules.parse_amount(text, cap=cap)
+        new = (
+            money_rules.parse_line(text, cap=cap)
+            if amount is None
+            else money_rules.Line(was.item, amount)
+        )
+    pending = {"line": at.pending["line"], "was": at.pending["was"], "new": new.as_dict()}
+    return Goto(BUDGET_LINE, pending)
+
+
+async def line_pressed(ctx: Context, at: Position, pressed: LinePress) -> Outcome:
+    kept = {"line": at.pending.get("line"), "was": at.pending.get("was")}
+    if pressed.choice == "back":
+        return Goto(BUDGET, replace=True)
+    if pressed.choice == "name":
+        return Goto(BUDGET_LINE, {**kept, "name_only": True}, replace=True)
+    if pressed.choice == "remove":
+        return Goto(BUDGET_LINE, {**kept, "remove": True}, replace=True)
+    return await _apply(ctx, at)
+
+
+async def _apply(ctx: Context, at: Position) -> Outcome:
+    """The confirmed change or removal, if the line is still what was opened."""
+    index, was = at.pending.get("line"), at.pending.get("was")
+    budget = list(at.proposal.budget)
+    still = isinstance(index, int) and index < len(budget) and budget[index] == was
+    if not still or not (at.pending.get("remove") or "new" in at.pending):
+        return Goto(BUDGET, said=(ctx.reply("input.stale_button"),))
+    assert isinstance(index, int)
+    if at.pending.get("remove"):
+        del budget[index]
+        said = ctx.reply("proposal.line_removed", number=index + 1)
+    else:
+        budget[index] = dict(at.pending["new"])
+        said = ctx.reply("proposal.line_changed", number=index + 1)
+    await store.set_budget(ctx.session, at.proposal, budget)
+    return Goto(BUDGET, said=(said,))

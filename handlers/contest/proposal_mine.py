@@ -1,5 +1,9 @@
 """The applicant's own proposals: /myproposals, opening, showing and withdrawing one.
 
+A proposal returned for changes opens with the coordinator's note and the
+deadline for the changes; a submitted one offers its files to add or remove
+while the call is open.
+
 Also what /forget does to proposals: drafts go; submitted ones stay (the grant's
 accounting needs them) unlinked, with only the title, closed answers and amounts.
 """
@@ -8,15 +12,16 @@ from __future__ import annotations
 
 from handlers.contest import proposal as applicant_flow
 from handlers.contest.buttons import (
+    MineFiles,
     MineNew,
     MineOpen,
     MineShow,
     MineWithdraw,
     MineWithdrawYes,
 )
-from handlers.contest.draft import closed_reply, contest_of, editable, when
+from handlers.contest.draft import closed_reply, contest_of, editable, files_open, when
 from handlers.contest.model import Contest
-from handlers.contest.proposal_submit import summary_text
+from handlers.contest.proposal_submit import returned_deadline, summary_text
 from handlers.core.context import Context
 from handlers.core.events import Button, Reply
 from handlers.core.forms import QuestionType
@@ -42,10 +47,14 @@ async def my_proposals(ctx: Context) -> list[Reply]:
         label = proposal.number or ctx.t("proposal.draft_label")
         status = ctx.t(f"proposal.status.{proposal.status}")
         lines.append(f"• {label}: {title} – {status}")
+        if proposal.status == store.CHANGES_REQUESTED:
+            lines.append("  " + returned_deadline(ctx, contest, proposal))
         if editable(ctx, contest, proposal):
             buttons.append([ctx.button("proposal.open", MineOpen(proposal.id), label=label)])
         else:
             buttons.append([ctx.button("proposal.show", MineShow(proposal.id), label=label)])
+        if proposal.status == store.SUBMITTED and files_open(ctx, contest, proposal):
+            buttons.append([ctx.button("proposal.files_open", MineFiles(proposal.id), label=label)])
         if proposal.status in WITHDRAWABLE and ctx.services.clock() < contest.closes:
             buttons.append(
                 [ctx.button("proposal.withdraw", MineWithdraw(proposal.id), label=label)]
@@ -62,6 +71,38 @@ async def on_new(ctx: Context, pressed: MineNew) -> list[Reply]:
     return [closed] if closed else await applicant_flow.start_new(ctx, contest)
 
 
+async def returned(ctx: Context, contest: Contest, proposal: Proposal) -> Reply:
+    """Why the proposal came back: the coordinator's note and the deadline for changes."""
+    asked = [
+        h
+        for h in await store.history(ctx.session, proposal.id)
+        if h.to_status == store.CHANGES_REQUESTED
+    ]
+    title = proposal.answers.get(contest.title_field) or ctx.t("proposal.untitled")
+    parts = [ctx.t("proposal.returned", number=proposal.number, title=title)]
+    note = asked[-1].note if asked else None
+    if note:
+        parts.append(ctx.t("proposal.returned_note", note=note))
+    parts.append(returned_deadline(ctx, contest, proposal))
+    parts.append(ctx.t("proposal.returned_how"))
+    return Reply("\n\n".join(parts))
+
+
+@router.choice(MineFiles)
+async def on_files(ctx: Context, pressed: MineFiles) -> list[Reply]:
+    """A submitted proposal's files, to add or remove while the call is open."""
+    assert ctx.resident is not None
+    contest = contest_of(ctx)
+    if contest is None:
+        return [ctx.reply("proposal.no_contest")]
+    proposal = await store.get(ctx.session, pressed.proposal)
+    if proposal is None or proposal.resident_id != ctx.resident.id:
+        return [ctx.reply("input.stale_button")]
+    if proposal.status != store.SUBMITTED or not files_open(ctx, contest, proposal):
+        return [ctx.reply("proposal.not_editable")]
+    return await applicant_flow.open_files(ctx, contest, proposal)
+
+
 @router.choice(MineOpen, MineShow, MineWithdraw, MineWithdrawYes)
 async def on_mine(
     ctx: Context, pressed: MineOpen | MineShow | MineWithdraw | MineWithdrawYes
@@ -76,6 +117,11 @@ async def on_mine(
     if isinstance(pressed, MineOpen):
         if not editable(ctx, contest, proposal):
             return [ctx.reply("proposal.not_editable")]
+        if proposal.status == store.CHANGES_REQUESTED:
+            return [
+                await returned(ctx, contest, proposal),
+                *await applicant_flow.resume(ctx, contest, proposal),
+            ]
         return await applicant_flow.resume(ctx, contest, proposal)
     if isinstance(pressed, MineShow):
         return [Reply(await summary_text(ctx, contest, proposal))]

@@ -8,9 +8,13 @@ coordinators, in the one transaction of the press.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from handlers.contest import budget as money_rules
+from handlers.contest import changes
 from handlers.contest.buttons import BUDGET, FIELDS, FILES, SUMMARY, FieldPick, SummaryPress
-from handlers.contest.draft import Goto, Onward, Outcome, Position
+from handlers.contest.draft import Goto, Onward, Outcome, Position, deadline, when
 from handlers.contest.model import Contest
 from handlers.core import flow
 from handlers.core import form_runner as runner
@@ -22,7 +26,10 @@ from handlers.core.notify import tell
 from handlers.mailbox.addresses import reply_proves
 from storage import conversations, events
 from storage import proposals as store
-from storage.proposals import Proposal
+from storage.proposals import Proposal, ProposalSnapshot
+
+# A coordinator's notice fits one chat message.
+NOTICE_LIMIT = 4000
 
 
 async def summary_text(ctx: Context, contest: Contest, proposal: Proposal) -> str:
@@ -52,8 +59,13 @@ async def summary_text(ctx: Context, contest: Contest, proposal: Proposal) -> st
     return "\n".join(parts)
 
 
-async def summary_view(ctx: Context, contest: Contest, proposal: Proposal) -> Reply:
-    text = ctx.t("proposal.summary_intro") + "\n\n" + await summary_text(ctx, contest, proposal)
+async def summary_view(
+    ctx: Context, contest: Contest, proposal: Proposal, pending: dict[str, Any]
+) -> Reply:
+    head = [ctx.t("proposal.summary_intro")]
+    if proposal.status == store.CHANGES_REQUESTED:
+        head.append(returned_deadline(ctx, contest, proposal))
+    text = "\n".join(head) + "\n\n" + await summary_text(ctx, contest, proposal)
     submit_key = (
         "proposal.resubmit" if proposal.status == store.CHANGES_REQUESTED else "proposal.submit"
     )
@@ -65,7 +77,17 @@ async def summary_view(ctx: Context, contest: Contest, proposal: Proposal) -> Re
     return Reply(text[:4000], buttons)
 
 
-async def fields_view(ctx: Context, contest: Contest, proposal: Proposal) -> Reply:
+def returned_deadline(ctx: Context, contest: Contest, proposal: Proposal) -> str:
+    """Until when a proposal returned for changes can be changed and sent again."""
+    limit = deadline(contest, proposal)
+    if limit is None:
+        return ctx.t("proposal.returned_no_deadline")
+    return ctx.t("proposal.returned_deadline", when=when(ctx, limit))
+
+
+async def fields_view(
+    ctx: Context, contest: Contest, proposal: Proposal, pending: dict[str, Any]
+) -> Reply:
     rows = [
         [
             ctx.button(
@@ -113,12 +135,11 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
             ctx.session, contest=contest.slug, prefix=contest.number_prefix
         )
         proposal.submitted_at = ctx.services.clock()
-    await store.record(
-        ctx.session,
-        proposal,
-        "resubmitted" if resubmission else "submitted",
-        to_status=store.SUBMITTED,
-    )
+    kind = "resubmitted" if resubmission else "submitted"
+    await store.record(ctx.session, proposal, kind, to_status=store.SUBMITTED)
+    # Kept as submitted, so the coordinators see what the next submission changes.
+    earlier = await store.snapshots(ctx.session, proposal.id)
+    latest = await store.take_snapshot(ctx.session, proposal, kind)
     await conversations.end(ctx.session, at.conversation.resident_id)
     await events.record(
         ctx.session,
@@ -150,16 +171,35 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
             message_id=message_id,
         )
         replies.append(ctx.reply("proposal.email_queued", email=email))
-    await _tell_coordinators(ctx, proposal, title, resubmission)
+    changed = (
+        _changes(ctx, contest, earlier[-1] if earlier else None, latest) if resubmission else None
+    )
+    await _tell_coordinators(ctx, proposal, title, changed)
     return replies
 
 
+def _changes(
+    ctx: Context, contest: Contest, earlier: ProposalSnapshot | None, latest: ProposalSnapshot
+) -> list[str]:
+    """What changed since the previous submission, in the coordinators' language."""
+    reader = replace(ctx, language=ctx.services.translator.default_language)
+    if earlier is None:
+        return [reader.t("review.diff_no_earlier")]
+    found = changes.differences(contest, changes.Version.of(earlier), changes.Version.of(latest))
+    return [reader.t("review.diff_title"), *changes.describe(reader, contest, found)]
+
+
 async def _tell_coordinators(
-    ctx: Context, proposal: Proposal, title: str, resubmission: bool
+    ctx: Context, proposal: Proposal, title: str, changed: list[str] | None
 ) -> None:
-    key = "proposal.coordinator_resubmitted" if resubmission else "proposal.coordinator_new"
+    """A new proposal, or a resubmitted one with what changed (`changed`)."""
+    key = "proposal.coordinator_new" if changed is None else "proposal.coordinator_resubmitted"
     translator = ctx.services.translator
     text = translator.text(translator.default_language, key, number=proposal.number, title=title)
+    if changed:
+        text = "\n".join([text, "", *changed])
+        if len(text) > NOTICE_LIMIT:
+            text = text[: NOTICE_LIMIT - 1] + "…"
     stamp = proposal.updated_at.isoformat()
     for chat_id in sorted(ctx.services.coordinator_ids):
         await tell(

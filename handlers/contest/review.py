@@ -15,7 +15,7 @@ from typing import Any
 
 from babel.dates import format_datetime
 
-from handlers.contest import records, scoring
+from handlers.contest import changes, records, scoring
 from handlers.contest.budget import money
 from handlers.contest.buttons import (
     LISTED,
@@ -218,8 +218,29 @@ async def _attachments(ctx: Context, proposal: Proposal) -> list[Reply]:
     return replies
 
 
+async def _changes_text(ctx: Context, contest: Contest, proposal: Proposal) -> list[str]:
+    """What the last resubmission changed, compared with the submission before it;
+    and what changed since the last submission (files can be, until the deadline),
+    unless the applicant is still making the changes asked for."""
+    kept = await store.snapshots(ctx.session, proposal.id)
+    parts: list[str] = []
+    if len(kept) >= 2:
+        before, after = (changes.Version.of(s) for s in kept[-2:])
+        found = changes.differences(contest, before, after)
+        title = ctx.t("review.diff_review_title", when=when(ctx, kept[-1].taken_at))
+        parts += [title, *changes.describe(ctx, contest, found), ""]
+    if kept and proposal.status != store.CHANGES_REQUESTED:
+        files = [a.name for a in await store.attachments(ctx.session, proposal.id)]
+        now = changes.Version(dict(proposal.answers), list(proposal.budget), files)
+        found = changes.differences(contest, changes.Version.of(kept[-1]), now)
+        if found:
+            title = ctx.t("review.diff_since_title", when=when(ctx, kept[-1].taken_at))
+            parts += [title, *changes.describe(ctx, contest, found), ""]
+    return parts
+
+
 async def _state_text(ctx: Context, contest: Contest, proposal: Proposal) -> str:
-    parts = [ctx.t("review.history_title")]
+    parts = [*await _changes_text(ctx, contest, proposal), ctx.t("review.history_title")]
     for entry in await store.history(ctx.session, proposal.id):
         what = _history_what(ctx, entry.kind, entry.to_status)
         if entry.actor is not None:

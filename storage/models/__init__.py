@@ -11,6 +11,7 @@ from storage.models.contest import (
     ProposalAttachment,
     ProposalHistory,
     ProposalScore,
+    ProposalSnapshot,
     ResidentQuestion,
 )
 from storage.models.core import (
@@ -43,6 +44,7 @@ __all__ = [
     "ProposalAttachment",
     "ProposalHistory",
     "ProposalScore",
+    "ProposalSnapshot",
     "Resident",
     "ResidentQuestion",
     "SurveyAnswer",

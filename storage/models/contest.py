@@ -91,6 +91,24 @@ class ProposalHistory(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class ProposalSnapshot(Base):
+    """A proposal as it was submitted, each time: what the coordinators compare."""
+
+    __tablename__ = "proposal_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "submitted" or "resubmitted", like the history row of the same moment.
+    kind: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    budget: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The attachments' names, in order.
+    files: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
 class ProposalScore(Base):
     """One coordinator's score of one proposal on one criterion."""
 

@@ -37,6 +37,8 @@ async def test_mail_turned_into_proposal_then_linked_again(
     assert entry.answers["email"] == "kgw@example.pl"
     async with harness.service.store.transaction() as session:
         files = await proposals.attachments(session, entry.id)
+        [kept] = await proposals.snapshots(session, entry.id)
+    assert kept.kind == "submitted" and kept.files == [f.name for f in files]
     pdf = next(f for f in files if f.name.endswith(".pdf"))
     assert (harness.service.settings.data_dir / pdf.path).read_bytes().startswith(b"%PDF")
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.contest.budget import parse_line
+from handlers.contest.budget import parse_amount, parse_line
 from handlers.core.flow import InvalidAnswer
 from handlers.core.i18n import Translator
 from tests.conftest import CONTENT
@@ -94,6 +94,29 @@ def test_amount(line: str, expected: str) -> None:
         parsed = parse_line(line, cap=CAP)
         assert parsed.amount == Decimal(expected)
         assert parsed.as_dict()["amount"] == expected
+
+
+# The amounts alone, as typed to change a budget line's amount: read as strictly.
+BARE = [
+    (line.removeprefix("Sprzęt "), expected)
+    for line, expected in AMOUNTS
+    if line.startswith("Sprzęt ") and expected != "budget.invalid.format"
+]
+
+
+@pytest.mark.parametrize(("amount", "expected"), BARE, ids=[amount for amount, _ in BARE])
+def test_a_bare_amount_is_read_like_a_lines(amount: str, expected: str) -> None:
+    if expected.startswith("budget."):
+        with pytest.raises(InvalidAnswer) as refused:
+            parse_amount(amount, cap=CAP)
+        assert refused.value.key == expected
+    else:
+        assert parse_amount(amount, cap=CAP) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["Farby 300", "Sprzęt 12a", "dużo", "100 EUR", ""])
+def test_a_message_with_more_than_an_amount_is_no_bare_amount(text: str) -> None:
+    assert parse_amount(text, cap=CAP) is None
 
 
 @pytest.mark.parametrize("language", ["pl", "en"])

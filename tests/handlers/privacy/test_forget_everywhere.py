@@ -224,6 +224,9 @@ async def test_forget_leaves_nothing_but_what_the_map_keeps(harness: ChatHarness
     assert draft["files"] == [{"name": "kosztorys.pdf", "size": len(DRAFT_FILE)}]
     assert submitted["budget"] == [{"item": BUDGET_ITEM, "amount": "2000.00"}]
     assert "submitted" in [h["kind"] for h in submitted["history"]]
+    [as_submitted] = submitted["as_submitted"]
+    assert as_submitted["budget"] == [{"item": BUDGET_ITEM, "amount": "2000.00"}]
+    assert as_submitted["files"] == ["plan-festynu.pdf"] and draft["as_submitted"] == []
     [asked] = data["questions_to_coordinators"]
     assert (asked["question"], asked["answer"]) == (QUESTION, ANSWER_TO_QUESTION)
     subjects = [m["subject"] for m in data["emails"]]
