@@ -151,6 +151,8 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
         )
         replies.append(ctx.reply("proposal.email_queued", email=email))
     await _tell_coordinators(ctx, proposal, title, resubmission)
+    for hook in ctx.routes.finish_hooks:
+        replies += await hook(ctx, "proposal", proposal.id)
     return replies
 
 

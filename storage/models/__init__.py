@@ -25,6 +25,7 @@ from storage.models.core import (
     SurveyParticipation,
     SurveyResponse,
 )
+from storage.models.on_behalf import EntryOnBehalf
 from storage.models.schedule import Announcement, Broadcast, JobRun
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Broadcast",
     "ContestOutcome",
     "Conversation",
+    "EntryOnBehalf",
     "Event",
     "InboundReceipt",
     "InboundUpdate",
