@@ -150,7 +150,7 @@ async def survey_channels(session: AsyncSession, survey: str) -> dict[str, int]:
         )
         .group_by(SurveyResponse.channel)
     )
-    return _ordered(dict(rows.tuples().all()))
+    return _ordered({channel: count for channel, count in rows.all()})
 
 
 async def proposal_channels(session: AsyncSession, contest: str) -> dict[str, int]:
@@ -164,7 +164,7 @@ async def proposal_channels(session: AsyncSession, contest: str) -> dict[str, in
         )
         .group_by(Proposal.channel)
     )
-    return _ordered(dict(rows.tuples().all()))
+    return _ordered({channel: count for channel, count in rows.all()})
 
 
 def _ordered(counts: dict[str, int]) -> dict[str, int]:

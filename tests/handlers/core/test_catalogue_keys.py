@@ -27,8 +27,8 @@ from babel.messages.pofile import read_po
 
 from handlers.broadcasts import plan
 from handlers.contest import records
-from handlers.routes import ROUTES
 from handlers.onbehalf import steps as onbehalf_steps
+from handlers.routes import ROUTES
 from storage import on_behalf, proposals, schedule
 from tests.conftest import CONTENT, ROOT
 
