@@ -20,6 +20,7 @@ from handlers.core import admin, cancel, start
 from handlers.core.routing import Routes
 from handlers.mailbox import addresses, inbox, questions, reply
 from handlers.mailbox import rights as mail_rights
+from handlers.onbehalf import person as onbehalf_person
 from handlers.onbehalf import receipt as onbehalf_receipt
 from handlers.onbehalf import steps as onbehalf
 from handlers.privacy import rights
@@ -51,6 +52,7 @@ ROUTES = Routes(
         broadcasts.router,
         onbehalf.router,
         onbehalf_receipt.router,
+        onbehalf_person.router,
     ]
 )
 

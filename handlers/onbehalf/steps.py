@@ -29,6 +29,7 @@ from handlers.core.context import Context
 from handlers.core.events import Button, Kind, Reply
 from handlers.core.flow import InvalidAnswer, free_text
 from handlers.core.routing import Router
+from handlers.onbehalf import person as person_rights
 from handlers.surveys import conversation as survey_flow
 from storage import conversations
 from storage import on_behalf as store
@@ -64,6 +65,11 @@ router.cancel_text(FLOW, "onbehalf.cancelled")
 
 @router.command("onbehalf", coordinator_only=True, order=97)
 async def onbehalf_command(ctx: Context) -> list[Reply]:
+    number = ctx.event.args.strip().lstrip("#")
+    if number:
+        if not number.isdigit() or len(number) > 9:
+            return [ctx.reply("onbehalf.number_expected")]
+        return await person_rights.card(ctx, int(number))
     rows = _what_buttons(ctx)
     if not rows:
         return [ctx.reply("onbehalf.nothing_open")]

@@ -3,6 +3,7 @@ resident without a smartphone, on each store, through the terminal channel."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from bot.app import Service
 from bot.mail.smtp import SmtpTransport
 from handlers.core.services import Channels
+from handlers.onbehalf.person import PersonPress
 from handlers.onbehalf.steps import OnBehalfPress
 from storage import on_behalf, surveys
 from storage.models import (
@@ -246,3 +248,44 @@ async def test_bad_email_is_asked_again_and_changes_nothing(harness: ChatHarness
     before = await stored_counts(harness)
     assert texts(await coordinator.send("helena@")) == said("flow.invalid.email")
     assert await stored_counts(harness) == before
+
+
+async def test_the_person_gets_their_data_and_erasure_through_the_coordinator(
+    harness: ChatHarness,
+) -> None:
+    coordinator = coordinator_of(harness)
+    await begin_entry(coordinator, SURVEY_BUTTON, "paper", "signed", "Helena Nowak", None)
+    await answer_all(coordinator, until=OUTRO, typed=TYPED)
+    assert texts(await coordinator.send("/onbehalf abc")) == said("onbehalf.number_expected")
+    assert texts(await coordinator.send("/onbehalf 7")) == said("onbehalf.unknown_entry", number=7)
+    await coordinator.send("/onbehalf 1")
+    [data] = await coordinator.press(said("onbehalf.person_data"))
+    assert data.file is not None
+    dump = json.loads(data.file.content)
+    assert dump["profile"]["name"] == "Helena Nowak"
+    [entry_data] = dump["entries_on_behalf"]
+    assert (entry_data["number"], entry_data["channel"]) == (1, "paper")
+    assert dump["survey_responses"][0]["answers"]["telefon"] == "+48600111222"
+
+    # A resident cannot press the person's buttons.
+    resident = harness.person(502, name="Ola")
+    forged = await resident.choose(PersonPress("yes", 1).pack())
+    assert texts(forged) == said("admin.refused")
+
+    await coordinator.press(said("onbehalf.person_forget"))
+    kept = await coordinator.press(said("onbehalf.person_forget_no"))
+    assert texts(kept) == said("onbehalf.person_kept")
+    await coordinator.press(said("onbehalf.person_forget"))
+    done = await coordinator.press(said("onbehalf.person_forget_yes"))
+    assert texts(done) == said("onbehalf.person_forgotten_now", number=1)
+    async with harness.service.store.transaction() as session:
+        [entry] = list(await session.scalars(select(EntryOnBehalf)))
+        [response] = list(await session.scalars(select(SurveyResponse)))
+        person = await session.scalar(select(Resident).where(Resident.forgotten_at.is_not(None)))
+        kept_answers = await surveys.answers_of(session, response.id)
+    assert person is not None and person.name is None
+    assert (entry.name, entry.email, entry.resident_id) == (None, None, None)
+    assert "formularz zgody" in entry.consent_note  # the proof of consent stays
+    assert response.resident_id is None and "telefon" not in kept_answers
+    again = texts(await coordinator.send("/onbehalf 1"))
+    assert said("onbehalf.person_forgotten") in again
