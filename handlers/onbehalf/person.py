@@ -1,9 +1,11 @@
-"""The rights of a person entered on their behalf, exercised through a coordinator.
+"""An entry afterwards: carrying on with it, and the person's rights.
 
-Someone without a smartphone cannot send /mydata or /forget; they ask the centre
-(in person, by phone, on paper), and a coordinator opens their entry with
-`/onbehalf <number>`: a file with everything stored about them to print, or
-the erasure /forget does, after a confirmation that says it cannot be undone.
+A coordinator who stops an entry half-way (/cancel, "later") is told its number,
+and `/onbehalf <number>` lets them carry on where they stopped. Someone without
+a smartphone cannot send /mydata or /forget; they ask the centre (in person, by
+phone, on paper), and a coordinator opens their entry the same way: a file with
+everything stored about them to print, or the erasure /forget does, after a
+confirmation that says it cannot be undone.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ from typing import Literal
 
 from babel.dates import format_date
 
+from handlers.contest import proposal as proposal_flow
+from handlers.contest.buttons import PROPOSAL
+from handlers.contest.draft import closed_reply, editable
+from handlers.core import flow_state, staff
 from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import OutgoingFile, Reply
 from handlers.core.routing import Router
-from storage import erasure, events, personal_data, proposals, residents
+from handlers.surveys import conversation as survey_flow
+from handlers.surveys.conversation import SURVEY
+from storage import erasure, events, personal_data, proposals, residents, surveys
 from storage import on_behalf as store
-from storage.models import EntryOnBehalf, Resident
+from storage.models import Conversation, EntryOnBehalf, Resident
 
 router = Router("onbehalf.person")
 
@@ -30,7 +38,7 @@ router = Router("onbehalf.person")
 class PersonPress(CallbackData):
     """`obperson:<what>:<entry>`: the person's data, or their erasure (asked, then done)."""
 
-    what: Literal["data", "forget", "yes", "no"]
+    what: Literal["resume", "data", "forget", "yes", "no"]
     entry: int
 
 
@@ -49,7 +57,10 @@ async def card(ctx: Context, number: int) -> list[Reply]:
     )
     if person is None:
         return [Reply(f"{text}\n\n{ctx.t('onbehalf.person_forgotten')}")]
-    buttons = [
+    buttons = []
+    if entry.status == store.OPEN and entry.entered_by == ctx.event.user_id:
+        buttons.append([ctx.button("onbehalf.resume", PersonPress("resume", entry.id))])
+    buttons += [
         [ctx.button("onbehalf.person_data", PersonPress("data", entry.id))],
         [ctx.button("onbehalf.person_forget", PersonPress("forget", entry.id))],
     ]
@@ -74,6 +85,8 @@ async def on_press(ctx: Context, pressed: PersonPress) -> list[Reply]:
     if found is None or found[1] is None:
         return [ctx.reply("onbehalf.person_forgotten")]
     entry, person = found
+    if pressed.what == "resume":
+        return await _resume(ctx, entry)
     if pressed.what == "data":
         data = await personal_data.collect(ctx.session, person)
         content = json.dumps(data, ensure_ascii=False, indent=2).encode()
@@ -93,6 +106,41 @@ async def on_press(ctx: Context, pressed: PersonPress) -> list[Reply]:
         return [ctx.reply("onbehalf.person_kept")]
     await _erase(ctx, person)
     return [ctx.reply("onbehalf.person_forgotten_now", number=entry.id)]
+
+
+async def _resume(ctx: Context, entry: EntryOnBehalf) -> list[Reply]:
+    """Back to an unfinished entry, at its first unanswered question."""
+    if entry.status != store.OPEN or entry.entered_by != ctx.event.user_id:
+        return [ctx.reply("input.stale_button")]
+    await staff.working_row(ctx)
+    if entry.kind == store.SURVEY:
+        survey = ctx.services.surveys.get(entry.subject)
+        response = await surveys.get_response(ctx.session, entry.response_id or 0)
+        if survey is None or response is None or response.status != surveys.STARTED:
+            return [ctx.reply("survey.gone")]
+        return await survey_flow.resume_response(ctx, survey, response)
+    contest = ctx.services.contest
+    proposal = await proposals.get(ctx.session, entry.proposal_id or 0)
+    if contest is None or proposal is None:
+        return [ctx.reply("proposal.gone")]
+    if not editable(ctx, contest, proposal):
+        return [closed_reply(ctx, contest) or ctx.reply("proposal.gone")]
+    return await proposal_flow.resume(ctx, contest, proposal)
+
+
+@router.cancel_hook
+async def _paused(ctx: Context, conversation: Conversation) -> Reply | None:
+    """/cancel in a form entered for someone: how to come back to it."""
+    if not ctx.is_coordinator or conversation.flow not in (SURVEY, PROPOSAL):
+        return None
+    state = flow_state.read(conversation.answers, ("survey", "response", "proposal")).state
+    if conversation.flow == SURVEY:
+        entry = await store.open_for_response(ctx.session, int(state.get("response", 0)))
+    else:
+        entry = await store.for_proposal(ctx.session, int(state.get("proposal", 0)))
+    if entry is None or entry.status != store.OPEN or entry.entered_by != ctx.event.user_id:
+        return None
+    return ctx.reply("onbehalf.paused", number=entry.id)
 
 
 async def _erase(ctx: Context, person: Resident) -> None:

@@ -110,15 +110,20 @@ async def begin(ctx: Context, survey: Survey) -> list[Reply]:
         ctx.session, survey=survey.slug, resident_id=ctx.resident.id
     )
     if response is not None:
-        opening = ctx.reply("survey.resume", title=title)
-        answers = await store.answers_of(ctx.session, response.id)
-        return [opening, *await _ask_next(ctx, survey, response, answers, conversation=None)]
+        return await resume_response(ctx, survey, response)
     if survey.responses == "one" and await _took_part(ctx, survey):
         return [ctx.reply("survey.already_answered", title=title)]
     _, replies = await start_for(
         ctx, survey, resident_id=ctx.resident.id, channel=ctx.event.channel
     )
     return replies
+
+
+async def resume_response(ctx: Context, survey: Survey, response: SurveyResponse) -> list[Reply]:
+    """Carry on with an unfinished response in this chat, at its first unanswered question."""
+    opening = ctx.reply("survey.resume", title=survey.title.get(ctx.language))
+    answers = await store.answers_of(ctx.session, response.id)
+    return [opening, *await _ask_next(ctx, survey, response, answers, conversation=None)]
 
 
 async def start_for(

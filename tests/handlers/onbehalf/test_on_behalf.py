@@ -289,3 +289,23 @@ async def test_the_person_gets_their_data_and_erasure_through_the_coordinator(
     assert response.resident_id is None and "telefon" not in kept_answers
     again = texts(await coordinator.send("/onbehalf 1"))
     assert said("onbehalf.person_forgotten") in again
+
+
+async def test_a_paused_entry_is_carried_on_by_its_number(harness: ChatHarness) -> None:
+    coordinator = coordinator_of(harness)
+    await begin_entry(coordinator, SURVEY_BUTTON, "phone", "oral", None, None)
+    await coordinator.press("do 18")
+    paused = await coordinator.send("/cancel")
+    assert texts(paused) == said("onbehalf.paused", number=1)
+    await coordinator.send("/onbehalf 1")
+    resumed = texts(await coordinator.press(said("onbehalf.resume")))
+    assert said("survey.resume", title="Ankieta próbna") in resumed
+    assert "Co Cię interesuje?" in resumed
+    finished = await answer_all(coordinator, until=OUTRO, typed=TYPED)
+    assert any(r.file is not None for r in finished)
+    async with harness.service.store.transaction() as session:
+        [response] = list(await session.scalars(select(SurveyResponse)))
+        [entry] = list(await session.scalars(select(EntryOnBehalf)))
+        answers = await surveys.answers_of(session, response.id)
+    assert (response.status, response.channel, entry.status) == ("finished", "phone", "done")
+    assert answers["wiek"] == {"choice": "do18"}
