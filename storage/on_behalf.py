@@ -8,7 +8,7 @@ by channel without the entry (which an anonymous survey cuts from the answers).
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,10 +23,11 @@ SURVEY, PROPOSAL = "survey", "proposal"
 OPEN, DONE = "open", "done"
 
 
-def day_of(moment: datetime) -> datetime:
-    """Midnight UTC of the day: a time that cannot be matched with an answer's."""
-    moment = moment.astimezone(UTC)
-    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+def day_of(moment: datetime, timezone: tzinfo = UTC) -> datetime:
+    """The centre's calendar day of `moment`, kept as midnight UTC: a date for the
+    receipt that cannot be matched with an answer's time."""
+    local = moment.astimezone(timezone)
+    return datetime(local.year, local.month, local.day, tzinfo=UTC)
 
 
 async def create_stand_in(

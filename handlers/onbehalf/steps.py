@@ -201,7 +201,7 @@ async def _start(ctx: Context, state: dict[str, Any]) -> list[Reply]:
     elif survey is None or survey not in survey_flow.open_surveys(ctx):
         await conversations.end(ctx.session, ctx.resident.id)
         return [ctx.reply("onbehalf.nothing_open")]
-    day = store.day_of(ctx.services.clock())
+    day = store.day_of(ctx.services.clock(), ctx.services.timezone)
     person = await store.create_stand_in(
         ctx.session, name=state.get(NAME), language=ctx.language, day=day
     )

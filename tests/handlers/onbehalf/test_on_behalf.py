@@ -126,6 +126,8 @@ async def test_paper_questionnaire_is_stored_for_the_person_with_a_receipt_and_c
 
     results = texts(await coordinator.send("/results probna"))
     assert channel_line(paper=1) in results
+    _, csv = await coordinator.send("/export probna")
+    assert csv.file is not None and said("onbehalf.via.paper") in csv.file.content.decode()
 
 
 async def test_anonymous_survey_entry_keeps_no_link_between_the_person_and_answers(
