@@ -116,10 +116,8 @@ async def on_press(ctx: Context, pressed: OnBehalfPress) -> list[Reply]:
     state = flow_state.read(conversation.answers, STATE_KEYS).state
     value = pressed.value
     if pressed.step == WHAT:
-        if (
-            value != PROPOSAL_CHOICE
-            and value.removeprefix(SURVEY_CHOICE) not in ctx.services.surveys
-        ):
+        slug = value.removeprefix(SURVEY_CHOICE) if value.startswith(SURVEY_CHOICE) else None
+        if value != PROPOSAL_CHOICE and slug not in ctx.services.surveys:
             return [ctx.reply("input.stale_button")]
         state[WHAT] = value
         return [await _move(ctx, conversation, CHANNEL, state)]
@@ -191,7 +189,8 @@ async def _start(ctx: Context, state: dict[str, Any]) -> list[Reply]:
     """Store the person and the entry, and hand the chat to the survey or proposal flow."""
     assert ctx.event.user_id is not None and ctx.resident is not None
     what, channel, consent = str(state[WHAT]), str(state[CHANNEL]), str(state[CONSENT])
-    survey = ctx.services.surveys.get(what.removeprefix(SURVEY_CHOICE))
+    is_proposal = what == PROPOSAL_CHOICE
+    survey = None if is_proposal else ctx.services.surveys.get(what.removeprefix(SURVEY_CHOICE))
     contest = ctx.services.contest
     if what == PROPOSAL_CHOICE:
         closed = closed_reply(ctx, contest) if contest is not None else None
@@ -216,7 +215,7 @@ async def _start(ctx: Context, state: dict[str, Any]) -> list[Reply]:
     entry = await store.create(
         ctx.session,
         kind=store.PROPOSAL if what == PROPOSAL_CHOICE else store.SURVEY,
-        subject=contest.slug if what == PROPOSAL_CHOICE and contest else what[2:],
+        subject=survey.slug if survey is not None else contest.slug if contest else "",
         channel=channel,
         consent=consent,
         consent_note=note,
