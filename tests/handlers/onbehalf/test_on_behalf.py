@@ -19,6 +19,7 @@ from handlers.onbehalf.steps import OnBehalfPress
 from storage import on_behalf, surveys
 from storage.models import (
     EntryOnBehalf,
+    OutboxMessage,
     Proposal,
     Resident,
     SurveyParticipation,
@@ -311,3 +312,20 @@ async def test_a_paused_entry_is_carried_on_by_its_number(harness: ChatHarness) 
         answers = await surveys.answers_of(session, response.id)
     assert (response.status, response.channel, entry.status) == ("finished", "phone", "done")
     assert answers["wiek"] == {"choice": "do18"}
+
+
+async def test_without_email_configured_the_address_gets_nothing_and_a_receipt_is_printed(
+    harness: ChatHarness,
+) -> None:
+    coordinator = coordinator_of(harness)
+    await begin_entry(coordinator, SURVEY_BUTTON, "paper", "signed", None, "h@example.pl")
+    finished = await answer_all(coordinator, until=OUTRO, typed=TYPED)
+    assert said("onbehalf.email_not_configured") in texts(finished)
+    assert said("onbehalf.email_queued", number=1, email="h@example.pl") not in texts(finished)
+    [receipt] = [r for r in finished if r.file is not None]
+    assert receipt.file is not None and "Ankieta próbna" in receipt.file.content.decode()
+    async with harness.service.store.transaction() as session:
+        emails = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.channel == "email")
+        )
+    assert emails == 0
