@@ -20,6 +20,9 @@ from handlers.core import admin, cancel, start
 from handlers.core.routing import Routes
 from handlers.mailbox import addresses, inbox, questions, reply
 from handlers.mailbox import rights as mail_rights
+from handlers.onbehalf import person as onbehalf_person
+from handlers.onbehalf import receipt as onbehalf_receipt
+from handlers.onbehalf import steps as onbehalf
 from handlers.privacy import rights
 from handlers.surveys import admin as survey_admin
 from handlers.surveys import conversation as survey
@@ -47,6 +50,9 @@ ROUTES = Routes(
         reply.router,
         mail_rights.router,
         broadcasts.router,
+        onbehalf.router,
+        onbehalf_receipt.router,
+        onbehalf_person.router,
     ]
 )
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversations, events, proposals, survey_privacy, surveys
+from storage import conversations, events, on_behalf, proposals, survey_privacy, surveys
 from storage.mail import proofs
 from storage.models import OutboxMessage, Resident
 
@@ -168,12 +168,30 @@ async def _proposals(session: AsyncSession, resident: Resident) -> list[dict[str
     return found
 
 
+async def _entries_on_behalf(session: AsyncSession, resident: Resident) -> list[dict[str, Any]]:
+    """What a coordinator entered for them (a paper questionnaire, a proposal by phone)."""
+    return [
+        {
+            "number": e.id,
+            "kind": e.kind,
+            "subject": e.subject,
+            "channel": e.channel,
+            "consent": e.consent_note,
+            "name": e.name,
+            "email": e.email,
+            "entered_on": _iso(e.entered_on),
+        }
+        for e in await on_behalf.of_resident(session, resident.id)
+    ]
+
+
 register("profile", _profile)
 register("conversation_in_progress", _conversation)
 register("survey_responses", _survey_responses)
 register("anonymous_surveys_taken", _anonymous_surveys)
 register("survey_contact_details", _survey_contacts)
 register("proposals", _proposals)
+register("entries_on_behalf", _entries_on_behalf)
 register("events", _events)
 register("messages_to_you", _messages)
 

@@ -178,6 +178,19 @@ _TABLES = [
         given_on=personal(DEL, "survey_contact_details"),
     ),
     table(
+        "entries_on_behalf",
+        "a paper questionnaire or a proposal by phone / in person, entered by a "
+        "coordinator for a resident without a smartphone",
+        plain="id kind subject channel consent entered_on response_id proposal_id status",
+        resident_id=personal(UNLINK, "entries_on_behalf"),
+        name=personal(ERASE, "entries_on_behalf"),
+        email=personal(ERASE, "entries_on_behalf"),
+        consent_note=personal(
+            KEEP, "entries_on_behalf", "proof that consent was given (RODO art. 7)"
+        ),
+        entered_by=STAFF,
+    ),
+    table(
         "proposals",
         "contest proposals: drafts are deleted, submitted ones kept anonymised",
         plain="id contest number status progress language channel source created_at "

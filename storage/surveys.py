@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -161,16 +162,20 @@ class StoredResponse:
     answers: dict[str, Any]
 
 
-async def all_responses(session: AsyncSession, survey: str) -> list[StoredResponse]:
-    """Every response of a survey with its answers, oldest first."""
-    rows = (
-        await session.execute(
-            select(SurveyResponse, Resident.name, Resident.telegram_id)
-            .outerjoin(Resident, Resident.id == SurveyResponse.resident_id)
-            .where(SurveyResponse.survey == survey)
-            .order_by(SurveyResponse.id)
-        )
-    ).all()
+async def all_responses(
+    session: AsyncSession, survey: str, *, channels: Collection[str] | None = None
+) -> list[StoredResponse]:
+    """Every response of a survey with its answers, oldest first; `channels` keeps only
+    those that came by these channels (e.g. "paper", entered on behalf of a resident)."""
+    query = (
+        select(SurveyResponse, Resident.name, Resident.telegram_id)
+        .outerjoin(Resident, Resident.id == SurveyResponse.resident_id)
+        .where(SurveyResponse.survey == survey)
+        .order_by(SurveyResponse.id)
+    )
+    if channels is not None:
+        query = query.where(SurveyResponse.channel.in_(list(channels)))
+    rows = (await session.execute(query)).all()
     ids = [response.id for response, _, _ in rows]
     answers: dict[int, dict[str, Any]] = {i: {} for i in ids}
     if ids:

@@ -25,7 +25,7 @@ from handlers.contest.model import Contest
 from handlers.core import flow_state
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from storage import conversations
+from storage import conversations, on_behalf
 from storage import proposals as store
 from storage.models import Conversation
 from storage.proposals import Proposal
@@ -97,7 +97,7 @@ async def position(ctx: Context) -> Position | list[Reply]:
     data = flow_state.read(conversation.answers, STATE_KEYS)
     contest = contest_of(ctx)
     proposal = await store.get(ctx.session, int(data.state.get("proposal", 0)))
-    if contest is None or proposal is None or proposal.resident_id != ctx.resident.id:
+    if contest is None or proposal is None or not await _may_fill(ctx, proposal):
         await conversations.end(ctx.session, ctx.resident.id)
         return [ctx.reply("proposal.gone")]
     files_only = bool(data.state.get("files_only"))
@@ -111,6 +111,16 @@ async def position(ctx: Context) -> Position | list[Reply]:
     editing = bool(data.state.get("editing"))
     return Position(
         contest, proposal, conversation, conversation.step, editing, data.pending, files_only
+    )
+
+
+async def _may_fill(ctx: Context, proposal: Proposal) -> bool:
+    """The applicant, or the coordinator who enters it on the applicant's behalf."""
+    assert ctx.resident is not None
+    if proposal.resident_id == ctx.resident.id:
+        return True
+    return ctx.is_coordinator and ctx.event.user_id == await on_behalf.entered_by(
+        ctx.session, proposal_id=proposal.id
     )
 
 

@@ -32,6 +32,7 @@ from handlers.contest.budget import money
 from handlers.contest.model import Contest
 from handlers.contest.records import ProposalRecord, applicant, label, number, title
 from handlers.core.i18n import Translator
+from handlers.onbehalf.counts import channel_label
 from handlers.surveys.exports import CSV_DELIMITER, csv_cell, question_columns, text_table
 
 TABLE_CELL = 24
@@ -116,7 +117,7 @@ def full_columns(contest: Contest, texts: Texts) -> list[Column]:
     found += [
         Column("edit_until", t("pexport.edit_until"), lambda r: texts.local(r.proposal.edit_until)),
         Column("language", t("export.language"), lambda r: r.proposal.language),
-        Column("channel", t("export.channel"), lambda r: r.proposal.channel),
+        Column("channel", t("export.channel"), lambda r: channel_label(r.proposal.channel, t)),
         Column("resident", t("export.resident"), lambda r: r.proposal.resident_id),
         Column(
             "spread", t("pexport.spread"), lambda r: _score(r.ranked.spread) if r.ranked else None

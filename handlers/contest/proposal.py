@@ -119,16 +119,27 @@ async def propose(ctx: Context) -> list[Reply]:
 
 async def start_new(ctx: Context, contest: Contest) -> list[Reply]:
     assert ctx.resident is not None
+    _, replies = await start_for(
+        ctx, contest, resident_id=ctx.resident.id, channel=ctx.event.channel
+    )
+    return replies
+
+
+async def start_for(
+    ctx: Context, contest: Contest, *, resident_id: int, channel: str
+) -> tuple[Proposal, list[Reply]]:
+    """A new draft owned by `resident_id`, filled in this chat (by the applicant, or by
+    a coordinator taking it over the phone): the intro and the first question."""
     proposal = await store.create_draft(
         ctx.session,
         contest=contest.slug,
-        resident_id=ctx.resident.id,
+        resident_id=resident_id,
         language=ctx.language,
-        channel=ctx.event.channel,
+        channel=channel,
     )
     await store.record(ctx.session, proposal, "created")
     intro = Reply(f"{contest.name.get(ctx.language)}\n\n{contest.intro.get(ctx.language)}")
-    return [intro, *await resume(ctx, contest, proposal)]
+    return proposal, [intro, *await resume(ctx, contest, proposal)]
 
 
 async def resume(ctx: Context, contest: Contest, proposal: Proposal) -> list[Reply]:

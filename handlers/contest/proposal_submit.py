@@ -175,6 +175,8 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
         _changes(ctx, contest, earlier[-1] if earlier else None, latest) if resubmission else None
     )
     await _tell_coordinators(ctx, proposal, title, changed)
+    for hook in ctx.routes.finish_hooks:
+        replies += await hook(ctx, "proposal", proposal.id)
     return replies
 
 

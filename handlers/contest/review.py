@@ -32,6 +32,8 @@ from handlers.core.admin import AdminOpen
 from handlers.core.context import Context
 from handlers.core.events import Button, OutgoingFile, Reply
 from handlers.core.routing import Router
+from handlers.onbehalf.counts import counts_line
+from storage import on_behalf
 from storage import proposals as store
 from storage import scores as score_store
 from storage.proposals import Proposal
@@ -95,6 +97,12 @@ async def overview(ctx: Context) -> list[Reply]:
         for s in LISTED
         if counts.get(s)
     ]
+    entered = counts_line(
+        await on_behalf.proposal_channels(ctx.session, contest.slug),
+        ctx.services.translator,
+        ctx.language,
+    )
+    lines += [entered] if entered else []
     text = ctx.t("review.overview", name=contest.name.get(ctx.language), lines="\n".join(lines))
     if not buttons:
         text += "\n\n" + ctx.t("review.nothing_submitted")

@@ -15,5 +15,10 @@ async def cancel(ctx: Context) -> list[Reply]:
     current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
     if current is None:
         return [ctx.reply("cancel.nothing")]
+    for hook in ctx.routes.cancel_hooks:
+        instead = await hook(ctx, current)
+        if instead is not None:
+            await conversations.end(ctx.session, current.resident_id)
+            return [instead]
     await conversations.end(ctx.session, current.resident_id)
     return [ctx.reply(ctx.routes.cancel_texts.get(current.flow, "cancel.done"))]

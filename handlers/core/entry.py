@@ -127,7 +127,10 @@ async def _on_choice(ctx: Context) -> list[Reply]:
         if not ctx.is_coordinator:
             return await coordinator.refuse(ctx, f"button {data.key()}")
     elif not ctx.consented and not choice.without_consent:
-        return [ctx.reply("input.start_first")]
+        # A coordinator filling in a form for someone else (/onbehalf) presses its
+        # buttons without being a consenting resident: only at their own step.
+        if not (choice.stateful and ctx.is_coordinator):
+            return [ctx.reply("input.start_first")]
     if choice.stateful:
         # A coordinator may have no row at all: then nothing is in progress either.
         current = (

@@ -27,6 +27,12 @@ InputHandler = Callable[["Context"], Awaitable[list[Reply]]]
 PanelLine = Callable[["Context"], Awaitable[str | None]]
 # Called by /forget, before the resident's personal fields are erased.
 ForgetHook = Callable[["Context"], Awaitable[None]]
+# Called when a form is finished: a survey response ("survey", its id) or a proposal
+# submitted ("proposal", its id); returns replies to add to the flow's own.
+FinishHook = Callable[["Context", str, int], Awaitable[list[Reply]]]
+# Asked by /cancel about the conversation it leaves: a reply to say instead of the
+# flow's own cancel text (e.g. how to come back to it), or None.
+CancelHook = Callable[["Context", Any], Awaitable[Reply | None]]
 
 
 class DuplicateRoute(RuntimeError):
@@ -86,6 +92,8 @@ class Router:
     cancel_texts: dict[str, str] = field(default_factory=dict)
     panel_lines: list[PanelLine] = field(default_factory=list)
     forget_hooks: list[ForgetHook] = field(default_factory=list)
+    finish_hooks: list[FinishHook] = field(default_factory=list)
+    cancel_hooks: list[CancelHook] = field(default_factory=list)
 
     def command(
         self,
@@ -170,6 +178,14 @@ class Router:
         self.forget_hooks.append(hook)
         return hook
 
+    def finish_hook(self, hook: FinishHook) -> FinishHook:
+        self.finish_hooks.append(hook)
+        return hook
+
+    def cancel_hook(self, hook: CancelHook) -> CancelHook:
+        self.cancel_hooks.append(hook)
+        return hook
+
 
 class Routes:
     """The routers of every feature, composed in the order given."""
@@ -186,6 +202,8 @@ class Routes:
         self.cancel_texts: dict[str, str] = {}
         self.panel_lines: list[PanelLine] = []
         self.forget_hooks: list[ForgetHook] = []
+        self.finish_hooks: list[FinishHook] = []
+        self.cancel_hooks: list[CancelHook] = []
         names: set[str] = set()
         for router in self.routers:
             _add({n: None for n in names}, router.name, router, "router", "handlers.routes")
@@ -201,6 +219,8 @@ class Routes:
                     _add(table, key, value, what, router.name)
             self.panel_lines.extend(router.panel_lines)
             self.forget_hooks.extend(router.forget_hooks)
+            self.finish_hooks.extend(router.finish_hooks)
+            self.cancel_hooks.extend(router.cancel_hooks)
         self.kinds: dict[str, type[CallbackData]] = {
             key: choice.kind for key, choice in self.choices.items()
         }

@@ -110,24 +110,40 @@ async def begin(ctx: Context, survey: Survey) -> list[Reply]:
         ctx.session, survey=survey.slug, resident_id=ctx.resident.id
     )
     if response is not None:
-        opening = ctx.reply("survey.resume", title=title)
-    else:
-        if survey.responses == "one" and await _took_part(ctx, survey):
-            return [ctx.reply("survey.already_answered", title=title)]
-        response = await store.start_response(
-            ctx.session,
-            survey=survey.slug,
-            resident_id=ctx.resident.id,
-            language=ctx.language,
-            channel=ctx.event.channel,
-        )
-        await events.record(
-            ctx.session, "survey_started", resident_id=ctx.resident.id, data={"survey": survey.slug}
-        )
-        intro = survey.intro.get(ctx.language)
-        opening = Reply(f"{title}\n\n{intro}")
+        return await resume_response(ctx, survey, response)
+    if survey.responses == "one" and await _took_part(ctx, survey):
+        return [ctx.reply("survey.already_answered", title=title)]
+    _, replies = await start_for(
+        ctx, survey, resident_id=ctx.resident.id, channel=ctx.event.channel
+    )
+    return replies
+
+
+async def resume_response(ctx: Context, survey: Survey, response: SurveyResponse) -> list[Reply]:
+    """Carry on with an unfinished response in this chat, at its first unanswered question."""
+    opening = ctx.reply("survey.resume", title=survey.title.get(ctx.language))
     answers = await store.answers_of(ctx.session, response.id)
     return [opening, *await _ask_next(ctx, survey, response, answers, conversation=None)]
+
+
+async def start_for(
+    ctx: Context, survey: Survey, *, resident_id: int, channel: str
+) -> tuple[SurveyResponse, list[Reply]]:
+    """A new response owned by `resident_id`, answered in this chat: the intro and the
+    first question. A coordinator entering a paper questionnaire owns the
+    conversation, the person it stands for owns the response."""
+    response = await store.start_response(
+        ctx.session,
+        survey=survey.slug,
+        resident_id=resident_id,
+        language=ctx.language,
+        channel=channel,
+    )
+    await events.record(
+        ctx.session, "survey_started", resident_id=resident_id, data={"survey": survey.slug}
+    )
+    opening = Reply(f"{survey.title.get(ctx.language)}\n\n{survey.intro.get(ctx.language)}")
+    return response, [opening, *await _ask_next(ctx, survey, response, {}, conversation=None)]
 
 
 async def _took_part(ctx: Context, survey: Survey) -> bool:
@@ -324,17 +340,22 @@ async def _save(ctx: Context, at: Position, value: Any) -> list[Reply]:
 
 async def _finish(ctx: Context, survey: Survey, response: SurveyResponse) -> list[Reply]:
     assert ctx.resident is not None
+    owner = response.resident_id
     await store.finish(ctx.session, response)
     await conversations.end(ctx.session, ctx.resident.id)
+    # Before sealing: a hook may still need to know whose response it is.
+    after: list[Reply] = []
+    for hook in ctx.routes.finish_hooks:
+        after += await hook(ctx, SURVEY, response.id)
     part = parts.contact_part(survey)
     if part is not None:
         await survey_privacy.seal(ctx.session, response, part)
     # In an anonymous survey even the log must not say who finished when.
-    who = None if survey.anonymous else ctx.resident.id
+    who = None if survey.anonymous else owner
     await events.record(
         ctx.session, "survey_finished", resident_id=who, data={"survey": survey.slug}
     )
-    return [Reply(survey.outro.get(ctx.language))]
+    return [Reply(survey.outro.get(ctx.language)), *after]
 
 
 def personal_questions(survey: Survey) -> list[str]:

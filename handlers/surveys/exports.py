@@ -33,6 +33,7 @@ from typing import Any
 
 from handlers.core.forms import Question, QuestionType, Survey
 from handlers.core.i18n import Translator
+from handlers.onbehalf.counts import channel_label
 from handlers.surveys.parts import answer_part, is_personal
 from handlers.surveys.results import CHOICE_TYPES, OTHER
 from storage.surveys import FINISHED, StoredResponse
@@ -88,7 +89,7 @@ def columns(
     found += [
         Column("status", t("export.status"), lambda r: status[r.status == FINISHED]),
         Column("language", t("export.language"), lambda r: r.language),
-        Column("channel", t("export.channel"), lambda r: r.channel),
+        Column("channel", t("export.channel"), lambda r: channel_label(r.channel, t)),
         Column("started_at", t("export.started_at"), lambda r: local(r.started_at)),
         Column("finished_at", t("export.finished_at"), lambda r: local(r.finished_at)),
     ]

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.forms import Question, QuestionType, Survey
 from handlers.surveys.parts import answer_part, contact_ids
-from storage import survey_privacy
+from storage import on_behalf, survey_privacy
 from storage.surveys import FINISHED, StoredResponse, all_responses
 
 OTHER = "other"
@@ -45,6 +45,8 @@ class SurveyOverview:
 
     started: int
     finished: int
+    # Finished responses entered by a coordinator, per channel (paper, phone, in person).
+    entered: dict[str, int] = field(default_factory=dict)
 
     @property
     def unfinished(self) -> int:
@@ -141,7 +143,9 @@ async def load_results(session: AsyncSession, survey: Survey) -> list[StoredResp
 def overview(responses: Sequence[StoredResponse]) -> SurveyOverview:
     """Started (all) and finished response counts."""
     return SurveyOverview(
-        started=len(responses), finished=sum(1 for r in responses if r.status == FINISHED)
+        started=len(responses),
+        finished=sum(1 for r in responses if r.status == FINISHED),
+        entered=on_behalf.count_by_channel(r.channel for r in responses if r.status == FINISHED),
     )
 
 

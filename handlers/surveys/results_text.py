@@ -13,6 +13,7 @@ from babel.numbers import format_decimal
 
 from handlers.core.forms import Question, QuestionType, Survey
 from handlers.core.i18n import Translator
+from handlers.onbehalf.counts import counts_line
 from handlers.surveys.results import (
     CHOICE_TYPES,
     NO,
@@ -62,7 +63,7 @@ def overview_text(
     survey: Survey, overview: SurveyOverview, translator: Translator, language: str
 ) -> str:
     """The head of the results message: the survey and how many answered it."""
-    return translator.text(
+    text = translator.text(
         language,
         "results.overview",
         title=survey.title.get(language),
@@ -70,6 +71,8 @@ def overview_text(
         finished=overview.finished,
         unfinished=overview.unfinished,
     )
+    entered = counts_line(overview.entered, translator, language)
+    return f"{text}\n{entered}" if entered else text
 
 
 def question_summary_text(

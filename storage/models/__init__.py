@@ -26,6 +26,7 @@ from storage.models.core import (
     SurveyParticipation,
     SurveyResponse,
 )
+from storage.models.on_behalf import EntryOnBehalf
 from storage.models.schedule import Announcement, Broadcast, JobRun
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Broadcast",
     "ContestOutcome",
     "Conversation",
+    "EntryOnBehalf",
     "Event",
     "InboundReceipt",
     "InboundUpdate",

@@ -27,8 +27,9 @@ from babel.messages.pofile import read_po
 
 from handlers.broadcasts import plan
 from handlers.contest import records
+from handlers.onbehalf import steps as onbehalf_steps
 from handlers.routes import ROUTES
-from storage import proposals, schedule
+from storage import on_behalf, proposals, schedule
 from tests.conftest import CONTENT, ROOT
 
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -61,6 +62,10 @@ DYNAMIC: dict[str, Iterable[str]] = {
     "review.to.": records.TARGETS,
     "review.history.": ("created", "resubmitted"),  # the kinds without a status change
     "survey.state.": ("open", "closed"),
+    "onbehalf.channel.": on_behalf.CHANNELS,
+    "onbehalf.via.": on_behalf.CHANNELS,
+    "onbehalf.consent.": (*on_behalf.CONSENTS, onbehalf_steps.NO),
+    "onbehalf.consent_note.": on_behalf.CONSENTS,
     "schedule.kind.": (
         plan.SURVEY_REMINDER,
         plan.CONTEST_REMINDER,
