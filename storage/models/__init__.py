@@ -25,6 +25,7 @@ from storage.models.core import (
     SurveyParticipation,
     SurveyResponse,
 )
+from storage.models.panel import PanelAudit, PanelKey, PanelLinkUse, PanelSession
 from storage.models.schedule import Announcement, Broadcast, JobRun
 
 __all__ = [
@@ -39,6 +40,10 @@ __all__ = [
     "InboundUpdate",
     "JobRun",
     "OutboxMessage",
+    "PanelAudit",
+    "PanelKey",
+    "PanelLinkUse",
+    "PanelSession",
     "Proposal",
     "ProposalAttachment",
     "ProposalHistory",
