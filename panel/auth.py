@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from panel import links
 from storage import panel as panel_store
-from storage.types import utcnow
 
 if TYPE_CHECKING:
     from panel.app import Panel
@@ -51,7 +50,8 @@ async def sign_in(panel: Panel, token: str) -> tuple[SignedIn, str] | Refused:
         claim = links.read_token(panel.config.key, token)
     except links.BadLink:
         return Refused("panel.link_invalid")
-    if claim.expires <= utcnow():
+    now = panel.services.clock()
+    if claim.expires <= now:
         return Refused("panel.link_expired")
     if not panel.services.is_coordinator(claim.coordinator_id):
         return Refused("panel.link_not_coordinator")
@@ -62,7 +62,7 @@ async def sign_in(panel: Panel, token: str) -> tuple[SignedIn, str] | Refused:
         ):
             return Refused("panel.link_used")
         row = await panel_store.open_session(
-            session, token_hash=_hash(value), coordinator_id=claim.coordinator_id
+            session, token_hash=_hash(value), coordinator_id=claim.coordinator_id, now=now
         )
         await panel_store.audit(session, coordinator_id=claim.coordinator_id, action="sign_in")
         signed = SignedIn(claim.coordinator_id, row.id)
@@ -80,7 +80,7 @@ async def current(panel: Panel, cookie: str | None) -> SignedIn | Refused:
         if not panel.services.is_coordinator(row.coordinator_id):
             panel_store.end(row)
             return Refused("panel.no_longer_coordinator")
-        now = utcnow()
+        now = panel.services.clock()
         if now - row.last_seen_at > panel.config.idle_timeout:
             panel_store.end(row)
             return Refused("panel.session_expired")

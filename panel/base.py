@@ -28,7 +28,7 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'self'; frame-src 'self'; "
     "frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
 )
-MOMENT = "d MMM y, HH:mm"
+MOMENT = "d MMMM y, HH:mm"
 
 
 class PanelHandler(tornado.web.RequestHandler):

@@ -41,9 +41,8 @@ async def use_link(session: AsyncSession, *, nonce: str, coordinator_id: int) ->
 
 
 async def open_session(
-    session: AsyncSession, *, token_hash: str, coordinator_id: int
+    session: AsyncSession, *, token_hash: str, coordinator_id: int, now: datetime
 ) -> PanelSession:
-    now = utcnow()
     row = PanelSession(
         token_hash=token_hash, coordinator_id=coordinator_id, created_at=now, last_seen_at=now
     )
