@@ -112,7 +112,7 @@ class Settings(BaseSettings):
             return [int(part) for part in parts]
         return value
 
-    @field_validator("backup_dir", "panel_url", "panel_port", mode="before")
+    @field_validator("backup_dir", "panel_url", "panel_port", "panel_secret", mode="before")
     @classmethod
     def _empty_is_off(cls, value: object) -> object:
         # "BACKUP_DIR=" as in .env.example means no daily backup, not the current folder.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot import redact
 from bot.config import Settings
 from handlers.core.services import Services
 from panel import links
@@ -22,6 +23,7 @@ async def configure(store: Store, services: Services, settings: Settings) -> Pan
         return None
     secret = settings.panel_secret.get_secret_value() if settings.panel_secret else None
     config = await load_config(store, base_url=base_url, secret=secret)
+    redact.remember([config.key])
     hand_out_links(services, config)
     # Someone taken off COORDINATOR_IDS while the bot was down is signed out now.
     async with store.transaction() as session:

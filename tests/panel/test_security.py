@@ -7,8 +7,10 @@ PostgreSQL. A refusal is checked by its status and by the text the person reads.
 from __future__ import annotations
 
 import html
+import logging
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from panel import auth, links
@@ -157,3 +159,17 @@ async def test_signing_in_and_out_is_in_the_audit_log(site: Site) -> None:
     async with site.service.store.transaction() as session:
         actions = [(a.coordinator_id, a.action) for a in await session.scalars(select(PanelAudit))]
     assert actions == [(COORDINATOR_ID, "sign_in"), (COORDINATOR_ID, "sign_out")]
+
+
+async def test_the_link_never_reaches_the_log(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    link = site.link()
+    with caplog.at_level(logging.DEBUG):
+        async with site.client() as client:
+            await sign_in(client, link)
+            await sign_in(client, link)  # refused the second time
+    # The server's log (the test's HTTP client logs its own requests).
+    logged = "\n".join(
+        r.getMessage() for r in caplog.records if r.name.startswith(("tornado", "panel"))
+    )
+    assert "/signin" in logged  # the request is logged ...
+    assert token_of(link) not in logged  # ... without its token
