@@ -33,6 +33,7 @@ ACTIONS = {
     "sign_in": "panel.audit.sign_in",
     "sign_out": "panel.audit.sign_out",
     "status_change": "panel.audit.status_change",
+    "scored": "panel.audit.scored",
 }
 
 

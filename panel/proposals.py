@@ -11,13 +11,15 @@ from typing import Any
 
 from handlers.contest import records
 from handlers.contest.buttons import LISTED
-from handlers.contest.review import amount_text, history_what, score_summary, status_label
+from handlers.contest.review import amount_text, history_what, status_label
 from handlers.core import flow
 from handlers.core import form_runner as runner
 from handlers.core.context import Context
 from panel.base import PanelHandler
 from panel.feature import coordinator_context
+from panel.scoring import complete, scoring_view
 from storage import proposals as store
+from storage import scores as score_store
 from storage.proposals import Proposal
 
 SORTS = ("date", "amount", "score")
@@ -39,10 +41,15 @@ class ProposalList(PanelHandler):
         async with self.transaction() as session:
             found = await store.of_contest(session, contest.slug, statuses=wanted)
             standing = await records.standing(session, contest)
+            every_score = await score_store.of_contest(session, contest.slug)
             ctx = await coordinator_context(session, self)
+        assert self.coordinator is not None
+        me = self.coordinator.coordinator_id
         rows = []
         for proposal in found:
-            entry = standing.of(proposal.id)
+            # Blind: the score shows once one's own marks of the proposal are all in.
+            seen = complete(contest, every_score.get(proposal.id, []), me)
+            entry = standing.of(proposal.id) if seen else None
             row = {
                 "id": proposal.id,
                 "number": records.label(proposal),
@@ -153,16 +160,28 @@ async def detail_page(
             }
             for a in await store.attachments(session, proposal.id)
         ]
-        scores = await score_summary(ctx, contest, proposal)
+        scoring = await scoring_view(session, ctx, contest, proposal)
         values = detail(handler, ctx, proposal)
-    return {"proposal": values, "history": history, "files": files, "scores": scores, **extra}
+    defaults: dict[str, Any] = {
+        "form": {},
+        "preview": None,
+        "notice": [],
+        "error": None,
+        "score_error": None,
+    }
+    return {
+        **defaults,
+        "proposal": values,
+        "history": history,
+        "files": files,
+        "scoring": scoring,
+        **extra,
+    }
 
 
 class ProposalPage(PanelHandler):
     async def get(self, proposal_id: str) -> None:
-        values = await detail_page(
-            self, int(proposal_id), form={}, preview=None, notice=[], error=None
-        )
+        values = await detail_page(self, int(proposal_id))
         if values is None:
             self.refuse(404, "review.gone")
             return

@@ -14,9 +14,17 @@ if TYPE_CHECKING:
 
 
 def page_groups() -> list[ModuleType]:
-    from panel import audit, dashboard, proposal_change, proposal_files, proposals, signin
+    from panel import (
+        audit,
+        dashboard,
+        proposal_change,
+        proposal_files,
+        proposal_scores,
+        proposals,
+        signin,
+    )
 
-    return [signin, dashboard, proposals, proposal_change, proposal_files, audit]
+    return [signin, dashboard, proposals, proposal_change, proposal_scores, proposal_files, audit]
 
 
 def url_patterns(panel: Panel) -> list[tuple[str, Any, dict[str, Any]]]:

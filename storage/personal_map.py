@@ -230,6 +230,7 @@ _TABLES = [
         "coordinators' scores",
         plain="id proposal_id criterion value at",
         coordinator_id=STAFF,
+        comment=personal(ERASE, None, "a coordinator's comment on a mark, may name the applicant"),
     ),
     table(
         "contest_outcomes",

@@ -35,6 +35,7 @@ from handlers.contest.buttons import (
     SelectStart,
     SelectToggle,
 )
+from handlers.contest.marks import save_mark, scored
 from handlers.contest.model import Contest
 from handlers.contest.review import amount_text, score_summary
 from handlers.contest.scoring import Ranked, Selection
@@ -72,27 +73,14 @@ async def on_score(ctx: Context, pressed: ScoreShow | ScoreMark) -> list[Reply]:
         return [ctx.reply("review.not_scoreable", number=records.label(proposal))]
     if isinstance(pressed, ScoreShow):
         return [await _criterion(ctx, contest, proposal, index)]
-    criterion = contest.criteria[index]
-    mark = pressed.mark
-    if not criterion.scale.min <= mark <= criterion.scale.max:
-        return [ctx.reply("input.stale_button")]
-    assert ctx.event.user_id is not None
-    await score_store.set_score(
-        ctx.session,
-        proposal_id=proposal.id,
-        coordinator_id=ctx.event.user_id,
-        criterion=criterion.id,
-        value=mark,
-    )
+    refused = await save_mark(ctx, contest, proposal, index, pressed.mark)
+    if refused is not None:
+        return [refused]
     if index + 1 < len(contest.criteria):
         reply = await _criterion(ctx, contest, proposal, index + 1)
         reply.replace = True
         return [reply]
-    await events.record(
-        ctx.session,
-        "proposal_scored",
-        data={"number": proposal.number, "by": ctx.event.user_id},
-    )
+    await scored(ctx, proposal)
     summary = await score_summary(ctx, contest, proposal)
     buttons = [
         [Button(ctx.t("review.ranking_button"), RankingOpen().pack())],

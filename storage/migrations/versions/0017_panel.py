@@ -1,4 +1,4 @@
-"""the coordinators' web panel: signing key, used links, sessions, audit log
+"""the coordinators' web panel: signing key, used links, sessions, audit log, score comments
 
 Revision ID: 0017
 Revises: 0014
@@ -58,9 +58,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("panel_audit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_panel_audit_at"), ["at"], unique=False)
+    with op.batch_alter_table("proposal_scores", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("comment", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("proposal_scores", schema=None) as batch_op:
+        batch_op.drop_column("comment")
     op.drop_table("panel_audit")
     op.drop_table("panel_sessions")
     op.drop_table("panel_link_uses")
