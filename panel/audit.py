@@ -34,6 +34,7 @@ ACTIONS = {
     "sign_out": "panel.audit.sign_out",
     "status_change": "panel.audit.status_change",
     "scored": "panel.audit.scored",
+    "selection": "panel.audit.selection",
 }
 
 

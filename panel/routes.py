@@ -21,10 +21,20 @@ def page_groups() -> list[ModuleType]:
         proposal_files,
         proposal_scores,
         proposals,
+        ranking,
         signin,
     )
 
-    return [signin, dashboard, proposals, proposal_change, proposal_scores, proposal_files, audit]
+    return [
+        signin,
+        dashboard,
+        proposals,
+        proposal_change,
+        proposal_scores,
+        proposal_files,
+        ranking,
+        audit,
+    ]
 
 
 def url_patterns(panel: Panel) -> list[tuple[str, Any, dict[str, Any]]]:
