@@ -113,7 +113,7 @@ async def test_a_coordinator_signs_in_from_the_chat_and_asks_for_changes(
             await page.get_by_role("heading", name=t("panel.nav.dashboard")).wait_for()
             await page.screenshot(path=str(screenshots / "dashboard-1280.png"), full_page=True)
 
-            await page.get_by_role("link", name=t("panel.nav.proposals")).click()
+            await page.get_by_role("link", name=t("panel.nav.proposals"), exact=True).click()
             await page.get_by_role("link", name=made.number).click()
             await page.get_by_role("heading", name=re.compile("Potańcówka pod lipami")).wait_for()
 
@@ -134,6 +134,9 @@ async def test_a_coordinator_signs_in_from_the_chat_and_asks_for_changes(
             await page.get_by_role("button", name=t("panel.send")).click()
             await page.get_by_role("status").wait_for()
             assert "kgw@example.pl" in await page.get_by_role("status").inner_text()
+            for name in ("proposals", "ranking"):
+                await page.get_by_role("link", name=t(f"panel.nav.{name}"), exact=True).click()
+                await page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
         finally:
             await browser.close()
 
