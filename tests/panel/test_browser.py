@@ -105,7 +105,7 @@ async def test_a_coordinator_signs_in_from_the_chat_and_asks_for_changes(
     link = found.group(0)
 
     async with async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path=CHROMIUM)
+        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
             await page.goto(link)
