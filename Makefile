@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Our own modules' bytecode, written ahead: where PYTHONDONTWRITEBYTECODE is set
 # (some CI images and containers), every start would compile them again. Only what
 # changed is compiled again.
-PACKAGES := bot handlers storage scheduler benchmarks tests
+PACKAGES := bot handlers storage scheduler panel benchmarks tests
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -201,6 +201,10 @@ class Service:
     async def prepare(self) -> None:
         await upgrade_async(self.settings.database_url)
         await seal_anonymous_surveys(self.store, self.services.surveys.values())
+        from panel import serve as panel
+
+        # `/panel` hands out sign-in links whenever the panel is configured.
+        await panel.configure(self.store, self.services, self.settings)
 
     async def close(self) -> None:
         await self.store.close()
@@ -229,6 +233,7 @@ class Service:
                 self.store, application.bot, self._process_update, self.services.coordinator_ids
             )
             worker_task = asyncio.create_task(worker.run(), name="intake-worker")
+            panel_server = await self._start_panel()
             webhook: WebhookServer | None = None
             poller_task: asyncio.Task[None] | None = None
             try:
@@ -246,6 +251,8 @@ class Service:
             finally:
                 if webhook is not None:
                     await webhook.stop()
+                if panel_server is not None:
+                    await panel_server.stop()
                 await self.stop_scheduler(scheduler_task)
                 await self.stop_mailbox(mailbox_task)
                 for task in (poller_task, worker_task, changes_task, sender_task):
@@ -254,6 +261,12 @@ class Service:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+
+    async def _start_panel(self) -> Any:
+        """The web panel in this process, when PANEL_PORT is set."""
+        from panel import serve as panel
+
+        return await panel.start(self.store, self.services, self.settings)
 
     @staticmethod
     async def _until_stopped(stop: asyncio.Event, intake_tasks: list[asyncio.Task[None]]) -> None:

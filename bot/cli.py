@@ -15,6 +15,7 @@ from bot.commands.backup import backup_app
 from bot.commands.broadcast import broadcast_app, schedule_app
 from bot.commands.contest import contest_app, proposals_app
 from bot.commands.db import db_app
+from bot.commands.panel import panel_app
 from bot.commands.privacy import privacy_app
 from bot.commands.survey import survey_app
 from bot.config import Settings, load_settings
@@ -41,6 +42,7 @@ app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(privacy_app, name="privacy")  # lokalnie privacy report
 app.add_typer(mail_app, name="mail")  # lokalnie mail sync|list|show
+app.add_typer(panel_app, name="panel")  # lokalnie panel, lokalnie panel link --coordinator ID
 app.add_typer(backup_app)  # lokalnie backup --out FILE, lokalnie restore FILE
 
 

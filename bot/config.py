@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     # "mx.example.pl"); verdicts under any other id are a sender's claim, ignored.
     mail_authserv_id: str = ""
 
+    # The coordinators' web panel (panel/): served when PANEL_PORT is set, on PANEL_HOST;
+    # PANEL_URL is its public address, used in sign-in links (default http://host:port).
+    panel_port: int | None = Field(default=None, ge=1, le=65535)
+    panel_host: str = "127.0.0.1"
+    panel_url: str | None = None
+    # The key sign-in links are signed with; when unset, one is made and kept in the store.
+    panel_secret: SecretStr | None = None
+
     timezone: str = "Europe/Warsaw"
     default_language: Literal["pl", "en"] = "pl"
     content_dir: Path = Path("content")
@@ -104,7 +112,7 @@ class Settings(BaseSettings):
             return [int(part) for part in parts]
         return value
 
-    @field_validator("backup_dir", mode="before")
+    @field_validator("backup_dir", "panel_url", "panel_port", "panel_secret", mode="before")
     @classmethod
     def _empty_is_off(cls, value: object) -> object:
         # "BACKUP_DIR=" as in .env.example means no daily backup, not the current folder.
@@ -148,6 +156,15 @@ class Settings(BaseSettings):
     @property
     def timezone_info(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def panel_base_url(self) -> str | None:
+        """Where sign-in links point: PANEL_URL, else the local address; None: no panel."""
+        if self.panel_url:
+            return self.panel_url.rstrip("/")
+        if self.panel_port:
+            return f"http://{self.panel_host}:{self.panel_port}"
+        return None
 
     @property
     def telegram_enabled(self) -> bool:

@@ -34,6 +34,7 @@ def secrets_of(settings: Settings) -> list[str]:
             settings.smtp_password,
             settings.imap_password,
             settings.webhook_secret,
+            settings.panel_secret,
         )
         if value is not None
     ]

@@ -16,7 +16,7 @@ from handlers.contest import (
     review_change,
     review_scores,
 )
-from handlers.core import admin, cancel, start
+from handlers.core import admin, cancel, panel_access, start
 from handlers.core.routing import Routes
 from handlers.mailbox import addresses, inbox, questions, reply
 from handlers.mailbox import rights as mail_rights
@@ -41,6 +41,7 @@ ROUTES = Routes(
         cancel.router,
         # Coordinators' tools.
         admin.router,
+        panel_access.router,
         survey_admin.router,
         survey_share.router,
         review.router,

@@ -126,6 +126,29 @@ _TABLES = [
         ),
     ),
     table(
+        "panel_keys",
+        "the key the panel's sign-in links are signed with",
+        plain="id secret created_at",
+    ),
+    table(
+        "panel_link_uses",
+        "panel sign-in links already used (a random number, no resident)",
+        plain="nonce used_at",
+        coordinator_id=STAFF,
+    ),
+    table(
+        "panel_sessions",
+        "coordinators signed in to the panel",
+        plain="id token_hash created_at last_seen_at ended_at",
+        coordinator_id=STAFF,
+    ),
+    table(
+        "panel_audit",
+        "what coordinators did in the panel (proposal numbers and statuses, no resident's details)",
+        plain="id at action target detail",
+        coordinator_id=STAFF,
+    ),
+    table(
         "inbound_receipts",
         "Telegram update numbers already handled (bot id : update id, no user id)",
         plain="id channel external_id received_at",
@@ -228,6 +251,7 @@ _TABLES = [
         "coordinators' scores",
         plain="id proposal_id criterion value at",
         coordinator_id=STAFF,
+        comment=personal(ERASE, None, "a coordinator's comment on a mark, may name the applicant"),
     ),
     table(
         "contest_outcomes",

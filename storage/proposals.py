@@ -273,8 +273,8 @@ async def forget_resident(
     Drafts go. A submitted proposal stays as a record of the grant procedure,
     unlinked: number, status, dates, the answers in `kept_fields` (the title and
     closed answers, decided by the contest) and the budget's amounts; the other
-    answers, the budget items' text, notes in its history and outcome, its
-    snapshots and its files go (see `storage.personal_map`).
+    answers, the budget items' text, notes in its history and outcome, comments on
+    its scores, its snapshots and its files go (see `storage.personal_map`).
     """
     paths: list[str] = []
     for proposal in await of_resident(session, resident_id):
@@ -300,6 +300,11 @@ async def forget_resident(
             update(ContestOutcome)
             .where(ContestOutcome.proposal_id == proposal.id)
             .values(note=None)
+        )
+        await session.execute(
+            update(ProposalScore)
+            .where(ProposalScore.proposal_id == proposal.id)
+            .values(comment=None)
         )
     await session.flush()
     return paths

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import EllipsisType
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +20,18 @@ from storage.types import utcnow
 
 
 async def set_score(
-    session: AsyncSession, *, proposal_id: int, coordinator_id: int, criterion: str, value: int
+    session: AsyncSession,
+    *,
+    proposal_id: int,
+    coordinator_id: int,
+    criterion: str,
+    value: int,
+    comment: str | None | EllipsisType = ...,
 ) -> None:
-    """Store the mark, replacing this coordinator's earlier mark on the criterion."""
+    """Store the mark, replacing this coordinator's earlier mark on the criterion.
+
+    `comment`: the reason for the mark; left as it was when not given.
+    """
     score = await session.scalar(
         select(ProposalScore).where(
             ProposalScore.proposal_id == proposal_id,
@@ -36,11 +46,14 @@ async def set_score(
                 coordinator_id=coordinator_id,
                 criterion=criterion,
                 value=value,
+                comment=None if comment is ... else comment,
                 at=utcnow(),
             )
         )
     else:
         score.value = value
+        if comment is not ...:
+            score.comment = comment
         score.at = utcnow()
     await session.flush()
 

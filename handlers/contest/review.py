@@ -250,7 +250,7 @@ async def _changes_text(ctx: Context, contest: Contest, proposal: Proposal) -> l
 async def _state_text(ctx: Context, contest: Contest, proposal: Proposal) -> str:
     parts = [*await _changes_text(ctx, contest, proposal), ctx.t("review.history_title")]
     for entry in await store.history(ctx.session, proposal.id):
-        what = _history_what(ctx, entry.kind, entry.to_status)
+        what = history_what(ctx, entry.kind, entry.to_status)
         if entry.actor is not None:
             what += " (" + ctx.t("review.history_by", actor=entry.actor) + ")"
         parts.append(ctx.t("review.history_line", when=when(ctx, entry.at), what=what))
@@ -260,7 +260,7 @@ async def _state_text(ctx: Context, contest: Contest, proposal: Proposal) -> str
     return "\n".join(parts)
 
 
-def _history_what(ctx: Context, kind: str, to_status: str | None) -> str:
+def history_what(ctx: Context, kind: str, to_status: str | None) -> str:
     if kind in ("created", "resubmitted"):
         return ctx.t(f"review.history.{kind}")
     if to_status is not None:

@@ -65,18 +65,9 @@ async def on_change(ctx: Context, pressed: ReviewChange) -> list[Reply]:
 async def begin_change(
     ctx: Context, contest: Contest, proposal: Proposal, target: str
 ) -> list[Reply]:
-    if target not in records.TARGETS:
-        return [ctx.reply("input.stale_button")]
-    if proposal.status not in records.CHANGEABLE:
-        return [ctx.reply("review.not_changeable", status=status_label(ctx, proposal.status))]
-    if proposal.status == target:
-        return [
-            ctx.reply(
-                "review.same_status",
-                number=records.label(proposal),
-                status=status_label(ctx, target),
-            )
-        ]
+    refused = change_refused(ctx, proposal, target)
+    if refused is not None:
+        return [refused]
     row = await working_row(ctx)
     step = DATE_STEP if target == store.CHANGES_REQUESTED else NOTE_STEP
     state = {"proposal": proposal.id, "status": target}
@@ -84,6 +75,21 @@ async def begin_change(
     if step == DATE_STEP:
         return [ctx.reply("review.ask_date", number=records.label(proposal))]
     return [_ask_note(ctx, contest, proposal, target)]
+
+
+def change_refused(ctx: Context, proposal: Proposal, target: str) -> Reply | None:
+    """Why `proposal` cannot go to `target` now, or None when it can."""
+    if target not in records.TARGETS:
+        return ctx.reply("input.stale_button")
+    if proposal.status not in records.CHANGEABLE:
+        return ctx.reply("review.not_changeable", status=status_label(ctx, proposal.status))
+    if proposal.status == target:
+        return ctx.reply(
+            "review.same_status",
+            number=records.label(proposal),
+            status=status_label(ctx, target),
+        )
+    return None
 
 
 def _ask_note(ctx: Context, contest: Contest, proposal: Proposal, target: str) -> Reply:
@@ -120,7 +126,7 @@ async def _position(
 async def _date_typed(
     ctx: Context, contest: Contest, proposal: Proposal, state: dict[str, Any], text: str
 ) -> list[Reply]:
-    until = _edit_until(ctx, text)
+    until = edit_until(ctx, text)
     assert ctx.resident is not None
     conversation = await conversations.current(ctx.session, ctx.resident.id)
     assert conversation is not None
@@ -169,7 +175,7 @@ async def on_note_choice(ctx: Context, pressed: NoteSkip) -> list[Reply]:
     return await apply_change(ctx, contest, proposal, state, None)
 
 
-def _edit_until(ctx: Context, text: str) -> datetime:
+def edit_until(ctx: Context, text: str) -> datetime:
     """The end of the given day in the centre's time zone; today or later."""
     day = date.fromisoformat(flow.parse_text(EDIT_UNTIL, text))
     today = ctx.services.clock().astimezone(ctx.services.timezone).date()
@@ -205,13 +211,16 @@ async def apply_change(
     return [Reply("\n".join(lines))]
 
 
-async def notify_applicant(
-    ctx: Context, contest: Contest, proposal: Proposal, note: str | None
-) -> list[str]:
-    """The contest's message for the new status and the note, in chat and by e-mail.
-
-    Returns what the coordinator should know about the delivery.
-    """
+def applicant_message(
+    ctx: Context,
+    contest: Contest,
+    proposal: Proposal,
+    note: str | None,
+    *,
+    status: str,
+    until: datetime | None,
+) -> str:
+    """What the applicant reads when `proposal` goes to `status` (also shown as a preview)."""
     language = proposal.language
     texts = ctx.services.translator
     parts = [
@@ -222,15 +231,29 @@ async def notify_applicant(
             number=records.label(proposal),
             title=records.title(contest, proposal),
         ),
-        getattr(contest.messages, proposal.status).get(language),
+        getattr(contest.messages, status).get(language),
     ]
     if note:
         parts.append(texts.text(language, "review.applicant_note", note=note))
-    if proposal.status == store.CHANGES_REQUESTED and proposal.edit_until is not None:
-        local = proposal.edit_until.astimezone(ctx.services.timezone)
+    if status == store.CHANGES_REQUESTED and until is not None:
+        local = until.astimezone(ctx.services.timezone)
         day = format_datetime(local, "d MMMM y", locale=language)
         parts.append(texts.text(language, "review.applicant_edit_until", when=day))
-    message = "\n\n".join(parts)
+    return "\n\n".join(parts)
+
+
+async def notify_applicant(
+    ctx: Context, contest: Contest, proposal: Proposal, note: str | None
+) -> list[str]:
+    """The contest's message for the new status and the note, in chat and by e-mail.
+
+    Returns what the coordinator should know about the delivery.
+    """
+    language = proposal.language
+    texts = ctx.services.translator
+    message = applicant_message(
+        ctx, contest, proposal, note, status=proposal.status, until=proposal.edit_until
+    )
     key = f"review:{proposal.id}:{len(await store.history(ctx.session, proposal.id))}"
     told: list[str] = []
     resident = (

@@ -35,6 +35,7 @@ from handlers.contest.buttons import (
     SelectStart,
     SelectToggle,
 )
+from handlers.contest.marks import save_mark, scored
 from handlers.contest.model import Contest
 from handlers.contest.review import amount_text, score_summary
 from handlers.contest.scoring import Ranked, Selection
@@ -72,27 +73,14 @@ async def on_score(ctx: Context, pressed: ScoreShow | ScoreMark) -> list[Reply]:
         return [ctx.reply("review.not_scoreable", number=records.label(proposal))]
     if isinstance(pressed, ScoreShow):
         return [await _criterion(ctx, contest, proposal, index)]
-    criterion = contest.criteria[index]
-    mark = pressed.mark
-    if not criterion.scale.min <= mark <= criterion.scale.max:
-        return [ctx.reply("input.stale_button")]
-    assert ctx.event.user_id is not None
-    await score_store.set_score(
-        ctx.session,
-        proposal_id=proposal.id,
-        coordinator_id=ctx.event.user_id,
-        criterion=criterion.id,
-        value=mark,
-    )
+    refused = await save_mark(ctx, contest, proposal, index, pressed.mark)
+    if refused is not None:
+        return [refused]
     if index + 1 < len(contest.criteria):
         reply = await _criterion(ctx, contest, proposal, index + 1)
         reply.replace = True
         return [reply]
-    await events.record(
-        ctx.session,
-        "proposal_scored",
-        data={"number": proposal.number, "by": ctx.event.user_id},
-    )
+    await scored(ctx, proposal)
     summary = await score_summary(ctx, contest, proposal)
     buttons = [
         [Button(ctx.t("review.ranking_button"), RankingOpen().pack())],
@@ -213,7 +201,7 @@ async def begin_selection(ctx: Context) -> list[Reply]:
     if contest is None:
         return [ctx.reply("review.no_contest")]
     standing = await records.standing(ctx.session, contest)
-    ranked = _selectable(standing)
+    ranked = selectable(standing)
     if not any(entry.rank is not None for entry in ranked):
         return [ctx.reply("review.select_nothing")]
     stored = await score_store.outcome(ctx.session, contest.slug)
@@ -224,7 +212,7 @@ async def begin_selection(ctx: Context) -> list[Reply]:
         chosen = [o.proposal_id for o in confirmed]
         opening = ctx.t("review.select_confirmed_before")
     else:
-        proposal = scoring.propose(ranked, **_limits(contest))
+        proposal = scoring.propose(ranked, **limits(contest))
         chosen = list(proposal.chosen)
         opening = ctx.t("review.select_proposed")
     row = await working_row(ctx)
@@ -234,11 +222,11 @@ async def begin_selection(ctx: Context) -> list[Reply]:
     return [_render(ctx, contest, standing, ranked, chosen, opening)]
 
 
-def _selectable(standing: records.Standing) -> list[Ranked]:
+def selectable(standing: records.Standing) -> list[Ranked]:
     return [e for e in standing.ranked if standing.proposal(e).status in records.SELECTABLE]
 
 
-def _limits(contest: Contest) -> dict[str, Any]:
+def limits(contest: Contest) -> dict[str, Any]:
     return {
         "budget": contest.budget_total,
         "min_winners": contest.winners.min,
@@ -256,8 +244,8 @@ def _render(
     *,
     replace: bool = False,
 ) -> Reply:
-    selection = scoring.assess(chosen, ranked, **_limits(contest))
-    automatic = scoring.propose(ranked, **_limits(contest))
+    selection = scoring.assess(chosen, ranked, **limits(contest))
+    automatic = scoring.propose(ranked, **limits(contest))
     # While the choice is the automatic one, say which better proposals did not fit.
     skipped = automatic.skipped if set(chosen) == set(automatic.chosen) else ()
     lines = [opening, ""]
@@ -279,12 +267,12 @@ def _render(
             lines.append(ctx.t("review.select_line", rank=entry.rank, score=score, **common))
         label = f"{mark} {records.label(proposal)}"
         buttons.append([Button(label, SelectToggle(entry.proposal_id).pack())])
-    lines += ["", *_verdict(ctx, contest, standing, selection, skipped)]
+    lines += ["", *verdict(ctx, contest, standing, selection, skipped)]
     buttons.append([Button(ctx.t("review.select_confirm"), SelectConfirm().pack())])
     return Reply("\n".join(lines), buttons, replace=replace)
 
 
-def _verdict(
+def verdict(
     ctx: Context,
     contest: Contest,
     standing: records.Standing,
@@ -330,10 +318,10 @@ async def on_select(ctx: Context, pressed: SelectToggle | SelectConfirm) -> list
     if contest is None or conversation is None:
         return [ctx.reply("input.stale_button")]
     standing = await records.standing(ctx.session, contest)
-    ranked = _selectable(standing)
+    ranked = selectable(standing)
     chosen = [int(pid) for pid in conversation.answers.get("chosen", [])]
     if isinstance(pressed, SelectConfirm):
-        return await _confirm(ctx, contest, ranked, chosen)
+        return await confirm(ctx, contest, ranked, chosen)
     picked = pressed.proposal
     if picked not in {e.proposal_id for e in ranked}:
         return [ctx.reply("input.stale_button")]
@@ -343,10 +331,10 @@ async def on_select(ctx: Context, pressed: SelectToggle | SelectConfirm) -> list
     return [_render(ctx, contest, standing, ranked, chosen, opening, replace=True)]
 
 
-async def _confirm(
+async def confirm(
     ctx: Context, contest: Contest, ranked: list[Ranked], chosen: list[int]
 ) -> list[Reply]:
-    selection = scoring.assess(chosen, ranked, **_limits(contest))
+    selection = scoring.assess(chosen, ranked, **limits(contest))
     stored = await score_store.outcome(ctx.session, contest.slug)
     if any(o.announced_at is not None for o in stored):
         return [ctx.reply("review.select_announced")]

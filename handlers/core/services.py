@@ -55,6 +55,9 @@ class Services:
 
     # What is configured (Telegram, SMTP, IMAP); by default nothing is claimed.
     channels: Channels = field(default_factory=Channels)
+    # A one-time sign-in link to the web panel for a coordinator's id; None when
+    # the panel is not configured (PANEL_PORT / PANEL_URL unset).
+    panel_link: Callable[[int], str] | None = None
 
     def is_coordinator(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.coordinator_ids

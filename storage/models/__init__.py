@@ -27,6 +27,7 @@ from storage.models.core import (
     SurveyResponse,
 )
 from storage.models.on_behalf import EntryOnBehalf
+from storage.models.panel import PanelAudit, PanelKey, PanelLinkUse, PanelSession
 from storage.models.schedule import Announcement, Broadcast, JobRun
 
 __all__ = [
@@ -42,6 +43,10 @@ __all__ = [
     "InboundUpdate",
     "JobRun",
     "OutboxMessage",
+    "PanelAudit",
+    "PanelKey",
+    "PanelLinkUse",
+    "PanelSession",
     "Proposal",
     "ProposalAttachment",
     "ProposalHistory",

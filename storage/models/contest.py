@@ -122,6 +122,8 @@ class ProposalScore(Base):
     coordinator_id: Mapped[int] = mapped_column(BigInteger)
     criterion: Mapped[str] = mapped_column(String(40))
     value: Mapped[int] = mapped_column(Integer)
+    # The coordinator's reason for the mark (given in the web panel).
+    comment: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -29,6 +29,7 @@ from handlers.broadcasts import plan
 from handlers.contest import records
 from handlers.onbehalf import steps as onbehalf_steps
 from handlers.routes import ROUTES
+from panel import proposals as panel_proposals
 from storage import on_behalf, proposals, schedule
 from tests.conftest import CONTENT, ROOT
 
@@ -54,7 +55,7 @@ KEY_FUNCTIONS = {
 }
 KEY_KEYWORDS = {"key", "label_key"}
 # Key-shaped strings that are not keys: file names, and router names.
-FILE_SUFFIXES = {"yaml", "yml", "json", "csv", "xlsx", "png", "po", "txt", "eml", "db"}
+FILE_SUFFIXES = {"yaml", "yml", "json", "csv", "xlsx", "png", "po", "txt", "eml", "db", "html"}
 NOT_KEY_FUNCTIONS = {"Router"}
 # Keys built at run time: the prefix, and every value the rest can take.
 DYNAMIC: dict[str, Iterable[str]] = {
@@ -66,6 +67,7 @@ DYNAMIC: dict[str, Iterable[str]] = {
     "onbehalf.via.": on_behalf.CHANNELS,
     "onbehalf.consent.": (*on_behalf.CONSENTS, onbehalf_steps.NO),
     "onbehalf.consent_note.": on_behalf.CONSENTS,
+    "panel.sort.": panel_proposals.SORTS,
     "schedule.kind.": (
         plan.SURVEY_REMINDER,
         plan.CONTEST_REMINDER,
@@ -88,8 +90,13 @@ DYNAMIC: dict[str, Iterable[str]] = {
     ),
 }
 CODE = sorted(
-    p for d in ("bot", "handlers", "storage", "scheduler") for p in (ROOT / d).rglob("*.py")
+    p
+    for d in ("bot", "handlers", "storage", "scheduler", "panel")
+    for p in (ROOT / d).rglob("*.py")
 )
+# The panel's templates ask for their texts as t("key", ...).
+TEMPLATES = sorted((ROOT / "panel" / "templates").rglob("*.html"))
+TEMPLATE_KEY = re.compile(r"""\bt\(\s*["']([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["']""")
 
 
 def catalogue(language: str, content: Path = CONTENT) -> set[str]:
@@ -180,6 +187,9 @@ def used_keys(paths: Iterable[Path], sections: set[str]) -> dict[str, set[str]]:
         keys = keys_in_calls(tree) | keys_in_tables(tree, sections)
         for key in keys:
             used.setdefault(key, set()).add(str(path.relative_to(ROOT)))
+    for template in TEMPLATES:
+        for key in TEMPLATE_KEY.findall(template.read_text(encoding="utf-8")):
+            used.setdefault(key, set()).add(str(template.relative_to(ROOT)))
     return used
 
 
