@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from storage import outbox, residents, surveys
+from tests.conftest import COORDINATOR_ID
 from tests.panel.conftest import Site, sign_in
 
 
@@ -38,3 +39,17 @@ async def test_the_dashboard_counts_todays_responses_and_failed_messages(site: S
     assert texts.text("pl", "panel.dash.responses", days=14, count=2) in page
     assert f"{texts.text('pl', 'panel.dash.failed')}: <strong>1</strong>" in page
     assert f"{texts.text('pl', 'panel.dash.open_threads')}: <strong>0</strong>" in page
+
+
+async def test_a_coordinator_who_chose_english_reads_the_panel_in_english(site: Site) -> None:
+    async with site.service.store.transaction() as session:
+        await residents.create_without_consent(
+            session, telegram_id=COORDINATOR_ID, name="Kasia", language="en"
+        )
+    texts = site.service.services.translator
+    async with site.client() as client:
+        await sign_in(client, site.link())
+        page = html.unescape((await client.get("/")).text)
+    assert '<html lang="en">' in page
+    assert f"<h1>{texts.text('en', 'panel.nav.dashboard')}</h1>" in page
+    assert texts.text("pl", "panel.nav.dashboard") not in page
