@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.contest import records
 from handlers.contest.buttons import LISTED
-from handlers.contest.review import amount_text, history_what, status_label
+from handlers.contest.review import amount_text, change_sections, history_what, status_label
 from handlers.core import flow
 from handlers.core import form_runner as runner
 from handlers.core.context import Context
@@ -161,6 +161,7 @@ async def detail_page(
             for a in await store.attachments(session, proposal.id)
         ]
         scoring = await scoring_view(session, ctx, contest, proposal)
+        changed = await change_sections(ctx, contest, proposal)
         values = detail(handler, ctx, proposal)
     defaults: dict[str, Any] = {
         "form": {},
@@ -173,6 +174,7 @@ async def detail_page(
         **defaults,
         "proposal": values,
         "history": history,
+        "changes": [{"title": title, "lines": lines} for title, lines in changed],
         "files": files,
         "scoring": scoring,
         **extra,

@@ -226,24 +226,34 @@ async def _attachments(ctx: Context, proposal: Proposal) -> list[Reply]:
     return replies
 
 
-async def _changes_text(ctx: Context, contest: Contest, proposal: Proposal) -> list[str]:
-    """What the last resubmission changed, compared with the submission before it;
-    and what changed since the last submission (files can be, until the deadline),
-    unless the applicant is still making the changes asked for."""
+async def change_sections(
+    ctx: Context, contest: Contest, proposal: Proposal
+) -> list[tuple[str, list[str]]]:
+    """(title, lines) of what the last resubmission changed, compared with the
+    submission before it; and of what changed since the last submission (files
+    can be, until the deadline), unless the applicant is still making the
+    changes asked for. The chat's review view and the panel both show these."""
     kept = await store.snapshots(ctx.session, proposal.id)
-    parts: list[str] = []
+    sections: list[tuple[str, list[str]]] = []
     if len(kept) >= 2:
         before, after = (changes.Version.of(s) for s in kept[-2:])
         found = changes.differences(contest, before, after)
         title = ctx.t("review.diff_review_title", when=when(ctx, kept[-1].taken_at))
-        parts += [title, *changes.describe(ctx, contest, found), ""]
+        sections.append((title, changes.describe(ctx, contest, found)))
     if kept and proposal.status != store.CHANGES_REQUESTED:
         files = [a.name for a in await store.attachments(ctx.session, proposal.id)]
         now = changes.Version(dict(proposal.answers), list(proposal.budget), files)
         found = changes.differences(contest, changes.Version.of(kept[-1]), now)
         if found:
             title = ctx.t("review.diff_since_title", when=when(ctx, kept[-1].taken_at))
-            parts += [title, *changes.describe(ctx, contest, found), ""]
+            sections.append((title, changes.describe(ctx, contest, found)))
+    return sections
+
+
+async def _changes_text(ctx: Context, contest: Contest, proposal: Proposal) -> list[str]:
+    parts: list[str] = []
+    for title, lines in await change_sections(ctx, contest, proposal):
+        parts += [title, *lines, ""]
     return parts
 
 

@@ -112,6 +112,29 @@ async def test_a_proposal_shows_its_fields_budget_history_and_files(
         assert (await stranger.get(f"/proposals/{made.id}/files/{file_id}")).status_code == 401
 
 
+async def test_a_resubmitted_proposal_shows_what_changed_since_the_last_submission(
+    site: Site, client: httpx.AsyncClient
+) -> None:
+    made = await make(site, "Potańcówka pod lipami", "6000")
+    async with site.service.store.transaction() as session:
+        stored = await proposals.get(session, made.id)
+        assert stored is not None
+        await proposals.take_snapshot(session, stored, "submitted")
+        await proposals.set_answer(session, stored, "tytul", "Potańcówka pod starymi lipami")
+        await proposals.take_snapshot(session, stored, "resubmitted")
+    page = page_text(await client.get(f"/proposals/{made.id}"))
+    title = t(site, "review.diff_review_title", when="@")
+    assert title.split("@")[0] in page
+    changed = t(
+        site,
+        "review.diff_field",
+        question="Tytuł inicjatywy",
+        before="Potańcówka pod lipami",
+        after="Potańcówka pod starymi lipami",
+    )
+    assert changed in page
+
+
 async def test_a_status_change_previews_then_tells_the_applicant_like_the_chat(
     site: Site, client: httpx.AsyncClient
 ) -> None:
