@@ -132,6 +132,7 @@ class OutboxSender:
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._held = 0
         self._sent = 0
+        self._next_due: datetime | None = None
 
     def wake(self) -> None:
         """Something was queued in the store: claim it."""
@@ -164,6 +165,8 @@ class OutboxSender:
             rows = await outbox.claim_due(
                 session, channels=list(self.transports), limit=room, recipient=self.recipient
             )
+            # In the same transaction: when to look again if nothing wakes us.
+            self._next_due = await outbox.next_due_at(session, channels=list(self.transports))
         for row in rows:
             chat = (row.channel, row.recipient)
             self._queues.setdefault(chat, []).append(Claimed.of(row))
@@ -257,7 +260,7 @@ class OutboxSender:
                     await self._claim()
                     # When full, a worker wakes the sender as soon as there is room.
                     full = self._held >= BATCH
-                    timeout = idle_seconds if full else await self._until_next_due(idle_seconds)
+                    timeout = idle_seconds if full else self._until_next_due(idle_seconds)
                 except Exception:
                     log.exception("outbox sender failed; retrying shortly")
                     await asyncio.sleep(1)
@@ -270,9 +273,8 @@ class OutboxSender:
         finally:
             await self._stop_workers()
 
-    async def _until_next_due(self, idle_seconds: float) -> float:
-        async with self.store.transaction() as session:
-            due = await outbox.next_due_at(session, channels=list(self.transports))
+    def _until_next_due(self, idle_seconds: float) -> float:
+        due = self._next_due
         if due is None:
             return idle_seconds
         wait = (due - datetime.now(UTC)).total_seconds()

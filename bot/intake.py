@@ -125,13 +125,16 @@ class IntakeWorker:
                 async with self.store.transaction() as session:
                     rows = await intake.oldest_unhandled(session, limit=BATCH)
                     batch = [(row.id, row.bot_id, row.data, row.attempts) for row in rows]
-                if not batch:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), IDLE_CHECK)
-                    continue
+                handled_all = True
                 for found in batch:
                     if not await self._handle(*found):
+                        handled_all = False
                         break  # tried again before anything after it, keeping the order
+                if handled_all and len(batch) < BATCH:
+                    # All read is handled; what is stored meanwhile wakes us (the
+                    # flag was cleared before the read), so no read finds nothing.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), IDLE_CHECK)
         finally:
             for task in list(self._answers):
                 task.cancel()
