@@ -16,20 +16,23 @@ from handlers.contest import (
     review_change,
     review_scores,
 )
-from handlers.core import admin, cancel, start
+from handlers.core import admin, cancel, menu, start
 from handlers.core.routing import Routes
 from handlers.mailbox import addresses, inbox, questions, reply
 from handlers.mailbox import rights as mail_rights
 from handlers.privacy import rights
 from handlers.surveys import admin as survey_admin
 from handlers.surveys import conversation as survey
+from handlers.surveys import next_steps as survey_next
 from handlers.surveys import share as survey_share
 
 ROUTES = Routes(
     [
         # Residents' commands, in the order of the menu.
         start.router,
+        menu.router,
         survey.router,
+        survey_next.router,
         proposal.router,
         proposal_mine.router,
         questions.router,

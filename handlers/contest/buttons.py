@@ -97,6 +97,22 @@ class MineWithdrawYes(CallbackData):
     proposal: int
 
 
+@kind(MINE, "withdraw_no")
+@dataclass(frozen=True)
+class MineWithdrawNo(CallbackData):
+    """Keep the proposal in the contest (the way back from the withdrawal question)."""
+
+    proposal: int
+
+
+@kind(MINE, "restore")
+@dataclass(frozen=True)
+class MineRestore(CallbackData):
+    """Undo a withdrawal while the call is open."""
+
+    proposal: int
+
+
 # --- the coordinators -----------------------------------------------------------------
 
 

@@ -52,6 +52,12 @@ def closed_reply(ctx: Context, contest: Contest) -> Reply | None:
     return None
 
 
+def call_open(ctx: Context) -> bool:
+    """Whether a proposal can be submitted now (a contest is set and its call is open)."""
+    contest = contest_of(ctx)
+    return contest is not None and closed_reply(ctx, contest) is None
+
+
 def editable(ctx: Context, contest: Contest, proposal: Proposal) -> bool:
     now = ctx.services.clock()
     if proposal.status == store.DRAFT:
