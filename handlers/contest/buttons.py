@@ -155,9 +155,9 @@ class ReviewChange(CallbackData):
 @kind(NOTE, NOTE_STEP)
 @dataclass(frozen=True)
 class NoteSkip(CallbackData):
-    """Change the status without a note of one's own."""
+    """Change the status without a note of one's own, or leave without a change."""
 
-    choice: Literal["skip"]
+    choice: Literal["skip", "cancel"]
 
 
 @kind(SCORE, "c")
@@ -202,5 +202,14 @@ class SelectToggle(CallbackData):
 @kind(SELECT, "ok")
 @dataclass(frozen=True)
 class SelectConfirm(CallbackData):
+    def at_step(self) -> str:
+        return PICK
+
+
+@kind(SELECT, "leave")
+@dataclass(frozen=True)
+class SelectLeave(CallbackData):
+    """Leave the selection without confirming anything."""
+
     def at_step(self) -> str:
         return PICK

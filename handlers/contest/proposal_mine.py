@@ -24,8 +24,8 @@ from handlers.contest.model import Contest
 from handlers.contest.proposal_submit import summary_text
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.menu import with_menu
 from handlers.core.forms import QuestionType
+from handlers.core.menu import with_menu
 from handlers.core.routing import Router
 from storage import erasure, events
 from storage import proposals as store

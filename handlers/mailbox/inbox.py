@@ -18,7 +18,6 @@ from storage import mail as store
 from storage.mail import MailMessage
 
 INBOX_LIMIT = 10
-LABEL_CHARS = 60
 
 router = Router("mailbox.inbox")
 
@@ -96,7 +95,5 @@ async def inbox_listing(ctx: Context) -> list[Reply]:
             subject=thread.subject or ctx.t("mail.no_subject"),
             when=when,
         )
-        if len(label) > LABEL_CHARS:
-            label = label[: LABEL_CHARS - 1] + "…"
         buttons.append([Button(label, MailShow(thread.id).pack())])
     return [*unread, ctx.reply("mail.inbox_title", buttons=buttons, count=count)]

@@ -243,7 +243,7 @@ def test_a_key_missing_from_the_catalogue_is_reported(tmp_path: Path) -> None:
         '    if ctx.event.text == "x":\n'
         '        raise InvalidAnswer("input.not_in_catalogue")\n'
         '    LABELS = {"a": "results.not_in_catalogue"}\n'
-        '    return [ctx.reply("start.not_in_catalogue" if ctx.consented else "start.first_screen")]\n',
+        '    return [ctx.reply("start.not_in_catalogue" if ctx.consented else "start.thanks")]\n',
         encoding="utf-8",
     )
     tree = ast.parse(source.read_text())
