@@ -10,6 +10,7 @@ from handlers.core.events import Reply
 from handlers.core.forms import Survey
 from handlers.core.menu import MenuPick
 from handlers.core.routing import Router
+from storage import survey_privacy
 from storage import surveys as store
 from storage.models import SurveyResponse
 
@@ -19,10 +20,22 @@ PROPOSE = "propose"
 
 @router.menu_item("survey", "menu.survey")
 async def _survey_now(ctx: Context) -> bool:
+    """An open survey this resident can still take (or finish)."""
     # Imported here: the conversation module calls `closing` below.
     from handlers.surveys.conversation import open_surveys
 
-    return bool(open_surveys(ctx))
+    assert ctx.resident is not None
+    for survey in open_surveys(ctx):
+        if survey.responses == "many":
+            return True
+        who = {"survey": survey.slug, "resident_id": ctx.resident.id}
+        if await store.unfinished_response(ctx.session, **who) is not None:
+            return True
+        taken = await store.finished_count(ctx.session, **who)
+        taken += await survey_privacy.participations(ctx.session, **who)
+        if not taken:
+            return True
+    return False
 
 
 def _given(value: Any) -> set[str]:

@@ -123,3 +123,27 @@ async def test_no_undo_after_the_call_closed(contest_harness: ChatHarness) -> No
     [proposal] = await stored(contest_harness)
     assert proposal.status == "withdrawn"
     assert [k for k, _ in await history(contest_harness, proposal.id)][-1] == "withdrawn"
+
+
+# --- labels from content fit a phone, cut at a word ------------------------------------
+
+LONG_NAME = "Jak się nazywasz – albo jak nazywa się Wasza grupa lub organizacja?"
+
+
+async def test_long_question_texts_on_buttons_are_cut_at_a_word(harness: ChatHarness) -> None:
+    contest = sample_contest()
+    form = [q.model_dump(mode="json", exclude_none=True) for q in contest.form]
+    form[1]["text"] = {"pl": LONG_NAME, "en": "Name"}
+    services = harness.service.services
+    services.contest = sample_contest(form=form)
+    services.clock = lambda: datetime(2030, 5, 20, 10, 0, tzinfo=UTC)
+    ewa = await applicant(harness, 706)
+    await fill_form(ewa)
+    await ewa.send("Scena – 2000")
+    await ewa.press("Gotowe – budżet")
+    await ewa.press("Bez załączników")
+    fields = await ewa.press(said("proposal.edit"))
+    [label] = [x for x in labels(fields) if x.startswith("Jak się nazywasz")]
+    assert label.endswith("…")
+    head = label.removesuffix("…")
+    assert LONG_NAME.startswith(head) and not LONG_NAME[len(head)].isalnum()

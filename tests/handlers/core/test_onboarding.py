@@ -14,6 +14,7 @@ from tests.handlers.survey_fixture import sample_survey
 from tests.harness import ChatHarness, Person, said, texts
 
 FIRST_SCREEN_LIMIT = 600
+ONE_QUESTION = {"id": "zgoda", "type": "yesno", "text": {"pl": "Czy wszystko jasne?", "en": "?"}}
 
 
 def labels(replies: list[Reply]) -> list[str]:
@@ -160,6 +161,17 @@ async def test_menu_leaves_out_what_is_closed(harness: ChatHarness) -> None:
     harness.service.services.contest = None
     person = await consented(harness, 212)
     assert labels(await person.send("/menu")) == [said("menu.ask"), said("menu.news_on")]
+
+
+async def test_menu_leaves_out_a_survey_already_taken(open_harness: ChatHarness) -> None:
+    survey = sample_survey(leaders=None, questions=[ONE_QUESTION])
+    open_harness.service.services.surveys = {survey.slug: survey}
+    person = await consented(open_harness, 218)
+    assert said("menu.survey") in labels(await person.send("/menu"))
+    await person.send("/survey")
+    done = await person.press("Tak")
+    assert said("menu.survey") not in labels(done)
+    assert said("menu.propose") in labels(done)
 
 
 async def test_menu_buttons_run_their_commands(open_harness: ChatHarness) -> None:
