@@ -72,10 +72,14 @@ def _consent_buttons(ctx: Context) -> list[list[Button]]:
     )
 
 
+def _chat(ctx: Context) -> str:
+    return f"{ctx.event.channel}:{ctx.event.chat_id}"
+
+
 def _remember_shown(ctx: Context) -> None:
     shown = ctx.services.consent_shown
-    shown.pop(ctx.event.chat_id, None)
-    shown[ctx.event.chat_id] = ctx.language
+    shown.pop(_chat(ctx), None)
+    shown[_chat(ctx)] = ctx.language
     while len(shown) > CONSENT_SHOWN_KEPT:
         shown.pop(next(iter(shown)))
 
@@ -129,7 +133,7 @@ async def typed_consent(ctx: Context) -> list[Reply] | None:
     answer = typed_yesno.meaning(translator, ctx.event.text)
     if answer is None:
         return None
-    shown_in = ctx.services.consent_shown.get(ctx.event.chat_id)
+    shown_in = ctx.services.consent_shown.get(_chat(ctx))
     if shown_in is None:
         ctx.language = typed_yesno.language_of(translator, ctx.event.text) or ctx.language
         return _consent_question(ctx)
@@ -141,7 +145,7 @@ async def on_consent(ctx: Context, pressed: ConsentAnswer) -> list[Reply]:
     if ctx.consented:
         return [ctx.reply("start.already_agreed")]
     ctx.language = ctx.services.translator.language_or_default(pressed.language)
-    ctx.services.consent_shown.pop(ctx.event.chat_id, None)
+    ctx.services.consent_shown.pop(_chat(ctx), None)
     if pressed.answer != "yes":
         return [ctx.reply("start.consent_declined")]
     if ctx.resident is not None:
