@@ -3,7 +3,7 @@
 Each feature offers its entries with `Router.menu_item` (a command and when it
 makes sense); this module only builds the buttons. The menu follows consent,
 /start, /menu, a message that was not understood, and the end of any
-resident's flow (entry.py calls `after_flow`), so no conversation ends in a
+resident's flow (`handlers/core/entry.py`: `route`), so no conversation ends in a
 dead end.
 """
 
