@@ -70,7 +70,7 @@ def diagnosis_steps(path: Path) -> tuple[Step, ...]:
 
     first = flow.next_unanswered(questions, {})
     steps = [
-        Step("/start", "message", "/start", 2, said("start.greeting"), counted=False),
+        Step("/start", "message", "/start", 1, said("start.first_screen"), counted=False),
         Step("consent", "callback", "consent:pl:yes", 2, said("start.thanks"), counted=False),
         Step("/survey", "message", f"/survey {survey.slug}", 2, first_text(first), counted=False),
     ]

@@ -16,7 +16,7 @@ from handlers.contest import (
     review_change,
     review_scores,
 )
-from handlers.core import admin, cancel, panel_access, start
+from handlers.core import admin, cancel, menu, panel_access, start
 from handlers.core.routing import Routes
 from handlers.mailbox import addresses, inbox, questions, reply
 from handlers.mailbox import rights as mail_rights
@@ -26,13 +26,16 @@ from handlers.onbehalf import steps as onbehalf
 from handlers.privacy import rights
 from handlers.surveys import admin as survey_admin
 from handlers.surveys import conversation as survey
+from handlers.surveys import next_steps as survey_next
 from handlers.surveys import share as survey_share
 
 ROUTES = Routes(
     [
         # Residents' commands, in the order of the menu.
         start.router,
+        menu.router,
         survey.router,
+        survey_next.router,
         proposal.router,
         proposal_mine.router,
         questions.router,

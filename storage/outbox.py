@@ -73,6 +73,19 @@ def wrote_pending(session: AsyncSession) -> bool:
     return bool(session.info.get("outbox_pending"))
 
 
+async def last_payload(
+    session: AsyncSession, *, resident_id: int, channel: str
+) -> dict[str, Any] | None:
+    """What the resident was sent last on `channel` (the screen they see now)."""
+    payload = await session.scalar(
+        select(OutboxMessage.payload)
+        .where(OutboxMessage.resident_id == resident_id, OutboxMessage.channel == channel)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    return payload if isinstance(payload, dict) else None
+
+
 @dataclass(frozen=True)
 class Claimed:
     """What a sender needs of a row it claimed."""

@@ -145,6 +145,22 @@ class MineWithdrawYes(CallbackData):
     proposal: int
 
 
+@kind(MINE, "withdraw_no")
+@dataclass(frozen=True)
+class MineWithdrawNo(CallbackData):
+    """Keep the proposal in the contest (the way back from the withdrawal question)."""
+
+    proposal: int
+
+
+@kind(MINE, "restore")
+@dataclass(frozen=True)
+class MineRestore(CallbackData):
+    """Undo a withdrawal while the call is open."""
+
+    proposal: int
+
+
 # --- the coordinators -----------------------------------------------------------------
 
 
@@ -187,9 +203,9 @@ class ReviewChange(CallbackData):
 @kind(NOTE, NOTE_STEP)
 @dataclass(frozen=True)
 class NoteSkip(CallbackData):
-    """Change the status without a note of one's own."""
+    """Change the status without a note of one's own, or leave without a change."""
 
-    choice: Literal["skip"]
+    choice: Literal["skip", "cancel"]
 
 
 @kind(SCORE, "c")
@@ -234,5 +250,14 @@ class SelectToggle(CallbackData):
 @kind(SELECT, "ok")
 @dataclass(frozen=True)
 class SelectConfirm(CallbackData):
+    def at_step(self) -> str:
+        return PICK
+
+
+@kind(SELECT, "leave")
+@dataclass(frozen=True)
+class SelectLeave(CallbackData):
+    """Leave the selection without confirming anything."""
+
     def at_step(self) -> str:
         return PICK

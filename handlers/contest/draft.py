@@ -55,6 +55,12 @@ def closed_reply(ctx: Context, contest: Contest) -> Reply | None:
     return None
 
 
+def call_open(ctx: Context) -> bool:
+    """Whether a proposal can be submitted now (a contest is set and its call is open)."""
+    contest = contest_of(ctx)
+    return contest is not None and closed_reply(ctx, contest) is None
+
+
 def deadline(contest: Contest, proposal: Proposal) -> datetime | None:
     """Until when the applicant may change it: the date the coordinator set when
     returning it (None if they set none), else the call's close."""

@@ -22,7 +22,8 @@ ENTRY_STATUSES = tuple(s for s in store.STATUSES if s != store.DRAFT)
 
 def _label(contest: Contest, proposal: Proposal) -> str:
     title = str(proposal.answers.get(contest.title_field) or "")
-    return f"{proposal.number or proposal.id} {title}".strip()[:60]
+    # Cut at a word when it is a button (handlers/core/labels.py).
+    return f"{proposal.number or proposal.id} {title}".strip()
 
 
 def _sender_of(contest: Contest, proposal: Proposal) -> str:

@@ -44,6 +44,7 @@ from handlers.contest.draft import (
     Onward,
     Outcome,
     Position,
+    call_open,
     closed_reply,
     contest_of,
     position,
@@ -89,6 +90,11 @@ router.cancel_text(PROPOSAL, "proposal.left")
 
 
 # --- starting and resuming -------------------------------------------------------
+
+
+@router.menu_item("propose", "menu.propose")
+async def _propose_now(ctx: Context) -> bool:
+    return call_open(ctx)
 
 
 @router.command("propose", needs_consent=True, order=36)

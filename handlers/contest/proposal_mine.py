@@ -4,6 +4,9 @@ A proposal returned for changes opens with the coordinator's note and the
 deadline for the changes; a submitted one offers its files to add or remove
 while the call is open.
 
+A withdrawal asks first (with a way back) and can be undone while the call is
+open: the proposal returns to the status it had, both steps in its history.
+
 Also what /forget does to proposals: drafts go; submitted ones stay (the grant's
 accounting needs them) unlinked, with only the title, closed answers and amounts.
 """
@@ -15,22 +18,27 @@ from handlers.contest.buttons import (
     MineFiles,
     MineNew,
     MineOpen,
+    MineRestore,
     MineShow,
     MineWithdraw,
+    MineWithdrawNo,
     MineWithdrawYes,
 )
 from handlers.contest.draft import closed_reply, contest_of, editable, files_open, when
 from handlers.contest.model import Contest
 from handlers.contest.proposal_submit import returned_deadline, summary_text
 from handlers.core.context import Context
-from handlers.core.events import Button, Reply
+from handlers.core.events import Reply
 from handlers.core.forms import QuestionType
+from handlers.core.menu import with_menu
 from handlers.core.routing import Router
 from storage import erasure, events
 from storage import proposals as store
 from storage.proposals import Proposal
 
 WITHDRAWABLE = (store.SUBMITTED, store.UNDER_REVIEW, store.CHANGES_REQUESTED)
+# The proposal's history rows of a withdrawal and of its undoing.
+WITHDRAWN_KIND, RESTORED_KIND = "withdrawn", "withdrawal_undone"
 router = Router("contest.proposal_mine")
 
 
@@ -55,10 +63,15 @@ async def my_proposals(ctx: Context) -> list[Reply]:
             buttons.append([ctx.button("proposal.show", MineShow(proposal.id), label=label)])
         if proposal.status == store.SUBMITTED and files_open(ctx, contest, proposal):
             buttons.append([ctx.button("proposal.files_open", MineFiles(proposal.id), label=label)])
-        if proposal.status in WITHDRAWABLE and ctx.services.clock() < contest.closes:
-            buttons.append(
-                [ctx.button("proposal.withdraw", MineWithdraw(proposal.id), label=label)]
-            )
+        if ctx.services.clock() < contest.closes:
+            if proposal.status in WITHDRAWABLE:
+                buttons.append(
+                    [ctx.button("proposal.withdraw", MineWithdraw(proposal.id), label=label)]
+                )
+            elif proposal.status == store.WITHDRAWN:
+                buttons.append(
+                    [ctx.button("proposal.restore", MineRestore(proposal.id), label=label)]
+                )
     return [Reply("\n".join(lines), buttons)]
 
 
@@ -103,10 +116,11 @@ async def on_files(ctx: Context, pressed: MineFiles) -> list[Reply]:
     return await applicant_flow.open_files(ctx, contest, proposal)
 
 
-@router.choice(MineOpen, MineShow, MineWithdraw, MineWithdrawYes)
-async def on_mine(
-    ctx: Context, pressed: MineOpen | MineShow | MineWithdraw | MineWithdrawYes
-) -> list[Reply]:
+Pressed = MineOpen | MineShow | MineWithdraw | MineWithdrawYes | MineWithdrawNo | MineRestore
+
+
+@router.choice(MineOpen, MineShow, MineWithdraw, MineWithdrawYes, MineWithdrawNo, MineRestore)
+async def on_mine(ctx: Context, pressed: Pressed) -> list[Reply]:
     assert ctx.resident is not None
     contest = contest_of(ctx)
     if contest is None:
@@ -125,6 +139,11 @@ async def on_mine(
         return await applicant_flow.resume(ctx, contest, proposal)
     if isinstance(pressed, MineShow):
         return [Reply(await summary_text(ctx, contest, proposal))]
+    if isinstance(pressed, MineWithdrawNo):
+        kept = ctx.reply("proposal.withdraw_kept", number=proposal.number)
+        return await with_menu(ctx, [kept])
+    if isinstance(pressed, MineRestore):
+        return await _restore(ctx, contest, proposal)
     return await _withdraw(ctx, contest, proposal, confirmed=isinstance(pressed, MineWithdrawYes))
 
 
@@ -135,17 +154,51 @@ async def _withdraw(
         return [ctx.reply("input.stale_button")]
     if ctx.services.clock() >= contest.closes:
         return [ctx.reply("proposal.withdraw_closed", when=when(ctx, contest.closes))]
+    until = when(ctx, contest.closes)
     if not confirmed:
-        yes = Button(ctx.t("proposal.withdraw_yes"), MineWithdrawYes(proposal.id).pack())
-        return [ctx.reply("proposal.withdraw_question", number=proposal.number, buttons=[[yes]])]
-    await store.record(ctx.session, proposal, "withdrawn", to_status=store.WITHDRAWN)
+        buttons = ctx.yes_no(
+            "proposal.withdraw_yes",
+            MineWithdrawYes(proposal.id),
+            "proposal.withdraw_no",
+            MineWithdrawNo(proposal.id),
+        )
+        return [
+            ctx.reply(
+                "proposal.withdraw_question", number=proposal.number, when=until, buttons=buttons
+            )
+        ]
+    await store.record(ctx.session, proposal, WITHDRAWN_KIND, to_status=store.WITHDRAWN)
     await events.record(
         ctx.session,
         "proposal_withdrawn",
         resident_id=proposal.resident_id,
         data={"number": proposal.number},
     )
-    return [ctx.reply("proposal.withdrawn", number=proposal.number)]
+    undo = ctx.button("proposal.restore_now", MineRestore(proposal.id))
+    return [ctx.reply("proposal.withdrawn", number=proposal.number, when=until, buttons=[[undo]])]
+
+
+async def _restore(ctx: Context, contest: Contest, proposal: Proposal) -> list[Reply]:
+    """Undo the withdrawal: back to the status the proposal had, while the call is open."""
+    if proposal.status != store.WITHDRAWN:
+        return [ctx.reply("proposal.restore_not_withdrawn", number=proposal.number)]
+    if ctx.services.clock() >= contest.closes:
+        return [ctx.reply("proposal.restore_closed", when=when(ctx, contest.closes))]
+    history = await store.history(ctx.session, proposal.id)
+    withdrawals = [h for h in history if h.to_status == store.WITHDRAWN]
+    before = withdrawals[-1].from_status if withdrawals else None
+    if before not in WITHDRAWABLE:
+        # Withdrawn by a coordinator, or from a status the applicant cannot return to.
+        return [ctx.reply("proposal.restore_closed", when=when(ctx, contest.closes))]
+    await store.record(ctx.session, proposal, RESTORED_KIND, to_status=before)
+    await events.record(
+        ctx.session,
+        "proposal_restored",
+        resident_id=proposal.resident_id,
+        data={"number": proposal.number},
+    )
+    status = ctx.t(f"proposal.status.{before}")
+    return [ctx.reply("proposal.restored", number=proposal.number, status=status)]
 
 
 # Closed answers name no one: they stay in a forgotten applicant's submitted proposal.

@@ -89,11 +89,7 @@ async def fields_view(
     ctx: Context, contest: Contest, proposal: Proposal, pending: dict[str, Any]
 ) -> Reply:
     rows = [
-        [
-            ctx.button(
-                "proposal.field", FieldPick(question.id), text=question.text.get(ctx.language)[:60]
-            )
-        ]
+        [ctx.button("proposal.field", FieldPick(question.id), text=question.text.get(ctx.language))]
         for question in flow.visible(contest.form, proposal.answers)
     ]
     rows.append([ctx.button("proposal.field_budget", FieldPick(BUDGET))])

@@ -127,31 +127,32 @@ async def on_review(
 
 
 async def listing(ctx: Context, contest: Contest, status: str, page: int) -> list[Reply]:
-    """One status's proposals as buttons (number, title, applicant, amount), a page at a time."""
+    """One status's proposals, a page at a time: each in full (number, title, applicant,
+    amount) in the text, and a button with its number and title to open it."""
     found = await store.of_contest(ctx.session, contest.slug, statuses=(status,))
     if not found:
         return [ctx.reply("review.list_empty", status=status_label(ctx, status))]
     shown = found[page * PAGE : (page + 1) * PAGE]
-    buttons = [
-        [
-            Button(
-                ctx.t(
-                    "review.proposal_button",
-                    number=records.label(p),
-                    title=records.title(contest, p)[:32],
-                    applicant=records.applicant(contest, p)[:24],
-                    amount=amount_text(contest, records.amount(p)),
-                ),
-                ReviewShow(p.id).pack(),
+    lines = [ctx.t("review.list_title", status=status_label(ctx, status), count=len(found))]
+    buttons = []
+    for p in shown:
+        number, title = records.label(p), records.title(contest, p)
+        lines.append(
+            "• "
+            + ctx.t(
+                "review.proposal_line",
+                number=number,
+                title=title,
+                applicant=records.applicant(contest, p),
+                amount=amount_text(contest, records.amount(p)),
             )
-        ]
-        for p in shown
-    ]
+        )
+        label = ctx.t("review.proposal_button", number=number, title=title)
+        buttons.append([Button(label, ReviewShow(p.id).pack())])
     if (page + 1) * PAGE < len(found):
         buttons.append([Button(ctx.t("review.more"), ReviewStatus(status, page + 1).pack())])
     buttons.append([Button(ctx.t("review.back_to_overview"), ReviewOverview().pack())])
-    text = ctx.t("review.list_title", status=status_label(ctx, status), count=len(found))
-    return [Reply(text, buttons)]
+    return [Reply("\n".join(lines), buttons)]
 
 
 # --- one proposal -----------------------------------------------------------------------

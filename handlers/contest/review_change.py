@@ -21,7 +21,14 @@ from typing import Any
 from babel.dates import format_datetime
 
 from handlers.contest import records
-from handlers.contest.buttons import DATE_STEP, NOTE, NOTE_STEP, NoteSkip, ReviewChange
+from handlers.contest.buttons import (
+    DATE_STEP,
+    NOTE,
+    NOTE_STEP,
+    NoteSkip,
+    ReviewChange,
+    ReviewShow,
+)
 from handlers.contest.model import Contest
 from handlers.contest.review import status_label
 from handlers.core import flow
@@ -95,9 +102,10 @@ def change_refused(ctx: Context, proposal: Proposal, target: str) -> Reply | Non
 def _ask_note(ctx: Context, contest: Contest, proposal: Proposal, target: str) -> Reply:
     message = getattr(contest.messages, target).get(proposal.language)
     skip = Button(ctx.t("review.no_note"), NoteSkip("skip").pack())
+    leave = Button(ctx.t("review.note_leave"), NoteSkip("cancel").pack())
     return ctx.reply(
         "review.ask_note",
-        buttons=[[skip]],
+        buttons=[[skip], [leave]],
         number=records.label(proposal),
         status=status_label(ctx, target),
         message=message,
@@ -171,7 +179,11 @@ async def on_note_choice(ctx: Context, pressed: NoteSkip) -> list[Reply]:
     at = await _position(ctx)
     if isinstance(at, list):
         return at
-    contest, proposal, state, _ = at
+    contest, proposal, state, conversation = at
+    if pressed.choice == "cancel":
+        await conversations.end(ctx.session, conversation.resident_id)
+        back = Button(ctx.t("review.back_to_proposal"), ReviewShow(proposal.id).pack())
+        return [ctx.reply("review.note_cancelled", buttons=[[back]])]
     return await apply_change(ctx, contest, proposal, state, None)
 
 

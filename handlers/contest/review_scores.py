@@ -32,6 +32,7 @@ from handlers.contest.buttons import (
     ScoreMark,
     ScoreShow,
     SelectConfirm,
+    SelectLeave,
     SelectStart,
     SelectToggle,
 )
@@ -269,6 +270,7 @@ def _render(
         buttons.append([Button(label, SelectToggle(entry.proposal_id).pack())])
     lines += ["", *verdict(ctx, contest, standing, selection, skipped)]
     buttons.append([Button(ctx.t("review.select_confirm"), SelectConfirm().pack())])
+    buttons.append([Button(ctx.t("review.select_leave"), SelectLeave().pack())])
     return Reply("\n".join(lines), buttons, replace=replace)
 
 
@@ -310,10 +312,15 @@ async def on_select_start(ctx: Context, pressed: SelectStart) -> list[Reply]:
     return await begin_selection(ctx)
 
 
-@router.choice(SelectToggle, SelectConfirm, coordinator_only=True, stateful=True)
-async def on_select(ctx: Context, pressed: SelectToggle | SelectConfirm) -> list[Reply]:
+@router.choice(SelectToggle, SelectConfirm, SelectLeave, coordinator_only=True, stateful=True)
+async def on_select(
+    ctx: Context, pressed: SelectToggle | SelectConfirm | SelectLeave
+) -> list[Reply]:
     contest = ctx.services.contest
     assert ctx.resident is not None  # the router let a stateful button through
+    if isinstance(pressed, SelectLeave):
+        await conversations.end(ctx.session, ctx.resident.id)
+        return [ctx.reply("review.select_cancelled")]
     conversation = await conversations.current(ctx.session, ctx.resident.id)
     if contest is None or conversation is None:
         return [ctx.reply("input.stale_button")]

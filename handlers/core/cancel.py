@@ -1,9 +1,10 @@
-"""/cancel: leave whatever conversation one is in."""
+"""/cancel: leave whatever conversation one is in (the main menu follows, entry.py)."""
 
 from __future__ import annotations
 
 from handlers.core.context import Context
 from handlers.core.events import Reply
+from handlers.core.menu import with_menu
 from handlers.core.routing import Router
 from storage import conversations
 
@@ -14,7 +15,7 @@ router = Router("core.cancel")
 async def cancel(ctx: Context) -> list[Reply]:
     current = await conversations.current(ctx.session, ctx.resident.id) if ctx.resident else None
     if current is None:
-        return [ctx.reply("cancel.nothing")]
+        return await with_menu(ctx, [ctx.reply("cancel.nothing")])
     for hook in ctx.routes.cancel_hooks:
         instead = await hook(ctx, current)
         if instead is not None:

@@ -43,3 +43,12 @@ class Context:
 
     def button(self, label_key: str, data: CallbackData, /, **values: object) -> Button:
         return Button(label=self.t(label_key, **values), data=data.pack())
+
+    def yes_no(
+        self, yes_key: str, yes: CallbackData, no_key: str, no: CallbackData, /
+    ) -> list[list[Button]]:
+        """A yes and a no button, one per row, marked so a typed "tak"/"nie" presses them."""
+        return [
+            [Button(self.t(yes_key), yes.pack(), means="yes")],
+            [Button(self.t(no_key), no.pack(), means="no")],
+        ]

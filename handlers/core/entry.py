@@ -14,6 +14,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core import admin as coordinator
+from handlers.core import menu, start, typed_yesno
 from handlers.core.context import Context
 from handlers.core.events import Inbound, Kind, Reply
 from handlers.core.replies import queue_replies
@@ -85,7 +86,36 @@ async def _context(session: AsyncSession, services: Services, event: Inbound) ->
 
 
 async def route(ctx: Context) -> list[Reply]:
+    """The handler's replies; the main menu follows them when a resident's flow ended."""
+    flow_before = await _flow(ctx)
+    replies = await _route(ctx)
+    if (
+        flow_before is not None
+        and flow_before not in ROUTES.coordinator_flows
+        and ctx.consented
+        and await _flow(ctx) is None
+    ):
+        return await menu.with_menu(ctx, replies)
+    return replies
+
+
+async def _flow(ctx: Context) -> str | None:
+    if ctx.resident is None:
+        return None
+    current = await conversations.current(ctx.session, ctx.resident.id)
+    return current.flow if current is not None else None
+
+
+async def _route(ctx: Context) -> list[Reply]:
     event = ctx.event
+    if event.kind is Kind.TEXT:
+        if not ctx.consented:
+            answered = await start.typed_consent(ctx)
+            if answered is not None:
+                return answered
+        pressed = await typed_yesno.as_press(ctx)
+        if pressed is not None and await _current_step(ctx, pressed.choice):
+            ctx.event = event = pressed
     if event.kind is Kind.COMMAND:
         return await _on_command(ctx)
     if event.kind is Kind.CHOICE:
@@ -100,9 +130,29 @@ async def route(ctx: Context) -> list[Reply]:
             return await coordinator.refuse(ctx, f"flow {current.flow}")
         # --- end ---
         return await ROUTES.flows[current.flow](ctx)
+    if event.kind is Kind.TEXT and ctx.consented:
+        return await menu.with_menu(ctx, [ctx.reply("input.not_understood")])
     if event.kind is Kind.TEXT:
-        return [ctx.reply("input.not_understood" if ctx.consented else "input.start_first")]
+        return [ctx.reply("input.start_first")]
     return [ctx.reply("input.unsupported")]
+
+
+async def _current_step(ctx: Context, data: str | None) -> bool:
+    """Whether a button still belongs to the conversation (always, for a stateless one).
+
+    A typed "tak" under a yes/no of a step already left is an ordinary text then."""
+    parsed = ROUTES.parse(data)
+    choice = ROUTES.choices.get(parsed.key()) if parsed is not None else None
+    if parsed is None or choice is None:
+        return False
+    if not choice.stateful:
+        return True
+    assert ctx.resident is not None
+    current = await conversations.current(ctx.session, ctx.resident.id)
+    return current is not None and (current.flow, current.step) == (
+        parsed.prefix,
+        parsed.at_step(),
+    )
 
 
 async def _on_command(ctx: Context) -> list[Reply]:

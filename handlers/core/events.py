@@ -70,6 +70,9 @@ class Inbound:
 class Button:
     label: str
     data: str
+    # "yes" or "no" when the button answers a yes/no question: a typed "tak" or
+    # "nie" then counts as pressing it (handlers/core/typed_yesno.py).
+    means: str | None = None
 
 
 @dataclass(frozen=True)

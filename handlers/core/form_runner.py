@@ -239,8 +239,8 @@ def _hint(ctx: Context, question: Question, step: Step) -> str:
     return ctx.t(keys[kind]) if kind in keys else ""
 
 
-def button(view: View, label: str, step: Step, value: str) -> Button:
-    return Button(label, view.press(step.encode(), value).pack())
+def button(view: View, label: str, step: Step, value: str, means: str | None = None) -> Button:
+    return Button(label, view.press(step.encode(), value).pack(), means)
 
 
 def _buttons(
@@ -265,8 +265,8 @@ def _buttons(
     if kind is QuestionType.YESNO:
         return [
             [
-                button(view, ctx.t("survey.yes"), step, "y"),
-                button(view, ctx.t("survey.no"), step, "n"),
+                button(view, ctx.t("survey.yes"), step, "y", "yes"),
+                button(view, ctx.t("survey.no"), step, "n", "no"),
             ]
         ]
     return []

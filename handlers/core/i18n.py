@@ -1,6 +1,6 @@
 """Texts from the gettext catalogues in `content/locales/<lang>/LC_MESSAGES/`.
 
-Message ids are symbolic keys (`start.greeting`), so every sentence a person
+Message ids are symbolic keys (`start.first_screen`), so every sentence a person
 reads lives in a catalogue, Polish first. Catalogues are read from the `.po`
 files at start-up (no compile step to forget).
 """

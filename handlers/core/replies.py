@@ -8,8 +8,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.events import Button, Inbound, OutgoingFile, Reply
+from handlers.core.labels import fit_keyboard
 from storage import outbox
 from storage.models import Resident
+
+# The payload key naming the buttons a typed "yes" / "no" stands for.
+YES_NO = "yes_no"
+YES, NO = "yes", "no"
 
 
 def to_payload(reply: Reply, *, edit_message_id: str | None = None) -> dict[str, Any]:
@@ -17,7 +22,11 @@ def to_payload(reply: Reply, *, edit_message_id: str | None = None) -> dict[str,
     if reply.replace and edit_message_id:
         payload["edit_message_id"] = edit_message_id
     if reply.buttons:
-        payload["buttons"] = [[[b.label, b.data] for b in row] for row in reply.buttons]
+        rows = fit_keyboard(reply.buttons)
+        payload["buttons"] = [[[b.label, b.data] for b in row] for row in rows]
+        meant = {b.means: b.data for row in rows for b in row if b.means}
+        if set(meant) == {YES, NO}:
+            payload[YES_NO] = meant
     if reply.file is not None:
         payload["file"] = {
             "name": reply.file.name,

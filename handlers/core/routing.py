@@ -33,6 +33,8 @@ FinishHook = Callable[["Context", str, int], Awaitable[list[Reply]]]
 # Asked by /cancel about the conversation it leaves: a reply to say instead of the
 # flow's own cancel text (e.g. how to come back to it), or None.
 CancelHook = Callable[["Context", Any], Awaitable[Reply | None]]
+# Whether a main-menu entry makes sense now (a survey is open, the call is open).
+MenuCheck = Callable[["Context"], Awaitable[bool]]
 
 
 class DuplicateRoute(RuntimeError):
@@ -71,6 +73,15 @@ class AdminAction:
     handler: ChoiceHandler
 
 
+@dataclass(frozen=True)
+class MenuItem:
+    """An entry of the resident's main menu: a command, shown while `available`."""
+
+    command: str
+    label_key: str
+    available: MenuCheck
+
+
 def _add(table: dict, key: str, value: object, what: str, owner: str) -> None:
     if key in table:
         raise DuplicateRoute(f"{what} {key!r} registered twice (in {owner})")
@@ -94,6 +105,7 @@ class Router:
     forget_hooks: list[ForgetHook] = field(default_factory=list)
     finish_hooks: list[FinishHook] = field(default_factory=list)
     cancel_hooks: list[CancelHook] = field(default_factory=list)
+    menu_items: dict[str, MenuItem] = field(default_factory=dict)
 
     def command(
         self,
@@ -170,6 +182,16 @@ class Router:
 
         return register
 
+    def menu_item(self, command: str, label_key: str) -> Callable[[MenuCheck], MenuCheck]:
+        """Offer `command` in the main menu (handlers/core/menu.py) while the check holds."""
+
+        def register(available: MenuCheck) -> MenuCheck:
+            entry = MenuItem(command, label_key, available)
+            _add(self.menu_items, command, entry, "menu item", self.name)
+            return available
+
+        return register
+
     def panel_line(self, line: PanelLine) -> PanelLine:
         self.panel_lines.append(line)
         return line
@@ -204,6 +226,7 @@ class Routes:
         self.forget_hooks: list[ForgetHook] = []
         self.finish_hooks: list[FinishHook] = []
         self.cancel_hooks: list[CancelHook] = []
+        self.menu_items: dict[str, MenuItem] = {}
         names: set[str] = set()
         for router in self.routers:
             _add({n: None for n in names}, router.name, router, "router", "handlers.routes")
@@ -214,6 +237,7 @@ class Routes:
                 (self.flows, router.flows, "flow"),
                 (self.admin_actions, router.admin_actions, "admin action"),
                 (self.cancel_texts, router.cancel_texts, "cancel text of"),
+                (self.menu_items, router.menu_items, "menu item"),
             ):
                 for key, value in theirs.items():
                     _add(table, key, value, what, router.name)
@@ -228,6 +252,11 @@ class Routes:
     def parse(self, data: str | None) -> CallbackData | None:
         """A pressed button as the typed data of a registered kind; None when it is not one."""
         return parse(data, self.kinds)
+
+    def main_menu(self) -> list[MenuItem]:
+        """The main menu's entries, in the order of their commands."""
+        items = [i for i in self.menu_items.values() if i.command in self.commands]
+        return sorted(items, key=lambda i: self.commands[i.command].order)
 
     def menu(self, *, coordinator: bool) -> list[Command]:
         """Commands for Telegram's menu and /help, by their order."""

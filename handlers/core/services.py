@@ -53,6 +53,11 @@ class Services:
     on_schedule_changed: Callable[[], None] = field(default=lambda: None)
     schedule_rules: ScheduleRules = field(default_factory=ScheduleRules)
 
+    # Chats shown the consent question by this process, with its language, so a typed
+    # "tak" can answer it. Memory only: nothing is stored before consent, and after
+    # a restart the question is simply shown again (handlers/core/start.py).
+    consent_shown: dict[str, str] = field(default_factory=dict)
+
     # What is configured (Telegram, SMTP, IMAP); by default nothing is claimed.
     channels: Channels = field(default_factory=Channels)
     # A one-time sign-in link to the web panel for a coordinator's id; None when

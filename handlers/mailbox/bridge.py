@@ -21,8 +21,6 @@ from handlers.mailbox.verdicts import authenticated
 from storage import mail as store
 from storage.mail import MailMessage
 
-LABEL_CHARS = 60
-
 
 @dataclass(frozen=True)
 class MailFile:
@@ -119,10 +117,7 @@ async def proposal_action(
         options = await bridge.candidates(ctx, mail)
         if not options:
             return [ctx.reply("mail.link_none")]
-        buttons = [
-            [Button(label[:LABEL_CHARS], MailPick(message_id, ref).pack())]
-            for ref, label in options[:8]
-        ]
+        buttons = [[Button(label, MailPick(message_id, ref).pack())] for ref, label in options[:8]]
         return [ctx.reply("mail.link_pick", buttons=buttons)]
     if isinstance(pressed, MailPick):
         ref = pressed.ref

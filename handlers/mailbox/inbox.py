@@ -18,7 +18,6 @@ from storage import mail as store
 from storage.mail import MailMessage
 
 INBOX_LIMIT = 10
-LABEL_CHARS = 60
 
 router = Router("mailbox.inbox")
 
@@ -83,7 +82,8 @@ async def inbox_listing(ctx: Context) -> list[Reply]:
     unread = [] if ctx.services.channels.mailbox else [ctx.reply("mail.inbox_not_configured")]
     if count == 0:
         return unread or [ctx.reply("mail.inbox_empty")]
-    buttons = []
+    # Each thread in full in the text; its button (cut to a phone's width) opens it.
+    lines, buttons = [ctx.t("mail.inbox_title", count=count)], []
     for thread in await store.open_threads(ctx.session, limit=INBOX_LIMIT):
         latest = await store.latest_incoming(ctx.session, thread.id)
         sender = (latest.from_name or latest.from_address) if latest else thread.counterpart
@@ -96,7 +96,6 @@ async def inbox_listing(ctx: Context) -> list[Reply]:
             subject=thread.subject or ctx.t("mail.no_subject"),
             when=when,
         )
-        if len(label) > LABEL_CHARS:
-            label = label[: LABEL_CHARS - 1] + "…"
+        lines.append(f"• {label}")
         buttons.append([Button(label, MailShow(thread.id).pack())])
-    return [*unread, ctx.reply("mail.inbox_title", buttons=buttons, count=count)]
+    return [*unread, Reply("\n".join(lines), buttons)]

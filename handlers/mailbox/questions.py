@@ -44,6 +44,11 @@ router.cancel_text(ANSWER, "ask.answer_cancelled")
 # --- the resident asks ---------------------------------------------------------------
 
 
+@router.menu_item("ask", "menu.ask")
+async def _ask_now(ctx: Context) -> bool:
+    return True
+
+
 @router.command("ask", needs_consent=True, order=38)
 async def ask_command(ctx: Context) -> list[Reply]:
     assert ctx.resident is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from babel.dates import format_datetime
 
 from handlers.core.context import Context
-from handlers.core.events import Kind, Reply
+from handlers.core.events import Button, Kind, Reply
 from handlers.core.routing import Router
 from handlers.core.staff import working_row
 from handlers.mailbox.buttons import REPLY, ReplyConfirm
@@ -94,8 +94,8 @@ async def on_reply_input(ctx: Context) -> list[Reply]:
     target = _reply_target(message, ctx.services.centre.email.lower())
     buttons = [
         [
-            ctx.button("mail.btn_send", ReplyConfirm("send")),
-            ctx.button("mail.btn_cancel", ReplyConfirm("cancel")),
+            Button(ctx.t("mail.btn_send"), ReplyConfirm("send").pack(), "yes"),
+            Button(ctx.t("mail.btn_cancel"), ReplyConfirm("cancel").pack(), "no"),
         ]
     ]
     return [

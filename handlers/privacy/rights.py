@@ -58,10 +58,7 @@ async def forget(ctx: Context) -> list[Reply]:
     if ctx.resident is None:
         return [ctx.reply("forget.nothing")]
     await conversations.begin(ctx.session, resident_id=ctx.resident.id, flow=FORGET, step=CONFIRM)
-    buttons = [
-        [ctx.button("forget.yes", ForgetAnswer("yes"))],
-        [ctx.button("forget.no", ForgetAnswer("no"))],
-    ]
+    buttons = ctx.yes_no("forget.yes", ForgetAnswer("yes"), "forget.no", ForgetAnswer("no"))
     return [ctx.reply("forget.question", buttons=buttons)]
 
 

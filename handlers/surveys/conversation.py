@@ -23,7 +23,7 @@ from handlers.core.events import Button, Kind, Reply
 from handlers.core.flow import InvalidAnswer
 from handlers.core.forms import Question, Survey
 from handlers.core.routing import Router
-from handlers.surveys import parts
+from handlers.surveys import next_steps, parts
 from storage import conversations, events, survey_privacy
 from storage import surveys as store
 from storage.models import Conversation, SurveyResponse
@@ -355,7 +355,7 @@ async def _finish(ctx: Context, survey: Survey, response: SurveyResponse) -> lis
     await events.record(
         ctx.session, "survey_finished", resident_id=who, data={"survey": survey.slug}
     )
-    return [Reply(survey.outro.get(ctx.language)), *after]
+    return [await next_steps.closing(ctx, survey, response), *after]
 
 
 def personal_questions(survey: Survey) -> list[str]:

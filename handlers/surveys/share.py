@@ -88,8 +88,8 @@ def _interim_question(ctx: Context, survey: Survey) -> Reply:
         when = format_datetime(local, "d MMMM y, HH:mm", locale=ctx.language)
         text = ctx.t("surveyadmin.share_still_open", title=title, when=when)
     buttons = [
-        [Button(ctx.t("surveyadmin.share_interim_yes"), ShareInterim(survey.slug).pack())],
-        [Button(ctx.t("surveyadmin.share_no"), ShareCancel().pack())],
+        [Button(ctx.t("surveyadmin.share_interim_yes"), ShareInterim(survey.slug).pack(), "yes")],
+        [Button(ctx.t("surveyadmin.share_no"), ShareCancel().pack(), "no")],
     ]
     return Reply(text, buttons)
 
@@ -193,8 +193,8 @@ def _decision(ctx: Context, offered: list[str], picked: list[int], count: int) -
     lines.append(ctx.t("surveyadmin.share_question", count=count))
     buttons.append(
         [
-            Button(ctx.t("surveyadmin.share_yes"), ShareSend().pack()),
-            Button(ctx.t("surveyadmin.share_no"), ShareCancel().pack()),
+            Button(ctx.t("surveyadmin.share_yes"), ShareSend().pack(), "yes"),
+            Button(ctx.t("surveyadmin.share_no"), ShareCancel().pack(), "no"),
         ]
     )
     return Reply("\n".join(lines), buttons)

@@ -19,7 +19,7 @@ ANSWER = "Tak, w soboty od dziesiątej do czternastej"
 
 async def test_forget_in_telegram_leaves_no_trace_of_the_person(live_bot: LiveBot) -> None:
     api = live_bot.api
-    await live_bot.say(USER, "/start", count=2, first_name=NAME)
+    await live_bot.say(USER, "/start", first_name=NAME)
     await live_bot.press(USER, "Tak, zgadzam", count=2)
     await live_bot.press(USER, "Tak, chcę")
     await live_bot.say(USER, "/ask")

@@ -22,9 +22,9 @@ async def dump(bot: LiveBot) -> str:
 
 
 async def test_declining_consent_keeps_nothing_with_the_telegram_id(live_bot: LiveBot) -> None:
-    await live_bot.say(DECLINER, "/start", count=2)
+    await live_bot.say(DECLINER, "/start")
     await live_bot.say(DECLINER, "/language")
-    await live_bot.press(DECLINER, "English", count=3)
+    await live_bot.press(DECLINER, "English", count=2)
     [goodbye] = await live_bot.press(DECLINER, "No", count=1)
     assert goodbye["text"]
 

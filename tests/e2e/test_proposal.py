@@ -33,7 +33,7 @@ async def last_text(bot: LiveBot, push, count: int = 1) -> str:  # noqa: ANN001
 
 
 async def fill(bot: LiveBot) -> None:
-    await bot.say(USER, "/start", count=2)
+    await bot.say(USER, "/start")
     await bot.press(USER, "Tak, zgadzam", count=2)
     await bot.say(USER, "/propose", count=2)
     await bot.press(USER, "Grupa nieformalna")

@@ -59,7 +59,7 @@ async def test_proposal_draft_resumes_after_sigkill(
     api = fake_telegram
     bot_process.env["CONTENT_DIR"] = str(open_contest(tmp_path))
     bot_process.start()
-    await step(api, lambda: api.push_message(USER, "/start"), 2)
+    await step(api, lambda: api.push_message(USER, "/start"), 1)
     await step(api, press(api, "Tak, zgadzam"), 2)
     await step(api, lambda: api.push_message(USER, "/propose"), 2)
     await step(api, press(api, "Grupa nieformalna"))

@@ -69,7 +69,7 @@ async def score(bot: LiveBot, user_id: int, made: Made, marks: list[int]) -> str
 async def test_status_change_reaches_the_applicant_in_telegram_and_by_email(
     review_bot: LiveBot, smtp: SmtpServer
 ) -> None:
-    await review_bot.say(APPLICANT, "/start", count=2)
+    await review_bot.say(APPLICANT, "/start")
     await review_bot.press(APPLICANT, "Tak, zgadzam", count=2)
     made = await make(review_bot, telegram_id=APPLICANT, title="Potańcówka pod lipami")
 

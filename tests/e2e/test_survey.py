@@ -30,7 +30,7 @@ def diagnosis_bot(live_bot: LiveBot) -> LiveBot:
 
 
 async def consent(bot: LiveBot, user_id: int) -> None:
-    await bot.say(user_id, "/start", count=2)
+    await bot.say(user_id, "/start")
     await bot.press(user_id, "Tak, zgadzam", count=2)
 
 

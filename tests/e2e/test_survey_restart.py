@@ -55,7 +55,7 @@ async def test_survey_resumes_after_sigkill_at_the_first_unanswered_question(
 ) -> None:
     api = fake_telegram
     bot_process.start()
-    await next_reply(api, lambda: api.push_message(USER, "/start"), 2)
+    await next_reply(api, lambda: api.push_message(USER, "/start"), 1)
     await next_reply(api, press(api, "Tak, zgadzam"), 2)
     intro, first = await next_reply(api, lambda: api.push_message(USER, "/survey"), 2)
     assert "Jak było?" in intro["text"] and first["text"].startswith("Pytanie 1 z")

@@ -12,22 +12,41 @@ from tests.e2e.conftest import LiveBot, wait_until
 
 
 async def consent(bot: LiveBot, user_id: int) -> None:
-    await bot.say(user_id, "/start", count=2)
+    await bot.say(user_id, "/start")
     await bot.press(user_id, "Tak, zgadzam", count=2)
 
 
 async def test_start_consent_in_telegram_stores_resident(live_bot: LiveBot) -> None:
-    greeting, clause = await live_bot.say(5001, "/start", count=2, first_name="Zofia")
-    assert "Dzień dobry" in greeting["text"]
+    [screen] = await live_bot.say(5001, "/start", first_name="Zofia")
+    assert "Dzień dobry" in screen["text"]
+    assert len(screen["text"]) < 600
+    [clause] = await live_bot.press(5001, "Pełna informacja")
     assert "Administrator" in clause["text"]
     assert await live_bot.resident(5001) is None
     thanks, offer = await live_bot.press(5001, "Tak, zgadzam", count=2)
     assert "Dziękujemy" in thanks["text"]
     assert offer["buttons"]
-    assert [c["data"] for c in live_bot.api.answered_callbacks()] == ["consent:pl:yes"]
+    assert [c["data"] for c in live_bot.api.answered_callbacks()] == [
+        "consent:clause:pl",
+        "consent:pl:yes",
+    ]
     resident = await live_bot.resident(5001)
     assert resident is not None and resident.name == "Zofia"
     assert resident.consent_given_at is not None
+
+
+async def test_typed_tak_in_telegram_agrees_and_the_menu_follows_the_news_answer(
+    live_bot: LiveBot,
+) -> None:
+    await live_bot.say(5006, "/start")
+    thanks, offer = await live_bot.say(5006, "Tak", count=2)
+    assert "Dziękujemy" in thanks["text"]
+    assert offer["buttons"]
+    [news] = await live_bot.say(5006, "nie")
+    labels = [b["text"] for row in news["buttons"] for b in row]
+    assert any("Zadaj pytanie" in label for label in labels)
+    resident = await live_bot.resident(5006)
+    assert resident is not None and resident.has_consent and not resident.subscribed
 
 
 async def test_language_in_telegram_switches_to_english(live_bot: LiveBot) -> None:

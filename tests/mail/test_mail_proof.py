@@ -245,7 +245,7 @@ async def test_forged_authentication_results_are_ignored_and_the_card_says_unver
     assert "nie potwierdził, że tę wiadomość naprawdę wysłano" in card
     anna = await coordinator(harness)
     buttons = recorders["telegram"].buttons(str(COORDINATOR_ID))
-    assert "powstał wniosek" in texts(await anna.choose(buttons["📝 Zrób z tego wniosek"]))
+    assert "powstał wniosek" in texts(await anna.choose(buttons["📝 Utwórz wniosek"]))
     async with harness.service.store.transaction() as session:
         [entry] = await session.scalars(select(proposals.Proposal))
     assert entry.resident_id is None and entry.answers["email"] == "zofia@example.pl"
@@ -263,7 +263,7 @@ async def test_forged_authentication_results_are_ignored_and_the_card_says_unver
     assert "Adres potwierdzony przez osobę korzystającą z czatu: Zofia" in card
     assert "nie potwierdził" not in card and "niezweryfikowany" not in card
     buttons = recorders["telegram"].buttons(str(COORDINATOR_ID))
-    await anna.choose(buttons["📝 Zrób z tego wniosek"])
+    await anna.choose(buttons["📝 Utwórz wniosek"])
     assert "Dożynki" in texts(await zofia.send("/myproposals"))
 
 

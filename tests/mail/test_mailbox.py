@@ -80,7 +80,7 @@ async def test_notification_card_buttons_lead_to_reply_and_handled(
         "↩️ Odpowiedz",
         "✔️ Załatwione",
         "🔗 Powiąż z wnioskiem",
-        "📝 Zrób z tego wniosek",
+        "📝 Utwórz wniosek",
     ]
 
     anna = await coordinator(harness)
@@ -103,7 +103,9 @@ async def test_inbox_lists_open_threads_and_shows_one_on_press(
     labels = [b.label for row in listing.buttons for b in row]
     # Newest first (Józef's e-mail is dated December 2025, Maria's have no date: now).
     assert "Maria: Wynajem sali na spotkanie" in labels[0]
-    assert "02.12 Józef Kowalczyk: Zgłoszenie: świetlica" in labels[1]
+    # The whole line in the text; the button cut at a word to fit a phone.
+    assert "• 02.12 Józef Kowalczyk: Zgłoszenie: świetlica" in listing.text
+    assert labels[1].startswith("02.12 Józef Kowalczyk:") and labels[1].endswith("…")
     [card] = await anna.press("Maria")
     assert "Nowa wiadomość w wątku (wiadomości w wątku: 3)" in card.text
     assert "Mój program poczty zgubił nagłówki." in card.text
@@ -300,7 +302,7 @@ async def test_proposal_buttons_with_contest_bridge_link_and_create(
     harness.service.services.contest = sample_contest()  # buttons need a contest to fill
     [message_id] = await receive(harness, corpus.outlook_alternative_with_attachments().raw)
     buttons = recorders["telegram"].buttons(str(COORDINATOR_ID))
-    assert "🔗 Powiąż z wnioskiem" in buttons and "📝 Zrób z tego wniosek" in buttons
+    assert "🔗 Powiąż z wnioskiem" in buttons and "📝 Utwórz wniosek" in buttons
 
     anna = await coordinator(harness)
     [pick] = await anna.choose(buttons["🔗 Powiąż z wnioskiem"])
@@ -310,7 +312,7 @@ async def test_proposal_buttons_with_contest_bridge_link_and_create(
     ]
     [linked] = await anna.press("Festyn")
     assert "powiązana z wnioskiem #2026/18 Festyn" in linked.text
-    [made] = await anna.choose(buttons["📝 Zrób z tego wniosek"])
+    [made] = await anna.choose(buttons["📝 Utwórz wniosek"])
     assert "powstał wniosek #2026/19 Dożynki KGW" in made.text
 
     [(mail, ref)] = contest.linked

@@ -30,7 +30,7 @@ async def test_mail_turned_into_proposal_then_linked_again(
     [first] = await receive(harness, corpus.outlook_alternative_with_attachments().raw)
     buttons = recorders["telegram"].buttons(str(COORDINATOR_ID))
     anna = await coordinator(harness)
-    [made] = await anna.choose(buttons["📝 Zrób z tego wniosek"])
+    [made] = await anna.choose(buttons["📝 Utwórz wniosek"])
     assert "KP-TEST-001" in made.text
     [entry] = await entries(harness)
     assert entry.status == "submitted" and entry.source == "email"

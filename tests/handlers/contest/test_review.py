@@ -102,11 +102,13 @@ async def test_proposals_overview_counts_statuses_and_opens_a_proposal(
     assert "Konkurs próbny" in overview
     assert "• złożone: 2" in overview and "• szkic: 0" in overview
     listing = await marta.press("złożone (2)")
-    labels = [b.label for row in listing[0].buttons for b in row]
+    # Each proposal in full in the text; its button (number and title) fits a phone.
     assert any(
-        first.number in label and "Potańcówka" in label and "8\u00a0500,50 PLN" in label
-        for label in labels
+        first.number in line and "Potańcówka" in line and "8\u00a0500,50 PLN" in line
+        for line in listing[0].text.splitlines()
     )
+    labels = [b.label for row in listing[0].buttons for b in row]
+    assert any(first.number in label and "Potańcówka" in label for label in labels)
     shown = await marta.press(first.number)
     text = texts(shown)
     assert "Wniosek KP-TEST-001 „Potańcówka pod lipami”" in text

@@ -46,6 +46,7 @@ KEY_FUNCTIONS = {
     "cancel_text",
     "admin_action",
     "_button",
+    "yes_no",
     "_survey_list",
     "_remind",
     "cli_text",
@@ -216,7 +217,7 @@ def test_the_scan_finds_the_keys_the_code_uses() -> None:
     sections = {key.split(".")[0] for key in catalogue("pl")}
     used = used_keys(CODE, sections)
     # One of each way a key is given: a reply, an exception, a table, a conditional.
-    for key in ("start.greeting", "review.date_past", "export.type_single", "news.off"):
+    for key in ("start.first_screen", "review.date_past", "export.type_single", "news.off"):
         assert key in used, key
     assert len(used) > 300
 
@@ -257,7 +258,7 @@ def test_a_key_missing_from_the_catalogue_is_reported(tmp_path: Path) -> None:
         '    if ctx.event.text == "x":\n'
         '        raise InvalidAnswer("input.not_in_catalogue")\n'
         '    LABELS = {"a": "results.not_in_catalogue"}\n'
-        '    return [ctx.reply("start.not_in_catalogue" if ctx.consented else "start.greeting")]\n',
+        '    return [ctx.reply("start.not_in_catalogue" if ctx.consented else "start.thanks")]\n',
         encoding="utf-8",
     )
     tree = ast.parse(source.read_text())

@@ -116,7 +116,8 @@ async def test_inbox_without_imap_still_lists_threads_stored_earlier(
     await receive(harness, corpus.iso_8859_2_qp().raw)
     replies = await harness.person(COORDINATOR_ID, coordinator=True).send("/inbox")
     assert replies[0].text == said("mail.inbox_not_configured")
-    assert said("mail.inbox_title", count=1) == replies[-1].text and replies[-1].buttons
+    assert replies[-1].text.startswith(said("mail.inbox_title", count=1))
+    assert replies[-1].buttons
 
 
 # --- the contest: the resident's confirmation, the coordinator's decision --------

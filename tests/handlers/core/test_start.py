@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from storage.models import Event, Resident
 from tests.conftest import COORDINATOR_ID
-from tests.harness import ChatHarness, texts
+from tests.harness import ChatHarness, said, texts
 
 
 async def residents(harness: ChatHarness) -> list[Resident]:
@@ -20,10 +20,12 @@ async def test_start_new_person_gets_clause_and_nothing_is_stored(harness: ChatH
     text = texts(replies)
     assert "Dzień dobry" in text
     assert "Miejsko-Gminnego Ośrodka Kultury w Kaliszu Pomorskim" in text
-    for part in ("Administrator", "Cel:", "Przechowujemy", "prawo", "UODO"):
-        assert part in text
     labels = [b.label for r in replies for row in r.buttons for b in row]
     assert any("zgadzam" in label for label in labels)
+    # The full clause is one press away (the layered notice).
+    clause = texts(await anna.press(said("start.full_clause")))
+    for part in ("Administrator", "Cel:", "Przechowujemy", "prawo", "UODO"):
+        assert part in clause
     assert await residents(harness) == []
 
 
@@ -65,7 +67,7 @@ async def test_language_before_consent_shows_english_start_and_stores_nothing(
     replies = await john.press("English")
     text = texts(replies)
     assert "Hello! This is Lokalnie" in text
-    assert "Controller" in text
+    assert "Controller" in texts(await john.press(said("start.full_clause", "en")))
     assert await residents(harness) == []
     replies = await john.press("Yes, I agree")
     assert "Thank you" in texts(replies)

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from storage.models import Conversation, Event, OutboxMessage, Resident
-from tests.harness import ChatHarness, Person, texts
+from tests.harness import ChatHarness, Person, said, texts
 
 
 async def consented(harness: ChatHarness, user_id: int, name: str = "Anna") -> Person:
@@ -66,7 +66,8 @@ async def test_forget_then_start_again_is_a_new_resident(harness: ChatHarness) -
     anna = await consented(harness, 204)
     await anna.send("/forget")
     await anna.press("Tak, usuń")
-    assert "Administrator" in texts(await anna.send("/start"))
+    await anna.send("/start")
+    assert "Administrator" in texts(await anna.press(said("start.full_clause")))
     await anna.press("Tak, zgadzam")
     async with harness.service.store.transaction() as session:
         rows = list(await session.scalars(select(Resident).order_by(Resident.id)))
