@@ -15,10 +15,11 @@ from typing import Any
 
 from handlers.contest import budget as money_rules
 from handlers.contest.model import Contest
-from handlers.contest.proposal_budget import line_text, shortened
+from handlers.contest.proposal_budget import line_text
 from handlers.core import form_runner as runner
 from handlers.core.context import Context
 from handlers.core.forms import Question
+from handlers.core.labels import cut_label
 from storage.proposals import ProposalSnapshot
 
 # How much of a long answer a change shows, before and after.
@@ -126,4 +127,4 @@ def describe(ctx: Context, contest: Contest, found: Differences) -> list[str]:
 def _answer(ctx: Context, question: Question, value: Any) -> str:
     if value is None:
         return ctx.t("review.diff_no_answer")
-    return shortened(runner.describe(ctx, question, value), SHOWN)
+    return cut_label(runner.describe(ctx, question, value), SHOWN)

@@ -21,19 +21,12 @@ from handlers.contest.model import Contest
 from handlers.core.context import Context
 from handlers.core.events import Kind, Reply
 from handlers.core.flow import InvalidAnswer
+from handlers.core.labels import cut_label
 from storage import proposals as store
 from storage.proposals import Proposal
 
 # How much of an item's name a line's button shows (Telegram cuts longer labels).
 LABEL_ITEM = 28
-
-
-def shortened(text: str, limit: int) -> str:
-    """`text` cut at a word with "…" when longer than `limit`."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:–-")
-    return (cut or text[: limit - 1]) + "…"
 
 
 def line_text(contest: Contest, line: money_rules.Line) -> str:
@@ -72,7 +65,7 @@ async def budget_view(
                     "proposal.budget_line_button",
                     BudgetPick(index),
                     number=index + 1,
-                    item=shortened(line.item, LABEL_ITEM),
+                    item=cut_label(line.item, LABEL_ITEM),
                     amount=money_rules.money(line.amount),
                 )
             ]

@@ -19,10 +19,10 @@ from handlers.contest import file_types
 from handlers.contest.buttons import FILE_REMOVE, FILES, FilePick, FileRemove, FilesDone
 from handlers.contest.draft import Goto, Onward, Outcome, Position, deadline, when
 from handlers.contest.model import Contest
-from handlers.contest.proposal_budget import shortened
 from handlers.core.context import Context
 from handlers.core.events import Kind, Reply
 from handlers.core.flow import InvalidAnswer
+from handlers.core.labels import cut_label
 from storage import conversations, erasure
 from storage import proposals as store
 from storage.proposals import Proposal, ProposalAttachment
@@ -51,7 +51,7 @@ async def files_view(
     if stored:
         parts += ["", ctx.t("proposal.files_list", names=", ".join(a.name for a in stored))]
     rows = [
-        [ctx.button("proposal.file_remove", FilePick(a.id), name=shortened(a.name, LABEL_NAME))]
+        [ctx.button("proposal.file_remove", FilePick(a.id), name=cut_label(a.name, LABEL_NAME))]
         for a in stored
     ]
     key = "proposal.files_done" if stored else "proposal.files_none"

@@ -9,6 +9,8 @@ short labels of its own; this is the fallback for the rest.
 
 from __future__ import annotations
 
+import re
+
 from handlers.core.events import Button
 
 FULL_WIDTH = 40
@@ -26,7 +28,9 @@ def width_in_row(buttons_in_row: int) -> int:
 
 def cut_label(label: str, limit: int = FULL_WIDTH) -> str:
     """`label` if it fits, else its longest start ending at a word, with "…"."""
-    label = " ".join(label.split())
+    # Line breaks and runs of spaces become one space; a no-break space (in
+    # "4 500,00") stays, so amounts are not split or changed.
+    label = re.sub(r"[ \t\r\n]+", " ", label).strip()
     if len(label) <= limit:
         return label
     room = label[: limit - len(ELLIPSIS) + 1]

@@ -25,6 +25,7 @@ import pytest
 from storage import proposals
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.conftest import LiveBot, live_bot  # noqa: F401 - the fixture
+from tests.e2e.test_telegram import consent
 from tests.handlers.contest_fixture import sample_contest
 from tests.handlers.review_fixture import submit_in
 
@@ -88,8 +89,7 @@ async def test_a_coordinator_signs_in_from_the_chat_and_asks_for_changes(
     def t(key: str, **values: object) -> str:
         return texts.text("pl", key, **values)
 
-    await live_bot.say(APPLICANT, "/start", count=2)
-    await live_bot.press(APPLICANT, "Tak, zgadzam", count=2)
+    await consent(live_bot, APPLICANT)
     made = await submit_in(
         live_bot.service.store,
         services.contest,
