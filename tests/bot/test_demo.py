@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.app import Service
 from bot.config import Settings
+from handlers.core.labels import cut_label
 from tests.bot.test_config import run_cli
 from tests.harness import said
 
@@ -56,8 +57,9 @@ def test_run_with_the_demo_offers_the_diagnosis_and_an_open_call(tmp_path: Path)
     out = shown.stdout
     assert said("console.no_token") in out
     assert said("console.demo").split("{until}")[0] in out
-    # The demo diagnosis is offered; the real one stays closed when asked for by name.
-    assert said("demo.title", title=DIAGNOSIS) in out
+    # The demo diagnosis is offered (on a button, cut to fit); the real one stays
+    # closed when asked for by name.
+    assert cut_label(said("demo.title", title=DIAGNOSIS)) in out
     assert said("survey.closed", title=DIAGNOSIS, when="30 kwietnia 2021, 23:59") in out
     # The call for proposals is open: its first step is asked.
     assert said("demo.title", title=CONTEST) in out
