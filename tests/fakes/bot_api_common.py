@@ -18,7 +18,7 @@ BOT_USER: dict[str, Any] = {
 
 #: Methods that deliver something to a user; ``sent()`` and latency tracking look at these.
 SENT_METHODS: frozenset[str] = frozenset(
-    {"sendMessage", "sendDocument", "sendPhoto", "editMessageText"}
+    {"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "editMessageText"}
 )
 
 # Form values PTB sends as plain strings; everything else is JSON-encoded by PTB.

@@ -46,7 +46,8 @@ class Records:
         *,
         include_failed: bool = False,
     ) -> list[dict[str, Any]]:
-        """Recorded sendMessage/sendDocument/sendPhoto/editMessageText calls, oldest first."""
+        """Recorded sendMessage/sendDocument/sendPhoto/sendMediaGroup/editMessageText calls,
+        oldest first (an album is one record, its files in `album`)."""
         with self._lock:
             return self._sent_locked(chat_id, method, include_failed)
 
