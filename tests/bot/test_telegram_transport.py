@@ -62,9 +62,7 @@ def pictures(count: int) -> list[dict[str, str]]:
 async def test_transport_album_goes_as_media_groups_of_at_most_ten(
     transport: TelegramTransport, fake_telegram: FakeTelegramServer
 ) -> None:
-    message_id = await transport.deliver(
-        str(CHAT), {"text": "Wykresy", "album": pictures(12)}
-    )
+    message_id = await transport.deliver(str(CHAT), {"text": "Wykresy", "album": pictures(12)})
     first, second = fake_telegram.sent(CHAT)
     assert [first["method"], second["method"]] == ["sendMediaGroup", "sendMediaGroup"]
     names = [f["filename"] for call in (first, second) for f in call["album"]]
