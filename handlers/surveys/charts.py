@@ -10,6 +10,7 @@ the figure (no axes, no layout engine), which keeps a chart well under 0.3 s.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from io import BytesIO
 
@@ -137,7 +138,9 @@ class _Canvas:
     """A figure addressed in inches from the top-left corner."""
 
     def __init__(self, height: float) -> None:
-        self.height = height
+        # Whole pixels: what is placed from the top keeps its place (to a pixel of
+        # rounding) however tall the image grows below it (see `png`).
+        self.height = _whole_pixels(height)
         self.figure = Figure(figsize=(WIDTH, height), dpi=DPI, facecolor="white")
         FigureCanvasAgg(self.figure)
 
@@ -172,7 +175,7 @@ class _Canvas:
         """The image, with `footer` in small type under a rule at the bottom."""
         if footer:
             lines = _wrap(footer, SMALL_SIZE, TEXT_WIDTH)
-            room = 0.15 + len(lines) * SMALL_SIZE * LINE + 0.2
+            room = _whole_pixels(0.15 + len(lines) * SMALL_SIZE * LINE + 0.2)
             grown = self.height + room
             self.figure.set_size_inches(WIDTH, grown)
             # Everything drawn so far is placed from the bottom: lift it by the room.
@@ -190,6 +193,10 @@ class _Canvas:
         buffer = BytesIO()
         self.figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
         return buffer.getvalue()
+
+
+def _whole_pixels(inches: float) -> float:
+    return math.ceil(round(inches * DPI, 6)) / DPI
 
 
 def _header_height(title: list[str], subtitle: list[str]) -> float:

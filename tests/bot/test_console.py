@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from bot.app import Service
 from bot.config import Settings
+from bot.console import ConsoleTransport
+from handlers.core.events import OutgoingFile, Reply
+from handlers.core.replies import to_payload
 from tests.conftest import COORDINATOR_ID
 
 RESIDENT = 4242
@@ -50,3 +54,20 @@ async def test_console_resident_question_reaches_the_coordinators_terminal_sessi
     # The answer goes back to the terminal the question came from.
     later = await session(settings, RESIDENT)
     assert "Tak, zapraszamy." in later
+
+
+async def test_console_shows_an_album_as_its_saved_files(tmp_path: Path) -> None:
+    out = io.StringIO()
+    transport = ConsoleTransport(out, tmp_path / "pobrane")
+    pictures = [
+        OutgoingFile(f"wykres-{n}.png", "image/png", b"\x89PNG" + bytes([n])) for n in (1, 2)
+    ]
+    report = OutgoingFile("raport.html", "text/html", b"<html></html>")
+    await transport.deliver(str(RESIDENT), to_payload(Reply("Wykresy (2)", album=pictures)))
+    await transport.deliver(str(RESIDENT), to_payload(Reply("Raport", file=report)))
+    shown = out.getvalue()
+    assert "Wykresy (2)" in shown
+    for file in [*pictures, report]:
+        path = tmp_path / "pobrane" / file.name
+        assert f"-> {path}" in shown and path.read_bytes() == file.content
+    assert shown.index("wykres-1.png") < shown.index("wykres-2.png") < shown.index("raport.html")
