@@ -116,6 +116,35 @@ def survey_charts(
         typer.echo(str(path))
 
 
+@survey_app.command("report", help=cli_text("cli.help.survey_report"))
+def survey_report(
+    slug: Annotated[str, typer.Argument(help=cli_text("cli.help.survey_slug"))],
+    out: Annotated[Path | None, typer.Option(help=cli_text("cli.help.out"))] = None,
+) -> None:
+    from handlers.surveys import report, results
+    from handlers.surveys.parts import is_personal
+
+    async def work(service: Any) -> bytes:
+        survey = _survey(service, slug)
+        language = service.settings.default_language
+        translator, timezone = service.services.translator, service.services.timezone
+        async with service.store.transaction() as session:
+            responses = await results.load_results(session, survey)
+        overview = results.overview(responses)
+        summaries = [
+            s
+            for s in results.summarise(survey, responses, language=language)
+            if not is_personal(s.question)
+        ]
+        drawn = report.draw_charts(survey, overview, summaries, translator, language, timezone)
+        file = report.report_file(
+            survey, overview, summaries, drawn, translator, language, timezone
+        )
+        return file.content
+
+    write_out(with_service(work), out)
+
+
 @survey_app.command("leaders", help=cli_text("cli.help.survey_leaders"))
 def survey_leaders(
     slug: Annotated[str | None, typer.Argument(help=cli_text("cli.help.survey_slug"))] = None,

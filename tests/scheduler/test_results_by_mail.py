@@ -14,7 +14,7 @@ from storage.models import OutboxMessage
 from tests.harness import ChatHarness
 
 PICTURES = [OutgoingFile(f"wykres-{n}.png", "image/png", b"\x89PNG" + bytes([n])) for n in (1, 2)]
-REPORT = OutgoingFile("ankieta-raport.html", "text/html", "<p>Wyniki</p>".encode())
+REPORT = OutgoingFile("ankieta-raport.html", "text/html", b"<p>Wyniki</p>")
 
 
 async def test_album_and_file_become_attachments_of_the_e_mail(harness: ChatHarness) -> None:
