@@ -7,8 +7,10 @@ the coordinator ticks single open answers in the preview (none by default).
 
 1. "📣 Share the results" (after /results). If the survey is still open, the
    coordinator first confirms that these are interim results (then marked so).
-2. The preview: exactly the messages the subscribers will get, then the open
-   answers with a tick button each, and "send" / "cancel". The preview lives in
+2. The preview: exactly the messages the subscribers will get (a short summary,
+   the charts as one album, the report file), then the open answers with a tick
+   button each (the ticked ones go word for word into the report), and "send" /
+   "cancel". The preview lives in
    the coordinator's conversation (flow `rshare`): the survey, the interim mark,
    the open answers offered, the ticked ones and a digest of the aggregates.
 3. "Send" rebuilds the messages; if new answers changed them since the preview,
