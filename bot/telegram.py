@@ -6,6 +6,7 @@ Application is used for its Bot and HTTP client only, not its Updater.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import replace
@@ -44,6 +45,8 @@ MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
 # sendMediaGroup takes 2 to 10 pictures; a longer album goes as several.
 MAX_ALBUM = 10
+# How long an album half sent may wait for Telegram's flood control before the rest.
+MAX_ALBUM_WAIT = 30.0
 # The Bot API serves files up to 20 MB to bots.
 MAX_DOWNLOAD = 20 * 1024 * 1024
 # Connections to the Bot API for everything but getUpdates (which has its own).
@@ -206,7 +209,9 @@ class TelegramTransport:
 
         Telegram shows no buttons under an album and no caption over 1024
         characters: then the text (with the buttons) follows as a message.
-        The row counts as sent only when every part went (a retry repeats all).
+        The row counts as sent only when every part went. Flood control after the
+        first album is waited out here, so a retry does not send that album twice;
+        another error then makes the whole row go again.
         """
         caption = reply.text if reply.text and len(reply.text) <= MAX_CAPTION else None
         if markup is not None:
@@ -227,7 +232,14 @@ class TelegramTransport:
                 )
                 for index, f in enumerate(files)
             ]
-            sent = await self.bot.send_media_group(chat_id, media=media)
+            try:
+                sent = await self.bot.send_media_group(chat_id, media=media)
+            except RetryAfter as error:
+                if start == 0 or _seconds(error.retry_after) > MAX_ALBUM_WAIT:
+                    raise
+                # Part of the album is out: wait here rather than send it all again.
+                await asyncio.sleep(_seconds(error.retry_after))
+                sent = await self.bot.send_media_group(chat_id, media=media)
             message = sent[-1]
         if caption is None and reply.text:
             message = await self.bot.send_message(chat_id, reply.text, reply_markup=markup)

@@ -74,6 +74,18 @@ async def test_transport_album_goes_as_media_groups_of_at_most_ten(
     assert message_id == str(second["result"][-1]["message_id"])
 
 
+# PTB warns about RetryAfter.retry_after becoming a timedelta when raising it.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_transport_album_waits_out_flood_control_without_sending_twice(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    fake_telegram.fail_next("sendMediaGroup", CHAT, code=429, retry_after=1, after=1)
+    await transport.deliver(str(CHAT), {"text": "Wykresy", "album": pictures(13)})
+    first, second = fake_telegram.sent(CHAT)
+    assert [len(first["album"]), len(second["album"])] == [10, 3]
+    assert len(fake_telegram.calls("sendMediaGroup")) == 3  # the refused one, once more
+
+
 async def test_transport_album_of_eleven_ends_with_one_photo(
     transport: TelegramTransport, fake_telegram: FakeTelegramServer
 ) -> None:
