@@ -99,7 +99,7 @@ class Question(Strict):
     id: str = Field(pattern=ID_PATTERN)
     type: QuestionType
     text: Text
-    # A few words naming the question in results ("Ocena ośrodka"); without it
+    # A few words naming the question in results ("Rating of the centre"); without it
     # the question's text is cut at a word.
     short: Text | None = None
     help: Text | None = None
