@@ -79,10 +79,11 @@ class ConsoleTransport:
             print("  " + "   ".join(shown), file=self.out)
         if pressed:
             self.buttons[recipient] = pressed
-        if reply.file is not None:
+        # An album is its pictures saved side by side, one path a line.
+        for file in [*reply.album, *([reply.file] if reply.file is not None else [])]:
             self.downloads.mkdir(parents=True, exist_ok=True)
-            path = self.downloads / reply.file.name
-            path.write_bytes(reply.file.content)
+            path = self.downloads / file.name
+            path.write_bytes(file.content)
             print(f"  -> {path}", file=self.out)
         self.out.flush()
 

@@ -6,6 +6,7 @@ Application is used for its Bot and HTTP client only, not its Updater.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from dataclasses import replace
@@ -19,6 +20,8 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaDocument,
+    InputMediaPhoto,
     Update,
 )
 from telegram.constants import ChatType
@@ -27,7 +30,7 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.errors import PermanentFailure, RecipientGone, RetryLater
-from handlers.core.events import Inbound, IncomingFile, Kind, Reply
+from handlers.core.events import Inbound, IncomingFile, Kind, OutgoingFile, Reply
 from handlers.core.i18n import LANGUAGES, Translator
 from handlers.core.replies import from_payload
 from handlers.routes import ROUTES
@@ -40,6 +43,10 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
+# sendMediaGroup takes 2 to 10 pictures; a longer album goes as several.
+MAX_ALBUM = 10
+# How long an album half sent may wait for Telegram's flood control before the rest.
+MAX_ALBUM_WAIT = 30.0
 # The Bot API serves files up to 20 MB to bots.
 MAX_DOWNLOAD = 20 * 1024 * 1024
 # Connections to the Bot API for everything but getUpdates (which has its own).
@@ -165,6 +172,8 @@ class TelegramTransport:
 
     async def _send(self, chat_id: int, reply: Reply, markup: Any) -> Any:
         """Send a reply; returns the last Telegram message (the one with the buttons)."""
+        if reply.album:
+            return await self._send_album(chat_id, reply, markup)
         if reply.file is not None and reply.file.mime_type.startswith("image/"):
             # Charts go as photos: shown inline, readable without opening a file.
             return await self.bot.send_photo(
@@ -194,6 +203,53 @@ class TelegramTransport:
                 reply_markup=markup,
             )
         return message
+
+    async def _send_album(self, chat_id: int, reply: Reply, markup: Any) -> Any:
+        """Pictures as albums of at most MAX_ALBUM, the text as the first one's caption.
+
+        Telegram shows no buttons under an album and no caption over 1024
+        characters: then the text (with the buttons) follows as a message.
+        The row counts as sent only when every part went. Flood control after the
+        first album is waited out here, so a retry does not send that album twice;
+        another error then makes the whole row go again.
+        """
+        caption = reply.text if reply.text and len(reply.text) <= MAX_CAPTION else None
+        if markup is not None:
+            caption = None
+        message = None
+        for start in range(0, len(reply.album), MAX_ALBUM):
+            files = reply.album[start : start + MAX_ALBUM]
+            text = caption if start == 0 else None
+            if len(files) == 1:
+                message = await self._send_one(chat_id, files[0], text)
+                continue
+            photos = all(f.mime_type.startswith("image/") for f in files)
+            media = [
+                (InputMediaPhoto if photos else InputMediaDocument)(
+                    # Each its own attach:// part, not all under one form field.
+                    InputFile(f.content, filename=f.name, attach=True),
+                    caption=text if index == 0 else None,
+                )
+                for index, f in enumerate(files)
+            ]
+            try:
+                sent = await self.bot.send_media_group(chat_id, media=media)
+            except RetryAfter as error:
+                if start == 0 or _seconds(error.retry_after) > MAX_ALBUM_WAIT:
+                    raise
+                # Part of the album is out: wait here rather than send it all again.
+                await asyncio.sleep(_seconds(error.retry_after))
+                sent = await self.bot.send_media_group(chat_id, media=media)
+            message = sent[-1]
+        if caption is None and reply.text:
+            message = await self.bot.send_message(chat_id, reply.text, reply_markup=markup)
+        return message
+
+    async def _send_one(self, chat_id: int, file: OutgoingFile, caption: str | None) -> Any:
+        upload = InputFile(file.content, filename=file.name)
+        if file.mime_type.startswith("image/"):
+            return await self.bot.send_photo(chat_id, photo=upload, caption=caption)
+        return await self.bot.send_document(chat_id, document=upload, caption=caption)
 
     async def _edit(self, chat_id: int, message_id: int, text: str, markup: Any) -> bool:
         """Edit in place; False when the message can no longer be edited (send anew)."""

@@ -78,11 +78,21 @@ async def _queue_broadcast(
             )
             text = part.get("text") or ""
             if person.channel == "email":
-                await send(session, services, person, text, key, file=part.get("file"))
+                await send(
+                    session,
+                    services,
+                    person,
+                    text,
+                    key,
+                    file=part.get("file"),
+                    album=part.get("album"),
+                )
                 continue
             payload: dict[str, Any] = {"text": text}
             if part.get("file"):
                 payload["file"] = part["file"]
+            if part.get("album"):
+                payload["album"] = part["album"]
             chats.append(
                 outbox.Outgoing(
                     channel_of(services, person), person.address, payload, key, person.resident_id

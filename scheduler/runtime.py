@@ -57,9 +57,13 @@ async def send(
     *,
     subject: str = "",
     file: dict[str, Any] | None = None,
+    album: list[dict[str, Any]] | None = None,
     broadcast_id: int | None = None,
 ) -> bool:
-    """Queue one bulk message on the recipient's channel; False if queued before."""
+    """Queue one bulk message on the recipient's channel; False if queued before.
+
+    By e-mail the file and the album's pictures are attachments of the one message.
+    """
     if recipient.channel == "email":
         before = await outbox.find(session, key)
         unsubscribe = translated(services, recipient.language, "broadcast.unsubscribe_line")
@@ -71,11 +75,14 @@ async def send(
             key=key,
             resident_id=recipient.resident_id,
             bulk=True,
+            attachments=[*(album or []), *([file] if file else [])],
         )
         return before is None
     payload: dict[str, Any] = {"text": text}
     if file:
         payload["file"] = file
+    if album:
+        payload["album"] = album
     queued = await outbox.enqueue(
         session,
         channel=channel_of(services, recipient),

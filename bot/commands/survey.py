@@ -87,7 +87,7 @@ def survey_charts(
     slug: Annotated[str, typer.Argument(help=cli_text("cli.help.survey_slug"))],
     out: Annotated[Path, typer.Option(help=cli_text("cli.help.charts_out"))],
 ) -> None:
-    from handlers.surveys import charts, results
+    from handlers.surveys import report, results
 
     async def work(service: Any) -> list[Path]:
         survey = _survey(service, slug)
@@ -95,20 +95,54 @@ def survey_charts(
         async with service.store.transaction() as session:
             responses = await results.load_results(session, survey)
         out.mkdir(parents=True, exist_ok=True)
-        written = []
         summaries = results.summarise(survey, responses, language=language)
-        for number, summary in enumerate(summaries, 1):
-            image = charts.chart_png(
-                summary.question, summary, language=language, translator=service.services.translator
-            )
-            if image is not None:
-                path = out / f"{number:02d}-{summary.id}.png"
-                path.write_bytes(image)
-                written.append(path)
+        services = service.services
+        drawn = report.draw_charts(
+            survey,
+            results.overview(responses),
+            summaries,
+            services.translator,
+            language,
+            services.timezone,
+        )
+        written = []
+        for chart in drawn:
+            path = out / f"{chart.number:02d}-{chart.summary.id}.png"
+            path.write_bytes(chart.png)
+            written.append(path)
         return written
 
     for path in with_service(work):
         typer.echo(str(path))
+
+
+@survey_app.command("report", help=cli_text("cli.help.survey_report"))
+def survey_report(
+    slug: Annotated[str, typer.Argument(help=cli_text("cli.help.survey_slug"))],
+    out: Annotated[Path | None, typer.Option(help=cli_text("cli.help.out"))] = None,
+) -> None:
+    from handlers.surveys import report, results
+    from handlers.surveys.parts import is_personal
+
+    async def work(service: Any) -> bytes:
+        survey = _survey(service, slug)
+        language = service.settings.default_language
+        translator, timezone = service.services.translator, service.services.timezone
+        async with service.store.transaction() as session:
+            responses = await results.load_results(session, survey)
+        overview = results.overview(responses)
+        summaries = [
+            s
+            for s in results.summarise(survey, responses, language=language)
+            if not is_personal(s.question)
+        ]
+        drawn = report.draw_charts(survey, overview, summaries, translator, language, timezone)
+        file = report.report_file(
+            survey, overview, summaries, drawn, translator, language, timezone
+        )
+        return file.content
+
+    write_out(with_service(work), out)
 
 
 @survey_app.command("leaders", help=cli_text("cli.help.survey_leaders"))

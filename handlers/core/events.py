@@ -89,6 +89,9 @@ class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     file: OutgoingFile | None = None
+    # Pictures shown together as one album (charts); `text` is its caption. The
+    # adapter splits an album its channel cannot show at once into several.
+    album: list[OutgoingFile] = field(default_factory=list)
     # Replace the message whose button was pressed instead of sending a new one
     # (e.g. ticking options of a multiple choice).
     replace: bool = False

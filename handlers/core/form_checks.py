@@ -137,7 +137,7 @@ class FormChecks:
             if not isinstance(entry.raw, dict):
                 continue
             base: Loc = (self.key, entry.index)
-            for name in ("text", "help"):
+            for name in ("text", "short", "help"):
                 if entry.raw.get(name) is not None:
                     yield base + (name,)
             for group in ("options", "items"):

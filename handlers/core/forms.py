@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+# A question's short title heads its chart and its line in a summary.
+SHORT_TITLE = 60
 
 
 class Text(RootModel[str | dict[Literal["pl", "en"], str]]):
@@ -97,6 +99,9 @@ class Question(Strict):
     id: str = Field(pattern=ID_PATTERN)
     type: QuestionType
     text: Text
+    # A few words naming the question in results ("Rating of the centre"); without it
+    # the question's text is cut at a word.
+    short: Text | None = None
     help: Text | None = None
     optional: bool = False
     # Collects data that identifies a person (a name, an address): never shared,
@@ -166,11 +171,28 @@ class Question(Strict):
             return []
         return self.show_if if isinstance(self.show_if, list) else [self.show_if]
 
+    def short_text(self, language: str) -> str:
+        """The question's short title: `short`, or its text cut at a word with "…"."""
+        if self.short is not None:
+            return self.short.get(language)
+        return cut_at_word(self.text.get(language), SHORT_TITLE)
+
     def option_text(self, option_id: str, language: str) -> str | None:
         for option in [*self.options, *self.items]:
             if option.id == option_id:
                 return option.text.get(language)
         return None
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters, cut after a whole word with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head:
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ,;:–-") + "…"
 
 
 class Leaders(Strict):

@@ -25,6 +25,7 @@ async def queue_email(
     references: list[str] | None = None,
     bulk: bool = False,
     message_id: str | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> None:
     """Queue one e-mail; `message_id` (without <>) fixes its Message-ID now, for a
     reply to it to be recognised (otherwise the transport makes one up)."""
@@ -41,6 +42,8 @@ async def queue_email(
             "references": references or [],
             "bulk": bulk,
             **({"message_id": message_id} if message_id else {}),
+            # [{"name", "mime_type", "content_b64"}]: a chat message's file or album.
+            **({"attachments": attachments} if attachments else {}),
         },
         idempotency_key=key,
     )

@@ -28,21 +28,30 @@ def to_payload(reply: Reply, *, edit_message_id: str | None = None) -> dict[str,
         if set(meant) == {YES, NO}:
             payload[YES_NO] = meant
     if reply.file is not None:
-        payload["file"] = {
-            "name": reply.file.name,
-            "mime_type": reply.file.mime_type,
-            "content_b64": base64.b64encode(reply.file.content).decode(),
-        }
+        payload["file"] = file_payload(reply.file)
+    if reply.album:
+        payload["album"] = [file_payload(file) for file in reply.album]
     return payload
+
+
+def file_payload(file: OutgoingFile) -> dict[str, str]:
+    """A file as plain data for an outbox row (also an e-mail attachment's shape)."""
+    return {
+        "name": file.name,
+        "mime_type": file.mime_type,
+        "content_b64": base64.b64encode(file.content).decode(),
+    }
+
+
+def _file(raw: dict[str, Any]) -> OutgoingFile:
+    return OutgoingFile(raw["name"], raw["mime_type"], base64.b64decode(raw["content_b64"]))
 
 
 def from_payload(payload: dict[str, Any]) -> Reply:
     buttons = [[Button(label, data) for label, data in row] for row in payload.get("buttons", [])]
-    file = None
-    if "file" in payload:
-        raw = payload["file"]
-        file = OutgoingFile(raw["name"], raw["mime_type"], base64.b64decode(raw["content_b64"]))
-    return Reply(text=payload.get("text", ""), buttons=buttons, file=file)
+    file = _file(payload["file"]) if payload.get("file") else None
+    album = [_file(raw) for raw in payload.get("album") or []]
+    return Reply(text=payload.get("text", ""), buttons=buttons, file=file, album=album)
 
 
 async def queue_replies(

@@ -1,8 +1,12 @@
-"""The coordinator's survey tools in the chat: /results, /export, /leaders."""
+"""The coordinator's survey tools in the chat: /results, /export, /leaders.
+
+/results answers with three things a phone can hold: one short summary, the
+charts as one album and the full report as one printable file.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from handlers.core.admin import AdminOpen
 from handlers.core.context import Context
@@ -11,6 +15,7 @@ from handlers.core.forms import Survey
 from handlers.core.routing import Router
 from handlers.surveys import results, results_text
 from handlers.surveys.buttons import ExportPick, ResultsPick, ResultsShare, SurveyChosen
+from handlers.surveys.parts import is_personal
 from storage import surveys as store
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,62 +67,75 @@ async def on_results(ctx: Context, pressed: ResultsPick) -> list[Reply]:
     return await results_of(ctx, survey)
 
 
-async def _result_messages(ctx: Context, survey: Survey) -> tuple[list[Reply], list[Any]]:
-    """The coordinator's summary as texts and a chart per closed question."""
-    translator, language = ctx.services.translator, ctx.language
-    responses = await results.load_results(ctx.session, survey)
-    overview = results.overview(responses)
-    summaries = results.summarise(survey, responses, language=language)
-    replies = [
-        Reply(text)
-        for text in results_text.summary_messages(survey, overview, summaries, translator, language)
-    ]
-    replies += chart_replies(ctx, survey, summaries)
-    return replies, [responses, summaries]
+@dataclass
+class ResultMessages:
+    """What a results message set is made of, for /results and for sharing."""
+
+    summary: Reply
+    album: Reply | None
+    report: Reply
+
+    def replies(self) -> list[Reply]:
+        return [self.summary, *([self.album] if self.album else []), self.report]
 
 
-def chart_replies(
-    ctx: Context, survey: Survey, summaries: list[results.QuestionSummary]
-) -> list[Reply]:
-    """A chart per closed question, numbered as in the summary."""
-    # Imported when a coordinator asks: matplotlib and numpy are tens of megabytes
-    # the running bot need not hold for its residents' conversations.
-    from handlers.surveys import charts
+def result_messages(
+    ctx: Context,
+    survey: Survey,
+    overview: results.SurveyOverview,
+    summaries: list[results.QuestionSummary],
+    *,
+    report_caption: str,
+    interim: bool = False,
+    picked: list[str] | None = None,
+) -> ResultMessages:
+    """One short summary, the charts as one album, the full report as one file.
 
-    translator, language = ctx.services.translator, ctx.language
-    replies = []
-    for number, summary in enumerate(summaries, start=1):
-        image = charts.chart_png(
-            summary.question, summary, language=language, translator=translator
-        )
-        if image is not None:
-            name = f"{survey.slug}-{number:02d}-{summary.id}.png"
-            caption = ctx.t("surveyadmin.chart_caption", number=number, text=summary.text[:900])
-            replies.append(Reply(caption, file=OutgoingFile(name, "image/png", image)))
-    return replies
+    `summaries` are the questions that may be shown to whoever gets the messages.
+    """
+    from handlers.surveys import report  # when used (see report.draw_charts)
+
+    translator, language, timezone = ctx.services.translator, ctx.language, ctx.services.timezone
+    charts = report.draw_charts(survey, overview, summaries, translator, language, timezone)
+    has_open = bool(picked) or any(s.answers or s.other_texts for s in summaries)
+    text = results_text.short_summary(
+        survey, overview, summaries, translator, language, timezone, open_answers=has_open
+    )
+    if interim:
+        text = f"{ctx.t('surveyadmin.share_interim_head')}\n\n{text}"
+    album = None
+    if charts:
+        caption = ctx.t("results.album", title=survey.title.get(language), count=len(charts))
+        album = Reply(caption, album=[chart.file(survey.slug) for chart in charts])
+    file = report.report_file(
+        survey,
+        overview,
+        summaries,
+        charts,
+        translator,
+        language,
+        timezone,
+        interim=interim,
+        picked=picked or [],
+    )
+    return ResultMessages(Reply(text), album, Reply(report_caption, file=file))
 
 
 async def results_of(ctx: Context, survey: Survey) -> list[Reply]:
-    """A summary per question, a chart per closed question, open answers as a file."""
-    from handlers.surveys import exports  # when used (see _result_messages)
-
-    translator, language = ctx.services.translator, ctx.language
-    replies, (responses, summaries) = await _result_messages(ctx, survey)
+    """The coordinator's results: a summary, the charts, the report; and a way to share them."""
+    responses = await results.load_results(ctx.session, survey)
+    overview = results.overview(responses)
+    summaries = [
+        # Names, phones and e-mails stay in /export and /leaders, not in a report for a meeting.
+        s
+        for s in results.summarise(survey, responses, language=ctx.language)
+        if not is_personal(s.question)
+    ]
+    caption = f"{ctx.t('surveyadmin.report')}\n\n{ctx.t('surveyadmin.share_offer')}"
+    messages = result_messages(ctx, survey, overview, summaries, report_caption=caption)
     share = Button(ctx.t("surveyadmin.share"), ResultsShare(survey.slug).pack())
-    replies.append(Reply(ctx.t("surveyadmin.share_offer"), [[share]]))
-    if any(s.answers or s.other_texts for s in summaries):
-        content = exports.open_answers_text(
-            survey, responses, language=language, translator=translator
-        )
-        name = (
-            f"{survey.slug}-odpowiedzi-otwarte.txt"
-            if language == "pl"
-            else (f"{survey.slug}-open-answers.txt")
-        )
-        replies.append(
-            Reply(ctx.t("surveyadmin.open_answers"), file=OutgoingFile(name, "text/plain", content))
-        )
-    return replies
+    messages.report.buttons = [[share]]
+    return messages.replies()
 
 
 @router.command("export", coordinator_only=True, order=92)

@@ -10,6 +10,7 @@ the figure (no axes, no layout engine), which keeps a chart well under 0.3 s.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from io import BytesIO
 
@@ -47,19 +48,41 @@ BAR_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.YESNO)
 
 
 def chart_png(
-    question: Question, summary: QuestionSummary, *, language: str, translator: Translator
+    question: Question,
+    summary: QuestionSummary,
+    *,
+    language: str,
+    translator: Translator,
+    number: int | None = None,
+    footer: str = "",
 ) -> bytes | None:
     """A PNG chart of one question's results, or None when there is nothing to draw.
 
     Bars for single/multiple/yes-no (count and % of those who answered), a
     distribution for a scale (mean in the subtitle), one bar of the mean per
     row for a matrix. Text-like and number questions have no chart: their
-    answers are read as text.
+    answers are read as text. The title is the question's short title (numbered
+    as in the summary); `footer` says where the numbers come from (the survey,
+    its dates, how many answered: see `results_text.chart_footer`), so a chart
+    shown on its own still says it.
     """
     if summary.answered == 0:
         return None
+    title = question.short_text(language)
+    if number is not None:
+        title = f"{number}. {title}"
+    image = _chart(question, summary, title, language, translator)
+    return None if image is None else image.png(footer)
+
+
+def _chart(
+    question: Question,
+    summary: QuestionSummary,
+    title: str,
+    language: str,
+    translator: Translator,
+) -> _Canvas | None:
     kind = question.type
-    title = question.text.get(language)
     answered = translator.text(
         language, "results.answered", answered=summary.answered, skipped=summary.skipped
     )
@@ -115,7 +138,9 @@ class _Canvas:
     """A figure addressed in inches from the top-left corner."""
 
     def __init__(self, height: float) -> None:
-        self.height = height
+        # Whole pixels: what is placed from the top keeps its place (to a pixel of
+        # rounding) however tall the image grows below it (see `png`).
+        self.height = _whole_pixels(height)
         self.figure = Figure(figsize=(WIDTH, height), dpi=DPI, facecolor="white")
         FigureCanvasAgg(self.figure)
 
@@ -146,10 +171,32 @@ class _Canvas:
             )
         )
 
-    def png(self) -> bytes:
+    def png(self, footer: str = "") -> bytes:
+        """The image, with `footer` in small type under a rule at the bottom."""
+        if footer:
+            lines = _wrap(footer, SMALL_SIZE, TEXT_WIDTH)
+            room = _whole_pixels(0.15 + len(lines) * SMALL_SIZE * LINE + 0.2)
+            grown = self.height + room
+            self.figure.set_size_inches(WIDTH, grown)
+            # Everything drawn so far is placed from the bottom: lift it by the room.
+            for artist in [*self.figure.texts, *self.figure.artists]:
+                if isinstance(artist, Rectangle):
+                    x, y = artist.get_xy()
+                    artist.set_xy((x, y + room))
+                else:
+                    x, y = artist.get_position()
+                    artist.set_position((x, y + room))
+            self.height = grown
+            top = grown - room
+            self.box(MARGIN, top, WIDTH - 2 * MARGIN, 0.01, TRACK)
+            self.text(MARGIN, top + 0.1, lines, SMALL_SIZE, color=MUTED)
         buffer = BytesIO()
         self.figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
         return buffer.getvalue()
+
+
+def _whole_pixels(inches: float) -> float:
+    return math.ceil(round(inches * DPI, 6)) / DPI
 
 
 def _header_height(title: list[str], subtitle: list[str]) -> float:
@@ -162,7 +209,7 @@ def _draw_header(canvas: _Canvas, title: list[str], subtitle: list[str]) -> None
     canvas.text(MARGIN, y, subtitle, SUBTITLE_SIZE, color=MUTED)
 
 
-def _bars(title_text: str, subtitle_texts: list[str], rows: list[_Row]) -> bytes:
+def _bars(title_text: str, subtitle_texts: list[str], rows: list[_Row]) -> _Canvas:
     title = _wrap(title_text, TITLE_SIZE, TEXT_WIDTH, bold=True)
     subtitle = [line for text in subtitle_texts for line in _wrap(text, SUBTITLE_SIZE, TEXT_WIDTH)]
     row_heights = [len(r.label) * LABEL_SIZE * LINE + 0.06 + BAR_HEIGHT + 0.24 for r in rows]
@@ -187,7 +234,7 @@ def _bars(title_text: str, subtitle_texts: list[str], rows: list[_Row]) -> bytes
             fontweight="bold",
         )
         y += height
-    return canvas.png()
+    return canvas
 
 
 def _columns(
@@ -196,7 +243,7 @@ def _columns(
     title_text: str,
     subtitle_texts: list[str],
     language: str,
-) -> bytes:
+) -> _Canvas:
     """A scale: one column per point, count and % above it, end labels below."""
     title = _wrap(title_text, TITLE_SIZE, TEXT_WIDTH, bold=True)
     subtitle = [line for text in subtitle_texts for line in _wrap(text, SUBTITLE_SIZE, TEXT_WIDTH)]
@@ -241,7 +288,7 @@ def _columns(
     canvas.text(
         WIDTH - MARGIN, ends_y, ends[1], SMALL_SIZE, color=MUTED, ha="right", multialignment="right"
     )
-    return canvas.png()
+    return canvas
 
 
 def _wrap(text: str, size: float, width: float, *, bold: bool = False) -> list[str]:

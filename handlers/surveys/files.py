@@ -38,6 +38,7 @@ from handlers.core.content_files import (
 from handlers.core.content_wording import Wording, validation_problems
 from handlers.core.form_checks import CHOICE_TYPES, Entry, FormChecks, choice_ids
 from handlers.core.forms import (
+    SHORT_TITLE,
     Condition,
     Leaders,
     Option,
@@ -179,6 +180,7 @@ class _Checks(FormChecks):
         self.leaders()
         self.anonymous()
         self.texts()
+        self.shorts()
         self.dates()
         return self.problems
 
@@ -286,6 +288,21 @@ class _Checks(FormChecks):
             else []
         )
         self.problems += text_problems(self.source, self.text_locations(), languages, "survey")
+
+    def shorts(self) -> None:
+        """A short title heads a chart: a few words, not the question again."""
+        for k, raw in enumerate(self.data.get("questions") or []):
+            short = raw.get("short") if isinstance(raw, dict) else None
+            texts = short.items() if isinstance(short, dict) else [(None, short)]
+            for language, text in texts:
+                if isinstance(text, str) and len(text.strip()) > SHORT_TITLE:
+                    loc: Loc = ("questions", k, "short")
+                    self.add(
+                        loc + ((language,) if language else ()),
+                        f"a short title has at most {SHORT_TITLE} characters "
+                        f"(this one has {len(text.strip())}): a few words that name the question",
+                        label=loc,
+                    )
 
     def text_locations(self) -> Iterator[Loc]:
         yield from (("title",), ("intro",), ("outro",))

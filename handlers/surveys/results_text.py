@@ -1,17 +1,20 @@
-"""Survey results as plain text: the Telegram summary and the volunteers list.
+"""Survey results as plain text: the short summary, the per-question texts, volunteers.
 
 The numbers come from `handlers.surveys.results`; this module only words
-them (catalogue texts, rounded percentages, text bars) and cuts the summary
-into messages that fit Telegram's limit.
+them (catalogue texts, rounded percentages, text bars). The short summary is
+one message a phone shows whole; the full numbers are in the report file
+(`handlers.surveys.report`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import tzinfo
 
+from babel.dates import format_date, format_interval
 from babel.numbers import format_decimal
 
-from handlers.core.forms import Question, QuestionType, Survey
+from handlers.core.forms import Question, QuestionType, Survey, cut_at_word
 from handlers.core.i18n import Translator
 from handlers.onbehalf.counts import counts_line
 from handlers.surveys.results import (
@@ -29,7 +32,9 @@ from handlers.surveys.results import (
 # Built-in answer labels that are not content: their text comes from the catalogues.
 BUILTIN_LABELS = {OTHER: "results.other", YES: "results.yes", NO: "results.no"}
 TEXT_TYPES = (QuestionType.TEXT, QuestionType.DATE, QuestionType.EMAIL, QuestionType.PHONE)
-TELEGRAM_LIMIT = 4096
+# Headline findings in the short summary, and the longest answer text quoted in one.
+HEADLINES = 5
+HEADLINE_LABEL = 40
 BAR_WIDTH = 10
 SHOWN_ANSWERS = 10
 SHOWN_ANSWER_LENGTH = 300
@@ -166,24 +171,6 @@ def _answer_lines(answers: list[str], translator: Translator, language: str) -> 
     return lines
 
 
-def summary_messages(
-    survey: Survey,
-    overview: SurveyOverview,
-    summaries: Sequence[QuestionSummary],
-    translator: Translator,
-    language: str,
-    *,
-    limit: int = TELEGRAM_LIMIT,
-) -> list[str]:
-    """The whole summary cut into messages that fit Telegram's limit, never mid-question."""
-    blocks = [overview_text(survey, overview, translator, language)]
-    blocks += [
-        question_summary_text(s, translator, language, number=n)
-        for n, s in enumerate(summaries, start=1)
-    ]
-    return _pack(blocks, limit)
-
-
 def summary_text(
     survey: Survey,
     overview: SurveyOverview,
@@ -201,44 +188,141 @@ def summary_text(
     )
 
 
-def _pack(blocks: list[str], limit: int) -> list[str]:
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        for piece in _split_long(block, limit):
-            joined = f"{current}\n\n{piece}" if current else piece
-            if len(joined) <= limit:
-                current = joined
-            else:
-                messages.append(current)
-                current = piece
-    if current:
-        messages.append(current)
-    return messages
+# --- the short summary and what every chart says about its source ----------------------
 
 
-def _split_long(block: str, limit: int) -> list[str]:
-    """Split a block longer than the limit at line ends (or hard, for one huge line)."""
-    if len(block) <= limit:
-        return [block]
-    pieces: list[str] = []
-    current = ""
-    for line in block.split("\n"):
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        joined = f"{current}\n{line}" if current else line
-        if len(joined) <= limit:
-            current = joined
-        else:
-            pieces.append(current)
-            current = line
-    if current:
-        pieces.append(current)
-    return pieces
+def survey_dates(survey: Survey, language: str, timezone: tzinfo) -> str:
+    """When the survey ran, as dates in the centre's time zone ("" when it has none)."""
+    opens, closes = (
+        moment.astimezone(timezone).date() if moment is not None else None
+        for moment in (survey.opens, survey.closes)
+    )
+    if opens is not None and closes is not None:
+        return format_interval(opens, closes, "yMMMMd", locale=language)
+    single = opens or closes
+    return format_date(single, "long", locale=language) if single is not None else ""
+
+
+def dates_text(survey: Survey, translator: Translator, language: str, timezone: tzinfo) -> str:
+    """'1 marca – 30 kwietnia 2021', 'od 1 marca 2021', 'do …', or "" without dates."""
+    dates = survey_dates(survey, language, timezone)
+    if not dates or (survey.opens is not None and survey.closes is not None):
+        return dates
+    key = "results.dates_from" if survey.opens is not None else "results.dates_until"
+    return translator.text(language, key, date=dates)
+
+
+def respondents_text(overview: SurveyOverview, translator: Translator, language: str) -> str:
+    return translator.text(
+        language, "results.respondents", started=overview.started, finished=overview.finished
+    )
+
+
+def chart_footer(
+    survey: Survey,
+    overview: SurveyOverview,
+    translator: Translator,
+    language: str,
+    timezone: tzinfo,
+) -> str:
+    """Where a chart's numbers come from: the survey, its dates and who answered."""
+    parts = [
+        survey.title.get(language),
+        dates_text(survey, translator, language, timezone),
+        respondents_text(overview, translator, language),
+    ]
+    return " · ".join(part for part in parts if part)
+
+
+def headlines(
+    summaries: Sequence[QuestionSummary],
+    translator: Translator,
+    language: str,
+    *,
+    limit: int = HEADLINES,
+) -> list[str]:
+    """A line for each of the first closed questions with answers: what stood out."""
+    lines = []
+    for summary in summaries:
+        line = _headline(summary, translator, language)
+        if line is not None:
+            lines.append(line)
+        if len(lines) == limit:
+            break
+    return lines
+
+
+def _headline(summary: QuestionSummary, translator: Translator, language: str) -> str | None:
+    if summary.answered == 0:
+        return None
+    question = summary.question
+    title = question.short_text(language)
+    kind = summary.type
+    if kind in CHOICE_TYPES or kind is QuestionType.YESNO:
+        top = max(summary.counts, key=lambda c: c.count, default=None)
+        if top is None or top.count == 0:
+            return None
+        return translator.text(
+            language,
+            "results.headline_choice",
+            question=title,
+            label=cut_at_word(count_label(top, translator, language), HEADLINE_LABEL),
+            percent=percent_text(top.percent),
+        )
+    scale = question.scale
+    if kind is QuestionType.SCALE and summary.stats is not None and scale is not None:
+        return translator.text(
+            language,
+            "results.headline_scale",
+            question=title,
+            mean=format_number(summary.stats.mean, language),
+            min=scale.min,
+            max=scale.max,
+        )
+    rated = [item for item in summary.items if item.mean is not None]
+    if kind is QuestionType.MATRIX and rated and scale is not None:
+        best = max(rated, key=lambda item: item.mean or 0.0)
+        assert best.mean is not None
+        return translator.text(
+            language,
+            "results.headline_matrix",
+            question=title,
+            label=cut_at_word(best.text, HEADLINE_LABEL),
+            mean=format_number(best.mean, language),
+            min=scale.min,
+            max=scale.max,
+        )
+    return None
+
+
+def short_summary(
+    survey: Survey,
+    overview: SurveyOverview,
+    summaries: Sequence[QuestionSummary],
+    translator: Translator,
+    language: str,
+    timezone: tzinfo,
+    *,
+    open_answers: bool,
+) -> str:
+    """One message: the survey, its dates, who answered, what stood out, what the file holds."""
+
+    def t(key: str, **values: object) -> str:
+        return translator.text(language, key, **values)
+
+    head = [t("results.summary_title", title=survey.title.get(language))]
+    dates = dates_text(survey, translator, language, timezone)
+    if dates:
+        head.append(dates)
+    head.append(respondents_text(overview, translator, language))
+    blocks = ["\n".join(head)]
+    found = headlines(summaries, translator, language)
+    if found:
+        blocks.append("\n".join([t("results.headlines"), *(f"• {line}" for line in found)]))
+    elif overview.started == 0:
+        blocks.append(t("results.nobody_yet"))
+    blocks.append(t("results.summary_file_open" if open_answers else "results.summary_file"))
+    return "\n\n".join(blocks)
 
 
 def leaders_text(

@@ -7,8 +7,10 @@ the coordinator ticks single open answers in the preview (none by default).
 
 1. "📣 Share the results" (after /results). If the survey is still open, the
    coordinator first confirms that these are interim results (then marked so).
-2. The preview: exactly the messages the subscribers will get, then the open
-   answers with a tick button each, and "send" / "cancel". The preview lives in
+2. The preview: exactly the messages the subscribers will get (a short summary,
+   the charts as one album, the report file), then the open answers with a tick
+   button each (the ticked ones go word for word into the report), and "send" /
+   "cancel". The preview lives in
    the coordinator's conversation (flow `rshare`): the survey, the interim mark,
    the open answers offered, the ticked ones and a digest of the aggregates.
 3. "Send" rebuilds the messages; if new answers changed them since the preview,
@@ -34,8 +36,8 @@ from handlers.core.forms import QuestionType, Survey
 from handlers.core.replies import to_payload
 from handlers.core.routing import Router
 from handlers.core.staff import working_row
-from handlers.surveys import parts, results, results_text
-from handlers.surveys.admin import chart_replies
+from handlers.surveys import parts, results
+from handlers.surveys.admin import result_messages
 from handlers.surveys.buttons import (
     PREVIEW,
     SHARE,
@@ -45,7 +47,6 @@ from handlers.surveys.buttons import (
     ShareSend,
     ShareToggle,
 )
-from handlers.surveys.results_text import TELEGRAM_LIMIT
 from storage import conversations, schedule
 from storage import events as event_log
 
@@ -106,30 +107,35 @@ class Outward:
     digest: str
 
 
-async def _outward(ctx: Context, survey: Survey, *, interim: bool) -> Outward:
-    translator, language = ctx.services.translator, ctx.language
+async def _outward(
+    ctx: Context, survey: Survey, *, interim: bool, picked: list[str] | None = None
+) -> Outward:
     responses = await results.load_results(ctx.session, survey)
     overview = results.overview(responses)
-    summaries = results.summarise(survey, responses, language=language)
+    summaries = results.summarise(survey, responses, language=ctx.language)
     public = [
         # The free texts of "other" are open answers: only picked ones are sent.
         dataclasses.replace(s, other_texts=[])
         for s in summaries
         if parts.is_public(survey, s.question)
     ]
-    head = f"{ctx.t('surveyadmin.share_interim_head')}\n\n" if interim else ""
-    texts = results_text.summary_messages(
-        survey, overview, public, translator, language, limit=TELEGRAM_LIMIT - len(head)
+    messages = result_messages(
+        ctx,
+        survey,
+        overview,
+        public,
+        report_caption=ctx.t("surveyadmin.report_shared"),
+        interim=interim,
+        picked=picked,
     )
-    texts[0] = head + texts[0]
-    replies = [Reply(text) for text in texts] + chart_replies(ctx, survey, public)
     offered: list[str] = []
     for summary in summaries:
         if parts.is_pickable(survey, summary.question):
             free = summary.answers if summary.type is QuestionType.TEXT else summary.other_texts
             offered += [_short(answer) for answer in free if answer.strip()]
-    digest = hashlib.sha256("\x00".join(r.text for r in replies).encode()).hexdigest()
-    return Outward(replies, offered[-MAX_OFFERED:], digest)
+    # What the numbers are, not how they look: the report of a send also holds the picks.
+    digest = hashlib.sha256(repr((overview, public, interim)).encode()).hexdigest()
+    return Outward(messages.replies(), offered[-MAX_OFFERED:], digest)
 
 
 def _short(answer: str) -> str:
@@ -137,11 +143,8 @@ def _short(answer: str) -> str:
     return text if len(text) <= ANSWER_LENGTH else text[: ANSWER_LENGTH - 1] + "…"
 
 
-def _picked_block(ctx: Context, offered: list[str], picked: list[int]) -> str | None:
-    chosen = [offered[i] for i in sorted(set(picked)) if 0 <= i < len(offered)]
-    if not chosen:
-        return None
-    return "\n".join([ctx.t("surveyadmin.share_picked_head"), *(f"• {a}" for a in chosen)])
+def _picked(offered: list[str], picked: list[int]) -> list[str]:
+    return [offered[i] for i in sorted(set(picked)) if 0 <= i < len(offered)]
 
 
 # --- the preview ------------------------------------------------------------------
@@ -240,14 +243,11 @@ async def on_send(ctx: Context, pressed: ShareSend) -> list[Reply]:
     interim = bool(state.get("interim"))
     if _open_now(ctx, survey) and not interim:
         return [_interim_question(ctx, survey)]
-    outward = await _outward(ctx, survey, interim=interim)
+    picked = _picked(list(state.get("offered", [])), list(state.get("picked", [])))
+    outward = await _outward(ctx, survey, interim=interim, picked=picked)
     if outward.digest != state.get("digest"):
         return await _preview(ctx, survey, interim=interim, note=ctx.t("surveyadmin.share_changed"))
-    replies = list(outward.replies)
-    block = _picked_block(ctx, list(state.get("offered", [])), list(state.get("picked", [])))
-    if block is not None:
-        replies.append(Reply(block))
-    broadcast = await _queue(ctx, replies)
+    broadcast = await _queue(ctx, outward.replies)
     assert ctx.resident is not None
     await conversations.end(ctx.session, ctx.resident.id)
     await event_log.record(
@@ -266,7 +266,10 @@ async def on_send(ctx: Context, pressed: ShareSend) -> list[Reply]:
 async def _queue(ctx: Context, replies: list[Reply]) -> int:
     """One broadcast to the subscribers: the first message, the rest as its extra parts."""
     payloads = [to_payload(reply) for reply in replies]
-    first, extra = payloads[0], [{"text": p["text"], "file": p.get("file")} for p in payloads[1:]]
+    first = payloads[0]
+    extra = [
+        {"text": p["text"], "file": p.get("file"), "album": p.get("album")} for p in payloads[1:]
+    ]
     broadcast = await schedule.create_broadcast(
         ctx.session,
         created_by=ctx.event.user_id,

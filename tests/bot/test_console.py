@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from bot.app import Service
 from bot.config import Settings
-from bot.console import ConsoleProblem, parse_line, read_attachment
-from handlers.core.events import Kind
+from bot.console import ConsoleProblem, ConsoleTransport, parse_line, read_attachment
+from handlers.core.events import Kind, OutgoingFile, Reply
+from handlers.core.replies import to_payload
 from storage import surveys as survey_store
 from storage.proposals import Proposal
 from tests.conftest import COORDINATOR_ID
@@ -217,3 +218,20 @@ async def test_attach_sends_a_file_into_the_proposal_of_the_demo_edition(
     )
     folder = settings.data_dir / "attachments" / str(proposal.id)
     assert [p.read_bytes() for p in folder.iterdir()] == [PDF]
+
+
+async def test_console_shows_an_album_as_its_saved_files(tmp_path: Path) -> None:
+    out = io.StringIO()
+    transport = ConsoleTransport(out, tmp_path / "pobrane", lambda key, **values: key)
+    pictures = [
+        OutgoingFile(f"wykres-{n}.png", "image/png", b"\x89PNG" + bytes([n])) for n in (1, 2)
+    ]
+    report = OutgoingFile("raport.html", "text/html", b"<html></html>")
+    await transport.deliver(str(RESIDENT), to_payload(Reply("Wykresy (2)", album=pictures)))
+    await transport.deliver(str(RESIDENT), to_payload(Reply("Raport", file=report)))
+    shown = out.getvalue()
+    assert "Wykresy (2)" in shown
+    for file in [*pictures, report]:
+        path = tmp_path / "pobrane" / file.name
+        assert f"-> {path}" in shown and path.read_bytes() == file.content
+    assert shown.index("wykres-1.png") < shown.index("wykres-2.png") < shown.index("raport.html")

@@ -3,6 +3,7 @@ Bot API error becomes the same delivery error as before."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,6 +15,7 @@ from bot.telegram import TelegramTransport
 from tests.fakes.telegram_api import FakeTelegramServer
 
 CHAT = 601
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
@@ -46,6 +48,62 @@ async def test_transport_file_is_uploaded_with_its_name(
     [sent] = fake_telegram.sent(CHAT)
     assert sent["method"] == "sendDocument"
     assert sent["text"] == "Raport"
+
+
+def pictures(count: int) -> list[dict[str, str]]:
+    """Album entries: tiny PNG-signed files named in order."""
+    content = base64.b64encode(PNG + b"chart").decode()
+    return [
+        {"name": f"wykres-{n:02d}.png", "mime_type": "image/png", "content_b64": content}
+        for n in range(1, count + 1)
+    ]
+
+
+async def test_transport_album_goes_as_media_groups_of_at_most_ten(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    message_id = await transport.deliver(str(CHAT), {"text": "Wykresy", "album": pictures(12)})
+    first, second = fake_telegram.sent(CHAT)
+    assert [first["method"], second["method"]] == ["sendMediaGroup", "sendMediaGroup"]
+    names = [f["filename"] for call in (first, second) for f in call["album"]]
+    assert names == [f"wykres-{n:02d}.png" for n in range(1, 13)]
+    assert [len(first["album"]), len(second["album"])] == [10, 2]
+    assert all(f["type"] == "photo" and f["content"][:8] == PNG for f in first["album"])
+    # The caption goes once, under the first album.
+    assert (first["text"], second["text"]) == ("Wykresy", None)
+    assert message_id == str(second["result"][-1]["message_id"])
+
+
+# PTB warns about RetryAfter.retry_after becoming a timedelta when raising it.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_transport_album_waits_out_flood_control_without_sending_twice(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    fake_telegram.fail_next("sendMediaGroup", CHAT, code=429, retry_after=1, after=1)
+    await transport.deliver(str(CHAT), {"text": "Wykresy", "album": pictures(13)})
+    first, second = fake_telegram.sent(CHAT)
+    assert [len(first["album"]), len(second["album"])] == [10, 3]
+    assert len(fake_telegram.calls("sendMediaGroup")) == 3  # the refused one, once more
+
+
+async def test_transport_album_of_eleven_ends_with_one_photo(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    await transport.deliver(str(CHAT), {"text": "Wykresy", "album": pictures(11)})
+    album, photo = fake_telegram.sent(CHAT)
+    assert (album["method"], len(album["album"])) == ("sendMediaGroup", 10)
+    assert (photo["method"], photo["filename"]) == ("sendPhoto", "wykres-11.png")
+
+
+async def test_transport_album_with_buttons_sends_them_in_a_message_after_it(
+    transport: TelegramTransport, fake_telegram: FakeTelegramServer
+) -> None:
+    await transport.deliver(
+        str(CHAT), {"text": "Wykresy", "album": pictures(3), "buttons": [[["Dalej", "next"]]]}
+    )
+    album, message = fake_telegram.sent(CHAT)
+    assert album["method"] == "sendMediaGroup" and album["text"] is None
+    assert (message["text"], message["buttons"][0][0]["text"]) == ("Wykresy", "Dalej")
 
 
 # PTB warns about RetryAfter.retry_after becoming a timedelta when raising it.

@@ -86,23 +86,27 @@ async def test_coordinator_results_exports_and_leaders_in_telegram(
     assert any("Diagnoza" in label and "ukończone: 1" in label for label in labels)
     already = len(api.sent(COORDINATOR_ID))
     diagnosis_bot.api.push_callback(COORDINATOR_ID, listing["buttons"][0][0]["callback_data"])
-    await api.await_sent(COORDINATOR_ID, already + 5, timeout=20)
-
-    async def settled() -> list[dict]:
-        import asyncio
-
-        count = -1
-        while count != len(api.sent(COORDINATOR_ID)):
-            count = len(api.sent(COORDINATOR_ID))
-            await asyncio.sleep(0.5)
-        return api.sent(COORDINATOR_ID)[already:]
-
-    results = await settled()
-    photos = [m for m in results if m["method"] == "sendPhoto"]
-    assert len(photos) >= 10
-    assert all(p["content"][:8] == b"\x89PNG\r\n\x1a\n" for p in photos)
-    summary = "\n".join(m["text"] or "" for m in results if m["method"] == "sendMessage")
-    assert "Diagnoza potrzeb kulturalnych" in summary
+    # One summary, the twelve charts as albums (Telegram takes ten at a time), one file.
+    await api.await_sent(COORDINATOR_ID, already + 4, timeout=30)
+    results = api.sent(COORDINATOR_ID)[already:]
+    assert [m["method"] for m in results] == [
+        "sendMessage",
+        "sendMediaGroup",
+        "sendMediaGroup",
+        "sendDocument",
+    ]
+    summary, first, second, document = results
+    assert "Diagnoza potrzeb kulturalnych" in summary["text"]
+    assert [len(first["album"]), len(second["album"])] == [10, 2]
+    pictures = first["album"] + second["album"]
+    assert all(p["type"] == "photo" and p["content"][:8] == b"\x89PNG\r\n\x1a\n" for p in pictures)
+    assert document["filename"] == "diagnoza-2021-raport.html"
+    html = document["content"].decode()
+    assert html.count("<figure>") == 12
+    # The contact part (name, phone, e-mail) is not in it; "Anna" typed as an idea is.
+    assert "Jak masz na imię?" not in html and "<blockquote>Anna</blockquote>" in html
+    assert "+48600123456" not in html and "mieszkaniec@example.pl" not in html
+    assert document["buttons"][0][0]["text"] == said("surveyadmin.share")
 
     [xlsx, csv] = await diagnosis_bot.say(COORDINATOR_ID, "/export diagnoza-2021", count=2)
     assert xlsx["filename"] == "diagnoza-2021.xlsx" and csv["filename"] == "diagnoza-2021.csv"
@@ -157,15 +161,25 @@ async def test_shared_results_reach_subscribers_without_personal_answers(
     assert started["text"] == said("broadcast.queued", number=1)
     async with diagnosis_bot.service.store.transaction() as session:
         [broadcast] = list(await session.scalars(select(Broadcast)))
-    parts = 1 + len(broadcast.extra or [])
-    await api.await_sent(8010, before + parts, timeout=30)
+    assert len(broadcast.extra or []) == 2  # the summary, then the album and the report
+    # The album of twelve charts arrives as two media groups: four calls in all.
+    await api.await_sent(8010, before + 4, timeout=30)
     got = api.sent(8010)[before:]
-    photos = [m for m in got if m["method"] == "sendPhoto"]
-    assert photos and all(p["content"][:8] == b"\x89PNG\r\n\x1a\n" for p in photos)
+    assert [m["method"] for m in got] == [
+        "sendMessage",
+        "sendMediaGroup",
+        "sendMediaGroup",
+        "sendDocument",
+    ]
+    pictures = [p for m in got if m["method"] == "sendMediaGroup" for p in m["album"]]
+    assert len(pictures) == 12
+    assert all(p["content"][:8] == b"\x89PNG\r\n\x1a\n" for p in pictures)
+    report = got[-1]["content"].decode()
+    assert "Ile masz lat?" in report
     text = "\n".join(m["text"] or "" for m in got)
-    assert "Diagnoza potrzeb kulturalnych" in text and "Ile masz lat?" in text
+    assert "Diagnoza potrzeb kulturalnych" in text
     # The subscriber got what the coordinator previewed, and nothing personal.
     shown = "\n".join(m["text"] or "" for m in preview)
     assert all((m["text"] or "") in shown for m in got if m["method"] == "sendMessage")
     for personal in ("600 123 456", "+48600123456", "mieszkaniec@example.pl", "Anna"):
-        assert personal not in text
+        assert personal not in text and personal not in report

@@ -18,7 +18,7 @@ BOT_USER: dict[str, Any] = {
 
 #: Methods that deliver something to a user; ``sent()`` and latency tracking look at these.
 SENT_METHODS: frozenset[str] = frozenset(
-    {"sendMessage", "sendDocument", "sendPhoto", "editMessageText"}
+    {"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "editMessageText"}
 )
 
 # Form values PTB sends as plain strings; everything else is JSON-encoded by PTB.
@@ -93,13 +93,17 @@ def inline_keyboard(markup: Any) -> list[list[dict[str, Any]]]:
 class Rule:
     """One injected failure or delay, matched by method (and optionally chat)."""
 
-    __slots__ = ("method", "chat_id", "times", "payload")
+    __slots__ = ("method", "chat_id", "times", "payload", "after")
 
-    def __init__(self, method: str, chat_id: Any, times: int | None, payload: Any) -> None:
+    def __init__(
+        self, method: str, chat_id: Any, times: int | None, payload: Any, *, after: int = 0
+    ) -> None:
         self.method = method
         self.chat_id = chat_id
         self.times = times
         self.payload = payload
+        # Matching calls let through before the rule applies.
+        self.after = after
 
     def matches(self, method: str, chat_id: Any) -> bool:
         if self.method != method:

@@ -114,6 +114,49 @@ class Files:
         record["message_id"] = message["message_id"]
         return message
 
+    async def _m_send_media_group(
+        self, params: dict[str, Any], files: dict[str, dict[str, Any]], record: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """An album: 2 to 10 photos or documents, one message each, one media_group_id."""
+        media = params.get("media")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the album")
+        kinds = {item.get("type") for item in media if isinstance(item, dict)}
+        if len(kinds) != 1 or not kinds <= {"photo", "document", "video", "audio"}:
+            raise ApiError(400, "Bad Request: media of different types can't be mixed")
+        group = f"album-{next(self._file_ids)}"
+        album: list[dict[str, Any]] = []
+        messages = []
+        with self._lock:
+            for item in media:
+                part: dict[str, Any] = {}
+                meta = self._upload("media", item, files, part, "photos")
+                album.append({"type": item["type"], **part})
+                extra: dict[str, Any] = {"media_group_id": group}
+                caption = item.get("caption")
+                if isinstance(caption, str) and caption:
+                    extra["caption"] = caption
+                if item["type"] == "photo":
+                    extra["photo"] = [
+                        {
+                            "file_id": meta["file_id"],
+                            "file_unique_id": meta["file_unique_id"],
+                            "width": 800,
+                            "height": 600,
+                            "file_size": meta["file_size"],
+                        }
+                    ]
+                else:
+                    extra["document"] = {k: v for k, v in meta.items() if v is not None}
+                messages.append(self._bot_message(params, extra))
+        captions = [item.get("caption") for item in media if item.get("caption")]
+        record.update(
+            album=album,
+            text=captions[0] if captions else None,
+            message_id=messages[-1]["message_id"],
+        )
+        return messages
+
     async def _m_get_file(self, params: dict[str, Any], files: Any, record: Any) -> dict[str, Any]:
         with self._lock:
             known = self._files.get(str(params.get("file_id")))

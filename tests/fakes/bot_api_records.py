@@ -46,7 +46,8 @@ class Records:
         *,
         include_failed: bool = False,
     ) -> list[dict[str, Any]]:
-        """Recorded sendMessage/sendDocument/sendPhoto/editMessageText calls, oldest first."""
+        """Recorded sendMessage/sendDocument/sendPhoto/sendMediaGroup/editMessageText calls,
+        oldest first (an album is one record, its files in `album`)."""
         with self._lock:
             return self._sent_locked(chat_id, method, include_failed)
 
@@ -136,8 +137,10 @@ class Records:
         retry_after: int = 1,
         times: int | None = 1,
         description: str | None = None,
+        after: int = 0,
     ) -> None:
-        """Make the next ``times`` calls (None = all) of method (to chat_id) fail with code."""
+        """Make the next ``times`` calls (None = all) of method (to chat_id) fail with code,
+        once ``after`` such calls have gone through."""
         canonical = self._canonical(method)
         if description is None:
             if code == 429:
@@ -148,7 +151,7 @@ class Records:
         if code == 429:
             body["parameters"] = {"retry_after": retry_after}
         with self._lock:
-            self._fail_rules.append(Rule(canonical, chat_id, times, body))
+            self._fail_rules.append(Rule(canonical, chat_id, times, body, after=after))
 
     def delay_next(
         self,
@@ -166,6 +169,9 @@ class Records:
     def _take_rule(rules: list[Rule], method: str, chat_id: Any) -> Rule | None:
         for rule in rules:
             if rule.matches(method, chat_id):
+                if rule.after > 0:
+                    rule.after -= 1
+                    continue
                 if rule.times is not None:
                     rule.times -= 1
                     if rule.times <= 0:

@@ -221,6 +221,7 @@ class FakeTelegramServer(UpdateQueue, Messages, Files, Records):
             "answerCallbackQuery": self._m_answer_callback,
             "sendDocument": self._m_send_document,
             "sendPhoto": self._m_send_photo,
+            "sendMediaGroup": self._m_send_media_group,
             "setMyCommands": self._m_set_commands,
             "getMyCommands": self._m_get_commands,
             "deleteMyCommands": self._m_delete_commands,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -177,3 +178,12 @@ async def test_cli_leaders_and_results_of_the_anonymous_diagnosis(
         assert IDEA in grid or form == "table"
         for personal in ("Zofia", "Zosia", EMAIL, "600111222", "731", "kontakt-zgoda"):
             assert personal not in grid
+    # The printable report: the charts inside, the idea quoted, no contact.
+    path = tmp_path / "raport.html"
+    await asyncio.to_thread(cli, "survey", "report", "diagnoza-2021", "--out", str(path))
+    html = path.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and html.count("data:image/png;base64,") == 12
+    assert IDEA in html
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)  # the words, not the pixels
+    for personal in ("Zofia", "Zosia", EMAIL, "600111222", "731"):
+        assert personal not in text

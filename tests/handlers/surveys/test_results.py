@@ -7,6 +7,7 @@ and export tests.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ from handlers.surveys.results_text import (
     bar,
     leaders_text,
     question_summary_text,
-    summary_messages,
+    short_summary,
     summary_text,
 )
 from storage import residents, survey_privacy, surveys
@@ -361,7 +362,7 @@ async def test_summary_text_is_plain_and_polish(answered: Any, translator: Trans
     assert "Inne\n███░░░░░░░ 1 (25%)" in text
     assert "Wpisane w „Inne”:\n• Raz w roku, na dożynkach" in text
     assert "Średnia: 3,75, mediana: 4" in text
-    assert "Kino plenerowe\nśrednia 4 (odpowiedzi: 4)" in text
+    assert "Kino plenerowe\nŚrednia 4 (odpowiedzi: 4)" in text
     assert "Średnia: 5,5, mediana: 4, najmniej: 2,5, najwięcej: 10" in text
     assert "Tak\n███████░░░ 2 (67%)" in text
     assert "• Więcej koncertów w parku, najlepiej latem" in text
@@ -384,7 +385,9 @@ def test_bar_is_ten_blocks() -> None:
     assert bar(120) == "█" * 10
 
 
-def test_many_long_answers_are_cut_to_telegram_messages(translator: Translator) -> None:
+def test_many_long_answers_are_cut_and_the_summary_stays_one_short_message(
+    translator: Translator,
+) -> None:
     survey = build_survey()
     many = [
         StoredResponse(
@@ -406,11 +409,11 @@ def test_many_long_answers_are_cut_to_telegram_messages(translator: Translator) 
     idea = question_summary_text(by_id(summaries)["idea"], translator, "pl")
     assert "Odpowiedź 59" in idea and "Odpowiedź 49:" not in idea
     assert "…i jeszcze 49 – wszystkie są w eksporcie." in idea
-    messages = summary_messages(survey, overview(many), summaries, translator, "pl")
-    assert all(len(m) <= 4096 for m in messages)
-    assert "".join(messages).count("Odpowiedź 5") >= 1
-    tiny = summary_messages(survey, overview(many), summaries, translator, "pl", limit=300)
-    assert len(tiny) > 5 and all(len(m) <= 300 for m in tiny)
+    summary = short_summary(
+        survey, overview(many), summaries, translator, "pl", UTC, open_answers=True
+    )
+    # The answers are in the report file, not in the message a phone shows.
+    assert "Odpowiedź" not in summary and len(summary) < 1000
 
 
 async def test_leaders_are_only_consenting_volunteers(answered: Any) -> None:

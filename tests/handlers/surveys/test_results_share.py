@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from handlers.core.replies import from_payload
 from scheduler.jobs import execute
 from scheduler.runtime import JobRuntime
 from storage.models import OutboxMessage
@@ -60,7 +61,8 @@ async def broadcasts(harness: ChatHarness) -> list[Broadcast]:
 
 
 async def received(harness: ChatHarness, broadcast: Broadcast, user_id: int) -> str:
-    """Run the broadcast job and return everything queued for one subscriber."""
+    """Run the broadcast job and return everything queued for one subscriber: the
+    texts, and the report file as its HTML (what opening it shows, and more)."""
     run = JobRuntime(harness.service.store, harness.service.services, progress_every=0.01)
     job = asyncio.create_task(execute(run, "broadcast", str(broadcast.id), "share"))
     while not job.done():
@@ -82,8 +84,13 @@ async def received(harness: ChatHarness, broadcast: Broadcast, user_id: int) -> 
                 .order_by(OutboxMessage.id)
             )
         )
-    assert rows
-    return "\n".join(str(r.payload.get("text") or "") for r in rows)
+    # One summary, one album of charts, one report file.
+    summary, album, report = (from_payload(r.payload) for r in rows)
+    assert not summary.file and not summary.album
+    assert album.album and all(f.content[:8] == b"\x89PNG\r\n\x1a\n" for f in album.album)
+    assert report.file is not None and report.file.mime_type == "text/html"
+    html = report.file.content.decode()
+    return "\n".join([summary.text, album.text, report.text, html])
 
 
 async def test_open_survey_share_asks_interim_then_previews_and_cancel_sends_nothing(
