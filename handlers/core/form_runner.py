@@ -10,7 +10,8 @@ business, so a survey response and a proposal draft use the same code.
 A question is one message. Ticking options and rating matrix rows edit it in
 place (`Show(replace=True)`); a matrix keyboard has two rows per item, the item's
 label (full width, readable on a phone) and its scale values under it, then
-"Done" once every row has a value. A practised resident may type the numbers of
+"Done" once every row has a value (a matrix left with one row is answered by
+one tap, like a scale). A practised resident may type the numbers of
 the options ("1, 3, 5") or all ratings of a matrix at once ("5 4 3 ? 2").
 
 Steps are encoded `q<index>` (a question) or `q<index>o` (the free text of
@@ -212,6 +213,9 @@ def _matrix_press(
         rows[item.id] = None
     elif cell["value"] is not None:
         rows[item.id] = flow.parse_scale(question, cell["value"])
+    if len(items) == 1 and item.id in rows:
+        # One row to rate is a scale: one tap answers it, no "Done" needed.
+        return Save({item.id: rows[item.id]})
     return Show(here, {"rows": rows}, replace=True)
 
 
