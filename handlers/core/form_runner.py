@@ -27,18 +27,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.core import flow
+from handlers.core import form_keyboards as keyboards
 from handlers.core.callbacks import CallbackData
 from handlers.core.context import Context
 from handlers.core.events import Button, Reply
 from handlers.core.flow import DONT_KNOW, InvalidAnswer
+from handlers.core.form_keyboards import DONE, option_label
 from handlers.core.forms import Question, QuestionType
 
-BACK, SKIP, DONE = "<", ">", "!"
+__all__ = [
+    "BACK",
+    "DONE",
+    "SKIP",
+    "Action",
+    "Back",
+    "FormPress",
+    "Save",
+    "Show",
+    "Step",
+    "View",
+    "button",
+    "describe",
+    "on_button",
+    "on_text",
+    "option_label",
+    "pending_for",
+    "render",
+]
+
+BACK, SKIP = "<", ">"
 OTHER_MAX_LENGTH = 500
 STEP = re.compile(r"^q(?P<q>\d+)(?:\.(?P<item>\d+)|(?P<other>o))?$")
 # A matrix button: `<item index>=<value>`; `<item index>=` is the item's label.
 CELL = re.compile(r"^(?P<item>\d+)=(?P<value>\d+|\?)?$")
-TICKED, UNTICKED = "✅ ", "▫️ "
+# Answered with buttons (the others are typed).
+PRESSED = (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.SCALE, QuestionType.YESNO)
 
 
 @dataclass(frozen=True)
@@ -128,8 +151,7 @@ def on_button(
         return Save(None)
     kind = question.type
     if kind is QuestionType.SINGLE:
-        answer = flow.parse_single(question, value)
-        return _after_choice(here, answer, replace=True)
+        return _after_choice(here, flow.parse_single(question, value), replace=True)
     if kind is QuestionType.MULTIPLE:
         chosen = list(pending.get("chosen", []))
         if value != DONE:
@@ -260,24 +282,19 @@ def render(
         lines += ["", hint]
     if answers.get(question.id) is not None and question.type is not QuestionType.MATRIX:
         shown = describe(ctx, question, answers[question.id])
-        key = "survey.current_answer" if _has_buttons(question) else "survey.current_typed"
+        key = "survey.current_answer" if question.type in PRESSED else "survey.current_typed"
         lines += ["", ctx.t(key, answer=shown)]
     here = Step(step.question)
+
+    def press(label: str, value: str) -> Button:
+        return button(view, label, here, value)
+
     if question.type is QuestionType.MATRIX:
-        buttons = _grid(ctx, view, question, here, answers, pending)
+        buttons = keyboards.grid(ctx, press, question, flow.shown_items(question, answers), pending)
     else:
-        buttons = _buttons(ctx, view, question, here, pending)
+        buttons = keyboards.buttons(ctx, press, question, pending)
     buttons.append(_nav(ctx, view, step, question))
     return Reply("\n".join(lines), [row for row in buttons if row])
-
-
-def _has_buttons(question: Question) -> bool:
-    return question.type in (
-        QuestionType.SINGLE,
-        QuestionType.MULTIPLE,
-        QuestionType.SCALE,
-        QuestionType.YESNO,
-    )
 
 
 def _hint(ctx: Context, question: Question) -> str:
@@ -322,79 +339,6 @@ def _hint(ctx: Context, question: Question) -> str:
 
 def button(view: View, label: str, step: Step, value: str) -> Button:
     return Button(label, view.press(step.encode(), value).pack())
-
-
-def _buttons(
-    ctx: Context, view: View, question: Question, step: Step, pending: dict[str, Any]
-) -> list[list[Button]]:
-    kind = question.type
-    if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-        chosen = set(pending.get("chosen", []))
-        rows = []
-        for option_id in flow.choice_ids(question):
-            label = option_label(ctx, question, option_id, short=True)
-            if kind is QuestionType.MULTIPLE:
-                label = (TICKED if option_id in chosen else UNTICKED) + label
-            rows.append([button(view, label, step, option_id)])
-        if kind is QuestionType.MULTIPLE:
-            rows.append([button(view, ctx.t("survey.done"), step, DONE)])
-        return rows
-    if kind is QuestionType.SCALE:
-        assert question.scale is not None
-        points = range(question.scale.min, question.scale.max + 1)
-        rows = [[button(view, str(p), step, str(p)) for p in points]]
-        if question.dont_know:
-            rows.append([button(view, ctx.t("survey.dont_know"), step, DONT_KNOW)])
-        return rows
-    if kind is QuestionType.YESNO:
-        return [
-            [
-                button(view, ctx.t("survey.yes"), step, "y"),
-                button(view, ctx.t("survey.no"), step, "n"),
-            ]
-        ]
-    return []
-
-
-def _grid(
-    ctx: Context,
-    view: View,
-    question: Question,
-    step: Step,
-    answers: dict[str, Any],
-    pending: dict[str, Any],
-) -> list[list[Button]]:
-    """Two keyboard rows per item: its label, then its values (the chosen one ticked)."""
-    assert question.scale is not None
-    rows_given = pending.get("rows", {})
-    values = [str(p) for p in range(question.scale.min, question.scale.max + 1)]
-    if question.dont_know:
-        values.append(DONT_KNOW)
-    keyboard: list[list[Button]] = []
-    items = flow.shown_items(question, answers)
-    for item in items:
-        index = question.items.index(item)
-        keyboard.append([button(view, item.label(ctx.language), step, f"{index}=")])
-        given = rows_given.get(item.id)
-        chosen = None if item.id not in rows_given else DONT_KNOW if given is None else str(given)
-        keyboard.append(
-            [
-                button(view, (TICKED.strip() if v == chosen else "") + v, step, f"{index}={v}")
-                for v in values
-            ]
-        )
-    if all(item.id in rows_given for item in items):
-        keyboard.append([button(view, ctx.t("survey.done"), step, DONE)])
-    return keyboard
-
-
-def option_label(ctx: Context, question: Question, option_id: str, *, short: bool = False) -> str:
-    if option_id == flow.OTHER:
-        return ctx.t("survey.other")
-    option = question.option(option_id)
-    if option is None:
-        return option_id
-    return option.label(ctx.language) if short else option.text.get(ctx.language)
 
 
 def _nav(ctx: Context, view: View, step: Step, question: Question) -> list[Button]:
