@@ -319,6 +319,8 @@ def _hint(ctx: Context, question: Question) -> str:
     if kind is QuestionType.MULTIPLE:
         low = question.min_choices if question.min_choices is not None else 1
         high = question.max_choices or len(flow.choice_ids(question))
+        if low == 1 and question.max_choices is None:
+            return ctx.t("survey.hint.multiple_any")
         key = "survey.hint.multiple_one" if low == 1 else "survey.hint.multiple"
         return ctx.t(key, min=low, max=high)
     if kind is QuestionType.NUMBER and (question.min is not None or question.max is not None):

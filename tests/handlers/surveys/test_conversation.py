@@ -315,3 +315,35 @@ async def test_mydata_lists_survey_answers(harness_with_survey: ChatHarness) -> 
     data = json.loads(file_reply.file.content)
     [entry] = data["survey_responses"]
     assert entry["survey"] == "probna" and entry["answers"] == {"wiek": {"choice": "65plus"}}
+
+
+@pytest.mark.parametrize(
+    ("bad", "key", "values"),
+    [
+        ("5", "flow.invalid.grid_count", {"count": 2, "given": 1}),
+        ("5 ?", "flow.invalid.grid_value", {"value": "?", "min": 1, "max": 5}),
+    ],
+)
+async def test_survey_typed_grid_that_does_not_fit_changes_nothing(
+    harness_with_survey: ChatHarness, bad: str, key: str, values: dict[str, object]
+) -> None:
+    anna = await resident(harness_with_survey, 515)
+    await anna.send("/survey")
+    await anna.send("2")  # the second age band, typed
+    await anna.send("1")
+    await anna.press("4")
+    await rate(anna, "Koncerty", "5")  # a row rated with a button, then a wrong typed grid
+    before = await harness_with_survey.row_counts()
+    replies = await anna.send(bad)
+    after = await harness_with_survey.row_counts()
+    assert texts(replies) == said(key, **values)
+    assert {k: after[k] - before[k] for k in after if after[k] != before[k]} == {
+        "outbox": 1,
+        "inbound_receipts": 1,
+    }
+    [response] = await responses(harness_with_survey)
+    assert response.answers == {
+        "wiek": {"choice": "19-64"},
+        "zainteresowania": {"choices": ["muzyka"]},
+        "ocena": 4,
+    }
