@@ -347,3 +347,18 @@ async def test_survey_typed_grid_that_does_not_fit_changes_nothing(
         "zainteresowania": {"choices": ["muzyka"]},
         "ocena": 4,
     }
+
+
+async def test_survey_back_to_a_typed_answer_invites_typing_another(
+    harness_with_survey: ChatHarness,
+) -> None:
+    anna = await resident(harness_with_survey, 516)
+    await anna.send("/survey")
+    await answer_first_part(anna)
+    await anna.press("Pomiń")
+    await anna.press("Pomiń")
+    await anna.press("Tak, poprowadzę")
+    await anna.press("Tak")
+    await anna.send("600 123 456")
+    back = await anna.press("Wstecz")
+    assert said("survey.current_typed", answer="+48600123456") in texts(back)
