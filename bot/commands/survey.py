@@ -27,7 +27,7 @@ def _survey(service: Any, slug: str) -> Any:
 def survey_check(
     path: Annotated[Path, typer.Argument(help=cli_text("cli.help.survey_file"))],
 ) -> None:
-    from handlers.surveys.files import check_survey_file
+    from handlers.surveys.files import check_survey_file, label_warnings
 
     settings = guarded(load_settings)
     problems = check_survey_file(path, settings.timezone_info)
@@ -35,6 +35,8 @@ def survey_check(
         for problem in problems:
             typer.echo(problem.format(str(path)))
         raise typer.Exit(1)
+    for warning in label_warnings(path):
+        typer.echo(cli_text("cli.survey_warning", problem=warning.format(str(path))))
     typer.echo(f"{path}: OK")
 
 

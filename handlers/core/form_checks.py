@@ -1,8 +1,10 @@
 """Checks of a list of questions (a survey's questions, the proposal form) as a whole.
 
 The question model checks one question at a time; these need the list: ids used
-once, `show_if` pointing at an earlier question and at an answer it can have, and
-where every text of every question is (for the language checks).
+once, `show_if` and `items_from` pointing at an earlier question and at an answer
+it can have, and where every text of every question is (for the language checks).
+`label_warnings` finds button labels too wide for a phone: a warning, since the
+form still works, only with labels cut short.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from handlers.core.forms import Condition, Question, QuestionType
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
+# Characters of a button that fills a keyboard row which a narrow phone (360 px)
+# shows before cutting it with "…" (options and matrix items get a row each; the
+# tick in front of a multiple-choice option takes two more).
+BUTTON_WIDTH = 30
 
 
 @dataclass
@@ -57,6 +63,7 @@ class FormChecks:
     def run(self) -> list[Problem]:
         self.unique_ids()
         self.conditions()
+        self.items_from()
         return self.problems
 
     def unique_ids(self) -> None:
@@ -131,6 +138,63 @@ class FormChecks:
                 exact = value_loc if value_loc[-1] == "equals" else value_loc + (k,)
                 self.add(exact, message, label=loc)
 
+    def items_from(self) -> None:
+        """A matrix's `items_from` names an earlier multiple choice sharing its ids."""
+        for entry in self.entries:
+            question = entry.question
+            if question is None or question.items_from is None:
+                continue
+            loc: Loc = (self.key, entry.index, "items_from")
+            target = self.first.get(question.items_from)
+            if target is None or target.index >= entry.index:
+                self.add(
+                    loc,
+                    f'refers to "{question.items_from}", which is not an earlier question; '
+                    "items_from names the multiple-choice question asked before the matrix",
+                )
+                continue
+            source = target.question
+            if source is None:
+                continue
+            if source.type is not QuestionType.MULTIPLE:
+                self.add(loc, f'"{source.id}" is a {source.type} question; it must be multiple')
+                continue
+            options = {option.id for option in source.options}
+            missing = [item.id for item in question.items if item.id not in options]
+            if missing:
+                self.add(
+                    loc,
+                    f'items {", ".join(missing)} are not options of "{source.id}" and would '
+                    f"never be asked: give the items the ids of its options "
+                    f"({', '.join(sorted(options))})",
+                )
+
+    def label_warnings(self, languages: list[str]) -> list[Problem]:
+        """Buttons wider than a phone shows: write a `short:` label for them."""
+        warnings = []
+        for entry in self.entries:
+            question = entry.question
+            if question is None:
+                continue
+            # The tick in front of a multiple-choice option takes two characters.
+            width = BUTTON_WIDTH - (2 if question.type is QuestionType.MULTIPLE else 0)
+            for group in ("options", "items"):
+                for k, option in enumerate(getattr(question, group)):
+                    for language in languages:
+                        label = option.label(language)
+                        if len(label) <= width:
+                            continue
+                        field = "short" if option.short is not None else "text"
+                        warnings.append(
+                            self.source.problem(
+                                (self.key, entry.index, group, k, field),
+                                f"the button ({language}) has {len(label)} characters and a "
+                                f"phone shows about {width}: add `short:` with a "
+                                f"label of at most {width} characters",
+                            )
+                        )
+        return warnings
+
     def text_locations(self) -> Iterator[Loc]:
         """Every text of every question: the question, its help, options, scale labels."""
         for entry in self.entries:
@@ -143,8 +207,9 @@ class FormChecks:
             for group in ("options", "items"):
                 options = entry.raw.get(group)
                 for k, option in enumerate(options if isinstance(options, list) else []):
-                    if isinstance(option, dict) and option.get("text") is not None:
-                        yield base + (group, k, "text")
+                    for name in ("text", "short"):
+                        if isinstance(option, dict) and option.get(name) is not None:
+                            yield base + (group, k, name)
             scale = entry.raw.get("scale")
             if isinstance(scale, dict):
                 for name in ("min_label", "max_label"):

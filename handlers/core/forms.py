@@ -53,6 +53,14 @@ class Strict(BaseModel):
 class Option(Strict):
     id: str = Field(pattern=ID_PATTERN)
     text: Text
+    # What the button shows when `text` is too long for it (and results keep `text`).
+    short: Text | None = None
+    # Multiple choice: this option ("none of them") cannot go with any other one.
+    exclusive: bool = False
+
+    def label(self, language: str) -> str:
+        """The text of this option's button."""
+        return (self.short or self.text).get(language)
 
 
 class Scale(Strict):
@@ -115,7 +123,12 @@ class Question(Strict):
     max_choices: int | None = Field(default=None, ge=1)
     # scale / matrix
     scale: Scale | None = None
+    # Offer "hard to say / does not apply" next to the scale (stored as no rating).
+    dont_know: bool = False
     items: list[Option] = Field(default_factory=list)
+    # matrix: rate only the items chosen in this earlier multiple-choice question
+    # (items and options share their ids); none chosen: the matrix is not asked.
+    items_from: str | None = Field(default=None, pattern=ID_PATTERN)
     # text
     min_length: int | None = Field(default=None, ge=0)
     max_length: int | None = Field(default=None, ge=1, le=4000)
@@ -144,19 +157,23 @@ class Question(Strict):
                 raise ValueError("min_choices/max_choices do not fit the number of options")
         elif self.min_choices is not None or self.max_choices is not None:
             raise ValueError("min_choices/max_choices are only for multiple choice")
+        if kind is not QuestionType.MULTIPLE and any(o.exclusive for o in self.options):
+            raise ValueError("exclusive is only for the options of a multiple choice question")
         if kind in (QuestionType.SCALE, QuestionType.MATRIX):
             if self.scale is None:
                 raise ValueError(f"a {kind} question needs `scale`")
-        elif self.scale is not None:
-            raise ValueError("scale is only for scale and matrix questions")
+        elif self.scale is not None or self.dont_know:
+            raise ValueError("scale and dont_know are only for scale and matrix questions")
         if kind is QuestionType.MATRIX:
             if len(self.items) < 1:
                 raise ValueError("a matrix question needs `items`")
             ids = [i.id for i in self.items]
             if len(set(ids)) != len(ids):
                 raise ValueError("item ids must be unique")
-        elif self.items:
-            raise ValueError("items are only for matrix questions")
+        elif self.items or self.items_from is not None:
+            raise ValueError("items and items_from are only for matrix questions")
+        if any(item.exclusive for item in self.items):
+            raise ValueError("exclusive is only for the options of a multiple choice question")
         if kind is not QuestionType.TEXT and (self.min_length or self.max_length):
             raise ValueError("min_length/max_length are only for text questions")
         if kind is not QuestionType.NUMBER and (self.min is not None or self.max is not None):
@@ -176,6 +193,12 @@ class Question(Strict):
         if self.short is not None:
             return self.short.get(language)
         return cut_at_word(self.text.get(language), SHORT_TITLE)
+
+    def option(self, option_id: str) -> Option | None:
+        for option in [*self.options, *self.items]:
+            if option.id == option_id:
+                return option
+        return None
 
     def option_text(self, option_id: str, language: str) -> str | None:
         for option in [*self.options, *self.items]:

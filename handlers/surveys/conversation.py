@@ -1,10 +1,15 @@
 """Surveys in the chat: one question at a time, back / skip / resume, from content.
 
-Conversation state: flow `survey`, step `q<index>` (a question), `q<index>.<item>`
-(a matrix row) or `q<index>o` (the free text of "other"); its data keeps the
-survey slug and the response id as `state`, and what a multi-press question has
-so far as `pending` (`handlers/core/flow_state.py`). Answers themselves are rows
-in `survey_answers`, written as they are given.
+Conversation state: flow `survey`, step `q<index>` (a question) or `q<index>o`
+(the free text of "other"); its data keeps the survey slug and the response id as
+`state`, and what a multi-press question has so far as `pending`
+(`handlers/core/flow_state.py`). Answers themselves are rows in `survey_answers`,
+written as they are given.
+
+Each question is one message: ticks, matrix rows, "back" and the corrections after
+it edit the message whose button was pressed. A question answered with a button
+that had been answered before (the resident went back to correct it) hands its
+message on to the next question, so going back never adds messages.
 """
 
 from __future__ import annotations
@@ -123,7 +128,7 @@ async def resume_response(ctx: Context, survey: Survey, response: SurveyResponse
     """Carry on with an unfinished response in this chat, at its first unanswered question."""
     opening = ctx.reply("survey.resume", title=survey.title.get(ctx.language))
     answers = await store.answers_of(ctx.session, response.id)
-    return [opening, *await _ask_next(ctx, survey, response, answers, conversation=None)]
+    return [opening, *await _ask_next(ctx, survey, response, answers, None)]
 
 
 async def start_for(
@@ -192,12 +197,14 @@ async def _ask_next(
     response: SurveyResponse,
     answers: dict[str, Any],
     conversation: Conversation | None,
+    *,
+    replace: bool = False,
 ) -> list[Reply]:
     question = flow.next_unanswered(survey.questions, answers)
     if question is None:
         return await _finish(ctx, survey, response)
     step = runner.Step.start(survey.questions, question)
-    return [await _go(ctx, survey, response, answers, step, conversation, {})]
+    return [await _go(ctx, survey, response, answers, step, conversation, {}, replace=replace)]
 
 
 async def _go(
@@ -279,10 +286,10 @@ async def on_choice(ctx: Context, pressed: SurveyPress) -> list[Reply]:
     if isinstance(at, list):
         return at
     try:
-        action = runner.on_button(at.question, at.step, at.pending, pressed.value)
+        action = runner.on_button(at.question, at.step, at.pending, pressed.value, at.answers)
     except InvalidAnswer as error:
         return [ctx.reply(error.key, **error.values)]
-    return await _act(ctx, at, action)
+    return await _act(ctx, at, action, pressed=True)
 
 
 @router.flow(SURVEY)
@@ -293,15 +300,17 @@ async def on_input(ctx: Context) -> list[Reply]:
         return at
     text = ctx.event.text if ctx.event.kind is Kind.TEXT else None
     try:
-        action = runner.on_text(at.question, at.step, at.pending, text)
+        action = runner.on_text(at.question, at.step, at.pending, text, at.answers)
     except InvalidAnswer as error:
         return [ctx.reply(error.key, **error.values)]
-    return await _act(ctx, at, action)
+    return await _act(ctx, at, action, pressed=False)
 
 
-async def _act(ctx: Context, at: Position, action: runner.Action) -> list[Reply]:
+async def _act(ctx: Context, at: Position, action: runner.Action, *, pressed: bool) -> list[Reply]:
     if isinstance(action, runner.Save):
-        return await _save(ctx, at, action.value)
+        # A correction (the question had an answer) keeps to the message it was made in.
+        revisited = pressed and at.question.id in at.answers
+        return await _save(ctx, at, action.value, replace=revisited)
     if isinstance(action, runner.Show):
         return [
             await _go(
@@ -318,21 +327,34 @@ async def _act(ctx: Context, at: Position, action: runner.Action) -> list[Reply]
     earlier = flow.previous(at.survey.questions, at.answers, at.question.id)
     if earlier is None:
         return [
-            await _go(ctx, at.survey, at.response, at.answers, at.step, at.conversation, at.pending)
+            await _go(
+                ctx,
+                at.survey,
+                at.response,
+                at.answers,
+                at.step,
+                at.conversation,
+                at.pending,
+                replace=True,
+            )
         ]
     step = runner.Step.start(at.survey.questions, earlier)
     pending = runner.pending_for(earlier, at.answers.get(earlier.id))
-    return [await _go(ctx, at.survey, at.response, at.answers, step, at.conversation, pending)]
+    return [
+        await _go(
+            ctx, at.survey, at.response, at.answers, step, at.conversation, pending, replace=True
+        )
+    ]
 
 
-async def _save(ctx: Context, at: Position, value: Any) -> list[Reply]:
+async def _save(ctx: Context, at: Position, value: Any, *, replace: bool) -> list[Reply]:
     await store.save_answer(ctx.session, response=at.response, question=at.question.id, value=value)
     answers = {**at.answers, at.question.id: value}
     dropped = flow.hidden_answers(at.survey.questions, answers)
     await store.remove_answers(ctx.session, response=at.response, questions=dropped)
     for question_id in dropped:
         answers.pop(question_id, None)
-    return await _ask_next(ctx, at.survey, at.response, answers, at.conversation)
+    return await _ask_next(ctx, at.survey, at.response, answers, at.conversation, replace=replace)
 
 
 # --- finishing and privacy ----------------------------------------------------

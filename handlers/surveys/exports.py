@@ -139,13 +139,20 @@ def question_columns(question: Question, language: str, translator: Translator) 
 
         return [Column(qid, text, multiple)] + ([other_column] if question.other else [])
     if kind is QuestionType.MATRIX:
+        # A row rated "hard to say" is kept as null; a row never shown is absent.
+        dont_know = translator.text(language, "export.dont_know")
+
+        def cell(response: StoredResponse, item_id: str) -> Any:
+            value = answer(response)
+            if not isinstance(value, dict) or item_id not in value:
+                return None
+            return dont_know if value[item_id] is None else value[item_id]
+
         return [
             Column(
                 f"{qid}.{item.id}",
                 f"{text} – {item.text.get(language)}",
-                lambda r, item_id=item.id: (
-                    answer(r).get(item_id) if isinstance(answer(r), dict) else None
-                ),
+                lambda r, item_id=item.id: cell(r, item_id),
             )
             for item in question.items
         ]

@@ -54,6 +54,7 @@ __all__ = [
     "SurveyCatalogue",
     "SurveyFileError",
     "check_survey_file",
+    "label_warnings",
     "load_survey_file",
     "load_surveys",
 ]
@@ -99,6 +100,16 @@ def load_survey_file(path: Path, timezone: ZoneInfo) -> Survey:
 def check_survey_file(path: Path, timezone: ZoneInfo) -> list[Problem]:
     """Every problem of one survey file, empty when the file is fine (for the CLI)."""
     return _read(path, timezone)[1]
+
+
+def label_warnings(path: Path) -> list[Problem]:
+    """Buttons of a survey file wider than a phone shows (for the CLI; not errors)."""
+    source, problems = read_yaml(path, empty="", top_level="")
+    if source is None or problems:
+        return []
+    raw = source.data.get("languages", ["pl", "en"])
+    languages = [lang for lang in raw if lang in ("pl", "en")] if isinstance(raw, list) else []
+    return FormChecks(source, "questions").label_warnings(languages or ["pl"])
 
 
 def load_surveys(directory: Path, timezone: ZoneInfo) -> SurveyCatalogue:
@@ -177,6 +188,7 @@ class _Checks(FormChecks):
         self.slug()
         self.unique_ids()
         self.conditions()
+        self.items_from()
         self.leaders()
         self.anonymous()
         self.texts()

@@ -1,10 +1,14 @@
-"""Answers a survey in the fake Telegram like a quick resident: first option everywhere."""
+"""Answers a survey in the fake Telegram like a quick resident: first option everywhere.
+
+In a matrix: the first value of every row, then "Done".
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tests.e2e.conftest import LiveBot
+from tests.handlers.surveys.answering import is_scale_row
 
 NAVIGATION = ("Wstecz", "Pomiń")
 QUESTION = "Pytanie "
@@ -37,8 +41,15 @@ async def answer_survey(bot: LiveBot, user_id: int, *, until: str, steps: int = 
         buttons = [b for row in last.get("buttons") or [] for b in row]
         options = [b for b in buttons if not any(n in b["text"] for n in NAVIGATION)]
         done = [b for b in options if b["text"].startswith("Gotowe")]
+        unrated = [
+            row[0]
+            for row in last.get("buttons") or []
+            if is_scale_row([b["text"] for b in row]) and not any("✅" in b["text"] for b in row)
+        ]
         already = len(bot.api.sent(user_id))
-        if done:
+        if unrated:
+            bot.api.push_callback(user_id, unrated[0]["callback_data"])
+        elif done:
             ticked = any(b["text"].startswith("✅") for b in options)
             target = done[0] if ticked else options[0]
             bot.api.push_callback(user_id, target["callback_data"])

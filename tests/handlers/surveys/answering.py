@@ -2,7 +2,8 @@
 
 `typed` maps a piece of a question's text to what the resident types there;
 other typed questions get a plausible answer judged from the hint. Buttons:
-the first option, unless `pressed` names another.
+the first option, unless `pressed` names another; in a matrix, the first value of
+every row, then "Done".
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from tests.harness import Person
 
 QUESTION = "Pytanie "
 NAVIGATION = ("Wstecz", "Pomiń")
+
+
+def is_scale_row(labels: list[str]) -> bool:
+    """A row of ratings (a scale, or one matrix item's values)."""
+    values = [label.replace("✅", "").strip() for label in labels]
+    return len(values) > 1 and all(v.isdigit() or v == "?" for v in values)
 
 
 def _typed(text: str, typed: dict[str, str]) -> str:
@@ -50,8 +57,15 @@ async def answer_all(
             for b in options
             if label in b.label
         ]
+        unrated = [
+            row[0]
+            for row in last.buttons
+            if is_scale_row([b.label for b in row]) and not any("✅" in b.label for b in row)
+        ]
         if wanted:
             seen += await person.choose(wanted[0].data)
+        elif unrated:
+            seen += await person.choose(unrated[0].data)
         elif done:
             ticked = any(b.label.startswith("✅") for b in options)
             seen += await person.choose((done[0] if ticked else options[0]).data)

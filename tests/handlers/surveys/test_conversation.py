@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from handlers.core.events import Reply
 from storage import surveys
 from storage.models import SurveyAnswer, SurveyResponse
 from tests.handlers.survey_fixture import sample_survey
-from tests.harness import ChatHarness, Person, texts
+from tests.harness import ChatHarness, Person, said, texts
 
 
 @pytest.fixture
@@ -31,6 +32,16 @@ async def responses(harness: ChatHarness) -> list[surveys.StoredResponse]:
         return await surveys.all_responses(session, "probna")
 
 
+async def rate(person: Person, item: str, value: str) -> list[Reply]:
+    """Press `value` in the row under the matrix item labelled `item` (latest message)."""
+    grid = next(
+        r for r in reversed(person.seen) if any(b.label == item for row in r.buttons for b in row)
+    )
+    label_row = next(k for k, row in enumerate(grid.buttons) if row[0].label == item)
+    [cell] = [b for b in grid.buttons[label_row + 1] if b.label.replace("✅", "") == value]
+    return await person.choose(cell.data)
+
+
 async def answer_first_part(anna: Person) -> None:
     """Age, interests (with "other"), rating, the matrix, a number."""
     await anna.press("19–64")
@@ -39,8 +50,9 @@ async def answer_first_part(anna: Person) -> None:
     await anna.press("Gotowe")
     await anna.send("gra na bębnach")
     await anna.press("4")
-    await anna.press("5")
-    await anna.press("2")
+    await rate(anna, "Koncerty", "5")
+    await rate(anna, "Warsztaty", "2")
+    await anna.press("Gotowe")
     await anna.send("12")
 
 
@@ -114,10 +126,23 @@ async def test_survey_back_changes_an_answer_and_drops_hidden_ones(
     assert "kontakt" not in response.answers
 
 
-async def test_survey_progress_counts_visible_questions(harness_with_survey: ChatHarness) -> None:
+async def test_survey_progress_counts_what_may_still_be_asked(
+    harness_with_survey: ChatHarness,
+) -> None:
+    """The follow-ups of "would you lead" count until ruled out: the number never falls back."""
     anna = await resident(harness_with_survey, 504)
-    assert "Pytanie 1 z 8" in texts(await anna.send("/survey"))
-    assert "Pytanie 2 z 8" in texts(await anna.press("do 18"))
+    assert "Pytanie 1 z 11" in texts(await anna.send("/survey"))
+    assert "Pytanie 2 z 11" in texts(await anna.press("do 18"))
+    await anna.press("Muzyka")
+    await anna.press("Gotowe")
+    await anna.press("4")
+    await anna.send("5 2")
+    await anna.send("12")
+    await anna.press("Pomiń")
+    assert "Pytanie 8 z 11" in texts(await anna.press("Pomiń"))
+    assert "Pytanie 9 z 11" in texts(await anna.press("Tak, poprowadzę"))
+    assert "Pytanie 10 z 11" in texts(await anna.press("Tak"))
+    assert "Pytanie 11 z 11" in texts(await anna.send("600 123 456"))
 
 
 @pytest.mark.parametrize(
@@ -136,8 +161,7 @@ async def test_survey_invalid_typed_answer_is_explained_and_not_stored(
     await anna.press("Muzyka")
     await anna.press("Gotowe")
     await anna.press("4")
-    await anna.press("5")
-    await anna.press("2")
+    await anna.send("5 2")
     if bad == "7":
         bad = "170"
     before = await harness_with_survey.row_counts()
@@ -162,8 +186,11 @@ async def test_survey_invalid_answers_of_each_kind(harness_with_survey: ChatHarn
     await anna.press("Gotowe")
     assert "od 1 do 5" in texts(await anna.send("7"))
     await anna.send("3")  # a typed rating is fine too
-    await anna.press("5")
-    await anna.press("2")
+    count = said("flow.invalid.grid_count", count=2, given=1)
+    assert count in texts(await anna.send("5"))
+    value = said("flow.invalid.grid_value", value="9", min=1, max=5)
+    assert value in texts(await anna.send("5 9"))
+    await anna.send("5 2")
     await anna.send("3")
     await anna.press("Pomiń")
     assert "Nie rozpoznaję tej daty" in texts(await anna.send("31.02.2026"))
@@ -288,3 +315,50 @@ async def test_mydata_lists_survey_answers(harness_with_survey: ChatHarness) -> 
     data = json.loads(file_reply.file.content)
     [entry] = data["survey_responses"]
     assert entry["survey"] == "probna" and entry["answers"] == {"wiek": {"choice": "65plus"}}
+
+
+@pytest.mark.parametrize(
+    ("bad", "key", "values"),
+    [
+        ("5", "flow.invalid.grid_count", {"count": 2, "given": 1}),
+        ("5 ?", "flow.invalid.grid_value", {"value": "?", "min": 1, "max": 5}),
+    ],
+)
+async def test_survey_typed_grid_that_does_not_fit_changes_nothing(
+    harness_with_survey: ChatHarness, bad: str, key: str, values: dict[str, object]
+) -> None:
+    anna = await resident(harness_with_survey, 515)
+    await anna.send("/survey")
+    await anna.send("2")  # the second age band, typed
+    await anna.send("1")
+    await anna.press("4")
+    await rate(anna, "Koncerty", "5")  # a row rated with a button, then a wrong typed grid
+    before = await harness_with_survey.row_counts()
+    replies = await anna.send(bad)
+    after = await harness_with_survey.row_counts()
+    assert texts(replies) == said(key, **values)
+    assert {k: after[k] - before[k] for k in after if after[k] != before[k]} == {
+        "outbox": 1,
+        "inbound_receipts": 1,
+    }
+    [response] = await responses(harness_with_survey)
+    assert response.answers == {
+        "wiek": {"choice": "19-64"},
+        "zainteresowania": {"choices": ["muzyka"]},
+        "ocena": 4,
+    }
+
+
+async def test_survey_back_to_a_typed_answer_invites_typing_another(
+    harness_with_survey: ChatHarness,
+) -> None:
+    anna = await resident(harness_with_survey, 516)
+    await anna.send("/survey")
+    await answer_first_part(anna)
+    await anna.press("Pomiń")
+    await anna.press("Pomiń")
+    await anna.press("Tak, poprowadzę")
+    await anna.press("Tak")
+    await anna.send("600 123 456")
+    back = await anna.press("Wstecz")
+    assert said("survey.current_typed", answer="+48600123456") in texts(back)

@@ -14,10 +14,17 @@ from openpyxl import load_workbook
 
 from handlers.core.forms import Survey
 from handlers.core.i18n import Translator
-from handlers.surveys.exports import open_answers_text, to_csv, to_json, to_table
+from handlers.surveys.exports import (
+    open_answers_text,
+    question_columns,
+    to_csv,
+    to_json,
+    to_table,
+)
 from handlers.surveys.exports_xlsx import to_xlsx
 from storage.surveys import StoredResponse
 from tests.conftest import CONTENT
+from tests.handlers.survey_fixture import sample_survey
 from tests.handlers.surveys.test_results import FORMULA, build_survey, fill
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -258,3 +265,25 @@ def test_exports_of_no_responses(translator: Translator) -> None:
     book = load_workbook(io.BytesIO(to_xlsx(survey, [], language="pl", translator=translator)))
     assert book["Odpowiedzi"].max_row == 2
     assert json.loads(to_json(survey, []))["responses"] == []
+
+
+def test_matrix_columns_tell_hard_to_say_from_not_shown(translator: Translator) -> None:
+    """A row rated "hard to say" reads so; a row never shown (not attended) stays empty."""
+    question = sample_survey().question("atrakcyjnosc")
+    assert question is not None
+    response = StoredResponse(
+        id=1,
+        survey="probna",
+        resident_id=None,
+        resident_name=None,
+        telegram_id=None,
+        status="finished",
+        language="pl",
+        channel="telegram",
+        started_at=None,
+        finished_at=None,
+        answers={"atrakcyjnosc": {"koncerty": None}},
+    )
+    concerts, workshops = question_columns(question, "pl", translator)
+    assert concerts.value(response) == translator.text("pl", "export.dont_know")
+    assert workshops.value(response) is None
