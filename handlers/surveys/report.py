@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from handlers.core.events import OutgoingFile
 from handlers.core.forms import QuestionType, Survey
 from handlers.core.i18n import Translator
+from handlers.onbehalf.counts import counts_line
 from handlers.surveys import results_text
 from handlers.surveys.results import CHOICE_TYPES, QuestionSummary, SurveyOverview
 from handlers.surveys.results_text import count_label, format_number, percent_text
@@ -131,6 +132,7 @@ def report_file(
         interim=t("surveyadmin.share_interim_head") if interim else "",
         dates=results_text.dates_text(survey, translator, language, timezone),
         respondents=results_text.respondents_text(overview, translator, language),
+        entered=counts_line(overview.entered, translator, language) or "",
         method=t("report.method"),
         headlines_title=t("results.headlines"),
         headlines=results_text.headlines(summaries, translator, language),

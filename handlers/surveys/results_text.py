@@ -315,6 +315,9 @@ def short_summary(
     if dates:
         head.append(dates)
     head.append(respondents_text(overview, translator, language))
+    entered = counts_line(overview.entered, translator, language)
+    if entered:
+        head.append(entered)  # paper, phone and in-person entries, reported apart
     blocks = ["\n".join(head)]
     found = headlines(summaries, translator, language)
     if found:

@@ -3,6 +3,7 @@ resident without a smartphone, on each store, through the terminal channel."""
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -125,8 +126,10 @@ async def test_paper_questionnaire_is_stored_for_the_person_with_a_receipt_and_c
     assert [r.id for r in on_paper] == [response.id] and by_phone == []
     assert per_channel == {"paper": 1, "phone": 0, "in_person": 0}
 
-    results = texts(await coordinator.send("/results probna"))
-    assert channel_line(paper=1) in results
+    shown = await coordinator.send("/results probna")
+    assert channel_line(paper=1) in texts(shown)
+    [report] = [r.file for r in shown if r.file is not None]
+    assert channel_line(paper=1) in html.unescape(report.content.decode())
     _, csv = await coordinator.send("/export probna")
     assert csv.file is not None and said("onbehalf.via.paper") in csv.file.content.decode()
 
