@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import filetype
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.context import Context
 from handlers.mailbox.bridge import mail_for_proposal, proposal_bridge
@@ -79,7 +78,11 @@ async def thread_view(handler: PanelHandler, thread_id: int, **extra: Any) -> di
             return None
         ctx = await coordinator_context(session, handler)
         messages = await store.thread_messages(session, thread.id)
-        shown = [await _message(handler, session, m) for m in messages]
+        names: dict[int | None, str | None] = {None: None}
+        for message in messages:
+            if message.resident_id not in names:
+                names[message.resident_id] = await resident_name(session, message.resident_id)
+        shown = [_message(handler, m, names[m.resident_id]) for m in messages]
         files = await store.attachments_of(session, [m.id for m in messages])
         data_dir = handler.panel.services.data_dir
         for entry in shown:
@@ -113,12 +116,11 @@ async def thread_view(handler: PanelHandler, thread_id: int, **extra: Any) -> di
     }
 
 
-async def _message(handler: PanelHandler, session: AsyncSession, message: MailMessage) -> dict:
+def _message(handler: PanelHandler, message: MailMessage, name: str | None) -> dict[str, Any]:
     incoming = message.direction == store.IN
     erased = message.erased_at is not None
     notes: list[str] = []
     if incoming and not erased:
-        name = await resident_name(session, message.resident_id)
         notes = message_notes(handler.panel.services, handler.language, message, name)
     return {
         "id": message.id,
