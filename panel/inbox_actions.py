@@ -47,11 +47,10 @@ class _ThreadAction(PanelHandler):
                 notice = [line for reply in replies for line in reply.text.split("\n")]
                 if target is not None:
                     await audit.record(session, self, self.action, f"#{thread.id}", **target)
-            except InvalidAnswer as problem:
+            except (InvalidAnswer, ReplyRefused) as problem:
                 error = ctx.t(problem.key, **problem.values)
+                # A draft is never lost to a refusal.
                 form = {"text": self.get_body_argument("text", "")}
-            except ReplyRefused as refused:
-                error = ctx.t(refused.key, **refused.values)
         values = await thread_view(self, int(thread_id), notice=notice, error=error, form=form)
         if values is None:
             self.refuse(404, "mail.gone")
@@ -75,8 +74,12 @@ class ReplyAction(_ThreadAction):
         text = flow.free_text(
             self.get_body_argument("text", ""), min_length=None, max_length=MAX_REPLY
         )
-        message = reply_message(await store.thread_messages(ctx.session, thread.id))
-        outgoing = await send_reply(ctx, message, text)
+        messages = await store.thread_messages(ctx.session, thread.id)
+        if not messages or self.get_body_argument("after", "") != str(messages[-1].id):
+            # Someone wrote in the thread since the form was shown (a new e-mail, another
+            # coordinator's reply, or this very reply posted again by reloading the page).
+            raise InvalidAnswer("panel.inbox.thread_changed")
+        outgoing = await send_reply(ctx, reply_message(messages), text)
         recipient = outgoing.to[0][1]
         return [ctx.reply("mail.reply_queued", recipient=recipient)], {"to": recipient}
 

@@ -111,6 +111,8 @@ async def thread_view(handler: PanelHandler, thread_id: int, **extra: Any) -> di
             "proposal_url": f"/proposals/{ref}" if ref.isdigit() else "",
         },
         "messages": shown,
+        # The reply form's mark of the thread as read: see `inbox_actions.ReplyAction`.
+        "latest_id": messages[-1].id if messages else 0,
         "reply": reply,
         "proposals": proposals,
     }

@@ -25,6 +25,7 @@ from bot.mail.smtp import SmtpTransport
 from handlers.core.services import Channels
 from handlers.mailbox.receiving import MailPolicy, receive_mail
 from panel import inbox
+from storage import mail as mail_store
 from storage import proposals
 from storage.mail import MailMessage, MailThread
 from storage.models import OutboxMessage, PanelAudit
@@ -94,6 +95,12 @@ async def set_thread(site: Site, thread_id: int, **values: object) -> None:
         assert thread is not None
         for name, value in values.items():
             setattr(thread, name, value)
+
+
+async def latest_id(site: Site, thread_id: int) -> str:
+    """The reply form's mark: the thread's latest message as the page showed it."""
+    async with site.service.store.transaction() as session:
+        return str(max(m.id for m in await mail_store.thread_messages(session, thread_id)))
 
 
 async def audit_rows(site: Site) -> list[tuple[str, str | None]]:
@@ -235,14 +242,18 @@ async def test_a_reply_is_queued_then_sent_over_smtp_and_the_thread_says_so(
     page = page_text(await client.get(f"/inbox/{thread_id}"))
     to = t(site, "panel.inbox.reply_to", recipient="maria@example.pl", subject="Re: Wynajem sali")
     assert to in page
+    assert f'name="after" value="{await latest_id(site, thread_id)}"' in page
     answer = "Dzień dobry, sala jest wolna w sobotę."
-    sent = await client.post(
-        f"/inbox/{thread_id}/reply", data={"text": answer, "_xsrf": form_token(page)}
-    )
+    form = {"text": answer, "after": await latest_id(site, thread_id), "_xsrf": form_token(page)}
+    sent = await client.post(f"/inbox/{thread_id}/reply", data=form)
     assert sent.status_code == 200
     done = page_text(sent)
     assert t(site, "mail.reply_queued", recipient="maria@example.pl") in done
     assert t(site, "mail.state_queued") in done and t(site, "mail.state_sent") not in done
+    # The same form posted again (a reload) sends nothing more, and keeps the text.
+    again = await client.post(f"/inbox/{thread_id}/reply", data=form)
+    assert again.status_code == 400
+    assert t(site, "panel.inbox.thread_changed") in page_text(again) and answer in page_text(again)
 
     assert await sender.drain() == 1
     [received] = await smtp.await_messages(1)
@@ -267,14 +278,17 @@ async def test_a_reply_without_text_or_without_smtp_changes_nothing(
     [thread_id] = await receive(site, mail("maria@example.pl", "Pytanie", "Czy?"))
     page = await client.get(f"/inbox/{thread_id}")
     assert t(site, "mail.reply_no_smtp") in page_text(page)  # no SMTP in these settings
+    after = await latest_id(site, thread_id)
     refused = await client.post(
-        f"/inbox/{thread_id}/reply", data={"text": "Tak.", "_xsrf": form_token(page.text)}
+        f"/inbox/{thread_id}/reply",
+        data={"text": "Tak.", "after": after, "_xsrf": form_token(page.text)},
     )
     assert refused.status_code == 400
     assert t(site, "mail.reply_no_smtp") in page_text(refused)
     site.service.services.channels = Channels(telegram=True, email_out=True)
     empty = await client.post(
-        f"/inbox/{thread_id}/reply", data={"text": "  ", "_xsrf": form_token(page.text)}
+        f"/inbox/{thread_id}/reply",
+        data={"text": "  ", "after": after, "_xsrf": form_token(page.text)},
     )
     assert empty.status_code == 400 and t(site, "flow.invalid.empty") in page_text(empty)
     async with site.service.store.transaction() as session:
