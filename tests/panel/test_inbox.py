@@ -176,6 +176,18 @@ async def test_a_thread_shows_safe_text_never_the_mails_html(
     assert "script-src" not in response.headers["content-security-policy"]  # none allowed
     assert (await client.get(f"/inbox/{thread_id + 100}")).status_code == 404
 
+    # A mail with nothing but HTML: its text, as the mailbox made it, not its markup.
+    only_html = EmailMessage()
+    only_html["From"] = "obcy@example.com"
+    only_html["Subject"] = "Tylko HTML"
+    only_html["Message-ID"] = "<html-only@example.com>"
+    only_html.set_content(f"<p>Widoczny <b>tekst</b></p>{HOSTILE}", subtype="html")
+    [html_thread] = await receive(site, only_html.as_bytes())
+    response = await client.get(f"/inbox/{html_thread}")
+    assert "Widoczny tekst" in page_text(response)
+    assert "<script>" not in response.text and "<b>tekst" not in response.text
+    assert "<img src=x" not in response.text
+
 
 async def test_attachments_need_a_session_and_never_come_as_a_page(
     site: Site, client: httpx.AsyncClient
