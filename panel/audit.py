@@ -35,6 +35,10 @@ ACTIONS = {
     "status_change": "panel.audit.status_change",
     "scored": "panel.audit.scored",
     "selection": "panel.audit.selection",
+    "mail_reply": "panel.audit.mail_reply",
+    "mail_handled": "panel.audit.mail_handled",
+    "mail_linked": "panel.audit.mail_linked",
+    "mail_proposal": "panel.audit.mail_proposal",
 }
 
 

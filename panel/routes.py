@@ -17,6 +17,7 @@ def page_groups() -> list[ModuleType]:
     from panel import (
         audit,
         dashboard,
+        inbox,
         proposal_change,
         proposal_files,
         proposal_scores,
@@ -33,6 +34,7 @@ def page_groups() -> list[ModuleType]:
         proposal_scores,
         proposal_files,
         ranking,
+        inbox,
         audit,
     ]
 

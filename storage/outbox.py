@@ -285,6 +285,18 @@ async def find(session: AsyncSession, idempotency_key: str) -> OutboxMessage | N
     )
 
 
+async def statuses(session: AsyncSession, keys: Sequence[str]) -> dict[str, str]:
+    """The status of the rows with these idempotency keys (by the keys' unique index)."""
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(OutboxMessage.idempotency_key, OutboxMessage.status).where(
+            OutboxMessage.idempotency_key.in_(list(keys))
+        )
+    )
+    return {key: status for key, status in rows.all()}
+
+
 async def status_counts(session: AsyncSession, *, channel: str | None = None) -> dict[str, int]:
     """Messages per status, of one channel when given."""
     query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)

@@ -96,20 +96,9 @@ OUT_STATES = {"sent": "mail.state_sent", "failed": "mail.state_failed"}
 
 async def _delivery(session: Any, messages: list[Any]) -> dict[int, str]:
     """The outbox status of each outgoing e-mail, by message id."""
-    from sqlalchemy import select
+    from handlers.mailbox.outgoing import delivery_states
 
-    from storage.models import OutboxMessage
-
-    # The key handlers.mailbox.outgoing.queue_email gives the row.
-    keys = {f"mail:out:{m.id}": m.id for m in messages if m.direction == "out"}
-    if not keys:
-        return {}
-    rows = await session.execute(
-        select(OutboxMessage.idempotency_key, OutboxMessage.status).where(
-            OutboxMessage.idempotency_key.in_(list(keys))
-        )
-    )
-    return {keys[key]: status for key, status in rows.all()}
+    return await delivery_states(session, [m.id for m in messages if m.direction == "out"])
 
 
 def _state(t: Any, message: Any, thread: Any, delivery: dict[int, str]) -> str:

@@ -65,6 +65,35 @@ def sender_label(message: MailMessage) -> str:
     return message.from_address or message.from_name
 
 
+def message_notes(
+    services: Services, language: str, message: MailMessage, resident_name: str | None
+) -> list[str]:
+    """What a coordinator must know of an e-mail's sender and state: whether the address
+    is ours, proven or only claimed, failed authentication, a part that was unreadable."""
+
+    def t(key: str, **values: object) -> str:
+        return services.translator.text(language, key, **values)
+
+    parts = []
+    if from_ourselves(services, message):
+        parts.append(t("mail.own_sender", address=message.from_address))
+    elif resident_name is not None:
+        parts.append(t("mail.from_resident", name=resident_name or "?"))
+        if not authenticated(message):
+            # The address is theirs, but anyone can write it in From:.
+            parts.append(t("mail.sender_not_authenticated"))
+    else:
+        # Nobody proved this address: the From: line is only the sender's claim.
+        parts.append(t("mail.sender_unverified"))
+    failed = {k: v for k, v in (message.auth or {}).items() if v in FAILED_VERDICTS}
+    if failed:
+        verdicts = ", ".join(f"{k.upper()}={v}" for k, v in sorted(failed.items()))
+        parts.append(t("mail.auth_failed", verdicts=verdicts))
+    if message.parse_error:
+        parts.append(t("mail.unreadable", reason=message.parse_error[:200]))
+    return parts
+
+
 def mail_card(
     services: Services,
     language: str,
@@ -94,22 +123,7 @@ def mail_card(
     ]
     if attachment_names:
         parts.append(t("mail.attachments", names=", ".join(attachment_names)))
-    if from_ourselves(services, message):
-        parts.append(t("mail.own_sender", address=message.from_address))
-    elif resident_name is not None:
-        parts.append(t("mail.from_resident", name=resident_name or "?"))
-        if not authenticated(message):
-            # The address is theirs, but anyone can write it in From:.
-            parts.append(t("mail.sender_not_authenticated"))
-    else:
-        # Nobody proved this address: the From: line is only the sender's claim.
-        parts.append(t("mail.sender_unverified"))
-    failed = {k: v for k, v in (message.auth or {}).items() if v in FAILED_VERDICTS}
-    if failed:
-        verdicts = ", ".join(f"{k.upper()}={v}" for k, v in sorted(failed.items()))
-        parts.append(t("mail.auth_failed", verdicts=verdicts))
-    if message.parse_error:
-        parts.append(t("mail.unreadable", reason=message.parse_error[:200]))
+    parts += message_notes(services, language, message, resident_name)
     if thread.proposal_ref:
         parts.append(t("mail.thread_linked", ref=thread.proposal_ref))
 

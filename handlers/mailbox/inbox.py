@@ -27,7 +27,7 @@ async def on_mail(ctx: Context, pressed: MailButton) -> list[Reply]:
     if isinstance(pressed, MailReply):
         return await start_reply(ctx, pressed.message)
     if isinstance(pressed, MailDone):
-        return await _mark_handled(ctx, pressed.thread)
+        return await mark_thread_handled(ctx, pressed.thread)
     if isinstance(pressed, MailShow):
         return await _show_thread(ctx, pressed.thread)
     if proposal_bridge(ctx.services):
@@ -56,7 +56,8 @@ async def _show_thread(ctx: Context, thread_id: int) -> list[Reply]:
     return [await _card(ctx, message)]
 
 
-async def _mark_handled(ctx: Context, thread_id: int) -> list[Reply]:
+async def mark_thread_handled(ctx: Context, thread_id: int) -> list[Reply]:
+    """Mark a thread handled (the card's button, the panel's)."""
     thread = await store.get_thread(ctx.session, thread_id)
     if thread is None:
         return [ctx.reply("mail.gone")]

@@ -93,8 +93,21 @@ async def queue_email(
         recipient=message.to[0][1],
         resident_id=message.resident_id,
         payload=payload,
-        idempotency_key=f"mail:out:{message.id}",
+        idempotency_key=outbox_key(message.id),
     )
+
+
+def outbox_key(message_id: int) -> str:
+    """The outbox row's key of a stored outgoing e-mail."""
+    return f"mail:out:{message_id}"
+
+
+async def delivery_states(session: AsyncSession, message_ids: list[int]) -> dict[int, str]:
+    """The outbox status of each stored outgoing e-mail (pending, sending, sent,
+    failed, cancelled); an e-mail whose row is gone (kept past retention) is left out."""
+    keys = {outbox_key(message_id): message_id for message_id in message_ids}
+    found = await outbox.statuses(session, list(keys))
+    return {keys[key]: status for key, status in found.items()}
 
 
 async def acknowledge(

@@ -48,6 +48,52 @@ def _to_ourselves(ctx: Context, message: MailMessage, target: str) -> bool:
     return target.lower() in own
 
 
+class ReplyRefused(Exception):
+    """No reply may go to this message; `key` (with `values`) says why."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def reply_check(ctx: Context, message: MailMessage | None) -> str:
+    """The address a reply to `message` goes to; ReplyRefused when none may go."""
+    if message is None or message.erased_at is not None:
+        raise ReplyRefused("mail.gone")
+    target = _reply_target(message, ctx.services.centre.email.lower())
+    if not target:
+        raise ReplyRefused("mail.reply_no_address")
+    if _to_ourselves(ctx, message, target):
+        raise ReplyRefused("mail.reply_to_self", recipient=target)
+    if not ctx.services.channels.email_out:
+        raise ReplyRefused("mail.reply_no_smtp")
+    return target
+
+
+async def send_reply(ctx: Context, message: MailMessage | None, text: str) -> MailMessage:
+    """Store `text` (with the quoted message) as the answer to `message`, queue it, and
+    mark the thread handled; the stored outgoing message. The chat's reply and the
+    panel's both end here."""
+    target = reply_check(ctx, message)
+    assert message is not None
+    body = text + "\n\n" + _quote(ctx, message)
+    outgoing = await store_outgoing(
+        ctx.session,
+        ctx.services,
+        thread_id=message.thread_id,
+        original=message,
+        to=target,
+        text=body,
+        author_id=ctx.event.user_id,
+    )
+    await queue_email(ctx.session, outgoing)
+    thread = await store.get_thread(ctx.session, message.thread_id)
+    if thread is not None and thread.status != store.HANDLED:
+        await store.mark_handled(ctx.session, thread, by=ctx.event.user_id)
+    return outgoing
+
+
 async def start_reply(ctx: Context, message_id: int) -> list[Reply]:
     """The card's reply button: ask for the text."""
     message = await store.get_message(ctx.session, message_id)
@@ -56,13 +102,10 @@ async def start_reply(ctx: Context, message_id: int) -> list[Reply]:
     # A conversation belongs to a row; a coordinator who never consented gets a working one.
     await working_row(ctx)
     assert ctx.resident is not None
-    target = _reply_target(message, ctx.services.centre.email.lower())
-    if not target:
-        return [ctx.reply("mail.reply_no_address")]
-    if _to_ourselves(ctx, message, target):
-        return [ctx.reply("mail.reply_to_self", recipient=target)]
-    if not ctx.services.channels.email_out:
-        return [ctx.reply("mail.reply_no_smtp")]
+    try:
+        target = reply_check(ctx, message)
+    except ReplyRefused as refused:
+        return [ctx.reply(refused.key, **refused.values)]
     await conversations.begin(
         ctx.session,
         resident_id=ctx.resident.id,
@@ -118,30 +161,14 @@ async def on_reply_choice(ctx: Context, pressed: ReplyConfirm) -> list[Reply]:
     await conversations.end(ctx.session, ctx.resident.id)
     if pressed.answer != "send":
         return [ctx.reply("mail.reply_cancelled")]
-    if not ctx.services.channels.email_out:  # a draft from before a restart without SMTP
-        return [ctx.reply("mail.reply_no_smtp")]
     message = await store.get_message(ctx.session, int(current.answers.get("message", 0)))
-    if message is None or message.erased_at is not None:
-        return [ctx.reply("mail.gone")]
-    target = _reply_target(message, ctx.services.centre.email.lower())
-    if not target or _to_ourselves(ctx, message, target):
-        return [ctx.reply("mail.reply_to_self", recipient=target)]
     text = str(current.answers.get("draft", ""))
-    body = text + "\n\n" + _quote(ctx, message)
-    outgoing = await store_outgoing(
-        ctx.session,
-        ctx.services,
-        thread_id=message.thread_id,
-        original=message,
-        to=target,
-        text=body,
-        author_id=ctx.event.user_id,
-    )
-    await queue_email(ctx.session, outgoing)
-    thread = await store.get_thread(ctx.session, message.thread_id)
-    if thread is not None and thread.status != store.HANDLED:
-        await store.mark_handled(ctx.session, thread, by=ctx.event.user_id)
-    return [ctx.reply("mail.reply_queued", recipient=target)]
+    try:
+        outgoing = await send_reply(ctx, message, text)
+    except ReplyRefused as refused:
+        # e.g. a draft from before a restart without SMTP
+        return [ctx.reply(refused.key, **refused.values)]
+    return [ctx.reply("mail.reply_queued", recipient=outgoing.to[0][1])]
 
 
 def _quote(ctx: Context, message: MailMessage) -> str:

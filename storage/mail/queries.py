@@ -95,6 +95,84 @@ async def mark_handled(session: AsyncSession, thread: MailThread, *, by: int | N
     await session.flush()
 
 
+# --- the panel's inbox: pages of threads, unhandled first -------------------------------
+
+
+def _matching(search: str) -> Any:
+    """Threads whose subject, other side's address or a sender's name contains `search`."""
+    like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    named = select(MailMessage.thread_id).where(
+        MailMessage.direction == IN, MailMessage.from_name.ilike(like, escape="\\")
+    )
+    return or_(
+        MailThread.subject.ilike(like, escape="\\"),
+        MailThread.counterpart.ilike(like, escape="\\"),
+        MailThread.id.in_(named),
+    )
+
+
+async def thread_page(
+    session: AsyncSession, *, search: str = "", limit: int = 50, offset: int = 0
+) -> list[MailThread]:
+    """One page of threads: the open ones first, then the handled, newest first in each.
+
+    Each part is read along the `last_message_at` (and `status`) indexes with a
+    LIMIT: a page never loads the whole mailbox.
+    """
+    newest = (MailThread.last_message_at.desc(), MailThread.id.desc())
+    matching = [_matching(search)] if search else []
+    open_count = int(
+        await session.scalar(
+            select(func.count()).select_from(MailThread).where(MailThread.status == OPEN, *matching)
+        )
+        or 0
+    )
+    found: list[MailThread] = []
+    if offset < open_count:
+        found = list(
+            await session.scalars(
+                select(MailThread)
+                .where(MailThread.status == OPEN, *matching)
+                .order_by(*newest)
+                .limit(limit)
+                .offset(offset)
+            )
+        )
+    room = limit - len(found)
+    if room > 0:
+        found += await session.scalars(
+            select(MailThread)
+            .where(MailThread.status != OPEN, *matching)
+            .order_by(*newest)
+            .limit(room)
+            .offset(max(0, offset - open_count))
+        )
+    return found
+
+
+async def latest_senders(
+    session: AsyncSession, thread_ids: Sequence[int]
+) -> dict[int, tuple[str, str]]:
+    """(name, address) of the latest incoming message of each thread."""
+    if not thread_ids:
+        return {}
+    latest = (
+        select(func.max(MailMessage.id))
+        .where(MailMessage.thread_id.in_(list(thread_ids)), MailMessage.direction == IN)
+        .group_by(MailMessage.thread_id)
+    )
+    rows = await session.execute(
+        select(MailMessage.thread_id, MailMessage.from_name, MailMessage.from_address).where(
+            MailMessage.id.in_(latest)
+        )
+    )
+    return {thread_id: (name, address) for thread_id, name, address in rows.all()}
+
+
+async def get_attachment(session: AsyncSession, attachment_id: int) -> MailAttachment | None:
+    return await session.get(MailAttachment, attachment_id)
+
+
 async def list_messages(
     session: AsyncSession, *, limit: int = 50, offset: int = 0, unhandled: bool = False
 ) -> list[tuple[MailMessage, MailThread]]:
