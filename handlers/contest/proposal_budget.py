@@ -31,24 +31,19 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 async def budget_view(ctx: Context, contest: Contest, proposal: Proposal) -> Reply:
     lines = money_rules.lines_of(proposal.budget)
+    shown = {"language": ctx.language, "currency": contest.currency}
     parts = [
-        ctx.t(
-            "proposal.budget_prompt",
-            cap=money_rules.money(contest.cap_per_initiative),
-            currency=contest.currency,
-        )
+        ctx.t("proposal.budget_prompt", cap=money_rules.money(contest.cap_per_initiative, **shown))
     ]
     if lines:
         parts.append("")
         parts += [
-            f"{n}. {line.item} – {money_rules.money(line.amount)} {contest.currency}"
+            f"{n}. {line.item} – {money_rules.money(line.amount, **shown)}"
             for n, line in enumerate(lines, start=1)
         ]
         parts.append(
             ctx.t(
-                "proposal.budget_total",
-                total=money_rules.money(money_rules.total(lines)),
-                currency=contest.currency,
+                "proposal.budget_total", total=money_rules.money(money_rules.total(lines), **shown)
             )
         )
     buttons = [[ctx.button("proposal.budget_done", BudgetPress("done"))]]
@@ -64,7 +59,12 @@ async def budget_line(ctx: Context, at: Position) -> Outcome:
     lines = money_rules.lines_of(at.proposal.budget)
     if len(lines) >= money_rules.MAX_LINES:
         raise InvalidAnswer("budget.invalid.too_many_lines", max=money_rules.MAX_LINES)
-    line = money_rules.parse_line(text, cap=at.contest.cap_per_initiative)
+    line = money_rules.parse_line(
+        text,
+        cap=at.contest.cap_per_initiative,
+        language=ctx.language,
+        currency=at.contest.currency,
+    )
     await store.set_budget(ctx.session, at.proposal, [*at.proposal.budget, line.as_dict()])
     return Goto(BUDGET)
 
@@ -74,7 +74,10 @@ async def budget_pressed(ctx: Context, at: Position, pressed: BudgetPress) -> Ou
         await store.set_budget(ctx.session, at.proposal, at.proposal.budget[:-1])
         return Goto(BUDGET)
     money_rules.check_complete(
-        money_rules.lines_of(at.proposal.budget), cap=at.contest.cap_per_initiative
+        money_rules.lines_of(at.proposal.budget),
+        cap=at.contest.cap_per_initiative,
+        language=ctx.language,
+        currency=at.contest.currency,
     )
     await store.mark_done(ctx.session, at.proposal, BUDGET)
     return Onward()
@@ -109,7 +112,7 @@ async def file_sent(ctx: Context, at: Position) -> Outcome:
         )
     stored = await store.attachments(ctx.session, at.proposal.id)
     if len(stored) >= rules.max_files:
-        raise InvalidAnswer("proposal.files_too_many", max_files=rules.max_files)
+        raise InvalidAnswer("proposal.files_too_many", count=rules.max_files)
     limit = int(rules.max_megabytes * 1024 * 1024)
     if file.content is None or len(file.content) > limit:
         raise InvalidAnswer("proposal.files_too_big", max_mb=rules.max_megabytes)

@@ -104,7 +104,7 @@ async def test_export_csv_every_field_budget_score_and_history(
     first, second = read_csv(data)
     assert first["number"] == "KP-2021-001" and first["title"] == "'" + FORMULA
     assert first["amount"] == "8500,50"
-    assert first["budget"] == "Pozycja 1: 6\u00a0000,00 | Pozycja 2: 2\u00a0500,50"
+    assert first["budget"] == "Pozycja 1: 6\u00a0000\u00a0zł | Pozycja 2: 2\u00a0500,50\u00a0zł"
     assert first["rank"] == "1" and first["score"] == "4" and first["scorers"] == "2"
     assert first["selected"] == "Tak"
     assert "900002 Zgodność z celami programu: 3" in first["scores"]
@@ -167,7 +167,7 @@ def test_cli_proposals_list_show_export(sqlite_url: str, contest: Contest, tmp_p
     shown = runner.invoke(app, ["proposals", "show", "kp-2021-002"], env=env)
     assert shown.exit_code == 0, shown.output
     assert "Kino pod chmurką" in shown.output and "Proszę dopisać miejsce." in shown.output
-    assert "Pozycja 1: 4\u00a0000,00 PLN" in shown.output
+    assert "Pozycja 1: 4\u00a0000\u00a0zł" in shown.output
     out = tmp_path / "wnioski.xlsx"
     exported = runner.invoke(
         app, ["proposals", "export", "--format", "xlsx", "--out", str(out)], env=env
