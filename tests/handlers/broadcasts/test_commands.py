@@ -87,4 +87,7 @@ async def test_announce_sets_the_time_of_the_results(harness: ChatHarness) -> No
     async with harness.service.store.transaction() as session:
         [announcement] = list(await session.scalars(select(Announcement)))
     assert announcement.contest == "test-2030"
-    assert "ogłoszenie wyników" in texts(await coordinator.send("/schedule"))
+    listing = texts(await coordinator.send("/schedule"))
+    assert "ogłoszenie wyników" in listing
+    # The contest by its name, never by its technical id.
+    assert services.contest.name.get("pl") in listing and "test-2030" not in listing

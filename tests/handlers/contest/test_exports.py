@@ -21,6 +21,7 @@ from handlers.contest import exports_xlsx
 from handlers.contest import records as proposal_records
 from handlers.contest.files import load_contest
 from handlers.contest.model import Contest
+from handlers.contest.records import history_key
 from handlers.core.i18n import Translator
 from storage import proposals, scores
 from storage.db import Store
@@ -136,6 +137,13 @@ async def test_export_xlsx_has_a_sheet_per_kind_of_line(
     assert book["Oceny"].max_row == 1 + 2 * len(contest.criteria)
     notes = [row[6].value for row in book["Historia"].iter_rows(min_row=2)]
     assert "Proszę dopisać miejsce." in notes
+    # Events are named in the reader's language, as the catalogue names them.
+    events = {row[2].value for row in book["Historia"].iter_rows(min_row=2)}
+    stored = {h.kind for r in found for h in r.history}
+    assert events == {translator.text("pl", history_key(kind), kind=kind) for kind in stored}
+    assert events.isdisjoint(stored)
+    # Amounts stay numbers, shown with the currency.
+    assert book["Budżet"].cell(row=2, column=3).number_format.endswith('"zł"')
 
 
 async def test_export_json_keeps_the_stored_shapes(sqlite_url: str, contest: Contest) -> None:
