@@ -49,6 +49,11 @@ def status_label(ctx: Context, status: str, language: str | None = None) -> str:
     return ctx.services.translator.text(language or ctx.language, f"proposal.status.{status}")
 
 
+def _capitalised(label: str) -> str:
+    """A lower-case label (a status) where it starts a button."""
+    return label[:1].upper() + label[1:]
+
+
 def amount_text(ctx: Context, contest: Contest, value: Any) -> str:
     return money(value, language=ctx.language, currency=contest.currency)
 
@@ -88,7 +93,11 @@ async def overview(ctx: Context) -> list[Reply]:
     buttons = [
         [
             Button(
-                ctx.t("review.status_button", status=status_label(ctx, s), count=counts[s]),
+                ctx.t(
+                    "review.status_button",
+                    status=_capitalised(status_label(ctx, s)),
+                    count=counts[s],
+                ),
                 ReviewStatus(s, 0).pack(),
             )
         ]
