@@ -89,7 +89,7 @@ def to_xlsx(
             [
                 label(r.proposal),
                 texts.local(h.at),
-                texts.t(history_key(h.kind)),
+                texts.t(history_key(h.kind), kind=h.kind),
                 texts.status(h.from_status),
                 texts.status(h.to_status),
                 h.actor,
