@@ -59,7 +59,7 @@ class ProposalList(PanelHandler):
                 "submitted": self.when(proposal.submitted_at),
                 "submitted_at": proposal.submitted_at,
                 "amount_value": records.amount(proposal),
-                "amount": amount_text(contest, records.amount(proposal)),
+                "amount": amount_text(ctx, contest, records.amount(proposal)),
                 "score_value": entry.score if entry is not None else None,
                 "score": records.number(entry.score if entry else None, self.language),
             }
@@ -118,11 +118,11 @@ def detail(handler: PanelHandler, ctx: Context, proposal: Proposal) -> dict[str,
         else "",
         "fields": fields,
         "budget": [
-            {"item": line.item, "amount": amount_text(contest, line.amount)}
+            {"item": line.item, "amount": amount_text(ctx, contest, line.amount)}
             for line in records.lines(proposal)
         ],
-        "total": amount_text(contest, total),
-        "cap": amount_text(contest, contest.cap_per_initiative),
+        "total": amount_text(ctx, contest, total),
+        "cap": amount_text(ctx, contest, contest.cap_per_initiative),
         "over_cap": total > contest.cap_per_initiative,
         "changeable": proposal.status in records.CHANGEABLE,
         "targets": [(s, status_label(ctx, s)) for s in records.TARGETS if s != proposal.status],

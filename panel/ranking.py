@@ -87,7 +87,7 @@ class Ranking(PanelHandler):
                     "score": records.number(entry.score, self.language) if seen else "",
                     "spread": records.number(entry.spread, self.language) if seen else "",
                     "scorers": entry.scorers,
-                    "amount": amount_text(contest, entry.amount),
+                    "amount": amount_text(ctx, contest, entry.amount),
                     "selectable": entry in ranked,
                     "chosen": entry.proposal_id in picked.chosen,
                     "hidden": not seen,

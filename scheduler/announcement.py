@@ -85,7 +85,9 @@ async def announcement(runtime: JobRuntime, session: Any, slug: str, job_id: str
         told += 1
     for person in await subscribers(session):
         lines = [
-            f"• {title} – {who} ({money.money(amount)} {contest.currency})"
+            f"• {title} – {who} ("
+            + money.money(amount, language=person.language, currency=contest.currency)
+            + ")"
             for title, who, amount in funded
         ]
         text = translated(

@@ -12,7 +12,6 @@ hook (handlers/privacy/retention.py). This module only finds them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -284,18 +283,3 @@ async def empty_old_mail(
         .values(subject="", subject_key="", counterpart="", resident_id=None)
     )
     return len(ids), sorted(paths - still_used)
-
-
-def describe(lines: Sequence[Line]) -> list[str]:
-    """The report as plain text lines (for the CLI)."""
-    heads = ["<1m", "1-6m", "6-12m", "1-2y", "2-5y", ">5y"]
-    out = [
-        f"{'category':40} {'total':>7} "
-        + " ".join(f"{h:>6}" for h in heads)
-        + f" {'past':>6}  kept / then"
-    ]
-    for line in lines:
-        counts = " ".join(f"{n:>6}" for n in line.buckets)
-        then = "kept" if line.action == "keep" else f"{line.kept.days} days / {line.action}"
-        out.append(f"{line.name:40} {line.total:>7} {counts} {line.past:>6}  {then}")
-    return out

@@ -158,16 +158,14 @@ def _job_title(services: Any, job: Any, texts: dict[str, str]) -> str:
     """What a planned job is about, by the title a coordinator knows it by."""
     from handlers.broadcasts import plan
 
-    language = services.translator.default_language
-    if job.kind == plan.SURVEY_REMINDER and job.key in services.surveys:
-        return str(services.surveys[job.key].title.get(language))
-    contest = services.contest
-    if job.kind in (plan.CONTEST_REMINDER, plan.ANNOUNCEMENT) and contest is not None:
-        if contest.slug == job.key:
-            return str(contest.name.get(language))
     if job.kind == plan.BROADCAST:
         return cli_text("cli.schedule_broadcast", number=job.key, text=texts.get(job.key, ""))
-    return job.key
+    return plan.subject(
+        job,
+        surveys=services.surveys,
+        contest=services.contest,
+        language=services.translator.default_language,
+    )
 
 
 @schedule_app.command("list", help=cli_text("cli.help.schedule_list"))

@@ -30,6 +30,7 @@ from babel.dates import format_datetime
 
 from handlers.broadcasts import audiences
 from handlers.broadcasts.plan import current_plan
+from handlers.broadcasts.plan import subject as plan_subject
 from handlers.core.callbacks import CallbackData, kind
 from handlers.core.context import Context
 from handlers.core.events import Button, Kind, Reply
@@ -255,7 +256,16 @@ async def schedule_command(ctx: Context) -> list[Reply]:
         ctx.t(
             "schedule.line",
             when=_when(ctx, job.run_at),
-            what=ctx.t(f"schedule.kind.{job.kind}", key=job.key),
+            what=ctx.t(
+                f"schedule.kind.{job.kind}",
+                key=job.key,
+                title=plan_subject(
+                    job,
+                    surveys=ctx.services.surveys,
+                    contest=ctx.services.contest,
+                    language=ctx.language,
+                ),
+            ),
         )
         for job in planned
     ]

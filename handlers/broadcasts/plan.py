@@ -122,3 +122,18 @@ async def current_plan(
         now=now,
     )
     return [job for job in jobs if not await store.job_ran(session, job.id)]
+
+
+def subject(
+    job: PlannedJob, *, surveys: dict[str, Survey], contest: Contest | None, language: str
+) -> str:
+    """What a reminder or an announcement is about, by the title people know it by.
+
+    The survey's or the contest's title; the key itself only for what is no longer
+    in content (and for a broadcast, whose key is its number)."""
+    if job.kind == SURVEY_REMINDER and job.key in surveys:
+        return surveys[job.key].title.get(language)
+    if job.kind in (CONTEST_REMINDER, ANNOUNCEMENT) and contest is not None:
+        if contest.slug == job.key:
+            return contest.name.get(language)
+    return job.key

@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel import Locale
+from babel.numbers import format_currency
+
 from handlers.core.flow import InvalidAnswer
 
 # The amount is the last number in the line, e.g. "Farby i pedzle - 1 250,50 zl".
@@ -43,22 +46,26 @@ class Line:
         return {"item": self.item, "amount": f"{self.amount:.2f}"}
 
 
-def parse_line(text: str, *, cap: Decimal) -> Line:
-    """One budget line typed by the applicant; `InvalidAnswer` says what is expected."""
+def parse_line(text: str, *, cap: Decimal, language: str = "pl", currency: str = "PLN") -> Line:
+    """One budget line typed by the applicant; `InvalidAnswer` says what is expected.
+
+    `language` and `currency` only shape the amounts quoted in that answer."""
     match = AMOUNT.match(text.strip())
     if not match:
         raise InvalidAnswer("budget.invalid.format")
     item = item_name(match["item"])
-    return Line(item, _checked(match, cap))
+    return Line(item, _checked(match, cap, language=language, currency=currency))
 
 
-def parse_amount(text: str, *, cap: Decimal) -> Decimal | None:
+def parse_amount(
+    text: str, *, cap: Decimal, language: str = "pl", currency: str = "PLN"
+) -> Decimal | None:
     """A message that is only an amount ("3000", "1 200,50 zl"), checked as strictly
     as a line's; None when the message has more than an amount."""
     match = AMOUNT.match(text.strip())
     if not match or match["item"].strip(SEPARATORS):
         return None
-    return _checked(match, cap)
+    return _checked(match, cap, language=language, currency=currency)
 
 
 def item_name(text: str) -> str:
@@ -71,7 +78,7 @@ def item_name(text: str) -> str:
     return item
 
 
-def _checked(match: re.Match[str], cap: Decimal) -> Decimal:
+def _checked(match: re.Match[str], cap: Decimal, *, language: str, currency: str) -> Decimal:
     raw_item = match["item"]
     if match["upper"] is not None:
         raise InvalidAnswer("budget.invalid.range")
@@ -84,7 +91,9 @@ def _checked(match: re.Match[str], cap: Decimal) -> Decimal:
     if amount <= 0:
         raise InvalidAnswer("budget.invalid.zero")
     if amount > cap:
-        raise InvalidAnswer("budget.invalid.line_over_cap", cap=money(cap))
+        raise InvalidAnswer(
+            "budget.invalid.line_over_cap", cap=money(cap, language=language, currency=currency)
+        )
     return amount.quantize(CENTS)
 
 
@@ -118,20 +127,37 @@ def total(lines: list[Line]) -> Decimal:
     return sum((line.amount for line in lines), Decimal("0.00"))
 
 
-def check_complete(lines: list[Line], *, cap: Decimal) -> None:
+def check_complete(
+    lines: list[Line], *, cap: Decimal, language: str = "pl", currency: str = "PLN"
+) -> None:
     """A budget can be closed only with at least one line and a total within the cap."""
     if not lines:
         raise InvalidAnswer("budget.invalid.empty")
     if total(lines) > cap:
+        shown = {"language": language, "currency": currency}
         raise InvalidAnswer(
             "budget.invalid.over_cap",
-            total=money(total(lines)),
-            cap=money(cap),
-            over=money(total(lines) - cap),
+            total=money(total(lines), **shown),
+            cap=money(cap, **shown),
+            over=money(total(lines) - cap, **shown),
         )
 
 
-def money(amount: Decimal) -> str:
-    """Polish-style amount: 12 345,50 (the currency is added by the text around it)."""
-    whole, _, cents = f"{amount:,.2f}".partition(".")
-    return whole.replace(",", "\u00a0") + "," + cents
+def money(amount: Decimal, *, language: str, currency: str) -> str:
+    """An amount with its currency as the reader's language writes it.
+
+    Babel's currency format of the locale: in Polish grouped with non-breaking
+    spaces, a decimal comma and the symbol after the number; "PLN100,000" in
+    English. Whole amounts drop the decimals.
+    """
+    locale = Locale.parse(language)
+    pattern = locale.currency_formats["standard"].pattern
+    if amount == amount.to_integral_value():
+        return format_currency(
+            amount,
+            currency,
+            format=pattern.replace(".00", ""),
+            locale=locale,
+            currency_digits=False,
+        )
+    return format_currency(amount, currency, locale=locale)

@@ -111,7 +111,7 @@ def describe(ctx: Context, contest: Contest, found: Differences) -> list[str]:
         )
 
     def money(line: Line) -> str:
-        return line_text(contest, line)
+        return line_text(ctx, contest, line)
 
     lines += [ctx.t("review.diff_line_added", line=money(line)) for line in found.lines_added]
     lines += [ctx.t("review.diff_line_removed", line=money(line)) for line in found.lines_removed]

@@ -30,7 +30,14 @@ from typing import Any
 from handlers.contest import scoring
 from handlers.contest.budget import money
 from handlers.contest.model import Contest
-from handlers.contest.records import ProposalRecord, applicant, label, number, title
+from handlers.contest.records import (
+    ProposalRecord,
+    applicant,
+    history_key,
+    label,
+    number,
+    title,
+)
 from handlers.core.i18n import Translator
 from handlers.onbehalf.counts import channel_label
 from handlers.surveys.exports import CSV_DELIMITER, csv_cell, question_columns, text_table
@@ -64,6 +71,9 @@ class Texts:
 
     def status(self, status: str | None) -> str:
         return self.t(f"proposal.status.{status}") if status else ""
+
+    def money(self, amount: Decimal, contest: Contest) -> str:
+        return money(amount, language=self.language, currency=contest.currency)
 
     def when(self, moment: datetime | None) -> str:
         local = self.local(moment)
@@ -132,7 +142,9 @@ def full_columns(contest: Contest, texts: Texts) -> list[Column]:
         Column(
             "budget",
             t("pexport.budget_lines"),
-            lambda r: LIST_SEPARATOR.join(f"{line.item}: {money(line.amount)}" for line in r.lines),
+            lambda r: LIST_SEPARATOR.join(
+                f"{line.item}: {texts.money(line.amount, contest)}" for line in r.lines
+            ),
         ),
         Column(
             "attachments",
@@ -158,12 +170,10 @@ def full_columns(contest: Contest, texts: Texts) -> list[Column]:
 
 def _history_entry(texts: Texts, entry: Any) -> str:
     """`2021-06-01 12:00 do poprawy (900001): note`, as the chat's history reads."""
-    if entry.kind in ("created", "resubmitted"):
-        what = texts.t(f"review.history.{entry.kind}")
-    elif entry.to_status:
-        what = texts.status(entry.to_status)
+    if entry.kind in ("created", "resubmitted") or not entry.to_status:
+        what = texts.t(history_key(entry.kind), kind=entry.kind)
     else:
-        what = entry.kind
+        what = texts.status(entry.to_status)
     text = f"{texts.when(entry.at)} {what}"
     if entry.actor is not None:
         text += f" ({entry.actor})"
@@ -296,12 +306,14 @@ def to_table(
     """A plain table of the summary columns, with the column names below."""
     texts = Texts(translator, language, timezone)
     grid = summary_columns(contest, texts)
-    cells = [[_table_cell(c.value(r), language) for c in grid] for r in records]
+    cells = [[_table_cell(c.value(r), texts, contest) for c in grid] for r in records]
     return text_table(grid, cells)
 
 
-def _table_cell(value: Any, language: str) -> str:
-    text = " ".join(_csv_value(value, language).lstrip("'").split())
+def _table_cell(value: Any, texts: Texts, contest: Contest) -> str:
+    if isinstance(value, Decimal):
+        return texts.money(value, contest)
+    text = " ".join(_csv_value(value, texts.language).lstrip("'").split())
     return text if len(text) <= TABLE_CELL else text[: TABLE_CELL - 1] + "…"
 
 
@@ -331,8 +343,8 @@ def show_text(
             if value is not None:
                 lines.append(f"{column.header}: {value}")
     lines += ["", t("pexport.budget_lines") + ":"]
-    lines += [f"  – {line.item}: {money(line.amount)} {contest.currency}" for line in record.lines]
-    lines.append(f"  = {money(record.total)} {contest.currency}")
+    lines += [f"  – {line.item}: {texts.money(line.amount, contest)}" for line in record.lines]
+    lines.append(f"  = {texts.money(record.total, contest)}")
     lines += ["", t("pexport.attachments") + ":"]
     lines += [f"  – {a.name} ({a.mime_type}, {a.size} B): {a.path}" for a in record.attachments]
     lines += ["", t("pexport.scores") + ":"]

@@ -13,6 +13,7 @@ from datetime import UTC, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_currency_symbol
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -20,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from handlers.contest.exports import Column, Texts, criterion_names, full_columns, summary_columns
 from handlers.contest.model import Contest
-from handlers.contest.records import ProposalRecord, label
+from handlers.contest.records import ProposalRecord, history_key, label
 from handlers.core.i18n import Translator
 from handlers.surveys.exports_xlsx import put_cell
 
@@ -36,18 +37,21 @@ def to_xlsx(
 ) -> bytes:
     texts = Texts(translator, language, timezone)
     t, names = texts.t, criterion_names(contest, language)
+    # Amounts stay numbers; the cell format shows them as the language writes money.
+    amounts = f'#,##0.00 "{get_currency_symbol(contest.currency, locale=language)}"'
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = t("pexport.sheet_proposals")
     grid = full_columns(contest, texts) if full else summary_columns(contest, texts)
-    _grid_sheet(sheet, grid, records)
+    _grid_sheet(sheet, grid, records, amounts)
     if not full:
         return _saved(book)
     _rows_sheet(
         book.create_sheet(t("pexport.sheet_budget")),
         [t("pexport.number"), t("pexport.item"), t("pexport.amount")],
         [[label(r.proposal), line.item, line.amount] for r in records for line in r.lines],
+        amounts,
     )
     _rows_sheet(
         book.create_sheet(t("pexport.sheet_scores")),
@@ -85,7 +89,7 @@ def to_xlsx(
             [
                 label(r.proposal),
                 texts.local(h.at),
-                h.kind,
+                texts.t(history_key(h.kind), kind=h.kind),
                 texts.status(h.from_status),
                 texts.status(h.to_status),
                 h.actor,
@@ -109,14 +113,16 @@ def _saved(book: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def _cell(sheet: Worksheet, row: int, column: int, value: Any) -> None:
+def _cell(sheet: Worksheet, row: int, column: int, value: Any, amounts: str = "#,##0.00") -> None:
     if isinstance(value, Decimal):
-        put_cell(sheet, row, column, float(value), "#,##0.00")
+        put_cell(sheet, row, column, float(value), amounts)
     else:
         put_cell(sheet, row, column, value)
 
 
-def _grid_sheet(sheet: Worksheet, grid: list[Column], records: Sequence[ProposalRecord]) -> None:
+def _grid_sheet(
+    sheet: Worksheet, grid: list[Column], records: Sequence[ProposalRecord], amounts: str
+) -> None:
     for index, column in enumerate(grid, start=1):
         _cell(sheet, 1, index, column.key)
         _cell(sheet, 2, index, column.header)
@@ -127,16 +133,18 @@ def _grid_sheet(sheet: Worksheet, grid: list[Column], records: Sequence[Proposal
         )
     for row, record in enumerate(records, start=3):
         for index, column in enumerate(grid, start=1):
-            _cell(sheet, row, index, column.value(record))
+            _cell(sheet, row, index, column.value(record), amounts)
     sheet.freeze_panes = "B3"
 
 
-def _rows_sheet(sheet: Worksheet, headers: list[str], rows: list[list[Any]]) -> None:
+def _rows_sheet(
+    sheet: Worksheet, headers: list[str], rows: list[list[Any]], amounts: str = "#,##0.00"
+) -> None:
     for index, header in enumerate(headers, start=1):
         _cell(sheet, 1, index, header)
         sheet.cell(row=1, column=index).font = Font(bold=True)
         sheet.column_dimensions[get_column_letter(index)].width = 18
     for row, values in enumerate(rows, start=2):
         for index, value in enumerate(values, start=1):
-            _cell(sheet, row, index, value)
+            _cell(sheet, row, index, value, amounts)
     sheet.freeze_panes = "A2"

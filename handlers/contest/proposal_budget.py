@@ -29,8 +29,13 @@ from storage.proposals import Proposal
 LABEL_ITEM = 28
 
 
-def line_text(contest: Contest, line: money_rules.Line) -> str:
-    return f"{line.item} – {money_rules.money(line.amount)} {contest.currency}"
+def shown(ctx: Context, contest: Contest) -> dict[str, str]:
+    """How amounts are written for this reader: their language, the call's currency."""
+    return {"language": ctx.language, "currency": contest.currency}
+
+
+def line_text(ctx: Context, contest: Contest, line: money_rules.Line) -> str:
+    return f"{line.item} – {money_rules.money(line.amount, **shown(ctx, contest))}"
 
 
 # --- the list -----------------------------------------------------------------------
@@ -40,22 +45,20 @@ async def budget_view(
     ctx: Context, contest: Contest, proposal: Proposal, pending: dict[str, Any]
 ) -> Reply:
     lines = money_rules.lines_of(proposal.budget)
+    written = shown(ctx, contest)
     parts = [
         ctx.t(
-            "proposal.budget_prompt",
-            cap=money_rules.money(contest.cap_per_initiative),
-            currency=contest.currency,
+            "proposal.budget_prompt", cap=money_rules.money(contest.cap_per_initiative, **written)
         )
     ]
     buttons = []
     if lines:
         parts.append("")
-        parts += [f"{n}. {line_text(contest, line)}" for n, line in enumerate(lines, start=1)]
+        parts += [f"{n}. {line_text(ctx, contest, line)}" for n, line in enumerate(lines, start=1)]
         parts.append(
             ctx.t(
                 "proposal.budget_total",
-                total=money_rules.money(money_rules.total(lines)),
-                currency=contest.currency,
+                total=money_rules.money(money_rules.total(lines), **written),
             )
         )
         parts += ["", ctx.t("proposal.budget_pick_hint")]
@@ -66,7 +69,7 @@ async def budget_view(
                     BudgetPick(index),
                     number=index + 1,
                     item=cut_label(line.item, LABEL_ITEM),
-                    amount=money_rules.money(line.amount),
+                    amount=money_rules.money(line.amount, **shown(ctx, contest)),
                 )
             ]
             for index, line in enumerate(lines)
@@ -83,7 +86,12 @@ async def budget_line(ctx: Context, at: Position) -> Outcome:
     lines = money_rules.lines_of(at.proposal.budget)
     if len(lines) >= money_rules.MAX_LINES:
         raise InvalidAnswer("budget.invalid.too_many_lines", max=money_rules.MAX_LINES)
-    line = money_rules.parse_line(text, cap=at.contest.cap_per_initiative)
+    line = money_rules.parse_line(
+        text,
+        cap=at.contest.cap_per_initiative,
+        language=ctx.language,
+        currency=at.contest.currency,
+    )
     await store.set_budget(ctx.session, at.proposal, [*at.proposal.budget, line.as_dict()])
     return Goto(BUDGET)
 
@@ -98,7 +106,10 @@ async def budget_pressed(ctx: Context, at: Position, pressed: BudgetPress | Budg
         await store.set_budget(ctx.session, at.proposal, at.proposal.budget[:-1])
         return Goto(BUDGET)
     money_rules.check_complete(
-        money_rules.lines_of(at.proposal.budget), cap=at.contest.cap_per_initiative
+        money_rules.lines_of(at.proposal.budget),
+        cap=at.contest.cap_per_initiative,
+        language=ctx.language,
+        currency=at.contest.currency,
     )
     await store.mark_done(ctx.session, at.proposal, BUDGET)
     return Onward()
@@ -114,27 +125,29 @@ async def line_view(
     [was] = money_rules.lines_of([pending["was"]])
     back = [ctx.button("proposal.line_back", LinePress("back"))]
     if pending.get("remove"):
-        text = ctx.t("proposal.line_remove_question", number=number, line=line_text(contest, was))
+        text = ctx.t(
+            "proposal.line_remove_question", number=number, line=line_text(ctx, contest, was)
+        )
         return Reply(text, [[ctx.button("proposal.line_remove_yes", LinePress("yes"))], back])
     if "new" in pending:
         [new] = money_rules.lines_of([pending["new"]])
         text = ctx.t(
             "proposal.line_change_question",
             number=number,
-            was=line_text(contest, was),
-            new=line_text(contest, new),
+            was=line_text(ctx, contest, was),
+            new=line_text(ctx, contest, new),
         )
         return Reply(text, [[ctx.button("proposal.line_change_yes", LinePress("yes"))], back])
     if pending.get("name_only"):
         text = ctx.t(
             "proposal.line_name_prompt",
             number=number,
-            line=line_text(contest, was),
-            amount=money_rules.money(was.amount),
+            line=line_text(ctx, contest, was),
+            amount=money_rules.money(was.amount, **shown(ctx, contest)),
             currency=contest.currency,
         )
         return Reply(text, [back])
-    text = ctx.t("proposal.line_prompt", number=number, line=line_text(contest, was))
+    text = ctx.t("proposal.line_prompt", number=number, line=line_text(ctx, contest, was))
     return Reply(
         text,
         [
@@ -155,9 +168,9 @@ async def line_typed(ctx: Context, at: Position) -> Outcome:
     if at.pending.get("name_only"):
         new = money_rules.Line(money_rules.item_name(text), was.amount)
     else:
-        amount = money_rules.parse_amount(text, cap=cap)
+        amount = money_rules.parse_amount(text, cap=cap, **shown(ctx, at.contest))
         new = (
-            money_rules.parse_line(text, cap=cap)
+            money_rules.parse_line(text, cap=cap, **shown(ctx, at.contest))
             if amount is None
             else money_rules.Line(was.item, amount)
         )

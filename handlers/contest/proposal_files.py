@@ -68,7 +68,7 @@ async def file_sent(ctx: Context, at: Position) -> Outcome:
         )
     stored = await store.attachments(ctx.session, at.proposal.id)
     if len(stored) >= rules.max_files:
-        raise InvalidAnswer("proposal.files_too_many", max_files=rules.max_files)
+        raise InvalidAnswer("proposal.files_too_many", count=rules.max_files)
     limit = int(rules.max_megabytes * 1024 * 1024)
     if file.content is None or len(file.content) > limit:
         raise InvalidAnswer("proposal.files_too_big", max_mb=rules.max_megabytes)

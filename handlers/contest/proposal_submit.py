@@ -43,15 +43,10 @@ async def summary_text(ctx: Context, contest: Contest, proposal: Proposal) -> st
             parts.append(f"• {question.text.get(ctx.language)}\n  {answer}")
     lines = money_rules.lines_of(proposal.budget)
     parts.append(ctx.t("proposal.summary_budget"))
-    parts += [
-        f"  – {line.item}: {money_rules.money(line.amount)} {contest.currency}" for line in lines
-    ]
+    shown = {"language": ctx.language, "currency": contest.currency}
+    parts += [f"  – {line.item}: {money_rules.money(line.amount, **shown)}" for line in lines]
     parts.append(
-        ctx.t(
-            "proposal.budget_total",
-            total=money_rules.money(money_rules.total(lines)),
-            currency=contest.currency,
-        )
+        ctx.t("proposal.budget_total", total=money_rules.money(money_rules.total(lines), **shown))
     )
     stored = await store.attachments(ctx.session, proposal.id)
     names = ", ".join(a.name for a in stored) or ctx.t("proposal.no_files")
@@ -116,7 +111,10 @@ async def summary_pressed(ctx: Context, at: Position, pressed: SummaryPress) -> 
         await conversations.end(ctx.session, at.conversation.resident_id)
         return [ctx.reply("proposal.saved_for_later")]
     money_rules.check_complete(
-        money_rules.lines_of(at.proposal.budget), cap=at.contest.cap_per_initiative
+        money_rules.lines_of(at.proposal.budget),
+        cap=at.contest.cap_per_initiative,
+        language=ctx.language,
+        currency=at.contest.currency,
     )
     if flow.next_unanswered(at.contest.form, at.proposal.answers) is not None:
         return Onward()

@@ -45,6 +45,16 @@ CHANGEABLE = SCOREABLE
 SELECTABLE = tuple(s for s in SCOREABLE if s != store.REJECTED)
 
 
+# What can happen to a proposal (`storage.proposals.record`), each named in the
+# catalogue as `review.history.<kind>`; a kind not listed reads "review.history.other".
+HISTORY_KINDS = ("created", "submitted", "resubmitted", "status", "withdrawn", "mail_linked")
+
+
+def history_key(kind: str) -> str:
+    """The catalogue key naming a history entry's kind (give it `kind=` too)."""
+    return f"review.history.{kind}" if kind in HISTORY_KINDS else "review.history.other"
+
+
 def title(contest: Contest, proposal: Proposal) -> str:
     value = proposal.answers.get(contest.title_field)
     return value if isinstance(value, str) else ""

@@ -51,8 +51,13 @@ def status_label(ctx: Context, status: str, language: str | None = None) -> str:
     return ctx.services.translator.text(language or ctx.language, f"proposal.status.{status}")
 
 
-def amount_text(contest: Contest, value: Any) -> str:
-    return f"{money(value)} {contest.currency}"
+def _capitalised(label: str) -> str:
+    """A lower-case label (a status) where it starts a button."""
+    return label[:1].upper() + label[1:]
+
+
+def amount_text(ctx: Context, contest: Contest, value: Any) -> str:
+    return money(value, language=ctx.language, currency=contest.currency)
 
 
 # --- the overview and the lists -------------------------------------------------------
@@ -90,7 +95,11 @@ async def overview(ctx: Context) -> list[Reply]:
     buttons = [
         [
             Button(
-                ctx.t("review.status_button", status=status_label(ctx, s), count=counts[s]),
+                ctx.t(
+                    "review.status_button",
+                    status=_capitalised(status_label(ctx, s)),
+                    count=counts[s],
+                ),
                 ReviewStatus(s, 0).pack(),
             )
         ]
@@ -144,7 +153,7 @@ async def listing(ctx: Context, contest: Contest, status: str, page: int) -> lis
                 number=number,
                 title=title,
                 applicant=records.applicant(contest, p),
-                amount=amount_text(contest, records.amount(p)),
+                amount=amount_text(ctx, contest, records.amount(p)),
             )
         )
         label = ctx.t("review.proposal_button", number=number, title=title)
@@ -188,15 +197,15 @@ def _fields_text(ctx: Context, contest: Contest, proposal: Proposal) -> str:
     parts += ["", ctx.t("review.budget_title")]
     lines = records.lines(proposal)
     parts += [
-        ctx.t("review.budget_line", item=line.item, amount=amount_text(contest, line.amount))
+        ctx.t("review.budget_line", item=line.item, amount=amount_text(ctx, contest, line.amount))
         for line in lines
     ]
     total = records.amount(proposal)
     parts.append(
         ctx.t(
             "review.budget_total",
-            amount=amount_text(contest, total),
-            cap=amount_text(contest, contest.cap_per_initiative),
+            amount=amount_text(ctx, contest, total),
+            cap=amount_text(ctx, contest, contest.cap_per_initiative),
         )
     )
     if total > contest.cap_per_initiative:
@@ -272,11 +281,9 @@ async def _state_text(ctx: Context, contest: Contest, proposal: Proposal) -> str
 
 
 def history_what(ctx: Context, kind: str, to_status: str | None) -> str:
-    if kind in ("created", "resubmitted"):
-        return ctx.t(f"review.history.{kind}")
-    if to_status is not None:
-        return status_label(ctx, to_status)
-    return kind
+    if kind in ("created", "resubmitted") or to_status is None:
+        return ctx.t(records.history_key(kind), kind=kind)
+    return status_label(ctx, to_status)
 
 
 async def score_summary(ctx: Context, contest: Contest, proposal: Proposal) -> str:

@@ -167,7 +167,7 @@ async def ranking(ctx: Context) -> list[Reply]:
         common: dict[str, Any] = {
             "number": records.label(proposal),
             "title": records.title(contest, proposal),
-            "amount": amount_text(contest, entry.amount),
+            "amount": amount_text(ctx, contest, entry.amount),
         }
         if entry.score is None:
             lines.append(ctx.t("review.ranking_unscored", **common))
@@ -259,7 +259,7 @@ def _render(
             "mark": mark,
             "number": records.label(proposal),
             "title": records.title(contest, proposal),
-            "amount": amount_text(contest, entry.amount),
+            "amount": amount_text(ctx, contest, entry.amount),
         }
         if entry.rank is None:
             lines.append(ctx.t("review.select_line_unscored", **common))
@@ -285,9 +285,9 @@ def verdict(
         ctx.t(
             "review.select_total",
             count=len(selection.chosen),
-            total=amount_text(contest, selection.total),
-            budget=amount_text(contest, selection.budget),
-            remaining=amount_text(contest, selection.remaining),
+            total=amount_text(ctx, contest, selection.total),
+            budget=amount_text(ctx, contest, selection.budget),
+            remaining=amount_text(ctx, contest, selection.remaining),
         )
     ]
     if skipped:
@@ -372,7 +372,7 @@ async def confirm(
         ctx.reply(
             "review.select_done",
             count=len(selection.chosen),
-            total=amount_text(contest, selection.total),
+            total=amount_text(ctx, contest, selection.total),
         )
     ]
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import phonenumbers
+from babel.numbers import format_decimal
 from email_validator import EmailNotValidError, validate_email
 
 from handlers.core.forms import Condition, Option, Question, QuestionType
@@ -174,7 +175,8 @@ def parse_scale(question: Question, text: str) -> int:
 
 
 def _number(question: Question, text: str) -> int | float:
-    raw = text.strip().replace(" ", "").replace(",", ".")
+    # Digits grouped with any space ("100 000", also non-breaking) read as one number.
+    raw = "".join(text.split()).replace(",", ".")
     try:
         number = float(raw)
     except ValueError:
@@ -189,9 +191,13 @@ def _number(question: Question, text: str) -> int | float:
     return number
 
 
-def plain_number(value: float | None) -> str:
+def plain_number(value: float | None, language: str | None = None) -> str:
+    """A limit as the reader's language writes it (grouped: 100 000 in Polish) when
+    `language` is given, else as the content file has it."""
     if value is None:
         return "…"
+    if language is not None:
+        return format_decimal(value, locale=language)
     return str(int(value)) if float(value).is_integer() else str(value)
 
 

@@ -326,8 +326,8 @@ def _hint(ctx: Context, question: Question) -> str:
     if kind is QuestionType.NUMBER and (question.min is not None or question.max is not None):
         return ctx.t(
             "survey.hint.number_range",
-            min=flow.plain_number(question.min),
-            max=flow.plain_number(question.max),
+            min=flow.plain_number(question.min, ctx.language),
+            max=flow.plain_number(question.max, ctx.language),
         )
     keys = {
         QuestionType.TEXT: "survey.hint.text",

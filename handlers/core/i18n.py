@@ -3,6 +3,11 @@
 Message ids are symbolic keys (`start.first_screen`), so every sentence a person
 reads lives in a catalogue, Polish first. Catalogues are read from the `.po`
 files at start-up (no compile step to forget).
+
+A text that shows a count with a noun (in Polish one form for 1, another for
+2-4, another for 5) is a plural entry: `msgid_plural` with the same key, one
+`msgstr[n]` per form of the language's Plural-Forms; `text()` picks the form by
+the `count` value it is given.
 """
 
 from __future__ import annotations
@@ -28,8 +33,9 @@ class Translator:
     def __init__(self, locales_dir: Path, default_language: str = "pl") -> None:
         self.default_language = default_language
         self._catalogues: dict[str, gettext.GNUTranslations] = {}
+        self._plurals: dict[str, set[str]] = {}
         for language in LANGUAGES:
-            self._catalogues[language] = _load(locales_dir, language)
+            self._catalogues[language], self._plurals[language] = _load(locales_dir, language)
         for language, catalogue in self._catalogues.items():
             if language != default_language:
                 catalogue.add_fallback(self._catalogues[default_language])
@@ -42,12 +48,21 @@ class Translator:
         return self.default_language
 
     def text(self, language: str, key: str, /, **values: object) -> str:
-        catalogue = self._catalogues[self.language_or_default(language)]
-        template = catalogue.gettext(key)
+        """The text of `key`; a plural entry takes the form that fits `values["count"]`."""
+        chosen = self.language_or_default(language)
+        catalogue = self._catalogues[chosen]
+        count = values.get("count")
+        if (
+            isinstance(count, int)
+            and key in self._plurals[chosen] | self._plurals[self.default_language]
+        ):
+            template = catalogue.ngettext(key, key, count)
+        else:
+            template = catalogue.gettext(key)
         return template.format(**values) if values else template
 
 
-def _load(locales_dir: Path, language: str) -> gettext.GNUTranslations:
+def _load(locales_dir: Path, language: str) -> tuple[gettext.GNUTranslations, set[str]]:
     path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     try:
         with path.open("rb") as source:
@@ -57,7 +72,8 @@ def _load(locales_dir: Path, language: str) -> gettext.GNUTranslations:
         raise CatalogueError(f"cannot read {path}: {error.strerror}") from None
     except Exception as error:  # babel raises plain errors for malformed files
         raise CatalogueError(f"{path}: {error}") from None
+    plurals = {str(m.id[0]) for m in catalogue if m.id and isinstance(m.id, (tuple, list))}
     buffer = BytesIO()
     write_mo(buffer, catalogue, use_fuzzy=False)
     buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return gettext.GNUTranslations(buffer), plurals

@@ -115,7 +115,7 @@ async def _send_code(ctx: Context, text: str) -> list[Reply]:
         to=address,
         resident_id=ctx.resident.id,
         subject=ctx.t("email.code_subject", centre=centre),
-        text=ctx.t("email.code_body", code=code, minutes=minutes, centre=centre),
+        text=ctx.t("email.code_body", code=code, count=minutes, centre=centre),
         key=f"email:code:{ctx.resident.id}:{now.isoformat()}",
     )
     current = await conversations.current(ctx.session, ctx.resident.id)
@@ -123,7 +123,7 @@ async def _send_code(ctx: Context, text: str) -> list[Reply]:
         await conversations.advance(ctx.session, current, step=CODE)
     else:
         await conversations.begin(ctx.session, resident_id=ctx.resident.id, flow=FLOW, step=CODE)
-    return [ctx.reply("email.code_sent", address=address, minutes=minutes)]
+    return [ctx.reply("email.code_sent", address=address, count=minutes)]
 
 
 async def _check_code(ctx: Context, text: str) -> list[Reply]:

@@ -51,7 +51,17 @@ def content_with_an_open_survey(tmp_path: Path) -> Path:
 def test_help_is_in_the_configured_language(tmp_path: Path, language: str) -> None:
     top = cli(tmp_path, language, "--help")
     assert top.returncode == 0, top.stderr
-    for key in ("app", "debug", "run", "chat", "broadcast", "schedule", "survey", "mail"):
+    for key in (
+        "app",
+        "debug",
+        "run",
+        "chat",
+        "broadcast",
+        "schedule",
+        "survey",
+        "mail",
+        "privacy",
+    ):
         assert text(language, f"cli.help.{key}") in top.stdout
         assert text(other(language), f"cli.help.{key}") not in top.stdout
     broadcast = cli(tmp_path, language, "broadcast", "--help")

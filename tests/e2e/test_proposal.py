@@ -63,7 +63,7 @@ async def test_proposal_in_telegram_from_form_to_withdrawal(contest_bot: LiveBot
     )
     assert "Zapisano załącznik program.pdf" in saved
     [summary] = await contest_bot.press(USER, "Gotowe – dalej")
-    assert "program.pdf" in summary["text"] and "9\u00a0500,00" in summary["text"]
+    assert "program.pdf" in summary["text"] and "9\u00a0500\u00a0zł" in summary["text"]
     await contest_bot.press(USER, "Popraw pole")
     await contest_bot.press(USER, "Tytuł inicjatywy")
     [summary] = await contest_bot.say(USER, "Potańcówka pod starymi lipami")

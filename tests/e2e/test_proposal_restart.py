@@ -69,7 +69,7 @@ async def test_proposal_draft_resumes_after_sigkill(
 
     bot_process.start()
     resumed = await step(api, lambda: api.push_message(USER, "/propose"), 3)
-    assert "Wracamy do Twojego szkicu" in resumed[0]["text"]
+    assert "Wracamy do twojego szkicu" in resumed[0]["text"]
     assert resumed[1]["text"] == third["text"]
     store = Store(sqlite_url)
     async with store.transaction() as session:

@@ -103,7 +103,7 @@ async def test_status_change_reaches_the_applicant_in_telegram_and_by_email(
 
     await wait_until(mail_sent)
     assert received.rcpt_tos == ["kgw@example.pl"]
-    assert received.subject == "Wniosek KP-TEST-001: do poprawy"
+    assert received.subject == "Zgłoszenie KP-TEST-001: do poprawy"
     assert "Proszę dopisać, kto poprowadzi tańce." in received.text
     assert "Prosimy o poprawki." in received.text
 
@@ -136,7 +136,7 @@ async def test_scoring_by_two_coordinators_and_a_selection_in_telegram(
     [adjusted] = await review_bot.press(COORDINATOR_ID, f"✅ {third.number}")
     assert f"▫️ 3. {third.number}" in adjusted["text"]
     [adjusted] = await review_bot.press(COORDINATOR_ID, f"▫️ {fourth.number}")
-    assert "Wybrane: 3, na kwotę 21\u00a0500,00 PLN" in adjusted["text"]
+    assert "Wybrane: 3, na kwotę 21\u00a0500\u00a0zł" in adjusted["text"]
     [done] = await review_bot.press(COORDINATOR_ID, "Zatwierdź wybór")
     assert "dofinansowane wnioski: 3" in done["text"]
 

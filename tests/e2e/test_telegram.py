@@ -90,8 +90,8 @@ async def test_unexpected_input_in_telegram_gets_short_answers(live_bot: LiveBot
         [reply] = await live_bot.replies(5005, already, 1)
         return reply["text"]
 
-    assert "nie umiem" in await next_reply(lambda: api.push_sticker(5005))
-    assert "nie umiem" in await next_reply(lambda: api.push_photo(5005))
+    assert "nie potrafię" in await next_reply(lambda: api.push_sticker(5005))
+    assert "nie potrafię" in await next_reply(lambda: api.push_photo(5005))
     assert "za długa" in await next_reply(lambda: api.push_message(5005, "ą" * 10_000))
     assert "Nie znam" in await next_reply(lambda: api.push_message(5005, "/abrakadabra"))
     assert "nieaktualny" in await next_reply(lambda: api.push_callback(5005, "survey:q1:2"))

@@ -185,7 +185,7 @@ async def test_reply_cancel_command_leaves_the_flow(
     anna = await coordinator(harness)
     await anna.choose(MailReply(message_id).pack())
     assert "nie została wysłana" in texts(await anna.send("/cancel"))
-    assert "Nie wiem, o co chodzi" in texts(await anna.send("Zwykły tekst"))
+    assert "Nie rozumiem tej wiadomości" in texts(await anna.send("Zwykły tekst"))
     assert await outbox_rows(harness.service, "email") == []
 
 

@@ -70,7 +70,7 @@ async def test_reply_from_chat_arrives_at_smtp_server_with_threading_headers(
     assert message["Bcc"] is None
     text = received.text.replace("\r\n", "\n")
     assert text.startswith("Dzień dobry, sala jest wolna.\nBcc: wyciek@example.com\n\n")
-    assert "Maria <maria@example.pl> napisał(a):\n> Jeszcze jedno pytanie." in text
+    assert "Maria <maria@example.pl> pisze:\n> Jeszcze jedno pytanie." in text
     [row] = await outbox_rows(service, "email")
     assert row.status == "sent"
     assert message["Message-ID"] == f"<{row.payload['message_id']}>"

@@ -112,7 +112,7 @@ async def test_announcement_tells_each_applicant_and_subscribers(harness: ChatHa
     chat = harness.service.services.chat_channel
     assert "Gratulacje!" in to[(chat, "21")] and "Świetny pomysł" in to[(chat, "21")]
     assert "Niestety nie tym razem." in to[(chat, "22")]
-    assert "Pomysł 1 – Grupa 1 (5\u00a0000,00 PLN)" in to[(chat, "23")]
+    assert "Pomysł 1 – Grupa 1 (5\u00a0000\u00a0zł)" in to[(chat, "23")]
     assert "Pomysł 2" not in to[(chat, "23")]
     assert {m.recipient for m in sent if m.channel == "email"} == {"g1@example.pl", "g2@example.pl"}
 

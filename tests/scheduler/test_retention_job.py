@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 
 from bot.app import Service
 from bot.cli import app
+from bot.cli_support import cli_text
+from bot.commands.privacy import CATEGORY_KEYS
 from scheduler.retention_job import apply_retention
 from scheduler.runtime import JobRuntime
-from storage import events, outbox, residents
+from storage import events, outbox, residents, retention
 from storage.mail.models import MailAttachment, MailMessage, MailThread
 from storage.models import (
     Event,
@@ -155,10 +157,19 @@ async def test_old_rows_go_fresh_rows_stay(
         "questions (/ask)",
         "proposals (submitted)",
     ):
-        assert category in before
+        assert cli_text(CATEGORY_KEYS[category]) in before
     # total, six age buckets, past: one old resident past 60 months, one fresh.
-    assert line_of(before, "residents")[:8] == ["2", "1", "0", "0", "0", "0", "1", "1"]
-    assert line_of(before, "inbound receipts")[7] == "1"
+    assert line_of(before, cli_text("cli.privacy_category.residents"))[:8] == [
+        "2",
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "1",
+        "1",
+    ]
+    assert line_of(before, cli_text("cli.privacy_category.inbound_receipts"))[7] == "1"
 
     outcome = await apply_retention(JobRuntime(harness.service.store, harness.service.services))
     assert outcome.erased_residents == 1
@@ -191,7 +202,16 @@ async def test_old_rows_go_fresh_rows_stay(
     assert (data_dir / "mail" / "Freshname.pdf").exists()
 
     after = await asyncio.to_thread(report, database_url, tmp_path)
-    assert line_of(after, "residents")[:8] == ["1", "1", "0", "0", "0", "0", "0", "0"]
+    assert line_of(after, cli_text("cli.privacy_category.residents"))[:8] == [
+        "1",
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+    ]
     # A second run finds nothing more to do.
     again = await apply_retention(JobRuntime(harness.service.store, harness.service.services))
     assert again.erased_residents == 0 and again.emptied_mails == 0
@@ -207,3 +227,8 @@ def test_the_daily_job_has_a_stable_id() -> None:
     schedule_retention(scheduler, runtime)
     [job] = scheduler.get_jobs()
     assert job.id == JOB_ID == "retention:daily" and job.func is run_retention
+
+
+def test_every_category_of_the_report_has_a_name_in_the_catalogue() -> None:
+    """The report names each category in the configured language, never by its code name."""
+    assert set(CATEGORY_KEYS) == {category.name for category in retention.CATEGORIES}

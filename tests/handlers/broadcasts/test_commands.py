@@ -31,7 +31,7 @@ async def test_broadcast_preview_counts_subscribers_and_send_now_creates_it(
     coordinator = harness.person(COORDINATOR_ID, coordinator=True)
     assert "Napisz treść" in texts(await coordinator.send("/broadcast"))
     assert "Do kogo" in texts(await coordinator.send("Festyn w sobotę o 15:00!"))
-    preview = await coordinator.press("Wszyscy zapisani")
+    preview = await coordinator.press("Wszystkie osoby zapisane")
     assert "Odbiorców: 2" in texts(preview) and "Festyn w sobotę" in texts(preview)
     assert said("broadcast.queued", number=1) in texts(await coordinator.press("Wyślij teraz"))
     async with harness.service.store.transaction() as session:
@@ -45,7 +45,7 @@ async def test_broadcast_scheduled_for_later_with_a_bad_date_first(harness: Chat
     coordinator = harness.person(COORDINATOR_ID, coordinator=True)
     await coordinator.send("/broadcast")
     await coordinator.send("Jutro warsztaty")
-    await coordinator.press("Wszyscy zapisani")
+    await coordinator.press("Wszystkie osoby zapisane")
     assert "Kiedy wysłać" in texts(await coordinator.press("Zaplanuj"))
     assert "Nie rozpoznaję" in texts(await coordinator.send("jutro"))
     assert "już minął" in texts(await coordinator.send("01.12.2029 10:00"))
@@ -87,4 +87,7 @@ async def test_announce_sets_the_time_of_the_results(harness: ChatHarness) -> No
     async with harness.service.store.transaction() as session:
         [announcement] = list(await session.scalars(select(Announcement)))
     assert announcement.contest == "test-2030"
-    assert "ogłoszenie wyników" in texts(await coordinator.send("/schedule"))
+    listing = texts(await coordinator.send("/schedule"))
+    assert "ogłoszenie wyników" in listing
+    # The contest by its name, never by its technical id.
+    assert services.contest.name.get("pl") in listing and "test-2030" not in listing

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.contest.budget import parse_amount, parse_line
+from handlers.contest.budget import money, parse_amount, parse_line
 from handlers.core.flow import InvalidAnswer
 from handlers.core.i18n import Translator
 from tests.conftest import CONTENT
@@ -135,4 +135,26 @@ async def test_negative_amount_is_answered_and_not_stored(harness: ChatHarness) 
     refused = await ewa.send("Sprzęt -5")
     assert "nie może być ujemna" in texts(refused)
     kept = await ewa.send("Sprzęt 12,50 zł")
-    assert "Razem: 12,50 PLN" in texts(kept)
+    assert "Razem: 12,50\u00a0zł" in texts(kept)
+
+
+@pytest.mark.parametrize(
+    ("amount", "language", "shown"),
+    [
+        ("100000", "pl", f"100{NBSP}000{NBSP}z\u0142"),
+        ("12345.50", "pl", f"12{NBSP}345,50{NBSP}z\u0142"),
+        ("0.5", "pl", f"0,50{NBSP}z\u0142"),
+        ("100000", "en", "PLN100,000"),
+        ("1200.5", "en", "PLN1,200.50"),
+    ],
+)
+def test_amounts_are_shown_as_the_language_writes_money(
+    amount: str, language: str, shown: str
+) -> None:
+    assert money(Decimal(amount), language=language, currency="PLN") == shown
+
+
+def test_the_cap_in_an_answer_is_written_as_money() -> None:
+    with pytest.raises(InvalidAnswer) as refused:
+        parse_line("Scena 20000", cap=CAP, language="pl", currency="PLN")
+    assert refused.value.values["cap"] == f"10{NBSP}000{NBSP}z\u0142"

@@ -21,6 +21,7 @@ from handlers.contest import exports_xlsx
 from handlers.contest import records as proposal_records
 from handlers.contest.files import load_contest
 from handlers.contest.model import Contest
+from handlers.contest.records import history_key
 from handlers.core.i18n import Translator
 from storage import proposals, scores
 from storage.db import Store
@@ -104,7 +105,7 @@ async def test_export_csv_every_field_budget_score_and_history(
     first, second = read_csv(data)
     assert first["number"] == "KP-2021-001" and first["title"] == "'" + FORMULA
     assert first["amount"] == "8500,50"
-    assert first["budget"] == "Pozycja 1: 6\u00a0000,00 | Pozycja 2: 2\u00a0500,50"
+    assert first["budget"] == "Pozycja 1: 6\u00a0000\u00a0zł | Pozycja 2: 2\u00a0500,50\u00a0zł"
     assert first["rank"] == "1" and first["score"] == "4" and first["scorers"] == "2"
     assert first["selected"] == "Tak"
     assert "900002 Zgodność z celami programu: 3" in first["scores"]
@@ -136,6 +137,13 @@ async def test_export_xlsx_has_a_sheet_per_kind_of_line(
     assert book["Oceny"].max_row == 1 + 2 * len(contest.criteria)
     notes = [row[6].value for row in book["Historia"].iter_rows(min_row=2)]
     assert "Proszę dopisać miejsce." in notes
+    # Events are named in the reader's language, as the catalogue names them.
+    events = {row[2].value for row in book["Historia"].iter_rows(min_row=2)}
+    stored = {h.kind for r in found for h in r.history}
+    assert events == {translator.text("pl", history_key(kind), kind=kind) for kind in stored}
+    assert events.isdisjoint(stored)
+    # Amounts stay numbers, shown with the currency.
+    assert book["Budżet"].cell(row=2, column=3).number_format.endswith('"zł"')
 
 
 async def test_export_json_keeps_the_stored_shapes(sqlite_url: str, contest: Contest) -> None:
@@ -167,7 +175,7 @@ def test_cli_proposals_list_show_export(sqlite_url: str, contest: Contest, tmp_p
     shown = runner.invoke(app, ["proposals", "show", "kp-2021-002"], env=env)
     assert shown.exit_code == 0, shown.output
     assert "Kino pod chmurką" in shown.output and "Proszę dopisać miejsce." in shown.output
-    assert "Pozycja 1: 4\u00a0000,00 PLN" in shown.output
+    assert "Pozycja 1: 4\u00a0000\u00a0zł" in shown.output
     out = tmp_path / "wnioski.xlsx"
     exported = runner.invoke(
         app, ["proposals", "export", "--format", "xlsx", "--out", str(out)], env=env

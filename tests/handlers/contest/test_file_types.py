@@ -144,7 +144,7 @@ async def test_text_refused_when_the_contest_does_not_list_it(
     answer = await ewa.send_kind(
         Kind.FILE, file=IncomingFile("f1", "a.pdf", "application/pdf", 5, b"hello")
     )
-    assert "przyjmujemy tylko pliki PDF, JPG, PNG." in texts(answer)
+    assert "przyjmujemy tylko pliki PDF, JPG, PNG" in texts(answer)
 
 
 async def test_text_instead_of_a_file_names_the_accepted_types(

@@ -56,10 +56,10 @@ async def test_proposal_full_path_with_budget_fix_attachment_edit_and_submit(
     ewa = await applicant(contest_harness, 601)
     await fill_form(ewa)
     budget = await ewa.send("Nagłośnienie i muzyk – 6 000 zł")
-    assert "Razem: 6\u00a0000,00 PLN" in texts(budget)
+    assert "Razem: 6\u00a0000\u00a0zł" in texts(budget)
     await ewa.send("Poczęstunek: 4500")
     over = await ewa.press("Gotowe – budżet")
-    assert "10\u00a0500,00" in texts(over) and "za dużo" in texts(over)
+    assert "10\u00a0500\u00a0zł" in texts(over) and "za dużo" in texts(over)
     await ewa.press("Usuń ostatnią")
     await ewa.send("Poczęstunek: 3500,50")
     files = await ewa.press("Gotowe – budżet")
@@ -71,7 +71,7 @@ async def test_proposal_full_path_with_budget_fix_attachment_edit_and_submit(
     assert "Zapisano załącznik plakat.pdf" in texts(saved)
     summary = await ewa.press("Gotowe – dalej")
     text = texts(summary)
-    assert "Potańcówka pod lipami" in text and "Razem: 9\u00a0500,50 PLN" in text
+    assert "Potańcówka pod lipami" in text and "Razem: 9\u00a0500,50\u00a0zł" in text
     assert "plakat.pdf" in text
     await ewa.press("Popraw pole")
     await ewa.press("Tytuł inicjatywy")
@@ -109,7 +109,7 @@ async def test_proposal_draft_resumes_at_first_missing_field(
     await ewa.send("Ewa Nowak")
     assert "Szkic zgłoszenia jest zapisany" in texts(await ewa.send("/cancel"))
     resumed = await ewa.send("/propose")
-    assert "Wracamy do Twojego szkicu" in texts(resumed)
+    assert "Wracamy do twojego szkicu" in texts(resumed)
     assert "Adres e-mail" in texts(resumed)
     assert len(await stored(contest_harness)) == 1
 

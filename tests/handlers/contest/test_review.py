@@ -104,7 +104,7 @@ async def test_proposals_overview_counts_statuses_and_opens_a_proposal(
     listing = await marta.press("złożone (2)")
     # Each proposal in full in the text; its button (number and title) fits a phone.
     assert any(
-        first.number in line and "Potańcówka" in line and "8\u00a0500,50 PLN" in line
+        first.number in line and "Potańcówka" in line and "8\u00a0500,50\u00a0zł" in line
         for line in listing[0].text.splitlines()
     )
     labels = [b.label for row in listing[0].buttons for b in row]
@@ -113,7 +113,7 @@ async def test_proposals_overview_counts_statuses_and_opens_a_proposal(
     text = texts(shown)
     assert "Wniosek KP-TEST-001 „Potańcówka pod lipami”" in text
     assert "Koło Gospodyń Wiejskich" in text and "kgw@example.pl" in text
-    assert "Pozycja 1: 6\u00a0000,00 PLN" in text and "Razem: 8\u00a0500,50 PLN" in text
+    assert "Pozycja 1: 6\u00a0000\u00a0zł" in text and "Razem: 8\u00a0500,50\u00a0zł" in text
     assert "Historia wniosku" in text and "złożone" in text
     assert "Nikt jeszcze nie ocenił" in text
     actions = [b.label for row in shown[-1].buttons for b in row]
@@ -165,13 +165,13 @@ async def test_status_change_with_note_reaches_applicant_in_chat_and_email(
     assert "na czacie" in texts(done) and "kgw@example.pl" in texts(done)
 
     [message] = delivered_to(review_harness, ewa)[-1:]
-    assert "Wniosek KP-TEST-001 „Potańcówka pod lipami”" in message.text
+    assert "Zgłoszenie KP-TEST-001 „Potańcówka pod lipami”" in message.text
     assert "Prosimy o poprawki." in message.text
     assert "Proszę dopisać, kto poprowadzi tańce." in message.text
     assert "20 czerwca 2030" in message.text
     [mail] = await outbox_rows(review_harness, "email")
     assert mail.recipient == "kgw@example.pl"
-    assert mail.payload["subject"] == "Wniosek KP-TEST-001: do poprawy"
+    assert mail.payload["subject"] == "Zgłoszenie KP-TEST-001: do poprawy"
     assert "Proszę dopisać, kto poprowadzi tańce." in mail.payload["text"]
     assert mail.payload["text"].startswith("Dzień dobry,")
 
@@ -198,7 +198,7 @@ async def test_status_change_without_note_sends_the_contest_message_only(
     await marta.press("Przyjmij")
     await marta.press("Wyślij bez dopisku")
     [message] = delivered_to(review_harness, ewa)[-1:]
-    assert "Gratulacje!" in message.text and "Wiadomość od koordynatora" not in message.text
+    assert "Gratulacje!" in message.text and "Wiadomość z ośrodka" not in message.text
     assert (await proposal(review_harness, made.id)).status == proposals.ACCEPTED
 
 
@@ -310,7 +310,7 @@ async def test_select_budget_forces_a_lower_ranked_choice_and_confirm_stores_out
     assert "✅ 1. KP-TEST-001" in proposed and "✅ 3. KP-TEST-003" in proposed
     assert "▫️ 4. KP-TEST-004" in proposed and "✅ 5. KP-TEST-005" in proposed
     assert "Pominięte, bo nie mieszczą się już w budżecie: KP-TEST-004" in proposed
-    assert "Wybrane: 4, na kwotę 30\u00a0000,00 PLN" in proposed
+    assert "Wybrane: 4, na kwotę 30\u00a0000\u00a0zł" in proposed
     done = await marta.press("Zatwierdź wybór")
     assert "dofinansowane wnioski: 4" in texts(done)
     async with review_harness.service.store.transaction() as session:
@@ -368,7 +368,7 @@ async def test_ask_round_trip_from_resident_to_coordinator_and_back(
     jan = coordinator(review_harness, SECOND_COORDINATOR)
     assert "Napisz swoje pytanie" in texts(await ewa.send("/ask"))
     sent = await ewa.send("Czy grupa może złożyć dwa wnioski?")
-    assert "trafiło do koordynatora" in texts(sent)
+    assert "trafiło do ośrodka" in texts(sent)
     for person in (marta, jan):
         [notice] = delivered_to(review_harness, person)
         assert "Ewa (Telegram 611)" in notice.text

@@ -38,4 +38,4 @@ async def test_admin_for_coordinator_shows_counts(harness: ChatHarness) -> None:
     text = texts(await coordinator.send("/admin"))
     assert "Panel koordynatora" in text
     assert "Mieszkańcy ze zgodą: 2" in text
-    assert "Zapisani na wiadomości: 1" in text
+    assert "Osoby zapisane na wiadomości: 1" in text

@@ -62,7 +62,7 @@ NOT_KEY_FUNCTIONS = {"Router"}
 DYNAMIC: dict[str, Iterable[str]] = {
     "proposal.status.": proposals.STATUSES,
     "review.to.": records.TARGETS,
-    "review.history.": ("created", "resubmitted"),  # the kinds without a status change
+    "review.history.": (*records.HISTORY_KINDS, "other"),
     "survey.state.": ("open", "closed"),
     "onbehalf.channel.": on_behalf.CHANNELS,
     "onbehalf.via.": on_behalf.CHANNELS,
@@ -103,7 +103,12 @@ TEMPLATE_KEY = re.compile(r"""\bt\(\s*["']([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["']
 def catalogue(language: str, content: Path = CONTENT) -> set[str]:
     path = content / "locales" / language / "LC_MESSAGES" / "lokalnie.po"
     with path.open("rb") as source:
-        return {str(message.id) for message in read_po(source, locale=language) if message.id}
+        # A plural entry's id is (msgid, msgid_plural), both the key.
+        return {
+            str(message.id[0] if isinstance(message.id, tuple) else message.id)
+            for message in read_po(source, locale=language)
+            if message.id
+        }
 
 
 def _name(call: ast.Call) -> str:

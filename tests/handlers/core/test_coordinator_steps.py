@@ -63,7 +63,7 @@ async def test_scheduled_broadcast_date_typed_after_removal_is_refused(
     coordinator = harness.person(COORDINATOR_ID, coordinator=True)
     await coordinator.send("/broadcast")
     await coordinator.send("Jutro warsztaty")
-    await coordinator.press("Wszyscy zapisani")
+    await coordinator.press("Wszystkie osoby zapisane")
     assert "Kiedy wysłać" in texts(await coordinator.press("Zaplanuj"))
     demote(harness)
     assert REFUSED in texts(await coordinator.send("15.01.2099 18:30"))
@@ -75,7 +75,7 @@ async def test_broadcast_button_pressed_after_removal_is_refused(harness: ChatHa
     await coordinator.send("/broadcast")
     await coordinator.send("Jutro warsztaty")
     demote(harness)
-    assert REFUSED in texts(await coordinator.press("Wszyscy zapisani"))
+    assert REFUSED in texts(await coordinator.press("Wszystkie osoby zapisane"))
     assert await stored(harness, Broadcast) == []
 
 

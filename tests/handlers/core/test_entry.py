@@ -32,9 +32,9 @@ ONLY_THE_ANSWER = {"outbox": 1, "inbound_receipts": 1}
     [
         (lambda p: p.send("/teleport"), "Nie znam polecenia /teleport"),
         (lambda p: p.send("x" * 10_000), "za długa"),
-        (lambda p: p.send("dzień dobry"), "Nie wiem, o co chodzi"),
-        (lambda p: p.send_kind(Kind.UNSUPPORTED), "nie umiem odczytać"),
-        (lambda p: p.send_kind(Kind.FILE, file=IncomingFile("f1", "a.pdf")), "nie umiem"),
+        (lambda p: p.send("dzień dobry"), "Nie rozumiem tej wiadomości"),
+        (lambda p: p.send_kind(Kind.UNSUPPORTED), "nie potrafię odczytać"),
+        (lambda p: p.send_kind(Kind.FILE, file=IncomingFile("f1", "a.pdf")), "nie potrafię"),
         (lambda p: p.choose("garbage"), "nieaktualny"),
         (lambda p: p.choose("survey:q9:3"), "nieaktualny"),
         (lambda p: p.send("/cancel"), "Nie ma czego przerywać"),

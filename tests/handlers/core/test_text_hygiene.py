@@ -85,4 +85,4 @@ async def test_question_with_nul_is_taken_and_invisible_one_is_not(
     invisible = await anna.send("\u200b\ufeff")
     assert "Napisz pytanie tekstem" in texts(invisible), texts(invisible)
     taken = await anna.send("Czy jest\x00 sala?")
-    assert "Pytanie trafiło do koordynatora" in texts(taken)
+    assert "Pytanie trafiło do ośrodka" in texts(taken)

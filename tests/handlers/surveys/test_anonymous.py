@@ -72,7 +72,7 @@ async def test_finished_anonymous_answers_are_cut_from_the_resident(
     assert data["survey_responses"] == []
     [taken_note] = data["anonymous_surveys_taken"]
     assert taken_note["survey"] == "probna" and taken_note["answers_linked_to_you"] is False
-    assert "bez powiązania z Tobą" in taken_note["note"]
+    assert "bez powiązania z tobą" in taken_note["note"]
     assert [c["contact_details"]["email"] for c in data["survey_contact_details"]] == [EMAIL]
     assert IDEA not in dump
 

@@ -122,7 +122,12 @@ async def test_xlsx_has_responses_questions_and_summary(
     assert darek["name"] is None
 
     questions = [[c.value for c in row] for row in book["Pytania"].iter_rows()]
-    assert questions[0] == ["Id pytania", "Rodzaj pytania", "Treść pytania", "Odpowiedzi do wyboru"]
+    assert questions[0] == [
+        "Identyfikator pytania",
+        "Rodzaj pytania",
+        "Treść pytania",
+        "Odpowiedzi do wyboru",
+    ]
     assert questions[1][:3] == ["often", "jednokrotny wybór", "Jak często bywasz w ośrodku?"]
     assert "other: Inne" in questions[1][3]
     assert questions[3][3] == "1–5\n1 = Źle\n5 = Świetnie"
@@ -134,7 +139,7 @@ async def test_xlsx_has_responses_questions_and_summary(
     assert summary[3][:2] == ["Nieukończone", 1]
     header = summary.index(
         [
-            "Id pytania",
+            "Identyfikator pytania",
             "Treść pytania",
             "Odpowiedź",
             "Liczba",

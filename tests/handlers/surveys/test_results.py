@@ -457,7 +457,7 @@ async def test_leaders_of_anonymous_survey_come_from_contact_records(sqlite_url:
 async def test_leaders_text(answered: Any, translator: Translator) -> None:
     survey, responses = answered
     text = leaders_text(survey, leaders(survey, responses), translator, "pl")
-    assert text.startswith("Chętni do działania, którzy zgodzili się na kontakt: 2")
+    assert text.startswith("Osoby chętne do działania, które zgodziły się na kontakt: 2")
     assert "Anna\nTak, poprowadzę" in text and "555001" not in text
     assert "Twój e-mail: anna@example.pl" in text
     assert "Ta osoba usunęła swoje dane" in text and "darek@example.pl" in text

@@ -104,7 +104,7 @@ async def test_open_survey_share_asks_interim_then_previews_and_cancel_sends_not
     await coordinator.press("Roześlij wyniki")
     preview = await coordinator.press("pokaż podgląd wyników cząstkowych")
     shown = texts(preview)
-    assert "dostanie 2 osób" in shown and "Wyniki cząstkowe" in shown
+    assert "dostaną 2 osoby" in shown and "Wyniki cząstkowe" in shown
     assert "Ile masz lat?" in shown and any(r.file for r in preview)
     # Open answers are listed for picking, none picked; personal answers are not even offered.
     assert f"☐ 1. {IDEA}" in shown and "☑" not in shown.split("Zaznaczone")[0]
@@ -137,7 +137,7 @@ async def test_closed_survey_goes_straight_to_preview_and_new_answers_force_a_ne
     coordinator = await two_answered(harness, closes=NOW + timedelta(days=1))
     harness.service.services.clock = lambda: NOW + timedelta(days=2)
     preview = await coordinator.press("Roześlij wyniki")
-    assert "dostanie 2 osób" in texts(preview) and "cząstkowe" not in texts(preview)
+    assert "dostaną 2 osoby" in texts(preview) and "cząstkowe" not in texts(preview)
     # An answer arrives between the preview and "send" (written by another path).
     async with harness.service.store.transaction() as session:
         from storage import surveys
