@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 from handlers.broadcasts.plan import current_plan
+from handlers.broadcasts.plan import subject as plan_subject
 from handlers.contest.review import status_label
 from panel.base import PanelHandler
 from panel.feature import coordinator_context
@@ -71,7 +72,16 @@ class Dashboard(PanelHandler):
             planned=[
                 {
                     "when": self.when(job.run_at),
-                    "what": self.t(f"schedule.kind.{job.kind}", key=job.key),
+                    "what": self.t(
+                        f"schedule.kind.{job.kind}",
+                        key=job.key,
+                        title=plan_subject(
+                            job,
+                            surveys=services.surveys,
+                            contest=services.contest,
+                            language=self.language,
+                        ),
+                    ),
                 }
                 for job in planned[:UPCOMING]
             ],

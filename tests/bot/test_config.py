@@ -107,11 +107,11 @@ def test_settings_webhook_needs_https() -> None:
 
 @pytest.mark.slow
 def test_run_without_token_chats_in_terminal_with_a_note(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "run", stdin="/start\n1\n/mydata\n")
+    result = run_cli(tmp_path, "run", stdin="/start\na\n/mydata\n")
     assert result.returncode == 0, result.stderr
     first_line = result.stdout.splitlines()[0]
     assert "TELEGRAM_BOT_TOKEN" in first_line and ".env" in first_line
-    assert "[1] ✅ Tak, zgadzam się" in result.stdout
+    assert "[a] ✅ Tak, zgadzam się" in result.stdout
     assert "Dziękujemy!" in result.stdout
     assert (tmp_path / "data" / "lokalnie.db").exists()
     assert (tmp_path / "data" / "downloads" / "mydata.json").exists()

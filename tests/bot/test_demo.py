@@ -63,7 +63,7 @@ def test_run_with_the_demo_offers_the_diagnosis_and_an_open_call(tmp_path: Path)
     assert said("survey.closed", title=DIAGNOSIS, when="30 kwietnia 2021, 23:59") in out
     # The call for proposals is open: its first step is asked.
     assert said("demo.title", title=CONTEST) in out
-    assert "Kto składa wniosek?" in out
+    assert "Kto zgłasza inicjatywę?" in out
     assert said("proposal.closed", name=CONTEST, when="7 czerwca 2021, 23:59") not in out
 
     # Without --demo, the same store serves only the real, closed edition.

@@ -19,14 +19,14 @@ async def test_a_budget_line_changed_in_telegram(contest_bot: LiveBot) -> None: 
     [opened] = await contest_bot.press(USER, "2. Poczęstunek")
     assert opened["method"] == "editMessageText"
     assert (
-        said("proposal.line_prompt", number=2, line="Poczęstunek – 2\u00a0500,00 PLN")
+        said("proposal.line_prompt", number=2, line="Poczęstunek – 2\u00a0500\u00a0zł")
         in (opened["text"])
     )
     [asked] = await contest_bot.say(USER, "1800")
     assert said("proposal.line_change_yes") in [b["text"] for row in asked["buttons"] for b in row]
     changed, listed = await contest_bot.press(USER, said("proposal.line_change_yes"), count=2)
     assert said("proposal.line_changed", number=2) in changed["text"]
-    assert "2. Poczęstunek – 1\u00a0800,00 PLN" in listed["text"]
+    assert "2. Poczęstunek – 1\u00a0800\u00a0zł" in listed["text"]
     async with contest_bot.service.store.transaction() as session:
         [stored] = list(await session.scalars(select(proposals.Proposal)))
     assert stored.budget[1] == {"item": "Poczęstunek", "amount": "1800.00"}

@@ -100,7 +100,7 @@ async def test_a_proposal_shows_its_fields_budget_history_and_files(
     page = page_text(await client.get(f"/proposals/{made.id}"))
     assert "Potańcówka pod lipami" in page
     assert "Koło Gospodyń Wiejskich" in page
-    assert "Pozycja 1" in page and "6000,00 PLN".replace("6000", "6\u00a0000") in page
+    assert "Pozycja 1" in page and "6\u00a0000\u00a0zł" in page
     assert t(site, "proposal.status.submitted") in page
     assert f'<img src="/proposals/{made.id}/files/{file_id}"' in page
     served = await client.get(f"/proposals/{made.id}/files/{file_id}")

@@ -56,9 +56,9 @@ async def test_the_selection_is_proposed_recounted_and_confirmed(site: Site) -> 
             site,
             "review.select_total",
             count=3,
-            total="28\u00a0000,00 PLN",
-            budget="30\u00a0000,00 PLN",
-            remaining="2\u00a0000,00 PLN",
+            total="28\u00a0000\u00a0zł",
+            budget="30\u00a0000\u00a0zł",
+            remaining="2\u00a0000\u00a0zł",
         )
         assert total in shown
         for made in (first, second, third):
@@ -76,7 +76,7 @@ async def test_the_selection_is_proposed_recounted_and_confirmed(site: Site) -> 
 
         chosen = [first.id, second.id, fourth.id]
         done = await client.post("/ranking", data={"chosen": chosen, "_xsrf": xsrf})
-        assert t(site, "review.select_done", count=3, total="21\u00a0500,00 PLN") in html.unescape(
+        assert t(site, "review.select_done", count=3, total="21\u00a0500\u00a0zł") in html.unescape(
             done.text
         )
     async with site.service.store.transaction() as session:

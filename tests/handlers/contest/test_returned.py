@@ -151,30 +151,30 @@ async def test_any_budget_line_can_be_changed_or_removed_after_confirming(
     for line in ("Scena – 2000", "Poczęstunek – 4500", "Muzyk – 1500"):
         await ewa.send(line)
     # The amount of a line in the middle.
-    opened = await ewa.press(line_button(2, "Poczęstunek", "4\u00a0500,00"))
-    assert said("proposal.line_prompt", number=2, line="Poczęstunek – 4\u00a0500,00 PLN") in texts(
+    opened = await ewa.press(line_button(2, "Poczęstunek", "4\u00a0500\u00a0zł"))
+    assert said("proposal.line_prompt", number=2, line="Poczęstunek – 4\u00a0500\u00a0zł") in texts(
         opened
     )
     asked = await ewa.send("3 000 zł")
     assert said(
         "proposal.line_change_question",
         number=2,
-        was="Poczęstunek – 4\u00a0500,00 PLN",
-        new="Poczęstunek – 3\u00a0000,00 PLN",
+        was="Poczęstunek – 4\u00a0500\u00a0zł",
+        new="Poczęstunek – 3\u00a0000\u00a0zł",
     ) in texts(asked)
     assert (await the_proposal(contest_harness)).budget[1]["amount"] == "4500.00"  # not yet
     assert said("proposal.line_changed", number=2) in texts(
         await ewa.press(said("proposal.line_change_yes"))
     )
     # The name only of the first.
-    await ewa.press(line_button(1, "Scena", "2\u00a0000,00"))
+    await ewa.press(line_button(1, "Scena", "2\u00a0000\u00a0zł"))
     await ewa.press(said("proposal.line_name"))
     await ewa.send("Scena i nagłośnienie")
     await ewa.press(said("proposal.line_change_yes"))
     # A whole new line in place of the last, refused first as strictly as when adding.
-    await ewa.press(line_button(3, "Muzyk", "1\u00a0500,00"))
+    await ewa.press(line_button(3, "Muzyk", "1\u00a0500\u00a0zł"))
     assert said("budget.invalid.decimals") in texts(await ewa.send("Kapela – 1500,505"))
-    assert said("budget.invalid.line_over_cap", cap="10\u00a0000,00") in texts(
+    assert said("budget.invalid.line_over_cap", cap="10\u00a0000\u00a0zł") in texts(
         await ewa.send("Kapela – 12000")
     )
     await ewa.send("Kapela ludowa – 1800")
@@ -185,19 +185,19 @@ async def test_any_budget_line_can_be_changed_or_removed_after_confirming(
         {"item": "Kapela ludowa", "amount": "1800.00"},
     ]
     # Removing asks first; "back" keeps the line.
-    await ewa.press(line_button(2, "Poczęstunek", "3\u00a0000,00"))
+    await ewa.press(line_button(2, "Poczęstunek", "3\u00a0000\u00a0zł"))
     asked = await ewa.press(said("proposal.line_remove"))
     assert said(
-        "proposal.line_remove_question", number=2, line="Poczęstunek – 3\u00a0000,00 PLN"
+        "proposal.line_remove_question", number=2, line="Poczęstunek – 3\u00a0000\u00a0zł"
     ) in texts(asked)
     back = await ewa.press(said("proposal.line_back"))
     assert said("proposal.budget_pick_hint") in texts(back)
     assert len((await the_proposal(contest_harness)).budget) == 3
-    await ewa.press(line_button(2, "Poczęstunek", "3\u00a0000,00"))
+    await ewa.press(line_button(2, "Poczęstunek", "3\u00a0000\u00a0zł"))
     await ewa.press(said("proposal.line_remove"))
     removed = await ewa.press(said("proposal.line_remove_yes"))
     assert said("proposal.line_removed", number=2) in texts(removed)
-    assert said("proposal.budget_total", total="3\u00a0800,00", currency="PLN") in texts(removed)
+    assert said("proposal.budget_total", total="3\u00a0800\u00a0zł") in texts(removed)
     assert [line["item"] for line in (await the_proposal(contest_harness)).budget] == [
         "Scena i nagłośnienie",
         "Kapela ludowa",
@@ -210,7 +210,7 @@ async def test_a_confirmation_for_a_line_that_changed_meanwhile_changes_nothing(
     ewa = await applicant(contest_harness, 704)
     await ewa.send("Scena – 2000")
     await ewa.send("Muzyk – 1500")
-    await ewa.press(line_button(2, "Muzyk", "1\u00a0500,00"))
+    await ewa.press(line_button(2, "Muzyk", "1\u00a0500\u00a0zł"))
     await ewa.press(said("proposal.line_remove"))
     async with contest_harness.service.store.transaction() as session:
         [found] = list(await session.scalars(select(proposals.Proposal)))
@@ -300,7 +300,7 @@ async def test_a_resubmission_tells_the_coordinators_what_changed(
     await ewa.send("Potańcówka pod starymi lipami")
     await ewa.press(said("proposal.edit"))
     await ewa.press(said("proposal.field_budget"))
-    await ewa.press(line_button(2, "Poczęstunek", "4\u00a0500,00"))
+    await ewa.press(line_button(2, "Poczęstunek", "4\u00a0500\u00a0zł"))
     await ewa.send("3000")
     await ewa.press(said("proposal.line_change_yes"))
     await ewa.send("Instruktor tańca – 800")
@@ -322,10 +322,10 @@ async def test_a_resubmission_tells_the_coordinators_what_changed(
         ),
         said(
             "review.diff_line_changed",
-            before="Poczęstunek – 4\u00a0500,00 PLN",
-            after="Poczęstunek – 3\u00a0000,00 PLN",
+            before="Poczęstunek – 4\u00a0500\u00a0zł",
+            after="Poczęstunek – 3\u00a0000\u00a0zł",
         ),
-        said("review.diff_line_added", line="Instruktor tańca – 800,00 PLN"),
+        said("review.diff_line_added", line="Instruktor tańca – 800\u00a0zł"),
         said("review.diff_file_added", name="program.pdf"),
         said("review.diff_file_removed", name="plakat.pdf"),
     ]
