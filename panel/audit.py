@@ -35,6 +35,10 @@ ACTIONS = {
     "status_change": "panel.audit.status_change",
     "scored": "panel.audit.scored",
     "selection": "panel.audit.selection",
+    "broadcast_queued": "panel.audit.broadcast_queued",
+    "broadcast_scheduled": "panel.audit.broadcast_scheduled",
+    "broadcast_cancelled": "panel.audit.broadcast_cancelled",
+    "job_cancelled": "panel.audit.job_cancelled",
 }
 
 

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 def page_groups() -> list[ModuleType]:
     from panel import (
         audit,
+        broadcast_compose,
+        broadcasts,
         dashboard,
         proposal_change,
         proposal_files,
@@ -33,6 +35,8 @@ def page_groups() -> list[ModuleType]:
         proposal_scores,
         proposal_files,
         ranking,
+        broadcasts,
+        broadcast_compose,
         audit,
     ]
 
