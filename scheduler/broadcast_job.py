@@ -78,7 +78,15 @@ async def _queue_broadcast(
             )
             text = part.get("text") or ""
             if person.channel == "email":
-                await send(session, services, person, text, key, file=part.get("file"))
+                await send(
+                    session,
+                    services,
+                    person,
+                    text,
+                    key,
+                    file=part.get("file"),
+                    broadcast_id=broadcast_id,
+                )
                 continue
             payload: dict[str, Any] = {"text": text}
             if part.get("file"):

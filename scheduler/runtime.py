@@ -77,6 +77,7 @@ async def send(
             key=key,
             resident_id=recipient.resident_id,
             bulk=True,
+            broadcast_id=broadcast_id,
         )
         return before is None
     payload: dict[str, Any] = {"text": text}

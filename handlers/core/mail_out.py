@@ -25,8 +25,10 @@ async def queue_email(
     references: list[str] | None = None,
     bulk: bool = False,
     message_id: str | None = None,
+    broadcast_id: int | None = None,
 ) -> None:
-    """Queue one e-mail; `message_id` (without <>) fixes its Message-ID now, for a
+    """Queue one e-mail (`broadcast_id`: a copy of that broadcast, counted in its progress
+    and stopped with it); `message_id` (without <>) fixes its Message-ID now, for a
     reply to it to be recognised (otherwise the transport makes one up)."""
     await outbox.enqueue(
         session,
@@ -43,4 +45,5 @@ async def queue_email(
             **({"message_id": message_id} if message_id else {}),
         },
         idempotency_key=key,
+        broadcast_id=broadcast_id,
     )
