@@ -34,7 +34,8 @@
             });
             if (!row.active && tr.querySelector("a[href$='/cancel']")) { finished = true; }
           });
-          if (finished) { window.location.reload(); return; }
+          // Reloaded without the query, so a notice about queueing does not outlive it.
+          if (finished) { window.location.assign(window.location.pathname); return; }
           if (data.running) { window.setTimeout(tick, every); }
         })
         .catch(function () { window.setTimeout(tick, every * 2); });
