@@ -1,0 +1,424 @@
+"""Every page of the coordinators' panel over a full store: the 95th percentile per page.
+
+    python -m benchmarks.panel_pages [--store sqlite|postgresql|both] [--requests 40]
+                                     [--proposals 300] [--responses 5000] [--mails 20000]
+                                     [--json FILE]
+
+The store (a fresh SQLite file, or a throw-away PostgreSQL database from
+`tests.servers.postgres`) is migrated and filled through the storage functions
+where a page's numbers depend on them (proposals with their history and budget,
+scores by two coordinators, broadcasts) and with bulk inserts of the same
+models for the volume (residents, survey responses with every closed answer,
+mail threads and messages, outbox rows, audit entries):
+
+* `--proposals` submitted proposals in the sample contest, each scored on every
+  criterion by the signed-in coordinator and one more;
+* `--responses` finished responses to `diagnoza-2021` from as many residents
+  (half subscribed), spread over the last 30 days, the survey closing in 10
+  days (so its reminders are planned and counted);
+* `--mails` messages in threads of one to five, a third of the threads open;
+* three broadcasts of 2,000 outbox rows each and 1,000 audit entries.
+
+Then the panel is served as `lokalnie panel` serves it (Tornado on loopback, in
+this process) and a coordinator signed in with a one-time link requests every
+page `--requests` times in turn after two warm-up rounds; a page that answers
+404 (a page group not in this version: the inbox, the surveys) is left out.
+Timed: from sending the request to the whole body read (httpx on loopback).
+The goal: p95 under 200 ms for every page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+ROOT = Path(__file__).resolve().parent.parent
+SECOND_SCORER = 900_002
+GOAL_MS = 200.0
+# Pages: (name, path); "{proposal}" and "{thread}" are filled in from the store.
+PAGES = [
+    ("dashboard", "/"),
+    ("proposals list", "/proposals"),
+    ("proposals search", "/proposals?q=festyn&sort=score"),
+    ("proposal detail", "/proposals/{proposal}"),
+    ("ranking and selection", "/ranking"),
+    ("inbox list", "/inbox"),
+    ("inbox thread", "/inbox/{thread}"),
+    ("broadcasts", "/broadcasts"),
+    ("broadcast compose", "/broadcasts/new"),
+    ("recipient count (JSON)", "/broadcasts/count?audience=subscribers"),
+    ("broadcast progress (JSON)", "/broadcasts/progress"),
+    ("surveys", "/surveys"),
+    ("survey results", "/surveys/diagnoza-2021"),
+    ("audit log", "/audit"),
+]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def closed_answer(question: Any, rng: random.Random) -> Any:
+    """A stored answer of the shape the chat's form code writes, for a closed question."""
+    kind = question.type.value
+    if kind == "single":
+        return {"choice": rng.choice(question.options).id}
+    if kind == "multiple":
+        chosen = rng.sample(question.options, k=min(2, len(question.options)))
+        return {"choices": [o.id for o in chosen]}
+    if kind == "scale":
+        return rng.randint(question.scale.min, question.scale.max)
+    if kind == "matrix":
+        return {i.id: rng.randint(question.scale.min, question.scale.max) for i in question.items}
+    if kind == "yesno":
+        return rng.random() < 0.5
+    if kind == "number":
+        return rng.randint(1, 90)
+    return None
+
+
+async def seed(service: Any, args: argparse.Namespace) -> dict[str, int]:
+    """Fill the store; the ids the pages' paths need."""
+    from handlers.broadcasts import audiences as audience_choices  # noqa: F401 - imported early
+    from storage import schedule, scores
+    from storage.mail.models import MailMessage, MailThread
+    from storage.models import (
+        OutboxMessage,
+        PanelAudit,
+        Resident,
+        SurveyAnswer,
+        SurveyResponse,
+    )
+    from storage.types import utcnow
+    from tests.conftest import COORDINATOR_ID
+    from tests.handlers.review_fixture import submit
+
+    rng = random.Random(18)
+    services = service.services
+    contest = services.contest
+    now = utcnow()
+    titles = ["Festyn sąsiedzki", "Kino pod chmurką", "Warsztaty ceramiki", "Potańcówka"]
+    first_proposal = 0
+    async with service.store.transaction() as session:
+        for n in range(args.proposals):
+            made = await submit(
+                session,
+                contest,
+                title=f"{titles[n % len(titles)]} {n}",
+                amounts=[str(rng.randint(500, 4000)), str(rng.randint(100, 3000))],
+                minutes=n,
+            )
+            first_proposal = first_proposal or made.id
+            for coordinator in (COORDINATOR_ID, SECOND_SCORER):
+                for criterion in contest.criteria:
+                    await scores.set_score(
+                        session,
+                        proposal_id=made.id,
+                        coordinator_id=coordinator,
+                        criterion=criterion.id,
+                        value=rng.randint(criterion.scale.min, criterion.scale.max),
+                        comment="Uzasadnienie oceny." if n % 3 == 0 else None,
+                    )
+
+    survey = services.surveys["diagnoza-2021"]
+    closed = [q for q in survey.questions if closed_answer(q, rng) is not None]
+    async with service.store.transaction() as session:
+        await session.execute(
+            insert(Resident),
+            [
+                {
+                    "telegram_id": 10_000_000 + n,
+                    "name": None,
+                    "language": "pl",
+                    "consent_given_at": now,
+                    "subscribed": n % 2 == 0,
+                    "blocked": False,
+                    "created_at": now,
+                    "last_active_at": now,
+                }
+                for n in range(args.responses)
+            ],
+        )
+        people = list(
+            await session.scalars(select(Resident.id).where(Resident.telegram_id >= 10_000_000))
+        )
+    chunk = 1000
+    for start in range(0, len(people), chunk):
+        async with service.store.transaction() as session:
+            rows = []
+            for resident_id in people[start : start + chunk]:
+                finished = now - timedelta(minutes=rng.randint(5, 30 * 24 * 60))
+                rows.append(
+                    {
+                        "survey": survey.slug,
+                        "resident_id": resident_id,
+                        "status": "finished",
+                        "language": "pl",
+                        "channel": rng.choice(["telegram", "email", "paper"]),
+                        "started_at": finished - timedelta(minutes=7),
+                        "updated_at": finished,
+                        "finished_at": finished,
+                    }
+                )
+            await session.execute(insert(SurveyResponse), rows)
+            ids = list(
+                await session.scalars(
+                    select(SurveyResponse.id).where(
+                        SurveyResponse.resident_id.in_(people[start : start + chunk])
+                    )
+                )
+            )
+            await session.execute(
+                insert(SurveyAnswer),
+                [
+                    {
+                        "response_id": response_id,
+                        "question": q.id,
+                        "value": closed_answer(q, rng),
+                        "answered_at": now,
+                    }
+                    for response_id in ids
+                    for q in closed
+                ],
+            )
+
+    first_thread = 0
+    made_mails = 0
+    thread_number = 0
+    while made_mails < args.mails:
+        async with service.store.transaction() as session:
+            batch_threads = []
+            for _ in range(500):
+                size = min(rng.randint(1, 5), args.mails - made_mails)
+                if size <= 0:
+                    break
+                thread = MailThread(
+                    subject=f"Pytanie o zajęcia {thread_number}",
+                    subject_key=f"pytanie o zajecia {thread_number}",
+                    counterpart=f"osoba{thread_number}@example.pl",
+                    status="open" if thread_number % 3 == 0 else "handled",
+                    message_count=size,
+                    created_at=now - timedelta(hours=thread_number),
+                    last_message_at=now - timedelta(minutes=thread_number),
+                )
+                session.add(thread)
+                batch_threads.append((thread, size, thread_number))
+                made_mails += size
+                thread_number += 1
+            await session.flush()
+            first_thread = first_thread or batch_threads[0][0].id
+            await session.execute(
+                insert(MailMessage),
+                [
+                    {
+                        "thread_id": thread.id,
+                        "direction": "in",
+                        "message_id": f"bench-{number}-{k}@lokalnie.bench",
+                        "from_name": f"Osoba {number}",
+                        "from_address": f"osoba{number}@example.pl",
+                        "subject": f"Pytanie o zajęcia {number}",
+                        "received_at": now - timedelta(minutes=number, seconds=k),
+                        "text": "Dzień dobry,\nczy są jeszcze miejsca na warsztatach?\n" * 8,
+                        "size": 2000,
+                    }
+                    for thread, size, number in batch_threads
+                    for k in range(size)
+                ],
+            )
+
+    async with service.store.transaction() as session:
+        for n in range(3):
+            broadcast = await schedule.create_broadcast(
+                session,
+                created_by=COORDINATOR_ID,
+                text=f"Zaproszenie nr {n} na wydarzenie w ośrodku.",
+                audience="subscribers",
+                scheduled_at=now - timedelta(days=n + 1),
+            )
+            broadcast.status = schedule.DONE if n else schedule.SENDING
+            broadcast.total, broadcast.expanded = 2000, True
+            await session.flush()
+            await session.execute(
+                insert(OutboxMessage),
+                [
+                    {
+                        "channel": "telegram",
+                        "recipient": str(10_000_000 + k),
+                        "payload": {"text": broadcast.text},
+                        "idempotency_key": f"broadcast:{broadcast.id}:{k}",
+                        "status": "pending" if (n == 0 and k % 2) else "sent",
+                        "priority": 1,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "broadcast_id": broadcast.id,
+                    }
+                    for k in range(2000)
+                ],
+            )
+        await session.execute(
+            insert(PanelAudit),
+            [
+                {
+                    "at": now - timedelta(minutes=n),
+                    "coordinator_id": COORDINATOR_ID,
+                    "action": "scored",
+                    "target": f"W/{n}",
+                    "detail": None,
+                }
+                for n in range(1000)
+            ],
+        )
+    return {"proposal": first_proposal, "thread": first_thread}
+
+
+async def measure(url: str, data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    import httpx
+
+    from bot.app import Service
+    from panel import links
+    from panel.app import Panel, PanelServer
+    from panel.config import load_config
+    from storage.migrate import upgrade_async
+    from storage.types import utcnow
+    from tests.conftest import make_settings
+    from tests.handlers.contest_fixture import sample_contest
+    from tests.panel.conftest import sign_in
+
+    await upgrade_async(url)
+    service = Service(make_settings(url, data_dir, coordinator_ids=f"900001,{SECOND_SCORER}"))
+    await service.prepare()
+    services = service.services
+    services.contest = sample_contest()
+    diagnosis = services.surveys["diagnoza-2021"]
+    services.surveys = {
+        **services.surveys,
+        "diagnoza-2021": diagnosis.model_copy(
+            update={"opens": None, "closes": utcnow() + timedelta(days=10)}
+        ),
+    }
+    started = time.perf_counter()
+    ids = await seed(service, args)
+    seeded = time.perf_counter() - started
+    config = await load_config(service.store, base_url="", secret=None)
+    panel = Panel(store=service.store, services=services, config=config)
+    server = PanelServer(panel)
+    port = server.listen(host="127.0.0.1", port=0)
+    base_url = f"http://127.0.0.1:{port}"
+    panel.config = replace(config, base_url=base_url)
+    timings: dict[str, list[float]] = {}
+    skipped: list[str] = []
+    try:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            link = links.make_link(base_url, panel.config.key, 900_001, services.clock())
+            await sign_in(client, link)
+            pages = []
+            for name, path in PAGES:
+                path = path.format(**ids)
+                answer = await client.get(path)
+                if answer.status_code == 404:
+                    skipped.append(name)
+                    continue
+                answer.raise_for_status()
+                pages.append((name, path))
+            for _ in range(2):  # warm-up
+                for _, path in pages:
+                    await client.get(path)
+            for _ in range(args.requests):
+                for name, path in pages:
+                    began = time.perf_counter()
+                    answer = await client.get(path)
+                    answer.read()
+                    timings.setdefault(name, []).append((time.perf_counter() - began) * 1000)
+                    assert answer.status_code == 200, (name, answer.status_code)
+    finally:
+        await server.stop()
+        await service.close()
+    return {"seconds_to_seed": round(seeded, 1), "timings": timings, "skipped": skipped}
+
+
+def table(store: str, result: dict[str, Any]) -> list[str]:
+    lines = [f"{'page':28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  goal ({store})"]
+    for name, values in result["timings"].items():
+        p95 = percentile(values, 0.95)
+        verdict = "met" if p95 < GOAL_MS else "MISSED"
+        lines.append(
+            f"{name:28} {statistics.median(values):8.1f} {p95:8.1f} {max(values):8.1f}  {verdict}"
+        )
+    if result["skipped"]:
+        lines.append("not in this version (404): " + ", ".join(result["skipped"]))
+    return lines
+
+
+def _store_url(store: str, data_dir: Path) -> tuple[str, Any]:
+    if store == "sqlite":
+        return f"sqlite+aiosqlite:///{data_dir}/lokalnie.db", None
+    from tests.servers import postgres
+
+    if not postgres.available():
+        raise SystemExit(f"PostgreSQL not available: {postgres.describe_target()}")
+    database = postgres.ThrowawayDatabase().create()
+    return database.url, database
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--proposals", type=int, default=300)
+    parser.add_argument("--responses", type=int, default=5000)
+    parser.add_argument("--mails", type=int, default=20_000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    report: dict[str, Any] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_before": os.getloadavg(),
+        "runs": {},
+    }
+    stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
+    with tempfile.TemporaryDirectory() as scratch:
+        for store in stores:
+            data_dir = Path(scratch) / store
+            data_dir.mkdir()
+            url, throwaway = _store_url(store, data_dir)
+            try:
+                result = asyncio.run(measure(url, data_dir, args))
+            finally:
+                if throwaway is not None:
+                    throwaway.drop()
+                shutil.rmtree(data_dir, ignore_errors=True)
+            print(f"{store}: store filled in {result['seconds_to_seed']} s")
+            print("\n".join(table(store, result)))
+            print()
+            report["runs"][store] = result
+    report["load_after"] = os.getloadavg()
+    print(
+        f"load average before {report['load_before'][0]:.2f}, after {report['load_after'][0]:.2f}"
+    )
+    print(
+        "reproduce: python -m benchmarks.panel_pages "
+        f"--store {args.store} --requests {args.requests} --proposals {args.proposals} "
+        f"--responses {args.responses} --mails {args.mails}"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
