@@ -96,9 +96,9 @@ class BroadcastList(PanelHandler):
         if number.isdigit():
             notice = self.t("panel.bc.scheduled_notice", number=number)
         number = self.get_query_argument("stopped", "")
-        if number.isdigit():
-            count = self.get_query_argument("count", "0")
-            notice = self.t("broadcast.stopped", number=number, count=int(count or 0))
+        count = self.get_query_argument("count", "0")
+        if number.isdigit() and count.isdigit():
+            notice = self.t("broadcast.stopped", number=number, count=int(count))
         if self.get_query_argument("job_cancelled", ""):
             notice = self.t("panel.bc.job_cancelled")
         self.render_page(

@@ -18,7 +18,6 @@ from scheduler.reminders import reminder_text
 from storage import audiences as audience_store
 from storage import schedule as store
 
-
 # The label of each kind of planned job.
 KINDS = {
     plan.SURVEY_REMINDER: "panel.bc.kind.survey_reminder",
