@@ -39,6 +39,10 @@ ACTIONS = {
     "mail_handled": "panel.audit.mail_handled",
     "mail_linked": "panel.audit.mail_linked",
     "mail_proposal": "panel.audit.mail_proposal",
+    "broadcast_queued": "panel.audit.broadcast_queued",
+    "broadcast_scheduled": "panel.audit.broadcast_scheduled",
+    "broadcast_cancelled": "panel.audit.broadcast_cancelled",
+    "job_cancelled": "panel.audit.job_cancelled",
 }
 
 

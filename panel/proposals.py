@@ -19,7 +19,6 @@ from panel.base import PanelHandler
 from panel.feature import coordinator_context
 from panel.scoring import complete, scoring_view
 from storage import proposals as store
-from storage import scores as score_store
 from storage.proposals import Proposal
 
 SORTS = ("date", "amount", "score")
@@ -41,14 +40,13 @@ class ProposalList(PanelHandler):
         async with self.transaction() as session:
             found = await store.of_contest(session, contest.slug, statuses=wanted)
             standing = await records.standing(session, contest)
-            every_score = await score_store.of_contest(session, contest.slug)
             ctx = await coordinator_context(session, self)
         assert self.coordinator is not None
         me = self.coordinator.coordinator_id
         rows = []
         for proposal in found:
             # Blind: the score shows once one's own marks of the proposal are all in.
-            seen = complete(contest, every_score.get(proposal.id, []), me)
+            seen = complete(contest, standing.scores.get(proposal.id, []), me)
             entry = standing.of(proposal.id) if seen else None
             row = {
                 "id": proposal.id,

@@ -65,7 +65,6 @@ class Ranking(PanelHandler):
         async with self.transaction() as session:
             ctx = await coordinator_context(session, self)
             standing = await records.standing(session, contest)
-            every_score = await score_store.of_contest(session, contest.slug)
             stored = await score_store.outcome(session, contest.slug)
         ranked = selection_rules.selectable(standing)
         limits = selection_rules.limits(contest)
@@ -73,11 +72,12 @@ class Ranking(PanelHandler):
             confirmed = [o.proposal_id for o in stored if o.selected]
             chosen = confirmed or list(scoring.propose(ranked, **limits).chosen)
         picked = scoring.assess(chosen, ranked, **limits)
+        can_choose = {entry.proposal_id for entry in ranked}
         low, high = standing.bounds
         rows: list[dict[str, Any]] = []
         for entry in standing.ranked:
             proposal = standing.proposal(entry)
-            seen = complete(contest, every_score.get(proposal.id, []), me)
+            seen = complete(contest, standing.scores.get(proposal.id, []), me)
             rows.append(
                 {
                     "id": proposal.id,
@@ -88,7 +88,7 @@ class Ranking(PanelHandler):
                     "spread": records.number(entry.spread, self.language) if seen else "",
                     "scorers": entry.scorers,
                     "amount": amount_text(ctx, contest, entry.amount),
-                    "selectable": entry in ranked,
+                    "selectable": entry.proposal_id in can_choose,
                     "chosen": entry.proposal_id in picked.chosen,
                     "hidden": not seen,
                 }

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 def page_groups() -> list[ModuleType]:
     from panel import (
         audit,
+        broadcast_compose,
+        broadcasts,
         dashboard,
         inbox,
         proposal_change,
@@ -35,6 +37,8 @@ def page_groups() -> list[ModuleType]:
         proposal_files,
         ranking,
         inbox,
+        broadcasts,
+        broadcast_compose,
         audit,
     ]
 

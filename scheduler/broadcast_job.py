@@ -86,6 +86,7 @@ async def _queue_broadcast(
                     key,
                     file=part.get("file"),
                     album=part.get("album"),
+                    broadcast_id=broadcast_id,
                 )
                 continue
             payload: dict[str, Any] = {"text": text}

@@ -6,8 +6,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from handlers.core.services import Services
 from scheduler.runtime import JobRuntime, send, translated, when
 from storage.audiences import Recipient, draft_holders, unfinished_respondents
+
+
+def reminder_text(
+    services: Services, language: str, key: str, deadline: datetime, name: Callable[[str], str]
+) -> str:
+    """A reminder as a resident reads it, in their language."""
+    return translated(
+        services, language, key, name=name(language), when=when(services, deadline, language)
+    )
 
 
 async def _remind(
@@ -22,13 +32,7 @@ async def _remind(
     """One reminder per person, in their language, keyed by the job and the person."""
     services = runtime.services
     for person in people:
-        text = translated(
-            services,
-            person.language,
-            key,
-            name=name(person.language),
-            when=when(services, deadline, person.language),
-        )
+        text = reminder_text(services, person.language, key, deadline, name)
         await send(session, services, person, text, f"{job_id}:{person.resident_id}")
     return f"reminded {len(people)}"
 

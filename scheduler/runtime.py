@@ -48,6 +48,12 @@ def when(services: Services, moment: datetime, language: str) -> str:
     return format_datetime(local, "d MMMM y, HH:mm", locale=language)
 
 
+def bulk_email(services: Services, language: str, text: str, subject: str = "") -> tuple[str, str]:
+    """The subject and body of a bulk e-mail: the text with an unsubscribe line below."""
+    unsubscribe = translated(services, language, "broadcast.unsubscribe_line")
+    return subject or text[:60], f"{text}\n\n--\n{unsubscribe}"
+
+
 async def send(
     session: Any,
     services: Services,
@@ -66,16 +72,17 @@ async def send(
     """
     if recipient.channel == "email":
         before = await outbox.find(session, key)
-        unsubscribe = translated(services, recipient.language, "broadcast.unsubscribe_line")
+        subject, body = bulk_email(services, recipient.language, text, subject)
         await queue_email(
             session,
             to=recipient.address,
-            subject=subject or text[:60],
-            text=f"{text}\n\n--\n{unsubscribe}",
+            subject=subject,
+            text=body,
             key=key,
             resident_id=recipient.resident_id,
             bulk=True,
             attachments=[*(album or []), *([file] if file else [])],
+            broadcast_id=broadcast_id,
         )
         return before is None
     payload: dict[str, Any] = {"text": text}

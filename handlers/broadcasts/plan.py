@@ -137,3 +137,22 @@ def subject(
         if contest.slug == job.key:
             return contest.name.get(language)
     return job.key
+
+
+# The outcome recorded for a job a coordinator cancelled: it counts as run, so it never runs.
+CANCELLED_OUTCOME = "cancelled"
+# Jobs a coordinator may cancel from the plan; the results announcement is moved with /announce.
+CANCELLABLE = (SURVEY_REMINDER, CONTEST_REMINDER, BROADCAST)
+
+
+async def cancel(session: AsyncSession, job: PlannedJob) -> int:
+    """Cancel a planned job; for a broadcast, how many queued messages will not be sent."""
+    if job.kind not in CANCELLABLE:
+        raise ValueError(f"a job of kind '{job.kind}' cannot be cancelled")
+    if job.kind == BROADCAST:
+        broadcast = await store.get_broadcast(session, int(job.key))
+        if broadcast is None or broadcast.status in (store.DONE, store.CANCELLED):
+            return 0
+        return await store.cancel_broadcast(session, broadcast)
+    await store.record_job(session, job.id, CANCELLED_OUTCOME)
+    return 0

@@ -8,7 +8,7 @@ amount read the same everywhere, and the ranking is computed one way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -107,12 +107,18 @@ class Standing:
     ranked: list[Ranked]
     proposals: dict[int, Proposal]
     bounds: tuple[int, int]
+    # The scores it was computed from, by proposal id (pages show them without a second query).
+    scores: dict[int, list[ProposalScore]] = field(default_factory=dict)
+    _by_id: dict[int, Ranked] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {r.proposal_id: r for r in self.ranked})
 
     def proposal(self, entry: Ranked) -> Proposal:
         return self.proposals[entry.proposal_id]
 
     def of(self, proposal_id: int) -> Ranked | None:
-        return next((r for r in self.ranked if r.proposal_id == proposal_id), None)
+        return self._by_id.get(proposal_id)
 
 
 async def standing(session: AsyncSession, contest: Contest) -> Standing:
@@ -121,7 +127,7 @@ async def standing(session: AsyncSession, contest: Contest) -> Standing:
     scores = await score_store.of_contest(session, contest.slug)
     rules = scoring.rules(contest.criteria)
     ranked = scoring.rank(candidates(found, scores), rules)
-    return Standing(ranked, {p.id: p for p in found}, scoring.scale(rules))
+    return Standing(ranked, {p.id: p for p in found}, scoring.scale(rules), scores)
 
 
 def number(value: Fraction | Decimal | float | None, language: str) -> str:

@@ -26,8 +26,10 @@ async def queue_email(
     bulk: bool = False,
     message_id: str | None = None,
     attachments: list[dict[str, str]] | None = None,
+    broadcast_id: int | None = None,
 ) -> None:
-    """Queue one e-mail; `message_id` (without <>) fixes its Message-ID now, for a
+    """Queue one e-mail (`broadcast_id`: a copy of that broadcast, counted in its progress
+    and stopped with it); `message_id` (without <>) fixes its Message-ID now, for a
     reply to it to be recognised (otherwise the transport makes one up)."""
     await outbox.enqueue(
         session,
@@ -46,4 +48,5 @@ async def queue_email(
             **({"attachments": attachments} if attachments else {}),
         },
         idempotency_key=key,
+        broadcast_id=broadcast_id,
     )
