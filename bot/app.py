@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any, TextIO
 
 from telegram import Update
@@ -67,19 +68,23 @@ class Service:
         translator = Translator(settings.content_dir / "locales", settings.default_language)
         centre = load_centre(settings.content_dir)
         catalogue = load_surveys(settings.content_dir / "surveys", settings.timezone_info)
+        # The coordinator reads these in the configured language, like the CLI's checks.
+        text = partial(translator.text, settings.default_language)
         for path, problems in catalogue.problems.items():
             # An invalid survey is refused, the valid ones keep being served.
             log.error(
-                "survey %s not loaded:\n%s",
-                path,
-                "\n".join(f"  {p.line}: {p.message}" for p in problems),
+                "%s\n%s",
+                text("cli.survey_not_loaded", path=path),
+                "\n".join(p.format(path, text) for p in problems),
             )
         contest, contest_problems = find_contest(settings.content_dir, settings.timezone_info)
         if contest_problems:
             # Like an invalid survey: logged, and the bot runs without the contest.
+            path = settings.content_dir / CONTEST_FILE
             log.error(
-                "contest not loaded:\n%s",
-                "\n".join(p.format(settings.content_dir / CONTEST_FILE) for p in contest_problems),
+                "%s\n%s",
+                text("cli.contest_not_loaded", path=path),
+                "\n".join(p.format(path, text) for p in contest_problems),
             )
         surveys = catalogue.surveys
         self.demo_closes: datetime | None = None

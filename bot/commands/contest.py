@@ -28,7 +28,7 @@ def contest_check(
     problems = check_contest_file(target, settings.timezone_info)
     if problems:
         for problem in problems:
-            typer.echo(problem.format(str(target)))
+            typer.echo(problem.format(str(target), cli_text))
         raise typer.Exit(1)
     typer.echo(f"{target}: OK")
 

@@ -33,10 +33,10 @@ def survey_check(
     problems = check_survey_file(path, settings.timezone_info)
     if problems:
         for problem in problems:
-            typer.echo(problem.format(str(path)))
+            typer.echo(problem.format(str(path), cli_text))
         raise typer.Exit(1)
     for warning in label_warnings(path):
-        typer.echo(cli_text("cli.survey_warning", problem=warning.format(str(path))))
+        typer.echo(cli_text("cli.survey_warning", problem=warning.format(str(path), cli_text)))
     typer.echo(f"{path}: OK")
 
 

@@ -35,11 +35,13 @@ from handlers.core.content_files import (
     DATETIME,
     ContentFileError,
     Loc,
+    Message,
     Problem,
     Source,
     aware,
     moment,
     moments,
+    note,
     read_yaml,
     show,
     sorted_unique,
@@ -95,14 +97,11 @@ _WORDING = Wording(
         | {"in"}
     ),
     lists={
-        ("form",): "needs a list of at least one question",
-        ("criteria",): "needs a list of at least one criterion",
+        ("form",): "content.error.needs_questions",
+        ("criteria",): "content.error.needs_criteria",
     },
     patterns={
-        pattern: (
-            'is not a valid number prefix: use capital letters A-Z, digits and "-" '
-            "(no Polish letters, at most 20 characters), e.g. KP-2021"
-        )
+        pattern: "content.error.bad_number_prefix"
         for pattern in [
             getattr(m, "pattern", None) for m in Contest.model_fields["number_prefix"].metadata
         ]
@@ -110,16 +109,17 @@ _WORDING = Wording(
     },
 )
 _EXAMPLES = {"opens": "2021-05-10 00:00", "closes": "2021-06-07 23:59"}
-# The form questions the product relies on: (field naming the id, default id, type, why).
+# The form questions the product relies on: (field naming the id, default id, type,
+# why, as a catalogue key).
 _REQUIRED = (
-    ("applicant_name_field", "wnioskodawca", QuestionType.TEXT, "the applicant's name"),
-    ("email_field", "email", QuestionType.EMAIL, "where confirmations and decisions are sent"),
-    ("title_field", "tytul", QuestionType.TEXT, "the title shown on every list"),
+    ("applicant_name_field", "wnioskodawca", QuestionType.TEXT, "content.error.why_applicant"),
+    ("email_field", "email", QuestionType.EMAIL, "content.error.why_email"),
+    ("title_field", "tytul", QuestionType.TEXT, "content.error.why_title"),
 )
 
 
 class ContestFileError(ContentFileError):
-    """The contest file has problems; str() lists them all, one `PATH:LINE: message` a line."""
+    """The contest file has problems; `text()` lists them, one `PATH:LINE: message` a line."""
 
 
 def load_contest(path: Path, timezone: ZoneInfo) -> Contest:
@@ -153,13 +153,13 @@ def find_contest(content_dir: Path, timezone: ZoneInfo) -> tuple[Contest | None,
 def _read(path: Path, timezone: ZoneInfo) -> tuple[Contest | None, list[Problem]]:
     source, problems = read_yaml(
         path,
-        empty="the file is empty; a contest starts with `slug:`",
+        empty=note("content.error.empty_contest"),
         top_level="slug:, name:, budget_total:, criteria:, form: ...",
     )
     if source is None:
         return None, problems
     contest: Contest | None = None
-    whole_file: list[str] = []
+    whole_file: list[Message] = []
     # Times in the centre's zone before validating: the model compares opens with
     # closes, and a naive and an aware time (one written with an offset) cannot be.
     times = {
@@ -172,7 +172,9 @@ def _read(path: Path, timezone: ZoneInfo) -> tuple[Contest | None, list[Problem]
     except ValidationError as error:
         # The model's own whole-file rules are reported at their lines by _Checks.
         problems += validation_problems(error, source, _WORDING, skip_root=True)
-        whole_file = [str(e["ctx"]["error"]) for e in error.errors() if not e["loc"]]
+        whole_file = [
+            note(str(e["msg"]), **(e.get("ctx") or {})) for e in error.errors() if not e["loc"]
+        ]
     problems += _Checks(source, timezone).run()
     if not problems and whole_file:
         problems = [Problem(source.line(()), message) for message in whole_file]
@@ -212,11 +214,14 @@ class _Checks(FormChecks):
         self.money()
         self.dates()
         self.attachments()
-        self.problems += text_problems(self.source, self.text_locations(), LANGUAGES, "contest")
+        self.problems += text_problems(
+            self.source, self.text_locations(), LANGUAGES, "content.error.no_text_contest"
+        )
         return self.problems
 
     def required_questions(self) -> None:
-        for field, default, expected, why in _REQUIRED:
+        for field, default, expected, why_key in _REQUIRED:
+            why = note(why_key)
             question_id = self.data.get(field, default)
             if not isinstance(question_id, str):
                 continue
@@ -225,7 +230,7 @@ class _Checks(FormChecks):
                 if self.entries:
                     self.add(
                         ("form",),
-                        f'no question with id "{question_id}" ({why}); add it to the form',
+                        note("content.error.form_lacks_why", question=question_id, why=why),
                     )
                 continue
             question = entry.question
@@ -235,14 +240,19 @@ class _Checks(FormChecks):
             if question.type is not expected:
                 self.add(
                     base + ("type",),
-                    f"must be a {expected} question ({why}), not {question.type}",
+                    note(
+                        "content.error.required_type",
+                        expected=expected,
+                        why=why,
+                        type=question.type,
+                    ),
                     label=base,
                 )
             if question.optional or question.conditions:
                 where = "optional" if question.optional else "show_if"
                 self.add(
                     base + (where,),
-                    f"every applicant must answer it ({why}): remove `{where}`",
+                    note("content.error.required_answer", why=why, field=where),
                     label=base,
                 )
 
@@ -257,9 +267,12 @@ class _Checks(FormChecks):
                 line = self.source.line(("criteria", first[criterion_id]))
                 self.add(
                     ("criteria", index, "id"),
-                    f'the id "{criterion_id}" is already used by '
-                    f"criteria[{first[criterion_id] + 1}] (line {line}); "
-                    "criterion ids must be unique",
+                    note(
+                        "content.error.duplicate_criterion_id",
+                        id=criterion_id,
+                        first=f"criteria[{first[criterion_id] + 1}]",
+                        line=line,
+                    ),
                     label=("criteria", index),
                 )
             else:
@@ -270,7 +283,7 @@ class _Checks(FormChecks):
         cap = self.amount("cap_per_initiative")
         currency = self.data.get("currency", "PLN")
         if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
-            self.add(("currency",), f"{show(currency)} is not a currency code like PLN or EUR")
+            self.add(("currency",), note("content.error.currency", value=show(currency)))
         winners = self.data.get("winners")
         most = _whole(winners.get("max")) if isinstance(winners, dict) else None
         if total is None or cap is None or total <= 0 or cap <= 0:
@@ -278,15 +291,18 @@ class _Checks(FormChecks):
         if cap > total:
             self.add(
                 ("cap_per_initiative",),
-                f"{cap} is more than the whole budget_total ({total}); "
-                "one initiative cannot get more than the whole budget",
+                note("content.error.cap_above_total", cap=cap, total=total),
             )
         elif most is not None and most >= 1 and most * cap < total:
             self.add(
                 ("cap_per_initiative",),
-                f"with at most {most} winners (winners.max) of at most {cap} each, only "
-                f"{most * cap} of the {total} budget could ever be awarded; "
-                "check cap_per_initiative and winners.max",
+                note(
+                    "content.error.cap_too_low",
+                    most=most,
+                    cap=cap,
+                    reachable=most * cap,
+                    total=total,
+                ),
             )
 
     def amount(self, name: str) -> Decimal | None:
@@ -296,7 +312,7 @@ class _Checks(FormChecks):
             return None
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -2:
-            self.add((name,), f"{show(raw)} has more than 2 decimal places (grosze)")
+            self.add((name,), note("content.error.decimal_places", value=show(raw)))
         return value
 
     def dates(self) -> None:
@@ -305,7 +321,11 @@ class _Checks(FormChecks):
         if "opens" in found and "closes" in found and found["closes"] <= found["opens"]:
             self.add(
                 ("closes",),
-                f"{moment(found['closes'])} must be later than opens ({moment(found['opens'])})",
+                note(
+                    "content.error.closes_before_opens",
+                    closes=moment(found["closes"]),
+                    opens=moment(found["opens"]),
+                ),
             )
 
     def attachments(self) -> None:
@@ -316,18 +336,25 @@ class _Checks(FormChecks):
         if size is not None and size > TELEGRAM_DOWNLOAD_MB:
             self.add(
                 ("attachments", "max_megabytes"),
-                f"{size} MB is more than Telegram lets a bot download "
-                f"({TELEGRAM_DOWNLOAD_MB} MB); use at most {TELEGRAM_DOWNLOAD_MB}",
+                note("content.error.file_too_large", size=size, most=TELEGRAM_DOWNLOAD_MB),
                 label=("attachments",),
             )
         types = raw.get("types")
         for index, value in enumerate(types if isinstance(types, list) else []):
             if not isinstance(value, str) or _MIME.match(value):
                 continue
-            message = f"{show(value)} is not a file type like application/pdf or image/jpeg"
-            suggestion = _EXTENSIONS.get(value.strip().lstrip(".").lower())
-            if suggestion:
-                message += f' (for {value.strip().lstrip(".")} files write "{suggestion}")'
+            extension = value.strip().lstrip(".")
+            suggestion = _EXTENSIONS.get(extension.lower())
+            message = (
+                note(
+                    "content.error.file_type_like",
+                    value=show(value),
+                    extension=extension,
+                    type=suggestion,
+                )
+                if suggestion
+                else note("content.error.file_type", value=show(value))
+            )
             self.add(("attachments", "types", index), message, label=("attachments", "types"))
 
     def text_locations(self) -> Iterator[Loc]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from handlers.core.forms import ID_PATTERN, Question, Scale, Text
+from handlers.core.forms import ID_PATTERN, Question, Scale, Text, rule
 
 
 class Strict(BaseModel):
@@ -36,7 +36,7 @@ class Winners(Strict):
     @model_validator(mode="after")
     def _order(self) -> Winners:
         if self.min > self.max:
-            raise ValueError("winners.min is greater than winners.max")
+            raise rule("content.error.winners_order")
         return self
 
 
@@ -80,13 +80,13 @@ class Contest(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Contest:
         if self.cap_per_initiative > self.budget_total:
-            raise ValueError("cap_per_initiative is greater than budget_total")
+            raise rule("content.error.cap_above_budget")
         if self.opens is not None and self.opens >= self.closes:
-            raise ValueError("opens must be before closes")
+            raise rule("content.error.opens_after_closes")
         ids = [q.id for q in self.form]
         for field in (self.title_field, self.email_field, self.applicant_name_field):
             if field not in ids:
-                raise ValueError(f"the form has no question '{field}'")
+                raise rule("content.error.form_lacks", question=field)
         return self
 
     def question(self, question_id: str) -> Question | None:

@@ -15,14 +15,16 @@ module holds what the two have in common:
   (unique ids, `show_if` pointing at an earlier question with a possible answer, texts
   in every language).
 
-In messages, lists are numbered from 1 as a coordinator counts them.
+Problems carry catalogue keys with values (`content.error.*`), not sentences: the CLI
+and the bot render them in the configured language. In labels, lists are numbered from
+1 as a coordinator counts them.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -38,24 +40,66 @@ DATETIME = TypeAdapter(datetime)
 _BARE_DATE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}\s*$")
 
 
+# A catalogue's text function: `text(key, **values)`, e.g. the CLI's `cli_text`.
+Render = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A catalogue key and its values; a value may itself be a Message (a phrase)."""
+
+    key: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def render(self, text: Render) -> str:
+        values = {
+            name: value.render(text) if isinstance(value, Message) else value
+            for name, value in self.values
+        }
+        return text(self.key, **values)
+
+    def value(self, name: str) -> Any:
+        return dict(self.values)[name]
+
+
+def note(key: str, /, **values: Any) -> Message:
+    """A message for the coordinator: `note("content.error.empty_text")`."""
+    return Message(key, tuple(values.items()))
+
+
+def keys_only(key: str, /, **values: Any) -> str:
+    """A rendering without a catalogue (logs of last resort): the key and its values."""
+    shown = ", ".join(f"{name}={value}" for name, value in values.items())
+    return f"{key} ({shown})" if shown else key
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One mistake in a content file; `line` is 1-based, None when no line applies."""
+    """One mistake in a content file; `line` is 1-based, None when no line applies.
+
+    `where` is the label of the field (`questions[4] (id "wiek").text`), empty for
+    the file as a whole.
+    """
 
     line: int | None
-    message: str
+    message: Message
+    where: str = ""
 
-    def format(self, path: Path | str) -> str:
+    def text(self, text: Render) -> str:
+        body = self.message.render(text)
+        return f"{self.where}: {body}" if self.where else body
+
+    def format(self, path: Path | str, text: Render = keys_only) -> str:
         """`PATH:LINE: message`, the form editors and terminals link to."""
         if self.line is None:
-            return f"{path}: {self.message}"
-        return f"{path}:{self.line}: {self.message}"
+            return f"{path}: {self.text(text)}"
+        return f"{path}:{self.line}: {self.text(text)}"
 
 
 # --- reading -------------------------------------------------------------------------
 
 
-def read_yaml(path: Path, *, empty: str, top_level: str) -> tuple[Source | None, list[Problem]]:
+def read_yaml(path: Path, *, empty: Message, top_level: str) -> tuple[Source | None, list[Problem]]:
     """The parsed file, or None with the problems that stop reading it.
 
     `empty` is the message for an empty file, `top_level` names the fields expected at
@@ -65,10 +109,10 @@ def read_yaml(path: Path, *, empty: str, top_level: str) -> tuple[Source | None,
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        return None, [Problem(None, "cannot read the file: it is not UTF-8 text")]
+        return None, [Problem(None, note("content.error.not_utf8"))]
     except OSError as error:
         reason = error.strerror or str(error)
-        return None, [Problem(None, f"cannot read the file: {reason}")]
+        return None, [Problem(None, note("content.error.unreadable", reason=reason))]
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -77,15 +121,15 @@ def read_yaml(path: Path, *, empty: str, top_level: str) -> tuple[Source | None,
     except yaml.MarkedYAMLError as error:
         return None, [yaml_problem(error)]
     except yaml.YAMLError as error:
-        return None, [Problem(None, f"invalid YAML: {error}")]
+        return None, [Problem(None, note("content.error.syntax", problem=str(error)))]
     except (ValueError, TypeError) as error:  # e.g. a timestamp like 2021-13-01 00:00:00
-        return None, [Problem(None, f"invalid YAML value: {error}")]
+        return None, [Problem(None, note("content.error.yaml_value", problem=str(error)))]
     finally:
         loader.dispose()
     if node is None:
         return None, [Problem(None, empty)]
     if not isinstance(data, dict):
-        message = f"the top level must be a mapping of fields ({top_level}), not {kind(data)}"
+        message = note("content.error.top_level", fields=top_level, got=kind(data))
         return None, [Problem(node.start_mark.line + 1, message)]
     return Source(node, data), problems
 
@@ -93,14 +137,14 @@ def read_yaml(path: Path, *, empty: str, top_level: str) -> tuple[Source | None,
 def yaml_problem(error: yaml.MarkedYAMLError) -> Problem:
     mark = error.problem_mark or error.context_mark
     problem = error.problem or error.context or "cannot parse"
-    message = f"invalid YAML: {problem}"
     if error.context and error.problem:
-        message += f" ({error.context})"
+        problem += f" ({error.context})"
+    key = "content.error.syntax"
     if "mapping values are not allowed" in problem:
-        message += '; a text that contains ": " must be in quotes'
+        key = "content.error.yaml_quotes"
     elif "'\\t'" in problem:
-        message += "; indent with spaces, not tabs"
-    return Problem(mark.line + 1 if mark else None, message)
+        key = "content.error.yaml_tabs"
+    return Problem(mark.line + 1 if mark else None, note(key, problem=problem))
 
 
 def duplicate_keys(root: yaml.Node) -> list[Problem]:
@@ -121,11 +165,10 @@ def duplicate_keys(root: yaml.Node) -> list[Problem]:
                     continue
                 line = key.start_mark.line + 1
                 if key.value in first:
-                    problems.append(
-                        Problem(
-                            line, f'duplicate key "{key.value}" (first on line {first[key.value]})'
-                        )
+                    message = note(
+                        "content.error.duplicate_key", key=key.value, first=first[key.value]
                     )
+                    problems.append(Problem(line, message))
                 else:
                     first[key.value] = line
         elif isinstance(node, yaml.SequenceNode):
@@ -155,15 +198,19 @@ def valid(model: Any, raw: Any) -> Any:
 
 
 class ContentFileError(Exception):
-    """A content file has problems; str() lists them all, one `PATH:LINE: message` a line."""
+    """A content file has problems; `text()` lists them all, one `PATH:LINE: message` a
+    line, in a catalogue's language (str() shows the keys)."""
 
     def __init__(self, path: Path, problems: list[Problem]) -> None:
         self.path = path
         self.problems = list(problems)
         super().__init__(str(self))
 
+    def text(self, text: Render) -> str:
+        return "\n".join(problem.format(self.path, text) for problem in self.problems)
+
     def __str__(self) -> str:
-        return "\n".join(problem.format(self.path) for problem in self.problems)
+        return self.text(keys_only)
 
 
 # --- where a problem is: lines and labels --------------------------------------------
@@ -226,10 +273,9 @@ class Source:
                 return None
         return data
 
-    def problem(self, loc: Loc, message: str, *, label: Loc | None = None) -> Problem:
-        """A problem at the line of `loc`, prefixed with the label of `label` (or `loc`)."""
-        where = self.label(loc if label is None else label)
-        return Problem(self.line(loc), f"{where}: {message}" if where else message)
+    def problem(self, loc: Loc, message: Message, *, label: Loc | None = None) -> Problem:
+        """A problem at the line of `loc`, labelled with `label` (or `loc`)."""
+        return Problem(self.line(loc), message, self.label(loc if label is None else label))
 
 
 def show(value: Any) -> str:
@@ -245,11 +291,11 @@ def show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def kind(value: Any) -> str:
+def kind(value: Any) -> Message | str:
     if isinstance(value, dict):
-        return "a mapping"
+        return note("content.error.kind_mapping")
     if isinstance(value, list):
-        return "a list"
+        return note("content.error.kind_list")
     return show(value)
 
 
@@ -261,27 +307,29 @@ def moment(value: datetime) -> str:
 
 
 def text_problems(
-    source: Source, locations: Iterator[Loc], languages: Sequence[str], owner: str
+    source: Source, locations: Iterator[Loc], languages: Sequence[str], missing: str
 ) -> list[Problem]:
-    """Every text present and non-empty in each of `languages` (`owner`: "survey" ...)."""
+    """Every text present and non-empty in each of `languages`; `missing` is the key
+    of the message for a text missing in one language (it names the file's kind)."""
     problems: list[Problem] = []
     for loc in locations:
         value = source.value(loc)
         if isinstance(value, str):
             if not value.strip():
-                problems.append(source.problem(loc, "is empty"))
+                problems.append(source.problem(loc, note("content.error.empty_text")))
         elif isinstance(value, dict):
             for language in languages:
                 text = value.get(language)
                 if text is None:
                     shown = ", ".join(languages)
-                    problems.append(
-                        source.problem(loc, f'no "{language}" text (the {owner} is in {shown})')
-                    )
+                    message = note(missing, language=language, languages=shown)
+                    problems.append(source.problem(loc, message))
                 elif isinstance(text, str) and not text.strip():
                     problems.append(
                         source.problem(
-                            loc + (language,), f'the "{language}" text is empty', label=loc
+                            loc + (language,),
+                            note("content.error.empty_language_text", language=language),
+                            label=loc,
                         )
                     )
     return problems
@@ -304,11 +352,7 @@ def moments(
             isinstance(raw, str) and _BARE_DATE.match(raw)
         ):
             problems.append(
-                source.problem(
-                    (name,),
-                    f"give a date and time, e.g. {examples[name]}; a date alone "
-                    "would mean midnight at its start",
-                )
+                source.problem((name,), note("content.error.date_only", example=examples[name]))
             )
             continue
         value = valid(DATETIME, raw)

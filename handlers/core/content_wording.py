@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from handlers.core.content_files import Loc, Problem, Source, kind, show
-from handlers.core.forms import ID_PATTERN, QuestionType
+from handlers.core.content_files import Loc, Message, Problem, Source, kind, note, show
+from handlers.core.forms import CONTENT_RULE, ID_PATTERN, QuestionType
 
 
 def _is_tag(part: str | int) -> bool:
@@ -38,8 +38,9 @@ class Wording:
     """What differs between kinds of file in the error messages.
 
     `fields`: every field name a file may use (to suggest one for a typo);
-    `lists`: messages for lists that must not be empty, by location;
-    `patterns`: messages for text patterns other than ids, by pattern.
+    `lists`: message keys for lists that must not be empty, by location;
+    `patterns`: message keys for text patterns other than ids, by pattern (the
+    message gets the value written as `value`).
     """
 
     fields: Sequence[str]
@@ -73,11 +74,12 @@ def validation_problems(
     for prefix, fitted in unions.items():
         if fitted:
             continue
-        if prefix and prefix[-1] == "show_if":
-            message = "should be a condition (question: ..., equals: ...) or a list of them"
-        else:
-            message = "should be a text, or one text per language (pl: ..., en: ...)"
-        problems.append(source.problem(prefix, f"{message}, not {kind(source.value(prefix))}"))
+        key = (
+            "content.error.not_condition"
+            if prefix and prefix[-1] == "show_if"
+            else "content.error.not_text_or_languages"
+        )
+        problems.append(source.problem(prefix, note(key, got=kind(source.value(prefix)))))
     return problems
 
 
@@ -87,54 +89,71 @@ def _friendly(err: Any, loc: Loc, *, is_key: bool, source: Source, wording: Word
     ctx = err.get("ctx") or {}
     parent = loc[:-1]
     if kind_ == "missing":
-        return source.problem(parent, f'missing "{loc[-1]}"')
+        return source.problem(parent, note("content.error.missing_field", field=loc[-1]))
     if kind_ == "extra_forbidden":
-        message = f'unknown field "{loc[-1]}"'
         close = difflib.get_close_matches(str(loc[-1]), list(wording.fields), n=1)
-        if close:
-            message += f' (did you mean "{close[0]}"?)'
+        message = (
+            note("content.error.unknown_field_like", field=loc[-1], like=close[0])
+            if close
+            else note("content.error.unknown_field", field=loc[-1])
+        )
         return source.problem(loc, message, label=parent)
     if is_key:
-        return source.problem(loc, f"unknown language {show(got)}: use pl or en", label=parent)
+        return source.problem(
+            loc, note("content.error.unknown_language", value=show(got)), label=parent
+        )
+    return source.problem(loc, _message(kind_, got, ctx, err, loc, wording))
+
+
+# Pydantic's limits on a value, by error type: the message key and the limit's name.
+_LIMITS = {
+    "greater_than": ("content.error.greater_than", "gt"),
+    "greater_than_equal": ("content.error.at_least", "ge"),
+    "less_than": ("content.error.less_than", "lt"),
+    "less_than_equal": ("content.error.at_most", "le"),
+    "string_too_short": ("content.error.text_too_short", "min_length"),
+    "string_too_long": ("content.error.text_too_long", "max_length"),
+    "too_short": ("content.error.list_too_short", "min_length"),
+    "too_long": ("content.error.list_too_long", "max_length"),
+}
+
+
+def _message(
+    kind_: str, got: Any, ctx: dict[str, Any], err: Any, loc: Loc, wording: Wording
+) -> Message:
+    """The message of one pydantic error that is about a value (not a field name)."""
+    if kind_ == CONTENT_RULE:
+        return note(str(err["msg"]), **ctx)
     if kind_ == "string_pattern_mismatch" and ctx.get("pattern") == ID_PATTERN:
-        message = (
-            f"{show(got)} is not a valid id: use lowercase letters a-z, digits, "
-            '"-" and "_" (no spaces or Polish letters, at most 40 characters)'
-        )
-    elif kind_ == "string_pattern_mismatch" and ctx.get("pattern") in wording.patterns:
-        message = f"{show(got)} {wording.patterns[ctx['pattern']]}"
-    elif kind_ == "enum" and loc and loc[-1] == "type":
+        return note("content.error.bad_id", value=show(got))
+    if kind_ == "string_pattern_mismatch" and ctx.get("pattern") in wording.patterns:
+        return note(wording.patterns[ctx["pattern"]], value=show(got))
+    if kind_ == "enum" and loc and loc[-1] == "type":
         types = ", ".join(str(member) for member in QuestionType)
-        message = f"unknown question type {show(got)}; use one of: {types}"
-    elif kind_ in ("value_error", "assertion_error"):
-        message = str(ctx.get("error") or err["msg"])
-        message = message.removeprefix(f"{loc[-1]} ") if loc else message
-    elif kind_ == "string_type":
-        message = f"should be a text, not {kind(got)}"
+        return note("content.error.unknown_type", value=show(got), types=types)
+    if kind_ == "string_type":
         if isinstance(got, bool):
-            message += " (put it in quotes: YAML reads yes/no/on/off as true/false)"
-    elif kind_ in ("list_type", "too_short") and loc in wording.lists:
-        message = wording.lists[loc]
-    elif kind_ == "list_type":
-        message = f'should be a list (one "- " item a line), not {kind(got)}'
-    elif kind_ in ("dict_type", "model_type", "model_attributes_type"):
-        message = f"should be a mapping (name: value lines), not {kind(got)}"
-    elif kind_.startswith(("datetime_", "date_")):
-        message = f"should be a date and time like 2021-04-30 23:59, not {show(got)}"
-    elif kind_.startswith("bool_"):
-        message = f"should be true or false, not {show(got)}"
-    elif kind_.startswith("int_"):
-        message = f"should be a whole number, not {show(got)}"
-    elif kind_.startswith("float_"):
-        message = f"should be a number, not {show(got)}"
-    elif kind_.startswith("decimal_"):
-        message = (
-            "should be an amount written like 30000 or 2500.50 "
-            f"(no spaces, no currency), not {show(got)}"
-        )
-    else:
-        message = str(err["msg"]).replace("Input should", "should")
-        message = message[:1].lower() + message[1:]
-        if kind_ == "literal_error":
-            message += f", not {show(got)}"
-    return source.problem(loc, message)
+            return note("content.error.not_text_bool", got=kind(got))
+        return note("content.error.not_text", got=kind(got))
+    if kind_ in ("list_type", "too_short") and loc in wording.lists:
+        return note(wording.lists[loc])
+    if kind_ == "list_type":
+        return note("content.error.not_list", got=kind(got))
+    if kind_ in ("dict_type", "model_type", "model_attributes_type"):
+        return note("content.error.not_mapping", got=kind(got))
+    for prefix, key in (
+        (("datetime_", "date_"), "content.error.not_datetime"),
+        (("bool_",), "content.error.not_bool"),
+        (("int_",), "content.error.not_whole"),
+        (("float_",), "content.error.not_number"),
+        (("decimal_",), "content.error.not_amount"),
+    ):
+        if kind_.startswith(prefix):
+            return note(key, got=show(got))
+    if kind_ in _LIMITS:
+        key, name = _LIMITS[kind_]
+        return note(key, limit=ctx.get(name), got=show(got))
+    if kind_ == "literal_error":
+        return note("content.error.not_one_of", expected=ctx.get("expected"), got=show(got))
+    # A rule of pydantic's we have no words for: its own, in English.
+    return note("content.error.other", detail=str(err["msg"]))

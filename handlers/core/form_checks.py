@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.core.content_files import Loc, Problem, Source, show, valid
+from handlers.core.content_files import Loc, Message, Problem, Source, note, show, valid
 from handlers.core.forms import Condition, Question, QuestionType
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -57,7 +57,7 @@ class FormChecks:
             if entry.id is not None:
                 self.first.setdefault(entry.id, entry)
 
-    def add(self, loc: Loc, message: str, *, label: Loc | None = None) -> None:
+    def add(self, loc: Loc, message: Message, *, label: Loc | None = None) -> None:
         self.problems.append(self.source.problem(loc, message, label=label))
 
     def run(self) -> list[Problem]:
@@ -73,13 +73,14 @@ class FormChecks:
                 line = self.source.line((self.key, first.index))
                 self.add(
                     (self.key, entry.index, "id"),
-                    f'the id "{entry.id}" is already used by {self.key}[{first.index + 1}] '
-                    f"(line {line}); question ids must be unique",
+                    note(
+                        "content.error.duplicate_question_id",
+                        id=entry.id,
+                        first=f"{self.key}[{first.index + 1}]",
+                        line=line,
+                    ),
                     label=(self.key, entry.index),
                 )
-
-    def where(self, entry: Entry) -> str:
-        return f"{self.key}[{entry.index + 1}], line {self.source.line((self.key, entry.index))}"
 
     def conditions(self) -> None:
         for entry in self.entries:
@@ -103,20 +104,23 @@ class FormChecks:
         target = self.first.get(condition.question)
         if target is None:
             self.add(
-                loc + ("question",), f'refers to unknown question "{condition.question}"', label=loc
+                loc + ("question",),
+                note("content.error.unknown_question", question=condition.question),
+                label=loc,
             )
             return
         if target.index >= entry.index:
-            where = (
-                "this same question"
+            message = (
+                note("content.error.show_if_itself")
                 if target is entry
-                else f'"{condition.question}" ({self.where(target)}), which comes later'
+                else note(
+                    "content.error.show_if_later",
+                    question=condition.question,
+                    at=f"{self.key}[{target.index + 1}]",
+                    line=self.source.line((self.key, target.index)),
+                )
             )
-            self.add(
-                loc + ("question",),
-                f"refers to {where}; show_if may only refer to an earlier question",
-                label=loc,
-            )
+            self.add(loc + ("question",), message, label=loc)
             return
         if condition.answered is not None or target.question is None:
             return
@@ -128,7 +132,7 @@ class FormChecks:
                 continue
             key = "in_" if isinstance(raw, dict) and "in_" in raw else name
             if not values:
-                self.add(loc + (key,), f'"{name}" needs at least one value', label=loc)
+                self.add(loc + (key,), note("content.error.needs_value", name=name), label=loc)
             tests.append((loc + (key,), list(values)))
         for value_loc, values in tests:
             for k, value in enumerate(values):
@@ -147,27 +151,27 @@ class FormChecks:
             loc: Loc = (self.key, entry.index, "items_from")
             target = self.first.get(question.items_from)
             if target is None or target.index >= entry.index:
-                self.add(
-                    loc,
-                    f'refers to "{question.items_from}", which is not an earlier question; '
-                    "items_from names the multiple-choice question asked before the matrix",
-                )
+                self.add(loc, note("content.error.items_from_later", question=question.items_from))
                 continue
             source = target.question
             if source is None:
                 continue
             if source.type is not QuestionType.MULTIPLE:
-                self.add(loc, f'"{source.id}" is a {source.type} question; it must be multiple')
+                message = note(
+                    "content.error.items_from_type", question=source.id, type=source.type
+                )
+                self.add(loc, message)
                 continue
             options = {option.id for option in source.options}
             missing = [item.id for item in question.items if item.id not in options]
             if missing:
-                self.add(
-                    loc,
-                    f'items {", ".join(missing)} are not options of "{source.id}" and would '
-                    f"never be asked: give the items the ids of its options "
-                    f"({', '.join(sorted(options))})",
+                message = note(
+                    "content.error.items_not_options",
+                    items=", ".join(missing),
+                    question=source.id,
+                    options=", ".join(sorted(options)),
                 )
+                self.add(loc, message)
 
     def label_warnings(self, languages: list[str]) -> list[Problem]:
         """Buttons wider than a phone shows: write a `short:` label for them."""
@@ -188,9 +192,12 @@ class FormChecks:
                         warnings.append(
                             self.source.problem(
                                 (self.key, entry.index, group, k, field),
-                                f"the button ({language}) has {len(label)} characters and a "
-                                f"phone shows about {width}: add `short:` with a "
-                                f"label of at most {width} characters",
+                                note(
+                                    "content.warning.button_width",
+                                    language=language,
+                                    length=len(label),
+                                    width=width,
+                                ),
                             )
                         )
         return warnings
@@ -222,40 +229,51 @@ def choice_ids(question: Question) -> list[str]:
     return [*ids, "other"] if question.other else ids
 
 
-def condition_value_problem(question: Question, value: Any) -> str | None:
+def condition_value_problem(question: Question, value: Any) -> Message | None:
     """Why `value` can never be an answer to `question`, or None when it can."""
     kind_ = question.type
-    name = f'"{question.id}"'
+    name = question.id
     if kind_ in CHOICE_TYPES:
         allowed = choice_ids(question)
         if isinstance(value, str) and value in allowed:
             return None
-        return f"{show(value)} is not an option of {name} (options: {', '.join(allowed)})"
+        return note(
+            "content.error.not_an_option",
+            value=show(value),
+            question=name,
+            options=", ".join(allowed),
+        )
     if kind_ is QuestionType.YESNO:
         if isinstance(value, bool):
             return None
-        return f"{name} is a yesno question: compare with true or false, not {show(value)}"
+        return note("content.error.compare_yesno", question=name, value=show(value))
     if kind_ in (QuestionType.SCALE, QuestionType.NUMBER):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"{name} is a {kind_} question: compare with a number, not {show(value)}"
+            return note(
+                "content.error.compare_number", question=name, type=kind_, value=show(value)
+            )
         if kind_ is QuestionType.SCALE and question.scale is not None:
             low, high = float(question.scale.min), float(question.scale.max)
         else:
             low, high = question.min, question.max
         if low is not None and value < low:
-            return f"{show(value)} is below the lowest answer to {name} ({number(low)})"
+            return note(
+                "content.error.below_lowest", value=show(value), question=name, low=number(low)
+            )
         if high is not None and value > high:
-            return f"{show(value)} is above the highest answer to {name} ({number(high)})"
+            return note(
+                "content.error.above_highest", value=show(value), question=name, high=number(high)
+            )
         return None
     if kind_ is QuestionType.MATRIX:
-        return f"{name} is a matrix question: show_if can only test it with `answered`"
+        return note("content.error.compare_matrix", question=name)
     if kind_ is QuestionType.DATE:
         if isinstance(value, str) and _ISO_DATE.match(value):
             return None
-        return f'{name} is a date question: compare with a date in quotes, e.g. "2021-05-01"'
+        return note("content.error.compare_date", question=name)
     if isinstance(value, str):
         return None
-    return f"{name} is a {kind_} question: compare with a text, not {show(value)}"
+    return note("content.error.compare_text", question=name, type=kind_, value=show(value))
 
 
 def number(value: float | None) -> str:

@@ -14,10 +14,13 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 # A question's short title heads its chart and its line in a summary.
 SHORT_TITLE = 60
+# The pydantic error type of a broken content rule (see `rule`).
+CONTENT_RULE = "content_rule"
 
 
 class Text(RootModel[str | dict[Literal["pl", "en"], str]]):
@@ -46,6 +49,12 @@ class QuestionType(StrEnum):
     PHONE = "phone"
 
 
+def rule(key: str, /, **values: Any) -> PydanticCustomError:
+    """A content rule broken: its catalogue key (`content.error.*`) and values, which
+    the file checks render in the coordinator's language."""
+    return PydanticCustomError(CONTENT_RULE, key, values)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -72,7 +81,7 @@ class Scale(Strict):
     @model_validator(mode="after")
     def _range(self) -> Scale:
         if not self.min < self.max or self.max - self.min > 10:
-            raise ValueError("scale needs min < max and at most 11 points")
+            raise rule("content.error.scale_range")
         return self
 
 
@@ -99,7 +108,7 @@ class Condition(Strict):
             self.answered is not None,
         ]
         if sum(given) != 1:
-            raise ValueError("show_if needs exactly one of: equals, in, not_in, answered")
+            raise rule("content.error.show_if_one")
         return self
 
 
@@ -142,44 +151,44 @@ class Question(Strict):
         kind = self.type
         if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
             if len(self.options) < 2:
-                raise ValueError(f"a {kind} question needs at least 2 options")
+                raise rule("content.error.options_min", type=str(kind))
             ids = [o.id for o in self.options]
             if len(set(ids)) != len(ids):
-                raise ValueError("option ids must be unique")
+                raise rule("content.error.option_ids_unique")
             if "other" in ids and self.other:
-                raise ValueError("option id 'other' is reserved for `other: true`")
+                raise rule("content.error.other_reserved")
         elif self.options or self.other:
-            raise ValueError(f"options and other are only for single/multiple, not {kind}")
+            raise rule("content.error.options_only_choice", type=str(kind))
         if kind is QuestionType.MULTIPLE:
             top = len(self.options) + (1 if self.other else 0)
             low, high = self.min_choices or 0, self.max_choices or top
             if low > high or high > top:
-                raise ValueError("min_choices/max_choices do not fit the number of options")
+                raise rule("content.error.choices_range")
         elif self.min_choices is not None or self.max_choices is not None:
-            raise ValueError("min_choices/max_choices are only for multiple choice")
+            raise rule("content.error.choices_only_multiple")
         if kind is not QuestionType.MULTIPLE and any(o.exclusive for o in self.options):
-            raise ValueError("exclusive is only for the options of a multiple choice question")
+            raise rule("content.error.exclusive_only_multiple")
         if kind in (QuestionType.SCALE, QuestionType.MATRIX):
             if self.scale is None:
-                raise ValueError(f"a {kind} question needs `scale`")
+                raise rule("content.error.scale_needed", type=str(kind))
         elif self.scale is not None or self.dont_know:
-            raise ValueError("scale and dont_know are only for scale and matrix questions")
+            raise rule("content.error.scale_only")
         if kind is QuestionType.MATRIX:
             if len(self.items) < 1:
-                raise ValueError("a matrix question needs `items`")
+                raise rule("content.error.items_needed")
             ids = [i.id for i in self.items]
             if len(set(ids)) != len(ids):
-                raise ValueError("item ids must be unique")
+                raise rule("content.error.item_ids_unique")
         elif self.items or self.items_from is not None:
-            raise ValueError("items and items_from are only for matrix questions")
+            raise rule("content.error.items_only_matrix")
         if any(item.exclusive for item in self.items):
-            raise ValueError("exclusive is only for the options of a multiple choice question")
+            raise rule("content.error.exclusive_only_multiple")
         if kind is not QuestionType.TEXT and (self.min_length or self.max_length):
-            raise ValueError("min_length/max_length are only for text questions")
+            raise rule("content.error.length_only_text")
         if kind is not QuestionType.NUMBER and (self.min is not None or self.max is not None):
-            raise ValueError("min/max are only for number questions")
+            raise rule("content.error.min_max_only_number")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is greater than max")
+            raise rule("content.error.min_above_max")
         return self
 
     @property

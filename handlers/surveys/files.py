@@ -9,8 +9,9 @@ on its own: references between questions, the languages of every text, the dates
 file name. The machinery shared with the contest file is in `handlers/core/content_files.py`,
 `content_wording.py` and `form_checks.py`.
 
-In messages, questions, options and items are numbered from 1 as a coordinator counts
-them: `questions[4] (id "wiek")` is the fourth question.
+Problems are catalogue keys with values (`content.error.*`), rendered in the configured
+language where they are shown. In labels, questions, options and items are numbered
+from 1 as a coordinator counts them: `questions[4] (id "wiek")` is the fourth question.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from handlers.core.content_files import (
     aware,
     moment,
     moments,
+    note,
     read_yaml,
     sorted_unique,
     text_problems,
@@ -68,13 +70,13 @@ _WORDING = Wording(
         }
         | {"in"}
     ),
-    lists={("questions",): "needs a list of at least one question"},
+    lists={("questions",): "content.error.needs_questions"},
 )
 _EXAMPLES = {"opens": "2021-03-01 00:00", "closes": "2021-04-30 23:59"}
 
 
 class SurveyFileError(ContentFileError):
-    """A survey file has problems; str() lists them all, one `PATH:LINE: message` a line."""
+    """A survey file has problems; `text()` lists them, one `PATH:LINE: message` a line."""
 
 
 @dataclass
@@ -104,7 +106,7 @@ def check_survey_file(path: Path, timezone: ZoneInfo) -> list[Problem]:
 
 def label_warnings(path: Path) -> list[Problem]:
     """Buttons of a survey file wider than a phone shows (for the CLI; not errors)."""
-    source, problems = read_yaml(path, empty="", top_level="")
+    source, problems = read_yaml(path, empty=note("content.error.empty_survey"), top_level="")
     if source is None or problems:
         return []
     raw = source.data.get("languages", ["pl", "en"])
@@ -124,14 +126,19 @@ def load_surveys(directory: Path, timezone: ZoneInfo) -> SurveyCatalogue:
     owners: dict[str, Path] = {}
     for path in sorted(directory.glob("*.yml")):
         catalogue.problems[path] = [
-            Problem(None, f"survey files must end in .yaml: rename it to {path.stem}.yaml")
+            Problem(None, note("content.error.yml_extension", name=f"{path.stem}.yaml"))
         ]
     for path in sorted(directory.glob("*.yaml")):
         survey, problems, slug_line = _read(path, timezone)
         if survey is not None and not problems and survey.slug in owners:
             problems = [
                 Problem(
-                    slug_line, f'slug "{survey.slug}" is already used by {owners[survey.slug].name}'
+                    slug_line,
+                    note(
+                        "content.error.slug_taken",
+                        slug=survey.slug,
+                        file=owners[survey.slug].name,
+                    ),
                 )
             ]
         if problems or survey is None:
@@ -149,7 +156,7 @@ def _read(path: Path, timezone: ZoneInfo) -> tuple[Survey | None, list[Problem],
     """The survey (None when it has problems), its problems and the line of its slug."""
     source, problems = read_yaml(
         path,
-        empty="the file is empty; a survey starts with `slug:`",
+        empty=note("content.error.empty_survey"),
         top_level="slug:, title:, questions: ...",
     )
     if source is None:
@@ -201,8 +208,12 @@ class _Checks(FormChecks):
         if isinstance(slug, str) and slug != self.path.stem:
             self.add(
                 ("slug",),
-                f'"{slug}" must match the file name: rename the file to '
-                f'{slug}.yaml or change the slug to "{self.path.stem}"',
+                note(
+                    "content.error.slug_file_name",
+                    slug=slug,
+                    file=f"{slug}.yaml",
+                    stem=self.path.stem,
+                ),
             )
 
     def leaders(self) -> None:
@@ -217,8 +228,7 @@ class _Checks(FormChecks):
             if question.type not in CHOICE_TYPES:
                 self.add(
                     base + ("interest",),
-                    f'"{question.id}" is a {question.type} question; '
-                    "it must be single or multiple choice",
+                    note("content.error.interest_type", question=question.id, type=question.type),
                     label=base,
                 )
             else:
@@ -227,12 +237,16 @@ class _Checks(FormChecks):
                     if value not in allowed:
                         self.add(
                             base + ("values", k),
-                            f'"{value}" is not an option of "{question.id}" '
-                            f"(options: {', '.join(allowed)})",
+                            note(
+                                "content.error.not_an_option",
+                                value=f'"{value}"',
+                                question=question.id,
+                                options=", ".join(allowed),
+                            ),
                             label=base,
                         )
         if not leaders.values:
-            self.add(base + ("values",), "needs at least one option id", label=base)
+            self.add(base + ("values",), note("content.error.needs_option_id"), label=base)
         consent = self.known(base + ("consent",), leaders.consent)
         if (
             consent is not None
@@ -241,8 +255,11 @@ class _Checks(FormChecks):
         ):
             self.add(
                 base + ("consent",),
-                f'"{leaders.consent}" is a {consent.question.type} '
-                "question; consent must be a yesno question",
+                note(
+                    "content.error.consent_type",
+                    question=leaders.consent,
+                    type=consent.question.type,
+                ),
                 label=base,
             )
         for k, question_id in enumerate(leaders.contact):
@@ -266,10 +283,7 @@ class _Checks(FormChecks):
             if is_personal(question) and question.id not in apart:
                 self.add(
                     loc,
-                    f'the survey is anonymous but "{question.id}" asks for personal data '
-                    "(a name, phone or e-mail) among the answers: list it in "
-                    "leaders: contact: (asked only after the consent question, stored "
-                    "apart from the answers) or remove it",
+                    note("content.error.anonymous_personal", question=question.id),
                 )
             elif (
                 question.id in apart
@@ -280,26 +294,32 @@ class _Checks(FormChecks):
             ):
                 self.add(
                     loc,
-                    f'"{question.id}" is a contact question: ask it only after consent with '
-                    f"show_if: {{question: {leaders.consent}, equals: true}}",
+                    note(
+                        "content.error.contact_before_consent",
+                        question=question.id,
+                        show_if=f"show_if: {{question: {leaders.consent}, equals: true}}",
+                    ),
                 )
 
     def known(self, loc: Loc, question_id: str) -> Entry | None:
         entry = self.first.get(question_id)
         if entry is None:
-            self.add(loc, f'refers to unknown question "{question_id}"', label=("leaders",))
+            message = note("content.error.unknown_question", question=question_id)
+            self.add(loc, message, label=("leaders",))
         return entry
 
     def texts(self) -> None:
         raw_languages = self.data.get("languages", ["pl", "en"])
         if isinstance(raw_languages, list) and not raw_languages:
-            self.add(("languages",), "needs at least one language (pl, en)")
+            self.add(("languages",), note("content.error.needs_language"))
         languages = (
             [lang for lang in raw_languages if lang in ("pl", "en")]
             if isinstance(raw_languages, list)
             else []
         )
-        self.problems += text_problems(self.source, self.text_locations(), languages, "survey")
+        self.problems += text_problems(
+            self.source, self.text_locations(), languages, "content.error.no_text_survey"
+        )
 
     def shorts(self) -> None:
         """A short title heads a chart: a few words, not the question again."""
@@ -311,8 +331,11 @@ class _Checks(FormChecks):
                     loc: Loc = ("questions", k, "short")
                     self.add(
                         loc + ((language,) if language else ()),
-                        f"a short title has at most {SHORT_TITLE} characters "
-                        f"(this one has {len(text.strip())}): a few words that name the question",
+                        note(
+                            "content.error.short_title",
+                            most=SHORT_TITLE,
+                            length=len(text.strip()),
+                        ),
                         label=loc,
                     )
 
@@ -326,5 +349,9 @@ class _Checks(FormChecks):
         if "opens" in found and "closes" in found and found["closes"] <= found["opens"]:
             self.add(
                 ("closes",),
-                f"{moment(found['closes'])} must be later than opens ({moment(found['opens'])})",
+                note(
+                    "content.error.closes_before_opens",
+                    closes=moment(found["closes"]),
+                    opens=moment(found["opens"]),
+                ),
             )

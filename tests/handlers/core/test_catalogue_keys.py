@@ -53,6 +53,9 @@ KEY_FUNCTIONS = {
     "interface_text",
     "SettingProblem",
     "BackupError",
+    # Content-file problems: `note(key, ...)`, and `rule(key, ...)` in the models.
+    "note",
+    "rule",
 }
 KEY_KEYWORDS = {"key", "label_key"}
 # Key-shaped strings that are not keys: file names, and router names.
@@ -221,8 +224,16 @@ def missing(language: str) -> dict[str, set[str]]:
 def test_the_scan_finds_the_keys_the_code_uses() -> None:
     sections = {key.split(".")[0] for key in catalogue("pl")}
     used = used_keys(CODE, sections)
-    # One of each way a key is given: a reply, an exception, a table, a conditional.
-    for key in ("start.first_screen", "review.date_past", "export.type_single", "news.off"):
+    # One of each way a key is given: a reply, an exception, a table, a conditional,
+    # a content file's problem and a content model's rule.
+    for key in (
+        "start.first_screen",
+        "review.date_past",
+        "export.type_single",
+        "news.off",
+        "content.error.duplicate_key",
+        "content.error.options_min",
+    ):
         assert key in used, key
     assert len(used) > 300
 
@@ -263,6 +274,7 @@ def test_a_key_missing_from_the_catalogue_is_reported(tmp_path: Path) -> None:
         '    if ctx.event.text == "x":\n'
         '        raise InvalidAnswer("input.not_in_catalogue")\n'
         '    LABELS = {"a": "results.not_in_catalogue"}\n'
+        '    problem = note("content.not_in_catalogue", line=3)\n'
         '    return [ctx.reply("start.not_in_catalogue" if ctx.consented else "start.thanks")]\n',
         encoding="utf-8",
     )
@@ -270,6 +282,7 @@ def test_a_key_missing_from_the_catalogue_is_reported(tmp_path: Path) -> None:
     found = keys_in_calls(tree) | keys_in_tables(tree, {"results"})
     absent = found - catalogue("pl")
     assert absent == {
+        "content.not_in_catalogue",
         "input.not_in_catalogue",
         "results.not_in_catalogue",
         "start.not_in_catalogue",
