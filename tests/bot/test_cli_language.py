@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -137,3 +138,49 @@ def test_failures_are_one_line_in_the_configured_language(tmp_path: Path, langua
     assert bad_format.stderr.strip() == "lokalnie: " + text(
         language, "cli.bad_format", formats="table, json, csv, xlsx", given="pdf"
     )
+
+
+BROKEN_SURVEY = """\
+slug: inna
+title: {pl: Próba, en: Trial}
+intro: {pl: Wstęp, en: Introduction}
+outro: {pl: Dziękujemy, en: Thank you}
+opens: 2021-03-01 00:00
+closes: 2021-01-01 00:00
+questions:
+  - id: wiek
+    type: jeden
+    text: {pl: Wiek, en: Age}
+  - id: imie
+    type: text
+    text: {pl: Imię}
+"""
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_survey_check_reports_every_problem_in_the_configured_language(
+    tmp_path: Path, language: str
+) -> None:
+    from functools import partial
+
+    from handlers.surveys.files import check_survey_file
+
+    path = tmp_path / "proba.yaml"
+    path.write_text(BROKEN_SURVEY, encoding="utf-8")
+    result = cli(tmp_path, language, "survey", "check", str(path))
+    assert result.returncode == 1, result.stderr
+    problems = check_survey_file(path, ZoneInfo("Europe/Warsaw"))
+    assert [p.message.key for p in problems] == [
+        "content.error.slug_file_name",
+        "content.error.closes_before_opens",
+        "content.error.unknown_type",
+        "content.error.no_text_survey",
+    ]
+    # Each at its line, with the field it is about, in the configured language only.
+    assert [p.line for p in problems] == [1, 6, 9, 13]
+    lines = result.stdout.splitlines()
+    assert lines == [p.format(path, partial(text, language)) for p in problems]
+    assert lines[1].startswith(f"{path}:6: closes: ")
+    assert lines[3].startswith(f'{path}:13: questions[2] (id "imie").text: ')
+    for line, problem in zip(lines, problems, strict=True):
+        assert problem.format(path, partial(text, other(language))) != line

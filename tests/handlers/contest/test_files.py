@@ -20,6 +20,7 @@ from handlers.contest.files import (
     load_contest,
 )
 from handlers.contest.model import Contest
+from handlers.core.content_files import note
 from handlers.core.forms import QuestionType, Text
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -178,14 +179,17 @@ def test_check_contest_file_closing_date_without_time_is_refused(tmp_path: Path)
     text = edit(VALID, "closes: 2021-06-07 23:59", "closes: 2021-06-07")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "closes:")
-    assert "give a date and time, e.g. 2021-06-07 23:59" in problem.message
+    assert problem.message == note("content.error.date_only", example="2021-06-07 23:59")
 
 
 def test_check_contest_file_closing_before_opening_reported_at_closes(tmp_path: Path) -> None:
     text = edit(VALID, "closes: 2021-06-07 23:59", "closes: 2021-05-01 12:00")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "closes:")
-    assert problem.message == "closes: 2021-05-01 12:00 must be later than opens (2021-05-10 00:00)"
+    assert problem.where == "closes"
+    assert problem.message == note(
+        "content.error.closes_before_opens", closes="2021-05-01 12:00", opens="2021-05-10 00:00"
+    )
 
 
 # --- money ---------------------------------------------------------------------------
@@ -199,35 +203,38 @@ def test_check_contest_file_cap_above_total_reported_at_the_cap(tmp_path: Path) 
     text = edit(VALID, "cap_per_initiative: 10000", "cap_per_initiative: 40000")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "cap_per_initiative")
-    assert "more than the whole budget_total (30000)" in problem.message
+    assert problem.message.key == "content.error.cap_above_total"
+    assert problem.message.value("total") == Decimal(30000)
 
 
 def test_check_contest_file_cap_too_low_to_ever_use_the_budget(tmp_path: Path) -> None:
     text = edit(VALID, "cap_per_initiative: 10000", "cap_per_initiative: 1000")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "cap_per_initiative")
-    assert "only 7000 of the 30000 budget could ever be awarded" in problem.message
+    assert problem.message.key == "content.error.cap_too_low"
+    assert problem.message.value("reachable") == 7000
+    assert problem.message.value("total") == 30000
 
 
 def test_check_contest_file_amount_with_spaces_explains_the_format(tmp_path: Path) -> None:
     text = edit(VALID, "budget_total: 30000", 'budget_total: "30 000 zł"')
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "budget_total")
-    assert "should be an amount written like 30000 or 2500.50" in problem.message
+    assert problem.message == note("content.error.not_amount", got='"30 000 zł"')
 
 
 def test_check_contest_file_amount_below_a_grosz_is_refused(tmp_path: Path) -> None:
     text = edit(VALID, "budget_total: 30000", "budget_total: 30000.125")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "budget_total")
-    assert "more than 2 decimal places" in problem.message
+    assert problem.message == note("content.error.decimal_places", value="30000.125")
 
 
 def test_check_contest_file_more_min_than_max_winners_reported_at_winners(tmp_path: Path) -> None:
     text = edit(VALID, "winners: {min: 3, max: 7}", "winners: {min: 8, max: 7}")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "winners:")
-    assert "winners.min is greater than winners.max" in problem.message
+    assert problem.message == note("content.error.winners_order")
 
 
 # --- criteria and the form -----------------------------------------------------------
@@ -237,35 +244,40 @@ def test_check_contest_file_duplicate_criterion_id_at_the_second(tmp_path: Path)
     text = edit(VALID, "  - id: nowe\n", "  - id: cele\n")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "- id: cele", nth=2)
-    assert "already used by criteria[1]" in problem.message
+    assert problem.message.key == "content.error.duplicate_criterion_id"
+    assert problem.message.value("first") == "criteria[1]"
 
 
 def test_check_contest_file_zero_weight_reported_at_the_weight(tmp_path: Path) -> None:
     text = edit(VALID, "weight: 1", "weight: 0")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "weight: 0")
-    assert problem.message.startswith('criteria[2] (id "nowe").weight: should be greater than 0')
+    assert problem.where == 'criteria[2] (id "nowe").weight'
+    assert problem.message == note("content.error.greater_than", limit=0, got="0")
 
 
 def test_check_contest_file_missing_title_question_is_reported(tmp_path: Path) -> None:
     text = edit(VALID, "  - id: tytul\n", "  - id: nazwa\n")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "form:")
-    assert 'no question with id "tytul"' in problem.message
+    assert problem.message.key == "content.error.form_lacks_why"
+    assert problem.message.value("question") == "tytul"
 
 
 def test_check_contest_file_email_question_of_the_wrong_type(tmp_path: Path) -> None:
     text = edit(VALID, "    type: email\n", "    type: text\n")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "    type: text", nth=2)
-    assert problem.message.startswith('form[2] (id "email"): must be a email question')
+    assert problem.where == 'form[2] (id "email")'
+    assert problem.message.key == "content.error.required_type"
+    assert problem.message.value("expected") == "email"
 
 
 def test_check_contest_file_optional_email_is_refused(tmp_path: Path) -> None:
     text = edit(VALID, "    type: email\n", "    type: email\n    optional: true\n")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "optional: true")
-    assert "every applicant must answer it" in problem.message
+    assert problem.message.key == "content.error.required_answer"
 
 
 def test_check_contest_file_form_show_if_rules_as_for_surveys(tmp_path: Path) -> None:
@@ -276,42 +288,48 @@ def test_check_contest_file_form_show_if_rules_as_for_surveys(tmp_path: Path) ->
     )
     problems = check(tmp_path, text)
     assert [p.line for p in problems] == [line_of(text, "show_if:")] * 2
-    assert 'refers to unknown question "opis"' in problems[0].message + problems[1].message
+    assert note("content.error.unknown_question", question="opis") in [p.message for p in problems]
 
 
 def test_check_contest_file_missing_english_message_is_reported(tmp_path: Path) -> None:
     text = edit(VALID, "accepted: {pl: Przyjęty, en: Accepted}", "accepted: {pl: Przyjęty}")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "accepted:")
-    assert problem.message == 'messages.accepted: no "en" text (the contest is in pl, en)'
+    assert problem.where == "messages.accepted"
+    assert problem.message == note(
+        "content.error.no_text_contest", language="en", languages="pl, en"
+    )
 
 
 def test_check_contest_file_missing_message_is_reported(tmp_path: Path) -> None:
     text = edit(VALID, "  withdrawn: {pl: Wycofany, en: Withdrawn}\n", "")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "messages:")
-    assert problem.message == 'messages: missing "withdrawn"'
+    assert problem.where == "messages"
+    assert problem.message == note("content.error.missing_field", field="withdrawn")
 
 
 def test_check_contest_file_attachment_extension_suggests_the_type(tmp_path: Path) -> None:
     text = edit(VALID, "types: [application/pdf]", "types: [application/pdf, jpg]")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "types:")
-    assert 'for jpg files write "image/jpeg"' in problem.message
+    assert problem.message == note(
+        "content.error.file_type_like", value='"jpg"', extension="jpg", type="image/jpeg"
+    )
 
 
 def test_check_contest_file_attachments_larger_than_telegram_allows(tmp_path: Path) -> None:
     text = edit(VALID, "  types: [application/pdf]\n", "  max_megabytes: 30\n")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "max_megabytes")
-    assert "more than Telegram lets a bot download" in problem.message
+    assert problem.message.key == "content.error.file_too_large"
 
 
 def test_check_contest_file_bad_number_prefix_explains_the_form(tmp_path: Path) -> None:
     text = edit(VALID, "number_prefix: PR-1", "number_prefix: pr 1")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "number_prefix")
-    assert "capital letters A-Z" in problem.message
+    assert problem.message == note("content.error.bad_number_prefix", value='"pr 1"')
 
 
 def test_check_contest_file_unknown_field_suggests_the_right_one(tmp_path: Path) -> None:
@@ -320,7 +338,7 @@ def test_check_contest_file_unknown_field_suggests_the_right_one(tmp_path: Path)
     assert (
         Problem(
             line_of(text, "budget_totl"),
-            'unknown field "budget_totl" (did you mean "budget_total"?)',
+            note("content.error.unknown_field_like", field="budget_totl", like="budget_total"),
         )
         in problems
     )
@@ -365,7 +383,7 @@ def test_check_contest_file_invalid_yaml_reports_its_line(tmp_path: Path) -> Non
     text = edit(VALID, "intro: {pl: Zgłoś pomysł, en: Send your idea}", "intro: Uwaga: termin")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "Uwaga: termin")
-    assert "in quotes" in problem.message
+    assert problem.message.key == "content.error.yaml_quotes"
 
 
 def test_cli_contest_check_prints_path_line_and_fails(tmp_path: Path) -> None:

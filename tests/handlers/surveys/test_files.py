@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.core.content_files import note
 from handlers.core.forms import QuestionType, Survey, Text
 from handlers.surveys.files import (
     Problem,
@@ -187,15 +188,17 @@ def test_check_survey_file_missing_option_list_reported_at_the_question(tmp_path
     )
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "- id: wiek")
-    assert problem.message == 'questions[1] (id "wiek"): a single question needs at least 2 options'
+    assert problem.where == 'questions[1] (id "wiek")'
+    assert problem.message == note("content.error.options_min", type="single")
 
 
 def test_check_survey_file_unknown_question_type_names_the_allowed_types(tmp_path: Path) -> None:
     text = edit(VALID, "type: yesno", "type: taknie")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "type: taknie")
-    assert problem.message.startswith('questions[2] (id "zgoda").type: unknown question type')
-    assert "yesno" in problem.message
+    assert problem.where == 'questions[2] (id "zgoda").type'
+    assert problem.message.key == "content.error.unknown_type"
+    assert "yesno" in problem.message.value("types")
 
 
 def test_check_survey_file_show_if_to_a_later_question_is_refused(tmp_path: Path) -> None:
@@ -206,15 +209,17 @@ def test_check_survey_file_show_if_to_a_later_question_is_refused(tmp_path: Path
     )
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "show_if: {question: imie")
-    assert 'questions[2] (id "zgoda").show_if: refers to "imie"' in problem.message
-    assert "earlier question" in problem.message
+    assert problem.where == 'questions[2] (id "zgoda").show_if'
+    assert problem.message == note(
+        "content.error.show_if_later", question="imie", at="questions[3]", line=20
+    )
 
 
 def test_check_survey_file_show_if_to_an_unknown_question_is_refused(tmp_path: Path) -> None:
     text = edit(VALID, "{question: zgoda, equals: true}", "{question: zgodna, equals: true}")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "show_if:")
-    assert "unknown question" in problem.message
+    assert problem.message == note("content.error.unknown_question", question="zgodna")
 
 
 def test_check_survey_file_show_if_value_not_an_option_lists_the_options(tmp_path: Path) -> None:
@@ -225,9 +230,9 @@ def test_check_survey_file_show_if_value_not_an_option_lists_the_options(tmp_pat
     )
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "in: [mlodszy, sredni]")
-    assert problem.message == (
-        'questions[3] (id "imie").show_if: "sredni" is not an option of "wiek" '
-        "(options: mlodszy, starszy)"
+    assert problem.where == 'questions[3] (id "imie").show_if'
+    assert problem.message == note(
+        "content.error.not_an_option", value='"sredni"', question="wiek", options="mlodszy, starszy"
     )
 
 
@@ -235,15 +240,16 @@ def test_check_survey_file_show_if_on_yesno_needs_true_or_false(tmp_path: Path) 
     text = edit(VALID, "{question: zgoda, equals: true}", "{question: zgoda, equals: tak}")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "equals: tak")
-    assert "true or false" in problem.message
+    assert problem.message == note("content.error.compare_yesno", question="zgoda", value='"tak"')
 
 
 def test_check_survey_file_missing_english_text_reported_at_the_text(tmp_path: Path) -> None:
     text = edit(VALID, "text: {pl: Imię, en: First name}", "text: {pl: Imię}")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "text: {pl: Imię}")
-    assert (
-        problem.message == 'questions[3] (id "imie").text: no "en" text (the survey is in pl, en)'
+    assert problem.where == 'questions[3] (id "imie").text'
+    assert problem.message == note(
+        "content.error.no_text_survey", language="en", languages="pl, en"
     )
 
 
@@ -256,37 +262,42 @@ def test_check_survey_file_duplicate_question_id_reported_at_the_second(tmp_path
     text = edit(VALID, "  - id: imie\n", "  - id: wiek\n")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "- id: wiek", nth=2)
-    assert "already used by questions[1] (line 8)" in problem.message
+    assert problem.message == note(
+        "content.error.duplicate_question_id", id="wiek", first="questions[1]", line=8
+    )
 
 
 def test_check_survey_file_closes_before_opens_reported_at_closes(tmp_path: Path) -> None:
     text = edit(VALID, "closes: 2021-04-30 23:59", "closes: 2021-02-01 12:00")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "closes:")
-    assert problem.message == "closes: 2021-02-01 12:00 must be later than opens (2021-03-01 00:00)"
+    assert problem.where == "closes"
+    assert problem.message == note(
+        "content.error.closes_before_opens", closes="2021-02-01 12:00", opens="2021-03-01 00:00"
+    )
 
 
 def test_check_survey_file_bare_closing_date_asks_for_a_time(tmp_path: Path) -> None:
     text = edit(VALID, "closes: 2021-04-30 23:59", "closes: 2021-04-30")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "closes:")
-    assert "give a date and time" in problem.message
+    assert problem.message == note("content.error.date_only", example="2021-04-30 23:59")
 
 
 def test_check_survey_file_invalid_yaml_reports_the_yaml_line(tmp_path: Path) -> None:
     text = edit(VALID, "text: {pl: Imię, en: First name}", "text: Imię: wpisz je tutaj")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "Imię: wpisz")
-    assert problem.message.startswith("invalid YAML: mapping values are not allowed here")
-    assert "in quotes" in problem.message
+    assert problem.message.key == "content.error.yaml_quotes"
+    assert problem.message.value("problem").startswith("mapping values are not allowed here")
 
 
 def test_check_survey_file_name_different_from_slug_is_reported(tmp_path: Path) -> None:
     problem = only(check(tmp_path, VALID, name="ankieta"))
     assert problem.line == 1
-    assert problem.message == (
-        'slug: "proba" must match the file name: rename the file to proba.yaml '
-        'or change the slug to "ankieta"'
+    assert problem.where == "slug"
+    assert problem.message == note(
+        "content.error.slug_file_name", slug="proba", file="proba.yaml", stem="ankieta"
     )
 
 
@@ -294,9 +305,9 @@ def test_check_survey_file_unknown_field_suggests_the_right_one(tmp_path: Path) 
     text = edit(VALID, "    show_if: {question", "    show_fi: {question")
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "show_fi:")
-    assert (
-        problem.message
-        == 'questions[3] (id "imie"): unknown field "show_fi" (did you mean "show_if"?)'
+    assert problem.where == 'questions[3] (id "imie")'
+    assert problem.message == note(
+        "content.error.unknown_field_like", field="show_fi", like="show_if"
     )
 
 
@@ -304,26 +315,30 @@ def test_check_survey_file_leaders_must_point_at_fitting_questions(tmp_path: Pat
     text = VALID + "leaders:\n  interest: wiek\n  values: [sredni]\n  consent: imie\n"
     problems = check(tmp_path, text)
     assert [p.line for p in problems] == [line_of(text, "[sredni]"), line_of(text, "consent:")]
-    assert '"sredni" is not an option of "wiek"' in problems[0].message
-    assert "consent must be a yesno question" in problems[1].message
+    assert problems[0].message.key == "content.error.not_an_option"
+    assert problems[0].message.value("value") == '"sredni"'
+    assert problems[1].message == note("content.error.consent_type", question="imie", type="text")
 
 
 def test_check_survey_file_top_level_list_is_reported(tmp_path: Path) -> None:
     problem = only(check(tmp_path, "- slug: proba\n"))
     assert problem.line == 1
-    assert "top level must be a mapping" in problem.message
+    assert problem.message.key == "content.error.top_level"
+    assert problem.message.value("got") == note("content.error.kind_list")
 
 
 def test_check_survey_file_unreadable_file_is_a_problem(tmp_path: Path) -> None:
     problem = only(check_survey_file(tmp_path / "brak.yaml", WARSAW))
     assert problem.line is None
-    assert problem.message.startswith("cannot read the file")
+    assert problem.message.key == "content.error.unreadable"
 
 
 def test_check_survey_file_duplicate_yaml_key_is_reported(tmp_path: Path) -> None:
     text = edit(VALID, "    type: yesno\n", "    type: yesno\n    type: text\n")
     first = line_of(text, "type: yesno")
-    problem = Problem(line_of(text, "type: text"), f'duplicate key "type" (first on line {first})')
+    problem = Problem(
+        line_of(text, "type: text"), note("content.error.duplicate_key", key="type", first=first)
+    )
     assert problem in check(tmp_path, text)
 
 
@@ -367,7 +382,7 @@ def test_load_surveys_keeps_valid_files_and_reports_the_broken_one(tmp_path: Pat
     catalogue = load_surveys(tmp_path, WARSAW)
     assert list(catalogue.surveys) == ["proba"]
     assert list(catalogue.problems) == [broken]
-    assert "unknown question type" in catalogue.problems[broken][0].message
+    assert catalogue.problems[broken][0].message.key == "content.error.unknown_type"
 
 
 def test_load_surveys_missing_directory_is_an_empty_catalogue(tmp_path: Path) -> None:
@@ -379,7 +394,9 @@ def test_load_surveys_yml_extension_is_reported_not_ignored(tmp_path: Path) -> N
     (tmp_path / "proba.yml").write_text(VALID, encoding="utf-8")
     catalogue = load_surveys(tmp_path, WARSAW)
     assert catalogue.surveys == {}
-    assert "rename it to proba.yaml" in catalogue.problems[tmp_path / "proba.yml"][0].message
+    assert catalogue.problems[tmp_path / "proba.yml"][0].message == note(
+        "content.error.yml_extension", name="proba.yaml"
+    )
 
 
 ANONYMOUS = VALID.replace("questions:\n", "anonymous: true\nquestions:\n", 1)
@@ -394,7 +411,7 @@ def test_check_survey_file_anonymous_survey_asking_email_among_answers_is_reject
     )
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "id: mejl")
-    assert "anonymous" in problem.message and "leaders: contact:" in problem.message
+    assert problem.message == note("content.error.anonymous_personal", question="mejl")
 
 
 def test_check_survey_file_anonymous_survey_name_marked_personal_must_be_in_contact_part(
@@ -402,7 +419,8 @@ def test_check_survey_file_anonymous_survey_name_marked_personal_must_be_in_cont
 ) -> None:
     text = edit(ANONYMOUS, "    type: text\n", "    type: text\n    personal: true\n")
     problem = only(check(tmp_path, text))
-    assert problem.line == line_of(text, "id: imie") and '"imie"' in problem.message
+    assert problem.line == line_of(text, "id: imie")
+    assert problem.message == note("content.error.anonymous_personal", question="imie")
     # In the contact part, asked after consent, it is fine; not anonymous, fine too.
     assert check(tmp_path, text + LEADERS) == []
     assert check(tmp_path, text.replace("anonymous: true\n", "")) == []
@@ -413,7 +431,11 @@ def test_check_survey_file_contact_question_not_behind_consent_is_rejected(
 ) -> None:
     text = edit(ANONYMOUS, "    show_if: {question: zgoda, equals: true}\n", "") + LEADERS
     problem = only(check(tmp_path, text))
-    assert "show_if: {question: zgoda, equals: true}" in problem.message
+    assert problem.message == note(
+        "content.error.contact_before_consent",
+        question="imie",
+        show_if="show_if: {question: zgoda, equals: true}",
+    )
 
 
 def test_shipped_diagnosis_keeps_contacts_in_its_contact_part() -> None:

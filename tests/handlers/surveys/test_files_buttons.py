@@ -3,13 +3,16 @@ attendance, as a coordinator writes them and `lokalnie survey check` reports the
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
+from handlers.core.content_files import note
 from handlers.core.form_checks import BUTTON_WIDTH
+from handlers.core.i18n import Translator
 from handlers.surveys.files import label_warnings, load_survey_file
 from tests.bot.test_config import run_cli
+from tests.conftest import CONTENT
 from tests.handlers.surveys.test_files import SURVEYS, VALID, WARSAW, check, edit, line_of, only
-from tests.harness import said
 
 ATTENDANCE = """\
   - id: byl
@@ -61,17 +64,20 @@ def test_items_from_a_later_or_unknown_question_is_refused(tmp_path: Path) -> No
     text = with_attendance(edit(ATTENDANCE, "items_from: byl", "items_from: gdzies"))
     problem = only(check(tmp_path, text))
     assert problem.line == line_of(text, "items_from:")
-    assert '"gdzies", which is not an earlier question' in problem.message
+    assert problem.message == note("content.error.items_from_later", question="gdzies")
 
 
 def test_items_from_needs_a_multiple_choice_with_the_items_ids(tmp_path: Path) -> None:
     single = with_attendance(edit(ATTENDANCE, "items_from: byl", "items_from: wiek"))
-    assert "it must be multiple" in only(check(tmp_path, single)).message
+    assert only(check(tmp_path, single)).message == note(
+        "content.error.items_from_type", question="wiek", type="single"
+    )
     renamed = with_attendance(
         edit(ATTENDANCE, "items:\n      - id: kino", "items:\n      - id: film")
     )
     problem = only(check(tmp_path, renamed))
-    assert "items film are not options of" in problem.message
+    assert problem.message.key == "content.error.items_not_options"
+    assert problem.message.value("items") == "film"
 
 
 def test_exclusive_outside_multiple_choice_and_dont_know_outside_ratings_are_refused(
@@ -82,9 +88,9 @@ def test_exclusive_outside_multiple_choice_and_dont_know_outside_ratings_are_ref
         "        text: {pl: do 30 lat, en: under 30}",
         "        text: {pl: do 30 lat, en: under 30}\n        exclusive: true",
     )
-    assert "exclusive is only for" in only(check(tmp_path, single)).message
+    assert only(check(tmp_path, single)).message == note("content.error.exclusive_only_multiple")
     text = edit(VALID, "    type: yesno", "    type: yesno\n    dont_know: true")
-    assert "dont_know are only for scale and matrix" in only(check(tmp_path, text)).message
+    assert only(check(tmp_path, text)).message == note("content.error.scale_only")
 
 
 def test_label_wider_than_a_phone_warns_at_its_line_and_short_label_fixes_it(
@@ -94,7 +100,9 @@ def test_label_wider_than_a_phone_warns_at_its_line_and_short_label_fixes_it(
     assert check(tmp_path, long) == []  # a warning, not an error: the survey still loads
     [warning] = label_warnings(write(tmp_path, long))
     assert warning.line == line_of(long, LONG)
-    assert f"about {BUTTON_WIDTH}" in warning.message and "short:" in warning.message
+    assert warning.message == note(
+        "content.warning.button_width", language="pl", length=len(LONG), width=BUTTON_WIDTH
+    )
     fixed = edit(
         long, "en: under 30}", "en: under 30}\n        short: {pl: do 30 lat, en: under 30}"
     )
@@ -112,7 +120,9 @@ def test_survey_check_prints_the_warning_and_still_says_ok(tmp_path: Path) -> No
     result = run_cli(tmp_path, "survey", "check", str(path))
     assert result.returncode == 0, result.stderr
     [warning] = label_warnings(path)
-    assert said("cli.survey_warning", problem=warning.format(str(path))) in result.stdout
+    polish = partial(Translator(CONTENT / "locales").text, "pl")
+    shown = polish("cli.survey_warning", problem=warning.format(str(path), polish))
+    assert shown in result.stdout
     assert f"{path}: OK" in result.stdout
 
 
