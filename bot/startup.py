@@ -3,8 +3,8 @@
 `explain()` turns the errors an operator meets when the bot or a command starts
 (the store unreachable, a database that does not exist, an SQLite file that
 cannot be created, a refused bot token, a content file with mistakes) into that
-line; `lokalnie` prints it and exits with status 2. Anything else is a fault of ours: one line too, exit
-status 1, and `--debug` shows the traceback.
+line; `lokalnie` prints it and exits with status 2. Anything else is a fault of
+ours: one line too, exit status 1, and `--debug` shows the traceback.
 
 A network that is down at start is not the operator's fault to fix by hand:
 `retry_with_backoff()` tries again, with a log line per attempt.
