@@ -33,7 +33,7 @@ SAMPLE = {
         {
             "id": "zainteresowania",
             "type": "multiple",
-            "text": {"pl": "Co Cię interesuje?", "en": "What are you interested in?"},
+            "text": {"pl": "Co cię interesuje?", "en": "What are you interested in?"},
             "options": [
                 {"id": "muzyka", "text": {"pl": "Muzyka", "en": "Music"}},
                 {"id": "teatr", "text": {"pl": "Teatr", "en": "Theatre"}},

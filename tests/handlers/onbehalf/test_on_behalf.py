@@ -306,7 +306,7 @@ async def test_a_paused_entry_is_carried_on_by_its_number(harness: ChatHarness) 
     await coordinator.send("/onbehalf 1")
     resumed = texts(await coordinator.press(said("onbehalf.resume")))
     assert said("survey.resume", title="Ankieta próbna") in resumed
-    assert "Co Cię interesuje?" in resumed
+    assert "Co cię interesuje?" in resumed
     finished = await answer_all(coordinator, until=OUTRO, typed=TYPED)
     assert any(r.file is not None for r in finished)
     async with harness.service.store.transaction() as session:

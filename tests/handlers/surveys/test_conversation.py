@@ -217,7 +217,7 @@ async def test_survey_cancel_keeps_answers_and_resumes_later(
     assert response.status == "started" and response.answers == {"wiek": {"choice": "19-64"}}
     resumed = await anna.send("/survey")
     assert "Wracamy do ankiety" in texts(resumed)
-    assert "Co Cię interesuje?" in texts(resumed)
+    assert "Co cię interesuje?" in texts(resumed)
     assert "Pytanie 2 z" in texts(resumed)
 
 

@@ -69,7 +69,7 @@ def build_survey(*, anonymous: bool = False, slug: str = "diagnoza") -> Survey:
                 {
                     "id": "interests",
                     "type": "multiple",
-                    "text": "Co Cię interesuje?",
+                    "text": "Co cię interesuje?",
                     "options": [
                         {"id": "music", "text": "Muzyka"},
                         {"id": "theatre", "text": "Teatr"},

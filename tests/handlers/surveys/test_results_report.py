@@ -221,7 +221,7 @@ def test_short_title_falls_back_to_the_question_cut_at_a_word() -> None:
         {
             "id": "zgoda",
             "type": "yesno",
-            "text": "Świetnie! Czy możemy się z Tobą skontaktować w sprawie inicjatyw lokalnych?",
+            "text": "Świetnie! Czy możemy się z tobą skontaktować w sprawie inicjatyw lokalnych?",
         }
     )
     cut = long.short_text("pl")
