@@ -249,7 +249,7 @@ async def test_open_answers_file(answered: Any, translator: Translator) -> None:
         "utf-8"
     )
     assert text.startswith("Odpowiedzi otwarte – Diagnoza potrzeb kulturalnych\n")
-    assert "5. Czego brakuje Ci w gminie?\nLiczba odpowiedzi: 2" in text
+    assert "5. Czego brakuje ci w gminie?\nLiczba odpowiedzi: 2" in text
     assert "- Więcej koncertów w parku,\n  najlepiej latem" in text
     assert "1. Jak często bywasz w ośrodku? – wpisane w „Inne”" in text
     assert "- Raz w roku, na dożynkach" in text and "- Szachy" in text

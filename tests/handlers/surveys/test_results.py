@@ -96,7 +96,7 @@ def build_survey(*, anonymous: bool = False, slug: str = "diagnoza") -> Survey:
                 {
                     "id": "idea",
                     "type": "text",
-                    "text": "Czego brakuje Ci w gminie?",
+                    "text": "Czego brakuje ci w gminie?",
                     "optional": True,
                 },
                 {
