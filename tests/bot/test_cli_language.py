@@ -4,6 +4,7 @@ the centre's local time to the minute, and planned jobs are named by their title
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from pathlib import Path
@@ -184,3 +185,30 @@ def test_survey_check_reports_every_problem_in_the_configured_language(
     assert lines[3].startswith(f'{path}:13: questions[2] (id "imie").text: ')
     for line, problem in zip(lines, problems, strict=True):
         assert problem.format(path, partial(text, other(language))) != line
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_bot_start_logs_a_broken_survey_in_the_configured_language(
+    tmp_path: Path, sqlite_url: str, language: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from functools import partial
+
+    from bot.app import Service
+    from handlers.surveys.files import check_survey_file
+    from tests.conftest import make_settings
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    broken = content / "surveys" / "proba.yaml"
+    broken.write_text(BROKEN_SURVEY, encoding="utf-8")
+    settings = make_settings(sqlite_url, tmp_path, content_dir=content, default_language=language)
+    with caplog.at_level(logging.ERROR, logger="bot.app"):
+        service = Service(settings)
+    assert "diagnoza-2021" in service.services.surveys  # the others are served
+    [record] = [r for r in caplog.records if r.name == "bot.app"]
+    render = partial(text, language)
+    problems = check_survey_file(broken, settings.timezone_info)
+    assert record.getMessage().splitlines() == [
+        render("cli.survey_not_loaded", path=broken),
+        *(p.format(broken, render) for p in problems),
+    ]
