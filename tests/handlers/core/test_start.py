@@ -46,7 +46,7 @@ async def test_consent_no_stores_nothing(harness: ChatHarness) -> None:
     anna = harness.person(103)
     await anna.send("/start")
     replies = await anna.press("Nie, dziękuję")
-    assert "nic o Tobie nie zapisaliśmy" in texts(replies)
+    assert said("start.consent_declined") in texts(replies)
     assert await residents(harness) == []
 
 
