@@ -123,7 +123,7 @@ def main() -> None:
             raise
         # Start-up failures the operator fixes get exit status 2, like a bad setting.
         line = (
-            str(error)
+            cli_support.user_error_text(error)
             if isinstance(error, cli_support.USER_ERRORS)
             else startup.explain(error, _database_url())
         )

@@ -20,10 +20,11 @@ from babel.dates import format_datetime
 from bot import redact
 from bot.config import ConfigError, Settings, interface, interface_text, load_settings
 from handlers.core.centre import ContentError
+from handlers.core.content_files import ContentFileError
 from handlers.core.i18n import CatalogueError
 
 T = TypeVar("T")
-USER_ERRORS = (ConfigError, ContentError, CatalogueError)
+USER_ERRORS = (ConfigError, ContentError, ContentFileError, CatalogueError)
 # `lokalnie --debug ...`: a failure shows its traceback instead of one line.
 debug = False
 
@@ -55,11 +56,18 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def user_error_text(error: Exception) -> str:
+    """What an operator's mistake says: a content file's in the configured language."""
+    if isinstance(error, ContentError | ContentFileError):
+        return error.text(cli_text)
+    return str(error)
+
+
 def guarded(action: Callable[[], T]) -> T:
     try:
         return action()
     except USER_ERRORS as error:
-        fail(str(error))
+        fail(user_error_text(error))
         raise AssertionError("unreachable") from None
 
 

@@ -2,9 +2,9 @@
 
 `explain()` turns the errors an operator meets when the bot or a command starts
 (the store unreachable, a database that does not exist, an SQLite file that
-cannot be created, a refused bot token, a content file with mistakes) into that
-line; `lokalnie` prints it and exits with status 2. Anything else is a fault of
-ours: one line too, exit status 1, and `--debug` shows the traceback.
+cannot be created, a refused bot token) into that line; `lokalnie` prints it
+and exits with status 2. Anything else is a fault of ours: one line too, exit
+status 1, and `--debug` shows the traceback.
 
 A network that is down at start is not the operator's fault to fix by hand:
 `retry_with_backoff()` tries again, with a log line per attempt.
@@ -33,14 +33,10 @@ def explain(error: BaseException, database_url: str | None) -> str | None:
     """The one line for a start-up failure the operator must fix, or None."""
     # Imported here: the Telegram adapter uses this module for its retries only.
     from bot.cli_support import cli_text
-    from handlers.core.content_files import ContentFileError
 
     where = _where(database_url)
     server = where.get("server") or cli_text("cli.startup.some_server")
     for cause in _causes(error):
-        if isinstance(cause, ContentFileError):
-            # Every problem of the file, each at its line, in the operator's language.
-            return cause.text(cli_text)
         if isinstance(cause, asyncpg.InvalidCatalogNameError):
             database = where.get("database") or "?"
             return cli_text("cli.startup.no_database", database=database, server=server)

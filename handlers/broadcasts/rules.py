@@ -9,7 +9,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from handlers.core.centre import ContentError, yaml_problem
+from handlers.core.centre import ContentError
+from handlers.core.forms import rule
 
 DURATION = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>[dhm])\s*$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -18,7 +19,7 @@ UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 def parse_duration(text: str) -> timedelta:
     match = DURATION.match(str(text))
     if not match:
-        raise ValueError(f"'{text}' is not a duration like 3d, 12h or 30m")
+        raise rule("content.error.duration", value=text)
     return timedelta(**{UNITS[match["unit"]]: int(match["n"])})
 
 
@@ -51,9 +52,6 @@ def load_rules(content_dir: Path) -> ScheduleRules:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return ScheduleRules.model_validate(raw)
     except yaml.YAMLError as error:
-        raise ContentError(f"{path}: not valid YAML ({yaml_problem(error)})") from None
+        raise ContentError.bad_yaml(path, error) from None
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ContentError(f"{path}: {field}: {message}") from None
+        raise ContentError.invalid(path, error) from None

@@ -7,17 +7,50 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from handlers.core.content_files import Message, Problem, Render, keys_only, note
+from handlers.core.content_wording import error_message
+
 
 class ContentError(Exception):
-    """A content file is missing or wrong; the message names the file and the field."""
+    """A content file is missing or wrong: the file, the field and what is wrong as a
+    catalogue key with values (`content.error.*`), shown in the operator's language by
+    `text()` (str() shows the key)."""
 
+    def __init__(self, path: Path, message: Message, where: str = "") -> None:
+        self.path = path
+        self.problem = Problem(None, message, where)
+        super().__init__(str(self))
 
-def yaml_problem(error: yaml.YAMLError) -> str:
-    """A YAML parser's report in one line: where, and what it expected."""
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        mark = error.problem_mark
-        return f"line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
-    return " ".join(str(error).split())
+    def text(self, text: Render) -> str:
+        return self.problem.format(self.path, text)
+
+    def __str__(self) -> str:
+        return self.text(keys_only)
+
+    @classmethod
+    def unreadable(cls, path: Path, error: OSError) -> ContentError:
+        return cls(path, note("content.error.unreadable", reason=error.strerror or str(error)))
+
+    @classmethod
+    def bad_yaml(cls, path: Path, error: yaml.YAMLError) -> ContentError:
+        """A YAML parser's report in one line: where, and what it expected."""
+        if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+            mark = error.problem_mark
+            message = note(
+                "content.error.syntax_at",
+                line=mark.line + 1,
+                column=mark.column + 1,
+                problem=error.problem,
+            )
+        else:
+            message = note("content.error.syntax", problem=" ".join(str(error).split()))
+        return cls(path, message)
+
+    @classmethod
+    def invalid(cls, path: Path, error: ValidationError) -> ContentError:
+        """The first of pydantic's errors, in a coordinator's words."""
+        where, message = error_message(error.errors()[0])
+        return cls(path, message, where)
 
 
 class Localised(BaseModel):
@@ -62,12 +95,10 @@ def load_centre(content_dir: Path) -> Centre:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise ContentError(f"{path}: cannot read ({error.strerror})") from None
+        raise ContentError.unreadable(path, error) from None
     except yaml.YAMLError as error:
-        raise ContentError(f"{path}: not valid YAML ({yaml_problem(error)})") from None
+        raise ContentError.bad_yaml(path, error) from None
     try:
         return Centre.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise ContentError(f"{path}: {field}: {first['msg']}") from None
+        raise ContentError.invalid(path, error) from None

@@ -83,6 +83,23 @@ def validation_problems(
     return problems
 
 
+def error_message(err: Any) -> tuple[str, Message]:
+    """One pydantic error of a file read without lines (centre.yaml, mail.yaml ...):
+    the dotted field and what is wrong with it."""
+    loc = tuple(part for part in err["loc"] if not _is_tag(part))
+    field = ".".join(str(part) for part in loc)
+    if err["type"] == "missing":
+        return ".".join(str(part) for part in loc[:-1]), note(
+            "content.error.missing_field", field=loc[-1]
+        )
+    if err["type"] == "extra_forbidden":
+        return ".".join(str(part) for part in loc[:-1]), note(
+            "content.error.unknown_field", field=loc[-1]
+        )
+    ctx = err.get("ctx") or {}
+    return field, _message(err["type"], err.get("input"), ctx, err, loc, Wording(fields=()))
+
+
 def _friendly(err: Any, loc: Loc, *, is_key: bool, source: Source, wording: Wording) -> Problem:
     kind_: str = err["type"]
     got = err.get("input")

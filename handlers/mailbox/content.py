@@ -28,10 +28,8 @@ def load_mail_content(content_dir: Path) -> MailContent:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return MailContent.model_validate(raw)
     except OSError as error:
-        raise ContentError(f"{path}: cannot read ({error.strerror})") from None
+        raise ContentError.unreadable(path, error) from None
     except yaml.YAMLError as error:
-        raise ContentError(f"{path}: not valid YAML ({error})") from None
+        raise ContentError.bad_yaml(path, error) from None
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ContentError(f"{path}: {where}: {first['msg']}") from None
+        raise ContentError.invalid(path, error) from None

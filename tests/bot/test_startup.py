@@ -48,6 +48,9 @@ def cases(tmp_path: Path) -> dict[str, tuple[dict[str, str], str]]:
     not_a_folder.write_text("")
     port = free_port()
     refused = f"postgresql://postgres@127.0.0.1:{port}/lokalnie"
+    centre = broken_content(tmp_path, "centre.yaml", "name: [broken\n")
+    # The parser stops at the end of the file, the line after the one appended.
+    end = len((Path(centre) / "centre.yaml").read_text(encoding="utf-8").splitlines()) + 1
     return {
         "postgres refused": (
             {"DATABASE_URL": refused},
@@ -59,8 +62,14 @@ def cases(tmp_path: Path) -> dict[str, tuple[dict[str, str], str]]:
         ),
         "bad setting": ({"COORDINATOR_IDS": "12,abc"}, "COORDINATOR_IDS"),
         "broken centre file": (
-            {"CONTENT_DIR": broken_content(tmp_path, "centre.yaml", "name: [broken\n")},
-            "centre.yaml: not valid YAML (line",
+            {"CONTENT_DIR": centre},
+            "centre.yaml: "
+            + cli_text(
+                "content.error.syntax_at",
+                line=end,
+                column=1,
+                problem="expected ',' or ']', but got '<stream end>'",
+            ),
         ),
         "broken catalogue": (
             {
