@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from handlers.broadcasts.plan import plan
-from handlers.broadcasts.rules import ScheduleRules, parse_duration
+from handlers.broadcasts.rules import ScheduleRules, load_rules, parse_duration
+from handlers.core.centre import ContentError
+from handlers.core.content_files import note
 from storage.schedule import Announcement
 from tests.handlers.contest_fixture import CLOSES, sample_contest
 from tests.handlers.survey_fixture import sample_survey
@@ -58,3 +63,11 @@ def test_rules_durations_read_days_hours_minutes() -> None:
     assert parse_duration("3d") == timedelta(days=3)
     assert parse_duration("12h") == timedelta(hours=12)
     assert parse_duration("30m") == timedelta(minutes=30)
+
+
+def test_rules_a_wrong_duration_names_the_field_and_the_value(tmp_path: Path) -> None:
+    (tmp_path / "schedule.yaml").write_text("survey_reminders: [3 dni]\n", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_rules(tmp_path)
+    assert caught.value.problem.where == "survey_reminders"
+    assert caught.value.problem.message == note("content.error.duration", value="3 dni")
