@@ -171,6 +171,8 @@ def _message(
         key, name = _LIMITS[kind_]
         return note(key, limit=ctx.get(name), got=show(got))
     if kind_ == "literal_error":
-        return note("content.error.not_one_of", expected=ctx.get("expected"), got=show(got))
+        # Pydantic lists the values as "'one' or 'many'": the "or" is English.
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ")
+        return note("content.error.not_one_of", expected=expected, got=show(got))
     # A rule of pydantic's we have no words for: its own, in English.
     return note("content.error.other", detail=str(err["msg"]))
