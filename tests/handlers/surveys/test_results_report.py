@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from matplotlib.image import imread
 
+from handlers.core.content_files import note
 from handlers.core.forms import Question, Survey
 from handlers.core.i18n import Translator
 from handlers.surveys import report
@@ -252,8 +253,10 @@ def test_a_short_title_that_is_long_or_lacks_a_language_is_reported(tmp_path: Pa
         encoding="utf-8",
     )
     problems = [(p.line, p.message) for p in check_survey_file(path, WARSAW)]
-    assert any(line == 9 and '"en"' in text for line, text in problems), problems
-    assert any(line == 13 and "at most 60" in text for line, text in problems), problems
+    missing = note("content.error.no_text_survey", language="en", languages="pl, en")
+    assert (9, missing) in problems, problems
+    too_long = note("content.error.short_title", most=60, length=len(f"{'bardzo ' * 10}długi"))
+    assert (13, too_long) in problems, problems
 
 
 def test_shipped_surveys_give_every_charted_question_a_short_title() -> None:
