@@ -35,6 +35,8 @@ ACTIONS = {
     "status_change": "panel.audit.status_change",
     "scored": "panel.audit.scored",
     "selection": "panel.audit.selection",
+    "survey_export": "panel.audit.survey_export",
+    "survey_leaders": "panel.audit.survey_leaders",
 }
 
 
