@@ -21,7 +21,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from bot.app import Service
 from storage import residents, surveys
+from storage.db import Store
 from storage.models import PanelAudit, SurveyResponse
 from tests.conftest import COORDINATOR_ID
 from tests.handlers.surveys.test_results import build_survey, fill
@@ -79,9 +81,14 @@ class Tables(HTMLParser):
 
 
 async def add_response(
-    site: Site, answers: dict[str, Any], *, channel: str, started: datetime, telegram_id: int | None
+    store: Store,
+    answers: dict[str, Any],
+    *,
+    channel: str,
+    started: datetime,
+    telegram_id: int | None,
 ) -> None:
-    async with site.service.store.transaction() as session:
+    async with store.transaction() as session:
         resident = await residents.create_with_consent(
             session, telegram_id=telegram_id, name=None, language="pl"
         )
@@ -96,14 +103,20 @@ async def add_response(
         stored.started_at = started
 
 
+async def seed(service: Service, database_url: str) -> None:
+    """The survey and its seven responses in the service's store."""
+    service.services.surveys = {SLUG: build_survey()}
+    await fill(database_url, build_survey())
+    store = service.store
+    for answers in PAPER:
+        await add_response(store, answers, channel="paper", started=PAPER_DAY, telegram_id=None)
+    await add_response(store, BY_MAIL, channel="email", started=PAPER_DAY, telegram_id=8801)
+
+
 @pytest.fixture
 async def seeded(site: Site, database_url: str) -> Site:
     site.service.services.clock = lambda: NOW
-    site.service.services.surveys = {SLUG: build_survey()}
-    await fill(database_url, build_survey())
-    for answers in PAPER:
-        await add_response(site, answers, channel="paper", started=PAPER_DAY, telegram_id=None)
-    await add_response(site, BY_MAIL, channel="email", started=PAPER_DAY, telegram_id=8801)
+    await seed(site.service, database_url)
     return site
 
 
