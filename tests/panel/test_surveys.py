@@ -191,6 +191,10 @@ async def test_each_filter_narrows_the_count(seeded: Site, client: httpx.AsyncCl
     assert shows(weekly, 3, 3)
     assert shows(await respondents(answer=["often=week", "interests=crafts"]), 1, 1)
     assert shows(await respondents(answer="often=week", channel="paper"), 1, 1)
+    # A scale point (Bartek and the second paper questionnaire gave 5), and yes or no.
+    assert shows(await respondents(answer="offer=5"), 2, 2)
+    assert shows(await respondents(answer="contact_ok=yes"), 2, 2)
+    assert shows(await respondents(answer="interests=other"), 1, 1)
     # What is not understood is left out, not an error.
     assert shows(await respondents(answer="often=nonsense", channel="fax", to="jutro"), 7, 6)
 
