@@ -5,7 +5,8 @@ embedded, DejaVu Sans has every Polish letter): no HTML engine and no browser
 on the server. Pages are A4; the head (survey, dates, respondents, what stood
 out) comes first, then a question at the top of a page, as in the HTML report
 printed: its chart (the PNG of the chat's album), the table of counts, the
-notes and the open answers, flowing onto further pages when long.
+notes and the open answers (the first PDF_ANSWERS of a question, then how many
+more the HTML report holds), flowing onto further pages when long.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ MARGIN = 0.6
 TEXT = WIDTH - 2 * MARGIN
 FONT = "DejaVu Sans"
 INK, MUTED, ACCENT = "#1b1b1b", "#555555", "#1f6f8b"
-LINE = 1.35 / 72  # inches per point of type, one line with spacing
+SPACING = 1.2  # matplotlib's line spacing, of a line's own height (about 1.17 of the size)
+LINE = 1.45 / 72  # inches per point of type, one line with spacing (a little to spare)
+# Open answers printed per question: matplotlib sets PDF text at some 10 ms a line, and
+# a printout for a meeting quotes; all of them are in the HTML report and the exports.
+PDF_ANSWERS = 60
 CHAR = 0.55 / 72  # inches per point: the mean width of a letter, for wrapping
 
 
@@ -58,29 +63,38 @@ class _Pages:
             self.new_page()
 
     def text(self, text: str, size: float = 10, *, bold: bool = False, colour: str = INK) -> None:
-        width = max(20, int(TEXT / (size * CHAR)))
-        for paragraph in text.splitlines() or [""]:
-            for line in textwrap.wrap(paragraph, width) or [""]:
-                self.room(size * LINE)
-                assert self.figure is not None
-                self.figure.text(
-                    MARGIN / WIDTH,
-                    1 - self.y / HEIGHT,
-                    line,
-                    fontsize=size,
-                    fontfamily=FONT,
-                    fontweight="bold" if bold else "normal",
-                    color=colour,
-                    va="top",
-                    parse_math=False,
-                )
-                self.y += size * LINE
+        self.lines(wrap(text, size), size, bold=bold, colour=colour)
+
+    def lines(
+        self, lines: list[str], size: float = 10, *, bold: bool = False, colour: str = INK
+    ) -> None:
+        """Wrapped lines, as many on a page as fit, each page's share drawn as one text."""
+        height = size * LINE
+        while lines:
+            fit = int((HEIGHT - MARGIN - self.y) / height) if self.figure is not None else 0
+            if fit <= 0:
+                self.new_page()
+                continue
+            chunk, lines = lines[:fit], lines[fit:]
+            assert self.figure is not None
+            self.figure.text(
+                MARGIN / WIDTH,
+                1 - self.y / HEIGHT,
+                "\n".join(chunk),
+                fontsize=size,
+                fontfamily=FONT,
+                fontweight="bold" if bold else "normal",
+                color=colour,
+                va="top",
+                linespacing=SPACING,
+                parse_math=False,
+            )
+            self.y += len(chunk) * height
 
     def row(self, cells: Sequence[str], size: float = 10, *, bold: bool = False) -> None:
         """A table row: the label wrapped on the left, two numbers at the right."""
         label, *numbers = cells
-        width = max(20, int((TEXT - 2.4) / (size * CHAR)))
-        lines = textwrap.wrap(label, width) or [""]
+        lines = wrap(label, size, TEXT - 2.4)
         self.room(len(lines) * size * LINE)
         assert self.figure is not None
         top = 1 - self.y / HEIGHT
@@ -92,7 +106,7 @@ class _Pages:
             "va": "top",
             "parse_math": False,
         }
-        self.figure.text(MARGIN / WIDTH, top, "\n".join(lines), linespacing=1.35, **style)
+        self.figure.text(MARGIN / WIDTH, top, "\n".join(lines), linespacing=SPACING, **style)
         for index, number in enumerate(numbers):
             x = (WIDTH - MARGIN - 1.2 * (len(numbers) - 1 - index)) / WIDTH
             self.figure.text(x, top, number, ha="right", **style)
@@ -117,6 +131,14 @@ class _Pages:
 
     def gap(self, inches: float = 0.12) -> None:
         self.y += inches
+
+
+def wrap(text: str, size: float, width: float = TEXT) -> list[str]:
+    """Lines of `text` that fit `width` inches at `size` points (by the mean letter width)."""
+    letters = max(20, int(width / (size * CHAR)))
+    return [
+        line for part in text.splitlines() or [""] for line in textwrap.wrap(part, letters) or [""]
+    ]
 
 
 def report_pdf(
@@ -178,9 +200,12 @@ def report_pdf(
                 pages.gap()
             if section.answers:
                 pages.text(section.answers_title, 12, bold=True)
-                for answer in section.answers:
-                    pages.text(f"– {answer}", 10)
-                    pages.gap(0.06)
+                shown = section.answers[:PDF_ANSWERS]
+                quoted = [wrap(f"– {answer}", 10) + [""] for answer in shown]
+                pages.lines([line for lines in quoted for line in lines], 10)
+                more = len(section.answers) - len(shown)
+                if more:
+                    pages.text(t("report.pdf_more_answers", count=more), 10, colour=MUTED)
             if png is None:
                 pages.text(footer, 8, colour=MUTED)
         pages.close_page()
