@@ -50,7 +50,7 @@ class SurveyExport(PanelHandler):
                 survey.slug,
                 format=kind,
                 responses=len(view.responses),
-                filter=view.query.removeprefix("?"),
+                **({"filter": view.query.removeprefix("?")} if view.query else {}),
             )
         send_file(self, f"{survey.slug}.{kind}", mime_type, content)
 

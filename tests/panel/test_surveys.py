@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -22,6 +23,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.app import Service
+from handlers.surveys import report
+from panel import survey_view
 from storage import residents, surveys
 from storage.db import Store
 from storage.models import PanelAudit, SurveyResponse
@@ -241,7 +244,7 @@ async def test_the_exports_open_in_openpyxl_and_as_csv_and_are_logged(
     logged = await audit_entries(seeded, "survey_export")
     assert [(e.target, e.coordinator_id) for e in logged] == [(SLUG, COORDINATOR_ID)] * 2
     assert [e.detail["format"] for e in logged] == ["xlsx", "csv"]
-    assert logged[1].detail["filter"] == "channel=paper"
+    assert "filter" not in logged[0].detail and logged[1].detail["filter"] == "channel=paper"
     audit_page = text_of(await client.get("/audit"))
     assert t(seeded, "panel.audit.survey_export") in audit_page
 
@@ -282,3 +285,29 @@ async def test_without_a_session_every_survey_page_is_refused(seeded: Site) -> N
 async def test_an_unknown_survey_is_not_found(client: httpx.AsyncClient) -> None:
     for path in ("/surveys/nie-ma", "/surveys/nie-ma/export.csv", "/surveys/nie-ma/leaders"):
         assert (await client.get(path)).status_code == 404, path
+
+
+async def test_charts_are_drawn_once_per_view_until_the_numbers_change(
+    seeded: Site, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[int] = []
+
+    def counting(*args: Any) -> list[report.Chart]:
+        charts = report.draw_charts(*args)
+        drawn.append(len(charts))
+        return charts
+
+    monkeypatch.setattr(survey_view, "_charts", OrderedDict())
+    monkeypatch.setattr(survey_view, "draw_charts", counting)
+    for _ in range(2):
+        await client.get(f"/surveys/{SLUG}")
+    await client.get(f"/surveys/{SLUG}/report.html")
+    assert len(drawn) == 1
+    await client.get(f"/surveys/{SLUG}", params={"channel": "paper"})
+    assert len(drawn) == 2
+    await add_response(
+        seeded.service.store, BY_MAIL, channel="email", started=NOW, telegram_id=8802
+    )
+    page = text_of(await client.get(f"/surveys/{SLUG}"))
+    assert len(drawn) == 3
+    assert t(seeded, "results.respondents", started=8, finished=7) in page
