@@ -311,3 +311,22 @@ async def test_charts_are_drawn_once_per_view_until_the_numbers_change(
     page = text_of(await client.get(f"/surveys/{SLUG}"))
     assert len(drawn) == 3
     assert t(seeded, "results.respondents", started=8, finished=7) in page
+
+
+async def test_a_coordinator_who_chose_english_reads_the_results_in_english(
+    seeded: Site,
+) -> None:
+    async with seeded.service.store.transaction() as session:
+        await residents.create_without_consent(
+            session, telegram_id=COORDINATOR_ID, name="Kasia", language="en"
+        )
+    texts = seeded.service.services.translator
+    async with seeded.client() as client:
+        await sign_in(client, seeded.link())
+        page = text_of(await client.get(f"/surveys/{SLUG}", params={"channel": "paper"}))
+        report_page = text_of(await client.get(f"/surveys/{SLUG}/report.html"))
+    assert '<html lang="en">' in page and '<html lang="en">' in report_page
+    assert texts.text("en", "results.respondents", started=2, finished=2) in page
+    assert texts.text("en", "panel.surveys.channel.paper") in page
+    assert "Cultural needs" in page and "Weekly" in page
+    assert texts.text("pl", "panel.surveys.filters") not in page
