@@ -84,15 +84,25 @@ def diagnosis_steps(path: Path) -> tuple[Step, ...]:
             name = step.encode()
             if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
                 value = runner.DONE if pending.get("chosen") else flow.choice_ids(question)[0]
-            elif kind in (QuestionType.SCALE, QuestionType.MATRIX):
+            elif kind is QuestionType.SCALE:
                 assert question.scale is not None
                 value = str(question.scale.min)
+            elif kind is QuestionType.MATRIX:
+                # One message: each row's lowest point, then "done" (a lone row saves itself).
+                assert question.scale is not None
+                rated = pending.get("rows", {})
+                rows = [i for i in flow.shown_items(question, answers) if i.id not in rated]
+                value = (
+                    f"{question.items.index(rows[0])}={question.scale.min}"
+                    if rows
+                    else runner.DONE
+                )
             elif kind is QuestionType.YESNO:
                 value = "y"
             else:
                 value = ""
             if value:
-                action = runner.on_button(question, step, pending, value)
+                action = runner.on_button(question, step, pending, value, answers)
                 data = SurveyPress(name, value).pack()
                 press = Step(f"{name}:{value}", "callback", data, 1, "")
             else:
@@ -105,12 +115,9 @@ def diagnosis_steps(path: Path) -> tuple[Step, ...]:
                 steps.append(replace(press, expect=first_text(question)))
                 break
             assert isinstance(action, runner.Show)
-            if action.replace:  # a ticked option: the message is edited in place
-                label = question.option_text(value, "pl")
-                steps.append(replace(press, expect=f"✅ {label}", edit=True))
-            else:  # the next matrix row
-                item = question.items[action.step.item or 0]
-                steps.append(replace(press, expect=item.text.get("pl")))
+            # A ticked option or a rated row: the message is edited in place.
+            assert action.replace
+            steps.append(replace(press, expect=question.text.get("pl")[:20], edit=True))
             step, pending = action.step, action.pending
     return tuple(steps)
 

@@ -246,7 +246,9 @@ class OutboxSender:
                 await self.on_permanent_failure(message, str(error))
             return False
         async with self.store.transaction() as session:
-            await outbox.mark_sent(session, message.id, external_id=external_id)
+            await outbox.mark_sent(
+                session, message.id, external_id=external_id, ephemeral=message.ephemeral
+            )
         return True
 
     async def run(self, *, idle_seconds: float = 5.0) -> None:

@@ -40,9 +40,9 @@ MAX_ATTEMPTS = 3
 # Telegram picks update ids afresh after a week without updates: an older stored
 # offset could then be above every new update, so it is not used.
 OFFSET_VALID = timedelta(days=6)
-# How often the worker looks at the table without being woken (rows stored by
-# a previous run, retries).
-IDLE_CHECK = 1.0
+# How often the worker looks at the table without being woken: a safety net, as
+# every stored update wakes it, and rows of a previous run are read at start.
+IDLE_CHECK = 5.0
 # Rows read in one go: one read per batch rather than per update.
 BATCH = 50
 

@@ -43,6 +43,8 @@ ACTIONS = {
     "broadcast_scheduled": "panel.audit.broadcast_scheduled",
     "broadcast_cancelled": "panel.audit.broadcast_cancelled",
     "job_cancelled": "panel.audit.job_cancelled",
+    "survey_export": "panel.audit.survey_export",
+    "survey_leaders": "panel.audit.survey_leaders",
 }
 
 

@@ -26,11 +26,13 @@ def page_groups() -> list[ModuleType]:
         proposals,
         ranking,
         signin,
+        surveys,
     )
 
     return [
         signin,
         dashboard,
+        surveys,
         proposals,
         proposal_change,
         proposal_scores,

@@ -97,6 +97,8 @@ class Claimed:
     attempts: int
     resident_id: int | None
     priority: int
+    # A reply to someone who gave no consent: deleted once sent, not kept.
+    ephemeral: bool = False
 
     @classmethod
     def of(cls, row: Any) -> Claimed:
@@ -109,6 +111,7 @@ class Claimed:
             row.attempts,
             row.resident_id,
             row.priority,
+            row.idempotency_key.startswith(EPHEMERAL),
         )
 
 
@@ -226,14 +229,24 @@ async def claim_due(
 
 
 async def mark_sent(
-    session: AsyncSession, message_id: int, *, external_id: str | None = None
+    session: AsyncSession,
+    message_id: int,
+    *,
+    external_id: str | None = None,
+    ephemeral: bool | None = None,
 ) -> None:
+    """Sent: kept as sent, or (an ephemeral reply) deleted. `ephemeral` None: not
+    known to the caller, so both are tried."""
+    if ephemeral:
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.id == message_id))
+        return
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
         .values(status="sent", sent_at=utcnow(), last_error=None, external_id=external_id)
     )
-    await _drop_ephemeral(session, [message_id])
+    if ephemeral is None:
+        await _drop_ephemeral(session, [message_id])
 
 
 async def _drop_ephemeral(session: AsyncSession, ids: list[int]) -> None:

@@ -162,42 +162,58 @@ class StoredResponse:
     answers: dict[str, Any]
 
 
+_RESPONSE_COLUMNS = (
+    SurveyResponse.id,
+    SurveyResponse.survey,
+    SurveyResponse.resident_id,
+    SurveyResponse.status,
+    SurveyResponse.language,
+    SurveyResponse.channel,
+    SurveyResponse.started_at,
+    SurveyResponse.finished_at,
+)
+
+
 async def all_responses(
     session: AsyncSession, survey: str, *, channels: Collection[str] | None = None
 ) -> list[StoredResponse]:
     """Every response of a survey with its answers, oldest first; `channels` keeps only
     those that came by these channels (e.g. "paper", entered on behalf of a resident)."""
+    # Plain rows, not ORM objects: a survey's responses and answers run to tens of thousands.
+    wanted = [SurveyResponse.survey == survey]
+    if channels is not None:
+        wanted.append(SurveyResponse.channel.in_(list(channels)))
     query = (
-        select(SurveyResponse, Resident.name, Resident.telegram_id)
+        select(*_RESPONSE_COLUMNS, Resident.name, Resident.telegram_id)
         .outerjoin(Resident, Resident.id == SurveyResponse.resident_id)
-        .where(SurveyResponse.survey == survey)
+        .where(*wanted)
         .order_by(SurveyResponse.id)
     )
-    if channels is not None:
-        query = query.where(SurveyResponse.channel.in_(list(channels)))
     rows = (await session.execute(query)).all()
-    ids = [response.id for response, _, _ in rows]
-    answers: dict[int, dict[str, Any]] = {i: {} for i in ids}
-    if ids:
-        for answer in await session.scalars(
-            select(SurveyAnswer).where(SurveyAnswer.response_id.in_(ids))
-        ):
-            answers[answer.response_id][answer.question] = answer.value
+    answers: dict[int, dict[str, Any]] = {row.id: {} for row in rows}
+    if rows:
+        found = await session.execute(
+            select(SurveyAnswer.response_id, SurveyAnswer.question, SurveyAnswer.value)
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .where(*wanted)
+        )
+        for response_id, question, value in found.all():
+            answers[response_id][question] = value
     return [
         StoredResponse(
-            id=response.id,
-            survey=response.survey,
-            resident_id=response.resident_id,
-            resident_name=name,
-            telegram_id=telegram_id,
-            status=response.status,
-            language=response.language,
-            channel=response.channel,
-            started_at=response.started_at,
-            finished_at=response.finished_at,
-            answers=answers[response.id],
+            id=row.id,
+            survey=row.survey,
+            resident_id=row.resident_id,
+            resident_name=row.name,
+            telegram_id=row.telegram_id,
+            status=row.status,
+            language=row.language,
+            channel=row.channel,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            answers=answers[row.id],
         )
-        for response, name, telegram_id in rows
+        for row in rows
     ]
 
 

@@ -101,16 +101,25 @@ async def returned(ctx: Context, contest: Contest, proposal: Proposal) -> Reply:
     return Reply("\n\n".join(parts))
 
 
-@router.choice(MineFiles)
-async def on_files(ctx: Context, pressed: MineFiles) -> list[Reply]:
-    """A submitted proposal's files, to add or remove while the call is open."""
+async def _own(ctx: Context, proposal_id: int) -> tuple[Contest, Proposal] | list[Reply]:
+    """The contest and the applicant's own proposal a button names; else what to say."""
     assert ctx.resident is not None
     contest = contest_of(ctx)
     if contest is None:
         return [ctx.reply("proposal.no_contest")]
-    proposal = await store.get(ctx.session, pressed.proposal)
+    proposal = await store.get(ctx.session, proposal_id)
     if proposal is None or proposal.resident_id != ctx.resident.id:
         return [ctx.reply("input.stale_button")]
+    return contest, proposal
+
+
+@router.choice(MineFiles)
+async def on_files(ctx: Context, pressed: MineFiles) -> list[Reply]:
+    """A submitted proposal's files, to add or remove while the call is open."""
+    found = await _own(ctx, pressed.proposal)
+    if isinstance(found, list):
+        return found
+    contest, proposal = found
     if proposal.status != store.SUBMITTED or not files_open(ctx, contest, proposal):
         return [ctx.reply("proposal.not_editable")]
     return await applicant_flow.open_files(ctx, contest, proposal)
@@ -121,13 +130,10 @@ Pressed = MineOpen | MineShow | MineWithdraw | MineWithdrawYes | MineWithdrawNo 
 
 @router.choice(MineOpen, MineShow, MineWithdraw, MineWithdrawYes, MineWithdrawNo, MineRestore)
 async def on_mine(ctx: Context, pressed: Pressed) -> list[Reply]:
-    assert ctx.resident is not None
-    contest = contest_of(ctx)
-    if contest is None:
-        return [ctx.reply("proposal.no_contest")]
-    proposal = await store.get(ctx.session, pressed.proposal)
-    if proposal is None or proposal.resident_id != ctx.resident.id:
-        return [ctx.reply("input.stale_button")]
+    found = await _own(ctx, pressed.proposal)
+    if isinstance(found, list):
+        return found
+    contest, proposal = found
     if isinstance(pressed, MineOpen):
         if not editable(ctx, contest, proposal):
             return [ctx.reply("proposal.not_editable")]

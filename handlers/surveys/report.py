@@ -77,7 +77,7 @@ def draw_charts(
 
 
 @dataclass
-class _Section:
+class Section:
     """What the template shows for one question."""
 
     number: int
@@ -107,29 +107,29 @@ def report_file(
     *,
     interim: bool = False,
     picked: Sequence[str] = (),
+    note: str = "",
 ) -> OutgoingFile:
     """The whole report as one HTML file.
 
     `summaries` are what may be shown (the caller leaves out what must not be:
     personal questions; for subscribers, everything but the public part), and
     their open answers are printed as they are. `picked`: open answers a
-    coordinator chose to share, in a section of their own.
+    coordinator chose to share, in a section of their own. `note`: a line under
+    the title saying which responses are counted, when not all of them.
     """
 
     def t(key: str, **values: object) -> str:
         return translator.text(language, key, **values)
 
-    images = {chart.number: chart.png for chart in charts}
-    sections = [
-        _section(number, summary, images.get(number), translator, language)
-        for number, summary in enumerate(summaries, start=1)
-    ]
+    sections = report_sections(summaries, charts, translator, language)
     title = survey.title.get(language)
     page = _template().render(
         language=language,
         title=title,
         heading=t("report.heading"),
-        interim=t("surveyadmin.share_interim_head") if interim else "",
+        interim=" ".join(
+            p for p in (t("surveyadmin.share_interim_head") if interim else "", note) if p
+        ),
         dates=results_text.dates_text(survey, translator, language, timezone),
         respondents=results_text.respondents_text(overview, translator, language),
         entered=counts_line(overview.entered, translator, language) or "",
@@ -146,18 +146,32 @@ def report_file(
     return OutgoingFile(report_name(survey, translator, language), HTML, page.encode("utf-8"))
 
 
+def report_sections(
+    summaries: Sequence[QuestionSummary],
+    charts: Sequence[Chart],
+    translator: Translator,
+    language: str,
+) -> list[Section]:
+    """What the report shows for each question (the panel's results page shows the same)."""
+    images = {chart.number: chart.png for chart in charts}
+    return [
+        _section(number, summary, images.get(number), translator, language)
+        for number, summary in enumerate(summaries, start=1)
+    ]
+
+
 def _section(
     number: int,
     summary: QuestionSummary,
     png: bytes | None,
     translator: Translator,
     language: str,
-) -> _Section:
+) -> Section:
     def t(key: str, **values: object) -> str:
         return translator.text(language, key, **values)
 
     question = summary.question
-    section = _Section(
+    section = Section(
         number=number,
         title=question.short_text(language),
         text=summary.text,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,13 +126,15 @@ class Volunteer:
     contact: dict[str, str]
 
 
-async def load_results(session: AsyncSession, survey: Survey) -> list[StoredResponse]:
-    """Every stored response of the survey, oldest first.
+async def load_results(
+    session: AsyncSession, survey: Survey, *, channels: Collection[str] | None = None
+) -> list[StoredResponse]:
+    """Every stored response of the survey (of `channels` only, when given), oldest first.
 
     For an anonymous survey only the answer part: the contact answers of a
     response still in progress are left out, like those moved out on finishing.
     """
-    responses = await all_responses(session, survey.slug)
+    responses = await all_responses(session, survey.slug, channels=channels)
     if survey.anonymous:
         apart = set(contact_ids(survey))
         for response in responses:

@@ -13,12 +13,15 @@ PANEL_SCREENSHOTS (a folder) when set, else to the test's temporary folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import socket
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +60,30 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextlib.asynccontextmanager
+async def signed_in_page(live_bot: LiveBot) -> AsyncIterator[Any]:  # noqa: F811
+    """A desktop-sized chromium page signed in as the coordinator, from the link the
+    bot sent in reply to /panel, showing the dashboard."""
+    from playwright.async_api import async_playwright
+
+    def t(key: str) -> str:
+        return live_bot.service.services.translator.text("pl", key)
+
+    [message] = await live_bot.say(COORDINATOR_ID, "/panel")
+    found = re.search(r"http://\S+/signin\?token=\S+", message["text"])
+    assert found, message["text"]
+    async with async_playwright() as driver:
+        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await page.goto(found.group(0))
+            await page.get_by_role("button", name=t("panel.sign_in_button")).click()
+            await page.get_by_role("heading", name=t("panel.nav.dashboard")).wait_for()
+            yield page
+        finally:
+            await browser.close()
+
+
 @pytest.fixture
 def database_url(sqlite_url: str) -> str:
     # One store is enough here: the store's side is covered by the HTTP tests on both.
@@ -79,7 +106,6 @@ async def test_a_coordinator_signs_in_from_the_chat_and_asks_for_changes(
     live_bot: LiveBot,  # noqa: F811
     screenshots: Path,
 ) -> None:
-    from playwright.async_api import async_playwright
 
     services = live_bot.service.services
     services.contest = sample_contest()
@@ -99,46 +125,31 @@ async def test_a_coordinator_signs_in_from_the_chat_and_asks_for_changes(
         channel="telegram",
     )
 
-    [message] = await live_bot.say(COORDINATOR_ID, "/panel")
-    found = re.search(r"http://\S+/signin\?token=\S+", message["text"])
-    assert found, message["text"]
-    link = found.group(0)
+    async with signed_in_page(live_bot) as page:
+        await page.screenshot(path=str(screenshots / "dashboard-1280.png"), full_page=True)
 
-    async with async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(link)
-            await page.get_by_role("button", name=t("panel.sign_in_button")).click()
-            await page.get_by_role("heading", name=t("panel.nav.dashboard")).wait_for()
-            await page.screenshot(path=str(screenshots / "dashboard-1280.png"), full_page=True)
+        await page.get_by_role("link", name=t("panel.nav.proposals"), exact=True).click()
+        await page.get_by_role("link", name=made.number).click()
+        await page.get_by_role("heading", name=re.compile("Potańcówka pod lipami")).wait_for()
 
-            await page.get_by_role("link", name=t("panel.nav.proposals"), exact=True).click()
-            await page.get_by_role("link", name=made.number).click()
-            await page.get_by_role("heading", name=re.compile("Potańcówka pod lipami")).wait_for()
+        await page.get_by_label(t("panel.new_status")).select_option(proposals.CHANGES_REQUESTED)
+        await page.get_by_label(t("panel.edit_until_field")).fill("2030-06-20")
+        await page.get_by_label(t("panel.note")).fill(NOTE)
+        await page.get_by_role("button", name=t("panel.preview")).click()
+        preview = page.locator(".preview")
+        await preview.wait_for()
+        assert NOTE in await preview.inner_text()
+        await page.screenshot(path=str(screenshots / "proposal-1280.png"), full_page=True)
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.screenshot(path=str(screenshots / "proposal-390.png"), full_page=True)
 
-            await page.get_by_label(t("panel.new_status")).select_option(
-                proposals.CHANGES_REQUESTED
-            )
-            await page.get_by_label(t("panel.edit_until_field")).fill("2030-06-20")
-            await page.get_by_label(t("panel.note")).fill(NOTE)
-            await page.get_by_role("button", name=t("panel.preview")).click()
-            preview = page.locator(".preview")
-            await preview.wait_for()
-            assert NOTE in await preview.inner_text()
-            await page.screenshot(path=str(screenshots / "proposal-1280.png"), full_page=True)
-            await page.set_viewport_size({"width": 390, "height": 844})
-            await page.screenshot(path=str(screenshots / "proposal-390.png"), full_page=True)
-
-            already = len(live_bot.api.sent(APPLICANT))
-            await page.get_by_role("button", name=t("panel.send")).click()
-            await page.get_by_role("status").wait_for()
-            assert "kgw@example.pl" in await page.get_by_role("status").inner_text()
-            for name in ("proposals", "ranking"):
-                await page.get_by_role("link", name=t(f"panel.nav.{name}"), exact=True).click()
-                await page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
-        finally:
-            await browser.close()
+        already = len(live_bot.api.sent(APPLICANT))
+        await page.get_by_role("button", name=t("panel.send")).click()
+        await page.get_by_role("status").wait_for()
+        assert "kgw@example.pl" in await page.get_by_role("status").inner_text()
+        for name in ("proposals", "ranking"):
+            await page.get_by_role("link", name=t(f"panel.nav.{name}"), exact=True).click()
+            await page.screenshot(path=str(screenshots / f"{name}-390.png"), full_page=True)
 
     [told] = await live_bot.replies(APPLICANT, already, 1)
     assert "Prosimy o poprawki." in told["text"]

@@ -12,7 +12,6 @@ Screenshots go to PANEL_SCREENSHOTS when set, else to the test's temporary folde
 from __future__ import annotations
 
 import os
-import re
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,9 +20,8 @@ import pytest
 
 from bot.mail.parse import parse_mail
 from handlers.mailbox.receiving import MailPolicy, receive_mail
-from tests.conftest import COORDINATOR_ID
 from tests.e2e.conftest import LiveBot, live_bot  # noqa: F401 - the fixture
-from tests.panel.test_browser import CHROMIUM, free_port
+from tests.panel.test_browser import free_port, signed_in_page
 from tests.servers.smtp import SmtpServer
 
 ANSWER = "Dzień dobry, sala jest wolna w sobotę od 10:00."
@@ -68,7 +66,6 @@ async def test_a_coordinator_replies_to_a_mail_thread_and_it_reaches_smtp(
     smtp: SmtpServer,
     screenshots: Path,
 ) -> None:
-    from playwright.async_api import async_playwright
 
     services = live_bot.service.services
     texts = services.translator
@@ -79,50 +76,37 @@ async def test_a_coordinator_replies_to_a_mail_thread_and_it_reaches_smtp(
     async with live_bot.service.store.transaction() as session:
         await receive_mail(session, services, [parse_mail(question())], MailPolicy(notify=False))
 
-    [message] = await live_bot.say(COORDINATOR_ID, "/panel")
-    found = re.search(r"http://\S+/signin\?token=\S+", message["text"])
-    assert found, message["text"]
+    async with signed_in_page(live_bot) as page:
+        await page.get_by_role("link", name=t("panel.nav.inbox"), exact=True).click()
+        await page.screenshot(path=str(screenshots / "inbox-1280.png"), full_page=True)
+        await page.get_by_role("link", name="Wynajem sali na próbę chóru").click()
+        await page.get_by_role("heading", name="Wynajem sali na próbę chóru").wait_for()
+        assert "<b>Pozdrawiam</b>" in await page.locator(".message").first.inner_text()
 
-    async with async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await page.goto(found.group(0))
-            await page.get_by_role("button", name=t("panel.sign_in_button")).click()
-            await page.get_by_role("heading", name=t("panel.nav.dashboard")).wait_for()
+        thread_url = page.url
+        await page.get_by_label(t("panel.inbox.reply_text")).fill(ANSWER)
+        await page.set_viewport_size({"width": 390, "height": 844})
+        await page.screenshot(path=str(screenshots / "inbox-thread-390.png"), full_page=True)
+        await page.get_by_role("button", name=t("panel.inbox.send_reply")).click()
+        status = page.get_by_role("status")
+        await status.wait_for()
+        assert "maria@example.pl" in await status.inner_text()
 
-            await page.get_by_role("link", name=t("panel.nav.inbox"), exact=True).click()
-            await page.screenshot(path=str(screenshots / "inbox-1280.png"), full_page=True)
-            await page.get_by_role("link", name="Wynajem sali na próbę chóru").click()
-            await page.get_by_role("heading", name="Wynajem sali na próbę chóru").wait_for()
-            assert "<b>Pozdrawiam</b>" in await page.locator(".message").first.inner_text()
+        [received] = await smtp.await_messages(1)
+        assert received.rcpt_tos == ["maria@example.pl"]
+        assert received.message["Subject"] == "Re: Wynajem sali na próbę chóru"
+        assert received.message["In-Reply-To"] == "<sala-1@example.pl>"
+        assert received.text.replace("\r\n", "\n").startswith(ANSWER + "\n\n")
 
-            thread_url = page.url
-            await page.get_by_label(t("panel.inbox.reply_text")).fill(ANSWER)
-            await page.set_viewport_size({"width": 390, "height": 844})
-            await page.screenshot(path=str(screenshots / "inbox-thread-390.png"), full_page=True)
-            await page.get_by_role("button", name=t("panel.inbox.send_reply")).click()
-            status = page.get_by_role("status")
-            await status.wait_for()
-            assert "maria@example.pl" in await status.inner_text()
-
-            [received] = await smtp.await_messages(1)
-            assert received.rcpt_tos == ["maria@example.pl"]
-            assert received.message["Subject"] == "Re: Wynajem sali na próbę chóru"
-            assert received.message["In-Reply-To"] == "<sala-1@example.pl>"
-            assert received.text.replace("\r\n", "\n").startswith(ANSWER + "\n\n")
-
-            # The sender marks the row sent just after the server took it: look again
-            # until the page says so (bounded; the assertion is on what it says).
-            sent = t("mail.state_sent")
-            deadline = time.monotonic() + 15
-            while True:
-                await page.goto(thread_url)  # a GET: reloading would post the reply again
-                badges = await page.locator(".badge").all_inner_texts()
-                if sent in badges or time.monotonic() > deadline:
-                    break
-            assert sent in badges
-            assert t("mail.state_queued") not in badges
-            await page.screenshot(path=str(screenshots / "inbox-sent-390.png"), full_page=True)
-        finally:
-            await browser.close()
+        # The sender marks the row sent just after the server took it: look again
+        # until the page says so (bounded; the assertion is on what it says).
+        sent = t("mail.state_sent")
+        deadline = time.monotonic() + 15
+        while True:
+            await page.goto(thread_url)  # a GET: reloading would post the reply again
+            badges = await page.locator(".badge").all_inner_texts()
+            if sent in badges or time.monotonic() > deadline:
+                break
+        assert sent in badges
+        assert t("mail.state_queued") not in badges
+        await page.screenshot(path=str(screenshots / "inbox-sent-390.png"), full_page=True)

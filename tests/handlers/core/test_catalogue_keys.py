@@ -29,7 +29,9 @@ from handlers.broadcasts import plan
 from handlers.contest import records
 from handlers.onbehalf import steps as onbehalf_steps
 from handlers.routes import ROUTES
+from handlers.surveys import filters as survey_filters
 from panel import proposals as panel_proposals
+from panel import surveys as panel_surveys
 from storage import on_behalf, proposals, schedule
 from tests.conftest import CONTENT, ROOT
 
@@ -72,6 +74,8 @@ DYNAMIC: dict[str, Iterable[str]] = {
     "onbehalf.consent.": (*on_behalf.CONSENTS, onbehalf_steps.NO),
     "onbehalf.consent_note.": on_behalf.CONSENTS,
     "panel.sort.": panel_proposals.SORTS,
+    "panel.surveys.channel.": survey_filters.CHANNELS,
+    "panel.surveys.state.": panel_surveys.STATES,
     "schedule.kind.": (
         plan.SURVEY_REMINDER,
         plan.CONTEST_REMINDER,
