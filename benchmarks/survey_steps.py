@@ -93,9 +93,7 @@ def diagnosis_steps(path: Path) -> tuple[Step, ...]:
                 rated = pending.get("rows", {})
                 rows = [i for i in flow.shown_items(question, answers) if i.id not in rated]
                 value = (
-                    f"{question.items.index(rows[0])}={question.scale.min}"
-                    if rows
-                    else runner.DONE
+                    f"{question.items.index(rows[0])}={question.scale.min}" if rows else runner.DONE
                 )
             elif kind is QuestionType.YESNO:
                 value = "y"

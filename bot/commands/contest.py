@@ -21,7 +21,7 @@ SHOW_FORMATS = ("table", "json")
 def contest_check(
     path: Annotated[Path | None, typer.Argument(help=cli_text("cli.help.contest_file"))] = None,
 ) -> None:
-    from handlers.contest.files import CONTEST_FILE, check_contest_file
+    from handlers.contest.files import CONTEST_FILE, check_contest_file, label_warnings
 
     settings = guarded(load_settings)
     target = path if path is not None else settings.content_dir / CONTEST_FILE
@@ -30,6 +30,8 @@ def contest_check(
         for problem in problems:
             typer.echo(problem.format(str(target), cli_text))
         raise typer.Exit(1)
+    for warning in label_warnings(target):
+        typer.echo(cli_text("cli.survey_warning", problem=warning.format(str(target), cli_text)))
     typer.echo(f"{target}: OK")
 
 

@@ -150,6 +150,14 @@ def find_contest(content_dir: Path, timezone: ZoneInfo) -> tuple[Contest | None,
     return _read(path, timezone)
 
 
+def label_warnings(path: Path) -> list[Problem]:
+    """Buttons of the contest's form wider than a phone shows (for the CLI; not errors)."""
+    source, problems = read_yaml(path, empty=note("content.error.empty_contest"), top_level="")
+    if source is None or problems:
+        return []
+    return FormChecks(source, "form").label_warnings(["pl", "en"])
+
+
 def _read(path: Path, timezone: ZoneInfo) -> tuple[Contest | None, list[Problem]]:
     source, problems = read_yaml(
         path,

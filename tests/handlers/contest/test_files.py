@@ -399,3 +399,30 @@ def test_cli_contest_check_shipped_file_is_ok() -> None:
     path = CONTENT / "contest.yaml"
     result = CliRunner().invoke(app, ["contest", "check", str(path)])
     assert result.exit_code == 0 and result.output.strip() == f"{path}: OK"
+
+
+def test_the_shipped_form_fits_a_phone_and_a_long_label_warns_at_its_line(
+    tmp_path: Path,
+) -> None:
+    from handlers.contest.files import label_warnings
+    from handlers.core.form_checks import BUTTON_WIDTH
+
+    shipped = CONTENT / "contest.yaml"
+    assert label_warnings(shipped) == []
+    text = shipped.read_text(encoding="utf-8")
+    short = "        short: {pl: Organizacja pozarządowa, en: Non-governmental organisation}\n"
+    assert short in text
+    copy = tmp_path / "contest.yaml"
+    copy.write_text(text.replace(short, ""), encoding="utf-8")
+    warnings = label_warnings(copy)
+    polish = "Organizacja pozarządowa (stowarzyszenie, fundacja, KGW)"
+    english = "A non-governmental organisation (association, foundation, rural women's club)"
+    assert [w.message for w in warnings] == [
+        note("content.warning.button_width", language=lang, length=len(long), width=BUTTON_WIDTH)
+        for lang, long in (("pl", polish), ("en", english))
+    ]
+    lines = text.replace(short, "").splitlines()
+    # At the option's `text:`, the line under its id.
+    assert {w.line for w in warnings} == {
+        next(n for n, line in enumerate(lines, 1) if "id: organizacja" in line) + 1
+    }
