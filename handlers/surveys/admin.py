@@ -26,17 +26,20 @@ async def _survey_list(ctx: Context, press: type[SurveyChosen], key: str) -> lis
     if not ctx.services.surveys:
         return [ctx.reply("surveyadmin.no_surveys")]
     counts = await store.counts(ctx.session)
-    buttons = []
+    # The counts in the text, whole; the buttons carry the titles (cut to fit a phone).
+    lines, buttons = [ctx.t(key)], []
     for survey in ctx.services.surveys.values():
         numbers = counts.get(survey.slug, {"started": 0, "finished": 0})
-        label = ctx.t(
+        title = survey.title.get(ctx.language)
+        line = ctx.t(
             "surveyadmin.survey_button",
-            title=survey.title.get(ctx.language),
+            title=title,
             started=numbers["started"],
             finished=numbers["finished"],
         )
-        buttons.append([Button(label, press(survey.slug).pack())])
-    return [ctx.reply(key, buttons=buttons)]
+        lines.append(f"• {line}")
+        buttons.append([Button(title, press(survey.slug).pack())])
+    return [Reply("\n".join(lines), buttons)]
 
 
 def _chosen(ctx: Context, slug: str) -> Survey | None:

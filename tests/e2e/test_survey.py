@@ -83,7 +83,10 @@ async def test_coordinator_results_exports_and_leaders_in_telegram(
     api = diagnosis_bot.api
     [listing] = await diagnosis_bot.say(COORDINATOR_ID, "/results")
     labels = [b["text"] for row in listing["buttons"] for b in row]
-    assert any("Diagnoza" in label and "ukończone: 1" in label for label in labels)
+    assert labels[0].startswith("Diagnoza")
+    assert any(
+        "Diagnoza" in line and "ukończone: 1" in line for line in listing["text"].splitlines()
+    )
     already = len(api.sent(COORDINATOR_ID))
     diagnosis_bot.api.push_callback(COORDINATOR_ID, listing["buttons"][0][0]["callback_data"])
     # One summary, the twelve charts as albums (Telegram takes ten at a time), one file.
