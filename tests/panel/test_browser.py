@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from storage import proposals
+from storage import proposals, scores
 from tests.conftest import COORDINATOR_ID
 from tests.e2e.conftest import LiveBot, live_bot  # noqa: F401 - the fixture
 from tests.e2e.test_telegram import consent
@@ -132,6 +132,18 @@ async def test_a_coordinator_signs_in_from_the_chat_and_asks_for_changes(
         await page.get_by_role("link", name=made.number).click()
         await page.get_by_role("heading", name=re.compile("Potańcówka pod lipami")).wait_for()
 
+        # Scoring: a mark and a comment per criterion; the page then shows all marks.
+        marks = page.locator("select[name^=mark_]")
+        criteria = await marks.count()
+        assert criteria == len(services.contest.criteria)
+        for n in range(criteria):
+            await marks.nth(n).select_option(index=1)  # the lowest point
+            await page.locator("textarea[name^=comment_]").nth(n).fill(f"Uwaga {n + 1}")
+        await page.get_by_role("button", name=t("panel.save_scores")).click()
+        await page.get_by_role("heading", name=t("panel.all_scores")).wait_for()
+        # One's own comments stay in the form; the marks of all are summed up.
+        assert await page.locator("textarea[name^=comment_]").first.input_value() == "Uwaga 1"
+
         await page.get_by_label(t("panel.new_status")).select_option(proposals.CHANGES_REQUESTED)
         await page.get_by_label(t("panel.edit_until_field")).fill("2030-06-20")
         await page.get_by_label(t("panel.note")).fill(NOTE)
@@ -155,5 +167,8 @@ async def test_a_coordinator_signs_in_from_the_chat_and_asks_for_changes(
     assert "Prosimy o poprawki." in told["text"]
     assert NOTE in told["text"]
     async with live_bot.service.store.transaction() as session:
+        marked = await scores.of_proposal(session, made.id)
+        assert len(marked) == len(services.contest.criteria)
+        assert {m.comment for m in marked} == {f"Uwaga {n + 1}" for n in range(len(marked))}
         stored = await proposals.get(session, made.id)
     assert stored is not None and stored.status == proposals.CHANGES_REQUESTED
