@@ -21,6 +21,7 @@ from handlers.core.forms import Survey
 from handlers.surveys import filters, results
 from handlers.surveys.parts import is_personal
 from handlers.surveys.report import Chart, draw_charts
+from storage import surveys as survey_store
 from storage.surveys import StoredResponse
 
 if TYPE_CHECKING:
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
 
 KEPT_CHARTS = 32
 _charts: OrderedDict[str, list[Chart]] = OrderedDict()
+# Views of the last links opened, kept while the survey's fingerprint in the store
+# (storage.surveys.fingerprint) is unchanged: loading 5,000 responses takes most of
+# a second, the fingerprint a few milliseconds.
+KEPT_VIEWS = 16
+_views: OrderedDict[tuple[object, ...], View] = OrderedDict()
 
 
 @dataclass
@@ -86,6 +92,13 @@ async def load_view(handler: PanelHandler, survey: Survey) -> View:
     choices = filters.answer_choices(survey, services.translator, handler.language)
     wanted = read_filter(handler, choices)
     async with handler.transaction() as session:
+        # The survey as written is in the key: an edited file makes a new view.
+        content = hashlib.sha256(survey.model_dump_json().encode()).hexdigest()
+        key: tuple[object, ...] = (content, handler.language, wanted)
+        key += await survey_store.fingerprint(session, survey.slug)
+        if key in _views:
+            _views.move_to_end(key)
+            return _views[key]
         loaded = await results.load_results(session, survey, channels=wanted.channels or None)
     responses = wanted.apply(loaded, services.timezone)
     summaries = [
@@ -93,7 +106,11 @@ async def load_view(handler: PanelHandler, survey: Survey) -> View:
         for s in results.summarise(survey, responses, language=handler.language)
         if not is_personal(s.question)
     ]
-    return View(survey, wanted, choices, responses, results.overview(responses), summaries)
+    view = View(survey, wanted, choices, responses, results.overview(responses), summaries)
+    _views[key] = view
+    while len(_views) > KEPT_VIEWS:
+        _views.popitem(last=False)
+    return view
 
 
 async def charts_of(handler: PanelHandler, view: View) -> list[Chart]:

@@ -242,3 +242,32 @@ async def detach_resident(
             await remove_answers(session, response=response, questions=questions)
         response.resident_id = None
     await session.flush()
+
+
+async def fingerprint(session: AsyncSession, survey: str) -> tuple[Any, ...]:
+    """What changes whenever a survey's results could: responses and answers added,
+    changed (an answer's time moves on) or removed (their counts drop), responses
+    finished or sealed. Cheap next to loading them all; a view kept under the
+    same fingerprint shows the same numbers."""
+    responses = (
+        await session.execute(
+            select(
+                func.count(SurveyResponse.id),
+                func.max(SurveyResponse.id),
+                func.max(SurveyResponse.updated_at),
+                func.count(SurveyResponse.finished_at),
+            ).where(SurveyResponse.survey == survey)
+        )
+    ).one()
+    answers = (
+        await session.execute(
+            select(
+                func.count(SurveyAnswer.id),
+                func.max(SurveyAnswer.id),
+                func.max(SurveyAnswer.answered_at),
+            )
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .where(SurveyResponse.survey == survey)
+        )
+    ).one()
+    return (*responses, *answers)

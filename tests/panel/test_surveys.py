@@ -330,3 +330,32 @@ async def test_a_coordinator_who_chose_english_reads_the_results_in_english(
     assert texts.text("en", "panel.surveys.channel.paper") in page
     assert "Cultural needs" in page and "Weekly" in page
     assert texts.text("pl", "panel.surveys.filters") not in page
+
+
+async def test_a_kept_view_gives_way_when_an_answer_changes_or_a_response_goes(
+    seeded: Site, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(survey_view, "_views", OrderedDict())
+
+    async def weekly() -> str:
+        return text_of(await client.get(f"/surveys/{SLUG}", params={"answer": "often=week"}))
+
+    def shows(page: str, started: int, finished: int) -> bool:
+        return t(seeded, "results.respondents", started=started, finished=finished) in page
+
+    assert shows(await weekly(), 3, 3)
+    assert shows(await weekly(), 3, 3)  # kept
+    store = seeded.service.store
+    async with store.transaction() as session:
+        paper = await surveys.all_responses(session, SLUG, channels=["paper"])
+    first = next(r for r in paper if r.answers.get("often") == {"choice": "week"})
+    async with store.transaction() as session:
+        response = await session.get(SurveyResponse, first.id)
+        assert response is not None
+        month = {"choice": "month"}
+        await surveys.save_answer(session, response=response, question="often", value=month)
+    assert shows(await weekly(), 2, 2)
+    async with store.transaction() as session:
+        response = await session.get(SurveyResponse, first.id)
+        await session.delete(response)
+    assert shows(text_of(await client.get(f"/surveys/{SLUG}")), 6, 5)
