@@ -53,7 +53,7 @@ GOAL_MS = 200.0
 PAGES = [
     ("dashboard", "/"),
     ("proposals list", "/proposals"),
-    ("proposals search", "/proposals?q=festyn&sort=score"),
+    ("proposals search", "/proposals?q=fair&sort=score"),
     ("proposal detail", "/proposals/{proposal}"),
     ("ranking and selection", "/ranking"),
     ("inbox list", "/inbox"),

@@ -55,7 +55,7 @@ async def seed(service: Any, args: Any) -> dict[str, int]:
     services = service.services
     contest = services.contest
     now = utcnow()
-    titles = ["Festyn sąsiedzki", "Kino pod chmurką", "Warsztaty ceramiki", "Potańcówka"]
+    titles = ["Neighbourhood fair", "Open-air cinema", "Pottery workshop", "Village dance"]
     first_proposal = 0
     async with service.store.transaction() as session:
         for n in range(args.proposals):
@@ -151,7 +151,7 @@ async def seed(service: Any, args: Any) -> dict[str, int]:
                 if size <= 0:
                     break
                 thread = MailThread(
-                    subject=f"Pytanie o zajęcia {thread_number}",
+                    subject=f"A question about classes {thread_number}",
                     subject_key=f"pytanie o zajecia {thread_number}",
                     counterpart=f"osoba{thread_number}@example.pl",
                     status="open" if thread_number % 3 == 0 else "handled",
@@ -174,9 +174,9 @@ async def seed(service: Any, args: Any) -> dict[str, int]:
                         "message_id": f"bench-{number}-{k}@lokalnie.bench",
                         "from_name": f"Osoba {number}",
                         "from_address": f"osoba{number}@example.pl",
-                        "subject": f"Pytanie o zajęcia {number}",
+                        "subject": f"A question about classes {number}",
                         "received_at": now - timedelta(minutes=number, seconds=k),
-                        "text": "Dzień dobry,\nczy są jeszcze miejsca na warsztatach?\n" * 8,
+                        "text": "Hello,\nare there still places in the workshop?\n" * 8,
                         "size": 2000,
                     }
                     for thread, size, number in batch_threads
@@ -189,7 +189,7 @@ async def seed(service: Any, args: Any) -> dict[str, int]:
             broadcast = await schedule.create_broadcast(
                 session,
                 created_by=COORDINATOR_ID,
-                text=f"Zaproszenie nr {n} na wydarzenie w ośrodku.",
+                text=f"Invitation no. {n} to an event at the centre.",
                 audience="subscribers",
                 scheduled_at=now - timedelta(days=n + 1),
             )

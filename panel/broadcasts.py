@@ -6,8 +6,8 @@ stops as one stopped by the chat's button. Writing a new broadcast is in
 `panel/broadcast_compose.py`. A change is announced to a bot in another process
 (`storage.changes.announce`, as the CLI does) and to the scheduler in this one.
 
-Words are honest: a broadcast is "zaplanowana" or "w kolejce" until its messages
-are delivered; "wysłano" counts only messages the outbox delivered.
+Words are honest: a broadcast is "scheduled" or "queued" until its messages
+are delivered; "sent" counts only messages the outbox delivered.
 """
 
 from __future__ import annotations
