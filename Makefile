@@ -23,11 +23,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP) compile
 	$(BIN)/lokalnie run --demo
 
-# Set up, make sure the test servers are there, run every test.
+# Set up, make sure the test servers are there, run every test (one worker per core,
+# each with its own servers, databases and ports).
 test: $(STAMP) compile
 	./scripts/ensure-test-servers
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 compile: $(STAMP)
 	@$(BIN)/python -m compileall -q $(PACKAGES)
