@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.console import CHANNEL as CONSOLE
 from bot.console import ConsoleTransport, OthersPreview, chat_loop
 from bot.delivery import Claimed, OutboxSender
-from bot.intake import IntakeWorker, Poller, WebhookServer
+from bot.intake import IntakeWorker, OnStored, Poller, WebhookServer
 from bot.mail import imap_configured, smtp_configured
 from bot.mail.imap import MailboxWatcher
 from bot.mail.smtp import SmtpTransport
@@ -227,6 +227,8 @@ class Service:
                 rate=settings.telegram_messages_per_second,
                 on_permanent_failure=self._email_refused,
             )
+            # Replies go from the handler's commit straight to this sender (claimed).
+            self.services.reply_sender = self.sender
             sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
             mailbox_task = self.start_mailbox()
             scheduler_task = self.start_scheduler()
@@ -243,9 +245,9 @@ class Service:
             poller_task: asyncio.Task[None] | None = None
             try:
                 if settings.telegram_mode == "webhook":
-                    webhook = await self._start_webhook(application, worker.wake)
+                    webhook = await self._start_webhook(application, worker.accept)
                 else:
-                    poller = Poller(self.store, application.bot, worker.wake)
+                    poller = Poller(self.store, application.bot, worker.accept)
                     poller_task = asyncio.create_task(poller.run(), name="poller")
                 log.info(
                     "Telegram bot @%s is running (%s)",
@@ -312,9 +314,7 @@ class Service:
         await application.bot.request.shutdown()
         return False
 
-    async def _start_webhook(
-        self, application: Application, on_stored: Callable[[], None]
-    ) -> WebhookServer:
+    async def _start_webhook(self, application: Application, on_stored: OnStored) -> WebhookServer:
         """Our server first (Telegram posts as soon as the webhook is set), then setWebhook."""
         settings = self.settings
         assert settings.webhook_url and settings.webhook_secret

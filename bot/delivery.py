@@ -133,10 +133,21 @@ class OutboxSender:
         self._held = 0
         self._sent = 0
         self._next_due: datetime | None = None
+        self._running = False
 
     def wake(self) -> None:
         """Something was queued in the store: claim it."""
         self._wake.set()
+
+    def takes(self, channel: str) -> bool:
+        """Whether a handler may hand this sender its replies already claimed: while
+        it runs, for a channel it delivers (and not when it serves only one chat)."""
+        return self._running and self.recipient is None and channel in self.transports
+
+    def take(self, replies: list[Claimed]) -> None:
+        """Committed rows already claimed by a handler: delivered like claimed ones,
+        without a claiming transaction of their own."""
+        self._hand_out(replies)
 
     async def recover(self) -> None:
         async with self.store.transaction() as session:
@@ -167,13 +178,16 @@ class OutboxSender:
             )
             # In the same transaction: when to look again if nothing wakes us.
             self._next_due = await outbox.next_due_at(session, channels=list(self.transports))
-        for row in rows:
-            chat = (row.channel, row.recipient)
-            self._queues.setdefault(chat, []).append(Claimed.of(row))
+        self._hand_out([Claimed.of(row) for row in rows])
+        return len(rows)
+
+    def _hand_out(self, messages: list[Claimed]) -> None:
+        for message in messages:
+            chat = (message.channel, message.recipient)
+            self._queues.setdefault(chat, []).append(message)
             if chat not in self._workers:
                 self._workers[chat] = asyncio.create_task(self._serve_chat(chat))
-        self._held += len(rows)
-        return len(rows)
+        self._held += len(messages)
 
     async def _serve_chat(self, chat: tuple[str, str]) -> None:
         queue = self._queues[chat]
@@ -181,7 +195,7 @@ class OutboxSender:
             async with self._gate:
                 while queue:
                     message = queue.pop(0)
-                    if self._held == BATCH:
+                    if self._held >= BATCH:
                         self._wake.set()  # room again: claim what is left due
                     self._held -= 1
                     if await self._deliver_one(message):
@@ -254,6 +268,7 @@ class OutboxSender:
     async def run(self, *, idle_seconds: float = 5.0) -> None:
         """Deliver until cancelled; woken at once when a handler queues something."""
         await self.recover()
+        self._running = True
         try:
             while True:
                 # Cleared before claiming, so a wake-up meanwhile is not lost.
@@ -273,6 +288,7 @@ class OutboxSender:
                     async with asyncio.timeout(timeout):
                         await self._wake.wait()
         finally:
+            self._running = False
             await self._stop_workers()
 
     def _until_next_due(self, idle_seconds: float) -> float:

@@ -11,11 +11,12 @@ the transaction of its effects (see `handlers.core.entry.process_inbound`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -40,14 +41,25 @@ MAX_ATTEMPTS = 3
 # Telegram picks update ids afresh after a week without updates: an older stored
 # offset could then be above every new update, so it is not used.
 OFFSET_VALID = timedelta(days=6)
-# How often the worker looks at the table without being woken: a safety net, as
-# every stored update wakes it, and rows of a previous run are read at start.
-IDLE_CHECK = 5.0
-# Rows read in one go: one read per batch rather than per update.
-BATCH = 50
 
 # (inbound, stored row id, last try) -> handled; raises on failure unless last try.
 Process = Callable[[Inbound, int, bool], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A committed update row, as the worker handles it."""
+
+    row_id: int
+    bot_id: int
+    data: dict[str, Any]
+    attempts: int = 0
+    # Parsed already when it comes from this run's poller or webhook.
+    update: Update | None = None
+
+
+# Told of the rows a batch stored, once committed.
+OnStored = Callable[[list[Stored]], None]
 
 
 def _chat_id(update: Update) -> int | None:
@@ -55,17 +67,25 @@ def _chat_id(update: Update) -> int | None:
     return chat.id if chat is not None else None
 
 
-async def save(store: Store, bot_id: int, updates: list[tuple[Update, dict[str, Any]]]) -> None:
-    """Store a batch (update, raw JSON) in one transaction."""
+async def save(
+    store: Store, bot_id: int, updates: list[tuple[Update, dict[str, Any]]]
+) -> list[Stored]:
+    """Store a batch (update, raw JSON) in one transaction; returns the rows stored now
+    (an update Telegram sent again is not among them)."""
     rows = [(u.update_id, _chat_id(u), data) for u, data in updates]
     async with store.transaction() as session:
-        await intake.store(session, bot_id=bot_id, updates=rows)
+        ids = await intake.store(session, bot_id=bot_id, updates=rows)
+    return [
+        Stored(ids[u.update_id], bot_id, data, update=u)
+        for u, data in updates
+        if u.update_id in ids
+    ]
 
 
 class Poller:
     """getUpdates in a loop; the offset confirms only updates already stored."""
 
-    def __init__(self, store: Store, bot: Any, on_stored: Callable[[], None]) -> None:
+    def __init__(self, store: Store, bot: Any, on_stored: OnStored) -> None:
         self.store = store
         self.bot = bot
         self.on_stored = on_stored
@@ -97,9 +117,9 @@ class Poller:
             )
             if not updates:
                 continue
-            await save(self.store, self.bot.id, [(u, u.to_dict()) for u in updates])
+            stored = await save(self.store, self.bot.id, [(u, u.to_dict()) for u in updates])
             offset = updates[-1].update_id + 1
-            self.on_stored()
+            self.on_stored(stored)
 
 
 class IntakeWorker:
@@ -112,45 +132,53 @@ class IntakeWorker:
         self.bot = bot
         self.process = process
         self.coordinator_ids = coordinator_ids
+        self._queue: deque[Stored] = deque()
         self._wake = asyncio.Event()
         self._answers: set[asyncio.Task[None]] = set()
 
-    def wake(self) -> None:
+    def accept(self, rows: list[Stored]) -> None:
+        """Rows just committed by the poller or the webhook: handled after those before."""
+        self._queue.extend(rows)
         self._wake.set()
+
+    async def _recover(self) -> None:
+        """Rows a previous run stored and did not handle go first. Rows accepted
+        meanwhile may be read here too: each is queued once, in arrival order."""
+        async with self.store.transaction() as session:
+            rows = await intake.unhandled(session)
+        queued = {row.row_id for row in self._queue}
+        left = [Stored(r.id, r.bot_id, r.data, r.attempts) for r in rows if r.id not in queued]
+        self._queue = deque(sorted([*left, *self._queue], key=lambda row: row.row_id))
 
     async def run(self) -> None:
         try:
+            await self._recover()
             while True:
+                while self._queue:
+                    row = self._queue[0]
+                    if await self._handle(row):
+                        self._queue.popleft()
+                    else:  # tried again before anything after it, keeping the order
+                        self._queue[0] = replace(row, attempts=row.attempts + 1)
                 self._wake.clear()
-                async with self.store.transaction() as session:
-                    rows = await intake.oldest_unhandled(session, limit=BATCH)
-                    batch = [(row.id, row.bot_id, row.data, row.attempts) for row in rows]
-                handled_all = True
-                for found in batch:
-                    if not await self._handle(*found):
-                        handled_all = False
-                        break  # tried again before anything after it, keeping the order
-                if handled_all and len(batch) < BATCH:
-                    # All read is handled; what is stored meanwhile wakes us (the
-                    # flag was cleared before the read), so no read finds nothing.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), IDLE_CHECK)
+                await self._wake.wait()
         finally:
             for task in list(self._answers):
                 task.cancel()
 
-    async def _handle(self, row_id: int, bot_id: int, data: dict[str, Any], attempts: int) -> bool:
+    async def _handle(self, row: Stored) -> bool:
         """False when the row failed and will be tried again."""
+        row_id, attempts = row.row_id, row.attempts
         last_try = attempts + 1 >= MAX_ATTEMPTS
         try:
-            update = Update.de_json(data, self.bot)
+            update = row.update or Update.de_json(row.data, self.bot)
             if update.callback_query is not None and attempts == 0:
                 # Stops the button's spinner beside the handling (the answer comes
                 # through the outbox), so its round trip holds up no update.
                 task = asyncio.create_task(answer_callback(update.callback_query))
                 self._answers.add(task)
                 task.add_done_callback(self._answers.discard)
-            inbound = to_inbound(update, bot_id=bot_id, coordinator_ids=self.coordinator_ids)
+            inbound = to_inbound(update, bot_id=row.bot_id, coordinator_ids=self.coordinator_ids)
             if inbound is None:
                 async with self.store.transaction() as session:
                     await intake.mark_handled(session, row_id)
@@ -198,8 +226,8 @@ class _WebhookHandler(tornado.web.RequestHandler):
             self.send_error(400)
             return
         # An error here is a 500: Telegram sends the update again.
-        await save(server.store, server.bot.id, [(update, data)])
-        server.on_stored()
+        stored = await save(server.store, server.bot.id, [(update, data)])
+        server.on_stored(stored)
         self.set_status(200)
         self.finish()
 
@@ -207,9 +235,7 @@ class _WebhookHandler(tornado.web.RequestHandler):
 class WebhookServer:
     """Our own small HTTP server on WEBHOOK_LISTEN:WEBHOOK_PORT, path /`path`."""
 
-    def __init__(
-        self, store: Store, bot: Any, *, secret: str, on_stored: Callable[[], None]
-    ) -> None:
+    def __init__(self, store: Store, bot: Any, *, secret: str, on_stored: OnStored) -> None:
         self.store = store
         self.bot = bot
         self.secret = secret

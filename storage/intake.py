@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.redact import redact
@@ -24,19 +24,24 @@ from storage.types import utcnow
 
 @cache
 def _insert(dialect: str) -> Any:
-    return upsert.insert_into(dialect, InboundUpdate.__table__).on_conflict_do_nothing(
-        index_elements=["bot_id", "update_id"]
+    table = InboundUpdate.__table__
+    return (
+        upsert.insert_into(dialect, table)
+        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        .returning(table.c.id, table.c.update_id)
     )
 
 
 async def store(
     session: AsyncSession, *, bot_id: int, updates: Sequence[tuple[int, int | None, dict[str, Any]]]
-) -> None:
-    """Store (update id, chat id, raw JSON) rows; one Telegram redelivered is ignored."""
+) -> dict[int, int]:
+    """Store (update id, chat id, raw JSON) rows; one Telegram redelivered is ignored.
+
+    Returns {update id: row id} of the rows stored now (a redelivered one is not there)."""
     if not updates:
-        return
+        return {}
     now = utcnow()
-    await session.execute(
+    result = await session.execute(
         _insert(upsert.dialect(session)),
         [
             {
@@ -50,6 +55,7 @@ async def store(
             for update_id, chat_id, data in updates
         ],
     )
+    return {int(update_id): int(row_id) for row_id, update_id in result.all()}
 
 
 async def next_offset(session: AsyncSession, *, bot_id: int, since: datetime) -> int | None:
@@ -63,16 +69,27 @@ async def next_offset(session: AsyncSession, *, bot_id: int, since: datetime) ->
     return None if last is None else int(last) + 1
 
 
-async def oldest_unhandled(session: AsyncSession, *, limit: int) -> list[InboundUpdate]:
-    """The next unhandled rows in arrival order; handled one at a time in this
-    order, they keep every chat's updates in order."""
+async def unhandled(session: AsyncSession) -> list[InboundUpdate]:
+    """Every unhandled row in arrival order (those a stopped run left: handled one at a
+    time in this order, they keep every chat's updates in order)."""
     rows = await session.scalars(
-        select(InboundUpdate)
-        .where(InboundUpdate.handled_at.is_(None))
-        .order_by(InboundUpdate.id)
-        .limit(limit)
+        select(InboundUpdate).where(InboundUpdate.handled_at.is_(None)).order_by(InboundUpdate.id)
     )
     return list(rows)
+
+
+_TABLE = InboundUpdate.__table__
+# Built once: the handler's transaction marks every update with one of these.
+_MARK_HANDLED = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.handled_at.is_(None))
+    .values(handled_at=bindparam("now"), data={}, chat_id=None)
+)
+_SET_ASIDE = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.handled_at.is_(None))
+    .values(handled_at=bindparam("now"), last_error=bindparam("error"))
+)
 
 
 async def mark_handled(session: AsyncSession, row_id: int, *, error: str | None = None) -> bool:
@@ -81,16 +98,11 @@ async def mark_handled(session: AsyncSession, row_id: int, *, error: str | None 
     redelivering the same update id is still recognised. An update set aside with
     an `error` keeps its content for that week, to be looked into. False when the
     row was handled already (then nothing is to be done)."""
-    values: dict[str, Any] = {"handled_at": utcnow()}
+    values: dict[str, Any] = {"row_id": row_id, "now": utcnow()}
     if error is None:
-        values.update(data={}, chat_id=None)
+        result = await session.execute(_MARK_HANDLED, values)
     else:
-        values["last_error"] = redact(error)[:2000]
-    result = await session.execute(
-        update(InboundUpdate)
-        .where(InboundUpdate.id == row_id, InboundUpdate.handled_at.is_(None))
-        .values(**values)
-    )
+        result = await session.execute(_SET_ASIDE, {**values, "error": redact(error)[:2000]})
     return bool(result.rowcount)  # False: it was handled already
 
 

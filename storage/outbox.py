@@ -39,8 +39,13 @@ async def enqueue(
     not_before: datetime | None = None,
     priority: int = 0,
     broadcast_id: int | None = None,
+    claimed: bool = False,
 ) -> int | None:
-    """Queue a message; its id, or None when a message with this key was queued before."""
+    """Queue a message; its id, or None when a message with this key was queued before.
+
+    `claimed`: written as `sending`, first attempt, for the caller to hand to the
+    running sender once committed (a killed process re-queues it like any row in flight).
+    """
     now = utcnow()
     result = await session.execute(
         _insert_returning_id(upsert.dialect(session)),
@@ -49,8 +54,8 @@ async def enqueue(
             "recipient": recipient,
             "resident_id": resident_id,
             "payload": payload,
-            "status": "pending",
-            "attempts": 0,
+            "status": "sending" if claimed else "pending",
+            "attempts": 1 if claimed else 0,
             "next_attempt_at": not_before or now,
             "idempotency_key": idempotency_key,
             "created_at": now,
@@ -59,7 +64,7 @@ async def enqueue(
         },
     )
     message_id = result.scalar_one_or_none()
-    if message_id is not None:
+    if message_id is not None and not claimed:
         _note_pending(session)
     return message_id
 
@@ -228,6 +233,20 @@ async def claim_due(
     return sorted(result.all(), key=lambda row: (row.priority, row.id))
 
 
+# Built once: every delivered message is marked with one of these.
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("message_id"))
+    .values(
+        status="sent",
+        sent_at=bindparam("now"),
+        last_error=None,
+        external_id=bindparam("external_id"),
+    )
+)
+_DELETE = delete(_TABLE).where(_TABLE.c.id == bindparam("message_id"))
+
+
 async def mark_sent(
     session: AsyncSession,
     message_id: int,
@@ -238,12 +257,10 @@ async def mark_sent(
     """Sent: kept as sent, or (an ephemeral reply) deleted. `ephemeral` None: not
     known to the caller, so both are tried."""
     if ephemeral:
-        await session.execute(delete(OutboxMessage).where(OutboxMessage.id == message_id))
+        await session.execute(_DELETE, {"message_id": message_id})
         return
     await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
-        .values(status="sent", sent_at=utcnow(), last_error=None, external_id=external_id)
+        _MARK_SENT, {"message_id": message_id, "now": utcnow(), "external_id": external_id}
     )
     if ephemeral is None:
         await _drop_ephemeral(session, [message_id])

@@ -77,6 +77,24 @@ _ANSWERS_OF = select(SurveyAnswer.question, SurveyAnswer.value).where(
 )
 
 
+_RESPONSE_WITH_ANSWERS = (
+    select(SurveyResponse, SurveyAnswer.question, SurveyAnswer.value)
+    .outerjoin(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
+    .where(SurveyResponse.id == bindparam("response_id"))
+)
+
+
+async def response_with_answers(
+    session: AsyncSession, response_id: int
+) -> tuple[SurveyResponse | None, dict[str, Any]]:
+    """A response and its answers in one round trip: every step of a survey needs both."""
+    rows = (await session.execute(_RESPONSE_WITH_ANSWERS, {"response_id": response_id})).all()
+    if not rows:
+        return None, {}
+    # A response with no answers yet is one row without a question (the outer join).
+    return rows[0][0], {question: value for _, question, value in rows if question is not None}
+
+
 async def answers_of(session: AsyncSession, response_id: int) -> dict[str, Any]:
     rows = await session.execute(_ANSWERS_OF, {"response_id": response_id})
     return {question: value for question, value in rows.all()}

@@ -45,6 +45,10 @@ async def process_inbound(
     `last_try`, a failure is raised for the caller to try again, not apologised for.
     """
     key = event.external_id or uuid.uuid4().hex
+    sender = services.reply_sender
+    if sender is not None and not sender.takes(event.channel):
+        sender = None
+    claimed: list[outbox.Claimed] = []
     try:
         async with store.transaction() as session:
             if update_row is not None:
@@ -58,8 +62,13 @@ async def process_inbound(
                 return []
             ctx = await _context(session, services, event)
             replies = await route(ctx)
-            await queue_replies(
-                session, event=event, resident=ctx.resident, replies=replies, key=key
+            claimed = await queue_replies(
+                session,
+                event=event,
+                resident=ctx.resident,
+                replies=replies,
+                key=key,
+                claim=sender is not None,
             )
         wrote = outbox.wrote_pending(session)
     except Exception as error:
@@ -68,6 +77,8 @@ async def process_inbound(
         log.exception("handling %s event %s failed", event.channel, key)
         replies = await _apologise(store, services, event, key, update_row, error)
         wrote = bool(replies)
+    if claimed and sender is not None:  # committed: delivered from now on
+        sender.take(claimed)
     if wrote:  # committed: the sender may claim and deliver them now
         services.on_outbox_written()
     return replies

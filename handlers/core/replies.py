@@ -61,18 +61,38 @@ async def queue_replies(
     resident: Resident | None,
     replies: list[Reply],
     key: str,
-) -> None:
-    """Write the replies as pending outbox rows, back to the chat the event came from."""
+    claim: bool = False,
+) -> list[outbox.Claimed]:
+    """Write the replies as outbox rows, back to the chat the event came from: pending,
+    or (`claim`) already claimed, returned for the running sender once committed."""
+    claimed = []
     for index, reply in enumerate(replies):
         key_of_row = f"reply:{event.channel}:{event.chat_id}:{key}:{index}"
         if resident is None and not event.is_coordinator:
             # No consent, nothing kept: the row goes once delivered (storage/outbox.py).
             key_of_row = outbox.EPHEMERAL + key_of_row
-        await outbox.enqueue(
+        payload = to_payload(reply, edit_message_id=event.message_id)
+        resident_id = resident.id if resident else None
+        message_id = await outbox.enqueue(
             session,
             channel=event.channel,
             recipient=event.chat_id,
-            resident_id=resident.id if resident else None,
-            payload=to_payload(reply, edit_message_id=event.message_id),
+            resident_id=resident_id,
+            payload=payload,
             idempotency_key=key_of_row,
+            claimed=claim,
         )
+        if claim and message_id is not None:
+            claimed.append(
+                outbox.Claimed(
+                    id=message_id,
+                    channel=event.channel,
+                    recipient=event.chat_id,
+                    payload=payload,
+                    attempts=1,
+                    resident_id=resident_id,
+                    priority=0,
+                    ephemeral=key_of_row.startswith(outbox.EPHEMERAL),
+                )
+            )
+    return claimed

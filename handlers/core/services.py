@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from handlers.broadcasts.rules import ScheduleRules
@@ -13,7 +14,19 @@ from handlers.contest.model import Contest
 from handlers.core.centre import Centre
 from handlers.core.forms import Survey
 from handlers.core.i18n import Translator
+from storage.outbox import Claimed
 from storage.types import utcnow
+
+
+class ReplySender(Protocol):
+    """A sender running in this process that takes a handler's replies as they are
+    committed, already claimed: no claiming transaction of its own per reply."""
+
+    def takes(self, channel: str) -> bool:
+        """Whether it delivers `channel` now (else the replies are queued as pending)."""
+
+    def take(self, replies: list[Claimed]) -> None:
+        """Deliver these committed, claimed rows."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,8 @@ class Services:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Called after a transaction queued outgoing messages, to wake the sender.
     on_outbox_written: Callable[[], None] = field(default=lambda: None)
+    # The running sender that takes replies straight from the handler (`lokalnie run`).
+    reply_sender: ReplySender | None = None
     # Called when something scheduled changed (a broadcast, an announcement time).
     on_schedule_changed: Callable[[], None] = field(default=lambda: None)
     schedule_rules: ScheduleRules = field(default_factory=ScheduleRules)

@@ -260,7 +260,9 @@ async def _position(ctx: Context) -> Position | list[Reply]:
     assert conversation is not None and conversation.flow == SURVEY
     data = flow_state.read(conversation.answers, STATE_KEYS)
     survey = ctx.services.surveys.get(str(data.state.get("survey", "")))
-    response = await store.get_response(ctx.session, int(data.state.get("response", 0)))
+    response, answers = await store.response_with_answers(
+        ctx.session, int(data.state.get("response", 0))
+    )
     step = runner.Step.decode(conversation.step)
     if (
         survey is None
@@ -275,7 +277,6 @@ async def _position(ctx: Context) -> Position | list[Reply]:
         await conversations.end(ctx.session, ctx.resident.id)
         title = survey.title.get(ctx.language)
         return [ctx.reply("survey.closed", title=title, when=_when(ctx, survey.closes))]
-    answers = await store.answers_of(ctx.session, response.id)
     question = survey.questions[step.question]
     return Position(survey, response, conversation, step, question, answers, data.pending)
 

@@ -14,6 +14,7 @@ from bot.errors import PermanentFailure, RecipientGone, RetryLater
 from storage import outbox, residents
 from storage.db import Store
 from storage.models import OutboxMessage, Resident
+from storage.outbox import Claimed
 
 
 class ScriptedTransport:
@@ -229,6 +230,66 @@ async def test_reply_in_flight_when_the_sender_stops_is_sent_once_by_the_next_ru
     await second.recover()
     assert await second.drain() == 1
     assert transport.delivered == [("1", "a")]
+    assert [r.status for r in await rows(store)] == ["sent"]
+    await store.close()
+
+
+async def claimed_reply(store: Store, recipient: str, text: str) -> list[Claimed]:
+    """What a handler's transaction writes for the running sender (handlers/core/entry.py)."""
+    async with store.transaction() as session:
+        message_id = await outbox.enqueue(
+            session,
+            channel="telegram",
+            recipient=recipient,
+            payload={"text": text},
+            idempotency_key=f"{recipient}:{text}",
+            claimed=True,
+        )
+    assert message_id is not None
+    return [Claimed(message_id, "telegram", recipient, {"text": text}, 1, None, 0)]
+
+
+async def test_replies_handed_over_claimed_are_delivered_once(database_url: str) -> None:
+    store = Store(database_url)
+    transport = ScriptedTransport()
+    sender = OutboxSender(store, {"telegram": transport})
+    assert not sender.takes("telegram")  # not running: a handler queues replies as pending
+    task = asyncio.create_task(sender.run(idle_seconds=60))
+    for _ in range(100):
+        if sender.takes("telegram"):
+            break
+        await asyncio.sleep(0.01)
+    assert sender.takes("telegram") and not sender.takes("email")
+    sender.take(await claimed_reply(store, "1", "a"))
+    sender.take(await claimed_reply(store, "1", "b"))
+    await wait_for_statuses(store, ["sent", "sent"])
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not sender.takes("telegram")
+    assert transport.delivered == [("1", "a"), ("1", "b")]
+    assert [r.attempts for r in await rows(store)] == [1, 1]
+    await store.close()
+
+
+async def test_a_reply_handed_over_when_the_sender_stops_is_sent_once_by_the_next_run(
+    database_url: str,
+) -> None:
+    store = Store(database_url)
+    held = ParkedTransport()
+    first = OutboxSender(store, {"telegram": held})
+    task = asyncio.create_task(first.run(idle_seconds=60))
+    await asyncio.sleep(0.05)
+    first.take(await claimed_reply(store, "1", "a"))
+    await asyncio.wait_for(held.started.wait(), 5)
+    task.cancel()  # the process goes away while the call is held: nothing was sent
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    transport = ScriptedTransport()
+    second = OutboxSender(store, {"telegram": transport})
+    await second.recover()
+    assert await second.drain() == 1
+    assert held.delivered == [] and transport.delivered == [("1", "a")]
     assert [r.status for r in await rows(store)] == ["sent"]
     await store.close()
 

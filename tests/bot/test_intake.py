@@ -9,8 +9,9 @@ import time
 
 import pytest
 from sqlalchemy import select
+from telegram import Update
 
-from bot.intake import MAX_ATTEMPTS, IntakeWorker
+from bot.intake import MAX_ATTEMPTS, IntakeWorker, save
 from handlers.core.events import Inbound
 from storage import intake
 from storage.db import Store
@@ -81,3 +82,39 @@ async def test_updates_are_handled_in_order_and_a_poison_one_is_set_aside(
     assert offset == 4
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "set aside" in error.getMessage()
+
+
+async def test_an_update_stored_while_the_worker_starts_is_handled_once_after_older_ones(
+    database_url: str,
+) -> None:
+    """Rows a stopped run left are read at start; a batch the poller commits meanwhile
+    is handed over in memory: nothing twice, nothing out of order."""
+    store = Store(database_url)
+    seen: list[str] = []
+
+    async def process(event: Inbound, row: int, last_try: bool) -> None:
+        seen.append(event.text or "")
+        async with store.transaction() as session:
+            assert await intake.mark_handled(session, row)
+
+    async with store.transaction() as session:
+        left = [message(1, 11, "left by the last run"), message(2, 12, "also left")]
+        await intake.store(session, bot_id=BOT, updates=[(u["update_id"], 11, u) for u in left])
+    worker = IntakeWorker(store, None, process, frozenset())
+    new = message(3, 11, "new")
+    # Committed before the worker's first read: both the read and the hand-over see it.
+    stored = await save(store, BOT, [(Update.de_json(new, None), new)])
+    again = await save(store, BOT, [(Update.de_json(new, None), new)])
+    assert len(stored) == 1 and again == []  # Telegram sending it again stores nothing
+    worker.accept(stored)
+    task = asyncio.create_task(worker.run())
+    try:
+        for _ in range(200):
+            if len(seen) >= 3 and all(r.handled_at is not None for r in await rows(store)):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await store.close()
+    assert seen == ["left by the last run", "also left", "new"]

@@ -70,3 +70,32 @@ async def test_cli_and_bot_writing_at_once_both_wait_their_turn(sqlite_url: str)
     finally:
         await store.close()
     assert counts == {"bot": ROUNDS * 3, "cli": ROUNDS * 2}
+
+
+async def test_a_transaction_cancelled_half_way_keeps_nothing_and_blocks_no_one(
+    sqlite_url: str,
+) -> None:
+    """A task cancelled inside a transaction (a shutdown, a time-out) leaves neither its
+    write nor an open transaction on the pooled connection for the next one."""
+    store = Store(sqlite_url)
+    wrote = asyncio.Event()
+
+    async def cancelled_writer() -> None:
+        async with store.transaction() as session:
+            await events.record(session, "cancelled")
+            wrote.set()
+            await asyncio.sleep(60)
+
+    task = asyncio.create_task(cancelled_writer())
+    await wrote.wait()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    for i in range(3):  # the same pooled connection serves these
+        async with store.transaction() as session:
+            await events.record(session, "kept", data={"i": i})
+    await store.close()
+    other = Store(sqlite_url)  # what is in the file, seen by a fresh connection
+    async with other.transaction() as session:
+        kinds = list(await session.scalars(select(Event.kind).order_by(Event.id)))
+    await other.close()
+    assert kinds == ["kept", "kept", "kept"]
