@@ -77,7 +77,8 @@ async def measure(url: str, data_dir: Path, args: argparse.Namespace) -> dict[st
     import httpx
 
     from bot.app import Service
-    from panel import links, serve
+    from bot.startup import settle_memory
+    from panel import links
     from panel.app import Panel, PanelServer
     from panel.config import load_config
     from storage.migrate import upgrade_async
@@ -105,7 +106,7 @@ async def measure(url: str, data_dir: Path, args: argparse.Namespace) -> dict[st
     panel = Panel(store=service.store, services=services, config=config)
     server = PanelServer(panel)
     port = server.listen(host="127.0.0.1", port=0)
-    serve.settle_memory()  # as `serve.start` does
+    settle_memory()  # as `serve.start` does
     base_url = f"http://127.0.0.1:{port}"
     panel.config = replace(config, base_url=base_url)
     timings: dict[str, list[float]] = {}

@@ -24,7 +24,7 @@ from bot.intake import IntakeWorker, OnStored, Poller, WebhookServer
 from bot.mail import imap_configured, smtp_configured
 from bot.mail.imap import MailboxWatcher
 from bot.mail.smtp import SmtpTransport
-from bot.startup import retry_with_backoff
+from bot.startup import retry_with_backoff, settle_memory
 from bot.telegram import CHANNEL as TELEGRAM
 from bot.telegram import (
     TelegramTransport,
@@ -249,6 +249,7 @@ class Service:
                 else:
                     poller = Poller(self.store, application.bot, worker.accept)
                     poller_task = asyncio.create_task(poller.run(), name="poller")
+                settle_memory()
                 log.info(
                     "Telegram bot @%s is running (%s)",
                     application.bot.username,

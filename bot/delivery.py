@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -40,12 +39,15 @@ class Transport(Protocol):
 
 
 class Pacer:
-    """At most `rate` sends in any window of about a second overall (0 = no limit),
-    and bulk messages at most one per `per_chat` seconds to the same chat.
+    """About `rate` sends a second overall (0 = no limit), and bulk messages at most
+    one per `per_chat` seconds to the same chat.
 
-    A sliding window, Telegram's own measure, rather than even spacing: a moment
-    nobody sends in is not lost, so a burst of replies after a quiet spell goes out
-    at once, and a steady load just under the cap never queues behind empty slots.
+    A token bucket holding a second's worth of sends, refilled at `rate`: the model
+    python-telegram-bot's own rate limiter uses for Telegram's "about 30 messages per
+    second". Sends keep to the rate on average; a moment nobody sends in is not lost,
+    so replies arriving unevenly just under the cap rarely wait, where a strict
+    one-second window makes a good share of them wait up to a second. Should
+    Telegram still answer 429, its retry_after pauses every send (`pause`).
     """
 
     def __init__(
@@ -56,12 +58,13 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.limit = max(1, int(rate)) if rate > 0 else 0
-        self.window = self.limit / rate if rate > 0 else 0.0
+        self.rate = max(rate, 0.0)
+        self.capacity = max(1.0, self.rate)
         self.per_chat = per_chat
         self.clock = clock
         self.sleep = sleep
-        self._sent: deque[float] = deque()
+        self._tokens = self.capacity
+        self._filled_at = clock()
         self._chat_next: dict[str, float] = {}
         self.paused_until = 0.0
 
@@ -71,21 +74,24 @@ class Pacer:
             start = max(now, self.paused_until)
             if bulk and recipient:
                 start = max(start, self._chat_next.get(recipient, 0.0))
-            if self.limit:
-                while self._sent and self._sent[0] <= now - self.window:
-                    self._sent.popleft()
-                if len(self._sent) >= self.limit:
-                    start = max(start, self._sent[0] + self.window)
+            if self.rate:
+                self._refill(now)
+                if self._tokens < 1.0:
+                    start = max(start, now + (1.0 - self._tokens) / self.rate)
             if start <= now:
                 break
             await self.sleep(start - now)
         # No await since the check: the send is counted before anyone else looks.
-        if self.limit:
-            self._sent.append(now)
+        if self.rate:
+            self._tokens -= 1.0
         if recipient:
             self._chat_next[recipient] = now + self.per_chat
             if len(self._chat_next) > 50_000:
                 self._forget_old_chats()
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.capacity, self._tokens + (now - self._filled_at) * self.rate)
+        self._filled_at = now
 
     def _forget_old_chats(self) -> None:
         now = self.clock()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 
 from bot import redact
 from bot.config import Settings
+from bot.startup import settle_memory
 from handlers.core.services import Services
 from panel import links
 from panel.app import Panel, PanelServer
@@ -51,16 +51,3 @@ async def start(store: Store, services: Services, settings: Settings) -> PanelSe
     settle_memory()
     log.info("panel listening on %s:%d", settings.panel_host, settings.panel_port)
     return server
-
-
-def settle_memory() -> None:
-    """Leave what start-up made (modules, content, catalogues) out of the collector's rounds.
-
-    A full collection walks every live object: with the bot and panel loaded it took
-    some 80 ms, and a page building a few thousand ORM objects (300 proposals with
-    their scores) triggered one every few requests, doubling its time
-    (`benchmarks/panel_pages.py`). Frozen objects are never collected: only what
-    exists once, at start, is frozen.
-    """
-    gc.collect()
-    gc.freeze()

@@ -1,4 +1,5 @@
-"""The sender's pacing: never more than the rate in any window, nothing lost in a lull.
+"""The sender's pacing: the rate kept on average, at most a second's worth at once,
+nothing lost in a lull.
 
 The clock is the test's own, so what is checked is the order of sends in time, not
 how fast this machine runs."""
@@ -34,14 +35,19 @@ async def sends(pacer: Pacer, clock: Clock, count: int, recipient: str = "") -> 
     return times
 
 
-async def test_no_window_of_a_second_holds_more_than_the_rate() -> None:
+async def test_sends_keep_to_the_rate_with_at_most_a_seconds_worth_at_once() -> None:
     clock = Clock()
     times = await sends(pacer(30, clock), clock, 100)
-    for index, start in enumerate(times):
-        inside = [t for t in times[index:] if t < start + 1.0]
-        assert len(inside) <= 30
-    # ... and the cap is used in full: 100 sends in a little over three seconds.
-    assert times[-1] - times[0] < 3.5
+    # A second's worth (30) may go at once; after that, one every 1/30 s.
+    assert times[:30] == [times[0]] * 30
+    gaps = [round(b - a, 6) for a, b in zip(times[30:], times[31:], strict=False)]
+    assert gaps == [round(1 / 30, 6)] * 69
+    # Over any span, no more than a second's worth plus the rate times the span.
+    for first, start in enumerate(times):
+        for last in range(first, len(times)):
+            assert last - first + 1 <= 30 + 30 * (times[last] - start) + 1e-6
+    # ... and the cap is used in full: 100 sends in (100 - 30) / 30 s.
+    assert abs(times[-1] - times[0] - 70 / 30) < 1e-6
 
 
 async def test_a_burst_after_a_lull_goes_out_at_once() -> None:
