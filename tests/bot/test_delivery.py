@@ -33,9 +33,14 @@ class ScriptedTransport:
         return None
 
 
-async def queue(store: Store, *messages: tuple[str, str], resident_id: int | None = None) -> None:
+async def queue(
+    store: Store,
+    *messages: tuple[str, str],
+    resident_id: int | None = None,
+    claimed: bool = False,
+) -> list[int | None]:
     async with store.transaction() as session:
-        for recipient, text in messages:
+        return [
             await outbox.enqueue(
                 session,
                 channel="telegram",
@@ -43,7 +48,10 @@ async def queue(store: Store, *messages: tuple[str, str], resident_id: int | Non
                 payload={"text": text},
                 idempotency_key=f"{recipient}:{text}",
                 resident_id=resident_id,
+                claimed=claimed,
             )
+            for recipient, text in messages
+        ]
 
 
 async def rows(store: Store) -> list[OutboxMessage]:
@@ -211,40 +219,9 @@ async def test_running_sender_woken_after_a_commit_delivers_once(database_url: s
     await store.close()
 
 
-async def test_reply_in_flight_when_the_sender_stops_is_sent_once_by_the_next_run(
-    database_url: str,
-) -> None:
-    store = Store(database_url)
-    held = ParkedTransport()
-    first = OutboxSender(store, {"telegram": held})
-    task = asyncio.create_task(first.run(idle_seconds=60))
-    await queue(store, ("1", "a"))
-    first.wake()
-    await asyncio.wait_for(held.started.wait(), 5)
-    task.cancel()  # the process goes away while the call is held: nothing was sent
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert held.delivered == []
-    transport = ScriptedTransport()
-    second = OutboxSender(store, {"telegram": transport})
-    await second.recover()
-    assert await second.drain() == 1
-    assert transport.delivered == [("1", "a")]
-    assert [r.status for r in await rows(store)] == ["sent"]
-    await store.close()
-
-
 async def claimed_reply(store: Store, recipient: str, text: str) -> list[Claimed]:
     """What a handler's transaction writes for the running sender (handlers/core/entry.py)."""
-    async with store.transaction() as session:
-        message_id = await outbox.enqueue(
-            session,
-            channel="telegram",
-            recipient=recipient,
-            payload={"text": text},
-            idempotency_key=f"{recipient}:{text}",
-            claimed=True,
-        )
+    [message_id] = await queue(store, (recipient, text), claimed=True)
     assert message_id is not None
     return [Claimed(message_id, "telegram", recipient, {"text": text}, 1, None, 0)]
 
@@ -272,15 +249,19 @@ async def test_replies_handed_over_claimed_are_delivered_once(database_url: str)
     await store.close()
 
 
-async def test_a_reply_handed_over_when_the_sender_stops_is_sent_once_by_the_next_run(
-    database_url: str,
+@pytest.mark.parametrize("how", ["queued", "handed over claimed"])
+async def test_reply_in_flight_when_the_sender_stops_is_sent_once_by_the_next_run(
+    database_url: str, how: str
 ) -> None:
     store = Store(database_url)
     held = ParkedTransport()
     first = OutboxSender(store, {"telegram": held})
     task = asyncio.create_task(first.run(idle_seconds=60))
-    await asyncio.sleep(0.05)
-    first.take(await claimed_reply(store, "1", "a"))
+    if how == "queued":
+        await queue(store, ("1", "a"))
+        first.wake()
+    else:
+        first.take(await claimed_reply(store, "1", "a"))
     await asyncio.wait_for(held.started.wait(), 5)
     task.cancel()  # the process goes away while the call is held: nothing was sent
     with pytest.raises(asyncio.CancelledError):
