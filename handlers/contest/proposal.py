@@ -40,6 +40,7 @@ from handlers.contest.buttons import (
     SummaryPress,
 )
 from handlers.contest.draft import (
+    STATE_KEYS,
     Goto,
     Onward,
     Outcome,
@@ -87,6 +88,17 @@ router = Router("contest.proposal")
 
 
 router.cancel_text(PROPOSAL, "proposal.left")
+
+
+@router.cancel_hook
+async def _files_left(ctx: Context, conversation: Conversation) -> Reply | None:
+    """/cancel while changing the files of a submitted proposal: there is no draft to
+    come back to, and each file added or removed is kept already."""
+    if conversation.flow != PROPOSAL:
+        return None
+    if not flow_state.read(conversation.answers, STATE_KEYS).state.get("files_only"):
+        return None
+    return ctx.reply("proposal.files_left")
 
 
 # --- starting and resuming -------------------------------------------------------

@@ -366,6 +366,21 @@ async def test_a_first_submission_shows_no_changes_to_the_coordinators(
     assert not any(said("review.diff_title") in text for text in notice)
 
 
+async def test_cancel_while_changing_files_says_the_proposal_stays_submitted(
+    contest_harness: ChatHarness,
+) -> None:
+    ewa = await submitted(contest_harness, 706, ["Scena – 2000"])
+    await ewa.send("/myproposals")
+    await ewa.press(said("proposal.files_open", label="KP-TEST-001"))
+    await ewa.send_kind(Kind.FILE, file=pdf("mapa.pdf", "mapa"))
+    cancelled = texts(await ewa.send("/cancel"))
+    # No draft to come back to: what was added is kept, the proposal stays submitted.
+    assert said("proposal.files_left") in cancelled
+    assert said("proposal.left") not in cancelled
+    assert (await the_proposal(contest_harness)).status == proposals.SUBMITTED
+    assert "mapa.pdf" in await files_of(contest_harness)
+
+
 async def test_removing_a_file_that_came_by_email_keeps_the_mailboxs_copy(
     contest_harness: ChatHarness,
 ) -> None:
