@@ -19,6 +19,7 @@ from handlers.contest import file_types
 from handlers.contest.buttons import FILE_REMOVE, FILES, FilePick, FileRemove, FilesDone
 from handlers.contest.draft import Goto, Onward, Outcome, Position, deadline, when
 from handlers.contest.model import Contest
+from handlers.contest.notices import tell_coordinators
 from handlers.core.context import Context
 from handlers.core.events import Kind, Reply
 from handlers.core.flow import InvalidAnswer
@@ -120,6 +121,14 @@ async def files_pressed(ctx: Context, at: Position, pressed: FilesDone | FilePic
         await conversations.end(ctx.session, at.conversation.resident_id)
         stored = await store.attachments(ctx.session, at.proposal.id)
         names = ", ".join(a.name for a in stored) or ctx.t("proposal.no_files")
+        await tell_coordinators(
+            ctx,
+            at.contest,
+            at.proposal,
+            "proposal.coordinator_files_changed",
+            occasion=f"files:{ctx.services.clock().isoformat()}",
+            names=", ".join(a.name for a in stored) or "–",
+        )
         return [ctx.reply("proposal.files_updated", number=at.proposal.number, names=names)]
     await store.mark_done(ctx.session, at.proposal, FILES)
     return Onward()

@@ -26,6 +26,7 @@ from handlers.contest.buttons import (
 )
 from handlers.contest.draft import closed_reply, contest_of, editable, files_open, when
 from handlers.contest.model import Contest
+from handlers.contest.notices import tell_coordinators
 from handlers.contest.proposal_submit import returned_deadline, summary_text
 from handlers.core.context import Context
 from handlers.core.events import Reply
@@ -174,6 +175,13 @@ async def _withdraw(
             )
         ]
     await store.record(ctx.session, proposal, WITHDRAWN_KIND, to_status=store.WITHDRAWN)
+    await tell_coordinators(
+        ctx,
+        contest,
+        proposal,
+        "proposal.coordinator_withdrawn",
+        occasion=proposal.updated_at.isoformat(),
+    )
     await events.record(
         ctx.session,
         "proposal_withdrawn",
@@ -197,6 +205,13 @@ async def _restore(ctx: Context, contest: Contest, proposal: Proposal) -> list[R
         # Withdrawn by a coordinator, or from a status the applicant cannot return to.
         return [ctx.reply("proposal.restore_closed", when=when(ctx, contest.closes))]
     await store.record(ctx.session, proposal, RESTORED_KIND, to_status=before)
+    await tell_coordinators(
+        ctx,
+        contest,
+        proposal,
+        "proposal.coordinator_restored",
+        occasion=proposal.updated_at.isoformat(),
+    )
     await events.record(
         ctx.session,
         "proposal_restored",

@@ -16,20 +16,17 @@ from handlers.contest import changes
 from handlers.contest.buttons import BUDGET, FIELDS, FILES, SUMMARY, FieldPick, SummaryPress
 from handlers.contest.draft import Goto, Onward, Outcome, Position, deadline, when
 from handlers.contest.model import Contest
+from handlers.contest.notices import tell_coordinators
 from handlers.core import flow
 from handlers.core import form_runner as runner
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.flow import InvalidAnswer
 from handlers.core.mail_out import queue_email
-from handlers.core.notify import tell
 from handlers.mailbox.addresses import reply_proves
 from storage import conversations, events
 from storage import proposals as store
 from storage.proposals import Proposal, ProposalSnapshot
-
-# A coordinator's notice fits one chat message.
-NOTICE_LIMIT = 4000
 
 
 async def summary_text(ctx: Context, contest: Contest, proposal: Proposal) -> str:
@@ -168,7 +165,14 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
     changed = (
         _changes(ctx, contest, earlier[-1] if earlier else None, latest) if resubmission else None
     )
-    await _tell_coordinators(ctx, proposal, title, changed)
+    await tell_coordinators(
+        ctx,
+        contest,
+        proposal,
+        "proposal.coordinator_new" if changed is None else "proposal.coordinator_resubmitted",
+        occasion=proposal.updated_at.isoformat(),
+        details=changed or (),
+    )
     for hook in ctx.routes.finish_hooks:
         replies += await hook(ctx, "proposal", proposal.id)
     return replies
@@ -183,24 +187,3 @@ def _changes(
         return [reader.t("review.diff_no_earlier")]
     found = changes.differences(contest, changes.Version.of(earlier), changes.Version.of(latest))
     return [reader.t("review.diff_title"), *changes.describe(reader, contest, found)]
-
-
-async def _tell_coordinators(
-    ctx: Context, proposal: Proposal, title: str, changed: list[str] | None
-) -> None:
-    """A new proposal, or a resubmitted one with what changed (`changed`)."""
-    key = "proposal.coordinator_new" if changed is None else "proposal.coordinator_resubmitted"
-    translator = ctx.services.translator
-    text = translator.text(translator.default_language, key, number=proposal.number, title=title)
-    if changed:
-        text = "\n".join([text, "", *changed])
-        if len(text) > NOTICE_LIMIT:
-            text = text[: NOTICE_LIMIT - 1] + "…"
-    stamp = proposal.updated_at.isoformat()
-    for chat_id in sorted(ctx.services.coordinator_ids):
-        await tell(
-            ctx,
-            chat_id=str(chat_id),
-            reply=Reply(text),
-            key=f"proposal-notice:{proposal.id}:{stamp}:{chat_id}",
-        )

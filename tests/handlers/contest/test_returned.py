@@ -248,6 +248,14 @@ async def test_files_can_be_added_and_removed_after_submitting_until_the_call_cl
     ) in texts(done)
     proposal = await the_proposal(contest_harness)
     assert proposal.status == proposals.SUBMITTED
+    told = [r.text for to, r in contest_harness.transport.delivered if to == str(COORDINATOR_ID)]
+    title = proposal.answers[sample_contest().title_field]
+    assert told[-1] == said(
+        "proposal.coordinator_files_changed",
+        number="KP-TEST-001",
+        title=title,
+        names="mapa.pdf, budzet.pdf",
+    )
     folder = contest_harness.service.settings.data_dir / "attachments" / str(proposal.id)
     assert sorted(p.read_bytes() for p in folder.iterdir()) == [
         b"%PDF-1.4 budzet",

@@ -8,6 +8,7 @@ import pytest
 
 from handlers.core.services import Channels
 from storage import proposals
+from tests.conftest import COORDINATOR_ID
 from tests.handlers.contest.test_proposal import applicant, fill_form, stored
 from tests.handlers.contest_fixture import CLOSES, sample_contest
 from tests.harness import ChatHarness, Person, said, texts
@@ -35,6 +36,15 @@ async def submitted(harness: ChatHarness, user_id: int) -> Person:
 async def history(harness: ChatHarness, proposal_id: int) -> list[tuple[str, str | None]]:
     async with harness.service.store.transaction() as session:
         return [(h.kind, h.to_status) for h in await proposals.history(session, proposal_id)]
+
+
+def coordinator_notices(harness: ChatHarness) -> list[str]:
+    return [r.text for to, r in harness.transport.delivered if to == str(COORDINATOR_ID)]
+
+
+def notice(key: str, proposal: proposals.Proposal) -> str:
+    title = proposal.answers[sample_contest().title_field]
+    return said(key, number=proposal.number, title=title)
 
 
 def labels(replies: list) -> list[str]:
@@ -75,6 +85,10 @@ async def test_withdrawal_undone_returns_the_status_and_keeps_the_history(
     withdrawn = await ewa.send("tak")
     [proposal] = await stored(contest_harness)
     assert proposal.status == "withdrawn"
+    # The coordinators hear of it, as they heard of the submission.
+    assert coordinator_notices(contest_harness)[-1] == notice(
+        "proposal.coordinator_withdrawn", proposal
+    )
     assert said("proposal.restore_now") in labels(withdrawn)
     restored = await ewa.press(said("proposal.restore_now"))
     assert texts(restored) == said(
@@ -88,10 +102,15 @@ async def test_withdrawal_undone_returns_the_status_and_keeps_the_history(
         ("withdrawn", "withdrawn"),
         ("withdrawal_undone", "submitted"),
     ]
-    # Pressed again (an old message): nothing to undo, nothing written.
+    assert coordinator_notices(contest_harness)[-1] == notice(
+        "proposal.coordinator_restored", proposal
+    )
+    told = len(coordinator_notices(contest_harness))
+    # Pressed again (an old message): nothing to undo, nothing written, nobody told.
     again = await ewa.press(said("proposal.restore_now"))
     assert texts(again) == said("proposal.restore_not_withdrawn", number=proposal.number)
     assert len(await history(contest_harness, proposal.id)) == 4
+    assert len(coordinator_notices(contest_harness)) == told
 
 
 async def test_my_proposals_offers_the_undo_while_the_call_is_open(

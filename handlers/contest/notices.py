@@ -1,0 +1,49 @@
+"""Notices to the coordinators about an applicant's proposal: a new one, a corrected
+one, one withdrawn or put back, files changed after submitting.
+
+Each goes to every coordinator's chat in the centre's default language, queued in the
+transaction of the change it announces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers.contest.model import Contest
+from handlers.core.context import Context
+from handlers.core.events import Reply
+from handlers.core.notify import tell
+from storage.proposals import Proposal
+
+# Telegram's limit for one message is 4096 characters; a long list of changes is cut.
+NOTICE_LIMIT = 4000
+
+
+async def tell_coordinators(
+    ctx: Context,
+    contest: Contest,
+    proposal: Proposal,
+    key: str,
+    *,
+    occasion: str,
+    details: Sequence[str] = (),
+    **values: str,
+) -> None:
+    """Queue the catalogue text `key` (with the proposal's number and title) for every
+    coordinator; `occasion` tells this notice from the proposal's other ones."""
+    translator = ctx.services.translator
+    title = proposal.answers.get(contest.title_field, "")
+    text = translator.text(
+        translator.default_language, key, number=proposal.number, title=title, **values
+    )
+    if details:
+        text = "\n".join([text, "", *details])
+        if len(text) > NOTICE_LIMIT:
+            text = text[: NOTICE_LIMIT - 1] + "…"
+    for chat_id in sorted(ctx.services.coordinator_ids):
+        await tell(
+            ctx,
+            chat_id=str(chat_id),
+            reply=Reply(text),
+            key=f"proposal-notice:{proposal.id}:{occasion}:{chat_id}",
+        )
