@@ -190,6 +190,8 @@ async def test_bot_at_debug_through_failures_writes_no_secret(
                     payload={"subject": "Test", "text": "Test"},
                     idempotency_key="secrets-test",
                 )
+            # As every producer in the process does after its commit (handlers/core/services.py).
+            service.services.on_outbox_written()
 
             async def errors() -> list[str]:
                 async with service.store.transaction() as session:
