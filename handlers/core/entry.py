@@ -62,7 +62,7 @@ async def process_inbound(
                 return []
             ctx = await _context(session, services, event)
             replies = await route(ctx)
-            claimed = await queue_replies(
+            queued = await queue_replies(
                 session,
                 event=event,
                 resident=ctx.resident,
@@ -70,6 +70,7 @@ async def process_inbound(
                 key=key,
                 claim=sender is not None,
             )
+        claimed = queued  # committed: a failed commit hands nothing over
         wrote = outbox.wrote_pending(session)
     except Exception as error:
         if not last_try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from handlers.core.events import IncomingFile, Kind
 from handlers.core.routing import Command
@@ -85,3 +86,42 @@ async def test_handler_failure_rolls_back_and_apologises(
     monkeypatch.setitem(ROUTES.commands, "subscribe", command)
     # The half-done change was rolled back: news are still off.
     assert "już wyłączone" in texts(await anna.send("/stop"))
+
+
+class RecordingReplySender:
+    """A running sender as `lokalnie run` has one: takes every chat's replies claimed."""
+
+    def __init__(self) -> None:
+        self.taken: list[str] = []
+
+    def takes(self, channel: str) -> bool:
+        return True
+
+    def take(self, replies: list) -> None:  # noqa: ANN001
+        self.taken += [reply.payload["text"] for reply in replies]
+
+
+async def test_a_reply_whose_commit_failed_is_never_handed_to_the_sender(
+    harness: ChatHarness,
+) -> None:
+    anna = await consented(harness, 405)
+    sender = RecordingReplySender()
+    harness.service.services.reply_sender = sender
+    failed: list[bool] = []
+
+    def fail_first_commit(_connection) -> None:  # noqa: ANN001
+        if not failed:
+            failed.append(True)
+            raise RuntimeError("the disk is full")
+
+    engine = harness.service.store.engine.sync_engine
+    event.listen(engine, "commit", fail_first_commit)
+    try:
+        replies = await anna.send("/help")
+    finally:
+        event.remove(engine, "commit", fail_first_commit)
+    # The help was never stored, so it must not go out; the apology does (as a pending row).
+    assert failed and sender.taken == []
+    assert "coś poszło nie tak" in texts(replies)
+    helped = await anna.send("/help")
+    assert sender.taken and "/survey" in sender.taken[0] and helped == []
