@@ -119,16 +119,16 @@ async def files_pressed(ctx: Context, at: Position, pressed: FilesDone | FilePic
         return Goto(FILE_REMOVE, {"file": attachment.id}, replace=True)
     if at.files_only:
         await conversations.end(ctx.session, at.conversation.resident_id)
-        stored = await store.attachments(ctx.session, at.proposal.id)
-        names = ", ".join(a.name for a in stored) or ctx.t("proposal.no_files")
+        listed = ", ".join(a.name for a in await store.attachments(ctx.session, at.proposal.id))
         await tell_coordinators(
             ctx,
             at.contest,
             at.proposal,
             "proposal.coordinator_files_changed",
             occasion=f"files:{ctx.services.clock().isoformat()}",
-            names=", ".join(a.name for a in stored) or "–",
+            names=listed or "–",
         )
+        names = listed or ctx.t("proposal.no_files")
         return [ctx.reply("proposal.files_updated", number=at.proposal.number, names=names)]
     await store.mark_done(ctx.session, at.proposal, FILES)
     return Onward()
