@@ -106,7 +106,7 @@ async def measure(url: str, data_dir: Path, args: argparse.Namespace) -> dict[st
     panel = Panel(store=service.store, services=services, config=config)
     server = PanelServer(panel)
     port = server.listen(host="127.0.0.1", port=0)
-    settle_memory()  # as `serve.start` does
+    settle_memory()  # as `lokalnie panel` and `lokalnie run` do once started
     base_url = f"http://127.0.0.1:{port}"
     panel.config = replace(config, base_url=base_url)
     timings: dict[str, list[float]] = {}

@@ -6,7 +6,6 @@ import logging
 
 from bot import redact
 from bot.config import Settings
-from bot.startup import settle_memory
 from handlers.core.services import Services
 from panel import links
 from panel.app import Panel, PanelServer
@@ -48,6 +47,5 @@ async def start(store: Store, services: Services, settings: Settings) -> PanelSe
         return None
     server = PanelServer(Panel(store=store, services=services, config=config))
     server.listen(host=settings.panel_host, port=settings.panel_port)
-    settle_memory()
     log.info("panel listening on %s:%d", settings.panel_host, settings.panel_port)
     return server

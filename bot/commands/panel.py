@@ -22,6 +22,7 @@ def panel_serve(ctx: typer.Context) -> None:
         fail(cli_text("cli.panel.no_port"))
     configure_logging(settings)
     from bot.app import Service, install_stop_signals
+    from bot.startup import settle_memory
     from panel import serve
 
     async def main() -> None:
@@ -30,6 +31,7 @@ def panel_serve(ctx: typer.Context) -> None:
             await service.prepare()
             server = await serve.start(service.store, service.services, settings)
             assert server is not None
+            settle_memory()
             typer.echo(cli_text("cli.panel.serving", url=settings.panel_base_url))
             stop = asyncio.Event()
             install_stop_signals(stop)
