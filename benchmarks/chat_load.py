@@ -300,9 +300,10 @@ async def measure(name: str, command: list[str], phase_seconds: float) -> dict[s
             cpu, wall = cpu_seconds(bot.pid) - cpu, time.monotonic() - started
             driver.phase = "between"
             result["arrivals"][phase] = latency_row(driver, arrival, started - arrived)
+            answers = driver.answers.get(phase, 0)
             result["phases"][phase] = {
                 **latency_row(driver, phase, wall),
-                "cpu_ms_per_answer": 1000 * cpu / max(driver.answers.get(phase, 0), 1),
+                "cpu_ms_per_answer": 1000 * cpu / answers if answers else float("nan"),
                 "cpu_share": cpu / wall,
             }
             print(name, phase, result["phases"][phase], flush=True)
