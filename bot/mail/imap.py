@@ -59,8 +59,10 @@ from storage.db import Store
 log = logging.getLogger(__name__)
 
 # Messages per UID FETCH, and per transaction, in a catch-up. BATCH_BYTES bounds the
-# memory whatever the count.
-BATCH_MESSAGES = 200
+# memory whatever the count. On SQLite a resident's reply waits for the batch being
+# stored (one writer at a time), once for each of its transactions: a batch must stay
+# short (see benchmarks/README.md, `mail_import`).
+BATCH_MESSAGES = 50
 BATCH_BYTES = 8 * 1024 * 1024
 # Batches waiting between the stages (fetched for the parser, parsed for the store).
 QUEUED_BATCHES = 2
