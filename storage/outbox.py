@@ -120,6 +120,40 @@ class Claimed:
         )
 
 
+async def enqueue_claimed(
+    session: AsyncSession,
+    *,
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    resident_id: int | None = None,
+) -> Claimed | None:
+    """Queue a message already claimed (see `enqueue`): the row as the running sender
+    takes it once committed, or None when a message with this key was queued before."""
+    message_id = await enqueue(
+        session,
+        channel=channel,
+        recipient=recipient,
+        payload=payload,
+        idempotency_key=idempotency_key,
+        resident_id=resident_id,
+        claimed=True,
+    )
+    if message_id is None:
+        return None
+    return Claimed(
+        message_id,
+        channel,
+        recipient,
+        payload,
+        attempts=1,
+        resident_id=resident_id,
+        priority=0,
+        ephemeral=idempotency_key.startswith(EPHEMERAL),
+    )
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message for `enqueue_many`."""

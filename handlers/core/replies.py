@@ -71,28 +71,15 @@ async def queue_replies(
         if resident is None and not event.is_coordinator:
             # No consent, nothing kept: the row goes once delivered (storage/outbox.py).
             key_of_row = outbox.EPHEMERAL + key_of_row
-        payload = to_payload(reply, edit_message_id=event.message_id)
-        resident_id = resident.id if resident else None
-        message_id = await outbox.enqueue(
-            session,
-            channel=event.channel,
-            recipient=event.chat_id,
-            resident_id=resident_id,
-            payload=payload,
-            idempotency_key=key_of_row,
-            claimed=claim,
-        )
-        if claim and message_id is not None:
-            claimed.append(
-                outbox.Claimed(
-                    id=message_id,
-                    channel=event.channel,
-                    recipient=event.chat_id,
-                    payload=payload,
-                    attempts=1,
-                    resident_id=resident_id,
-                    priority=0,
-                    ephemeral=key_of_row.startswith(outbox.EPHEMERAL),
-                )
-            )
+        row: dict[str, Any] = {
+            "channel": event.channel,
+            "recipient": event.chat_id,
+            "resident_id": resident.id if resident else None,
+            "payload": to_payload(reply, edit_message_id=event.message_id),
+            "idempotency_key": key_of_row,
+        }
+        if not claim:
+            await outbox.enqueue(session, **row)
+        elif (message := await outbox.enqueue_claimed(session, **row)) is not None:
+            claimed.append(message)
     return claimed
