@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import bindparam, func, select, update
@@ -30,6 +31,16 @@ async def find_by_telegram_id(session: AsyncSession, telegram_id: int) -> Reside
 
 async def get(session: AsyncSession, resident_id: int) -> Resident | None:
     return await session.get(Resident, resident_id)
+
+
+async def languages_of(session: AsyncSession, telegram_ids: Iterable[int]) -> dict[int, str]:
+    """{telegram id: chosen language} of those among `telegram_ids` who have a row."""
+    rows = await session.execute(
+        select(Resident.telegram_id, Resident.language).where(
+            Resident.telegram_id.in_(list(telegram_ids))
+        )
+    )
+    return {int(telegram_id): language for telegram_id, language in rows.all()}
 
 
 async def create_with_consent(

@@ -1,18 +1,18 @@
 """Notices to the coordinators about an applicant's proposal: a new one, a corrected
 one, one withdrawn or put back, files changed after submitting.
 
-Each goes to every coordinator's chat in the centre's default language, queued in the
-transaction of the change it announces.
+Each goes to every coordinator's chat in the language they chose (else the centre's
+default), queued in the transaction of the change it announces.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from handlers.contest.model import Contest
 from handlers.core.context import Context
 from handlers.core.events import Reply
-from handlers.core.notify import tell
+from handlers.core.notify import coordinator_languages, tell
 from storage.proposals import Proposal
 
 # Telegram's limit for one message is 4096 characters; a long list of changes is cut.
@@ -26,21 +26,23 @@ async def tell_coordinators(
     key: str,
     *,
     occasion: str,
-    details: Sequence[str] = (),
+    details: Callable[[str], Sequence[str]] | None = None,
     **values: str,
 ) -> None:
     """Queue the catalogue text `key` (with the proposal's number and title) for every
-    coordinator; `occasion` tells this notice from the proposal's other ones."""
+    coordinator, followed by `details(language)` when given; `occasion` tells this
+    notice from the proposal's other ones."""
     translator = ctx.services.translator
     title = proposal.answers.get(contest.title_field, "")
-    text = translator.text(
-        translator.default_language, key, number=proposal.number, title=title, **values
-    )
-    if details:
-        text = "\n".join([text, "", *details])
-        if len(text) > NOTICE_LIMIT:
-            text = text[: NOTICE_LIMIT - 1] + "…"
+    languages = await coordinator_languages(ctx.session, ctx.services)
     for chat_id in sorted(ctx.services.coordinator_ids):
+        language = languages[chat_id]
+        text = translator.text(language, key, number=proposal.number, title=title, **values)
+        lines = details(language) if details is not None else ()
+        if lines:
+            text = "\n".join([text, "", *lines])
+            if len(text) > NOTICE_LIMIT:
+                text = text[: NOTICE_LIMIT - 1] + "…"
         await tell(
             ctx,
             chat_id=str(chat_id),

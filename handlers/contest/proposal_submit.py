@@ -162,16 +162,18 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
             message_id=message_id,
         )
         replies.append(ctx.reply("proposal.email_queued", email=email))
-    changed = (
-        _changes(ctx, contest, earlier[-1] if earlier else None, latest) if resubmission else None
-    )
+    previous = earlier[-1] if earlier else None
     await tell_coordinators(
         ctx,
         contest,
         proposal,
-        "proposal.coordinator_new" if changed is None else "proposal.coordinator_resubmitted",
+        "proposal.coordinator_resubmitted" if resubmission else "proposal.coordinator_new",
         occasion=proposal.updated_at.isoformat(),
-        details=changed or (),
+        details=(
+            (lambda language: _changes(ctx, contest, previous, latest, language))
+            if resubmission
+            else None
+        ),
     )
     for hook in ctx.routes.finish_hooks:
         replies += await hook(ctx, "proposal", proposal.id)
@@ -179,10 +181,14 @@ async def submit(ctx: Context, at: Position) -> list[Reply]:
 
 
 def _changes(
-    ctx: Context, contest: Contest, earlier: ProposalSnapshot | None, latest: ProposalSnapshot
+    ctx: Context,
+    contest: Contest,
+    earlier: ProposalSnapshot | None,
+    latest: ProposalSnapshot,
+    language: str,
 ) -> list[str]:
-    """What changed since the previous submission, in the coordinators' language."""
-    reader = replace(ctx, language=ctx.services.translator.default_language)
+    """What changed since the previous submission, in a coordinator's `language`."""
+    reader = replace(ctx, language=language)
     if earlier is None:
         return [reader.t("review.diff_no_earlier")]
     found = changes.differences(contest, changes.Version.of(earlier), changes.Version.of(latest))

@@ -11,10 +11,13 @@ person's messages.
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers.core.context import Context
 from handlers.core.events import Reply
 from handlers.core.replies import to_payload
-from storage import outbox
+from handlers.core.services import Services
+from storage import outbox, residents
 
 
 async def tell(
@@ -36,3 +39,10 @@ async def tell(
         idempotency_key=key,
     )
     return queued is not None
+
+
+async def coordinator_languages(session: AsyncSession, services: Services) -> dict[int, str]:
+    """Each coordinator's language: the one they chose, else the centre's default."""
+    chosen = await residents.languages_of(session, services.coordinator_ids)
+    pick = services.translator.language_or_default
+    return {cid: pick(chosen.get(cid)) for cid in services.coordinator_ids}

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.core.events import Button, Reply
+from handlers.core.notify import coordinator_languages
 from handlers.core.replies import to_payload
 from handlers.core.services import Services
 from handlers.mailbox.bridge import proposal_bridge
@@ -33,17 +33,6 @@ OWN_SENDER = "own address"
 def from_ourselves(services: Services, message: MailMessage) -> bool:
     own = services.centre.email.strip().lower()
     return message.automatic == OWN_SENDER or bool(own and message.from_address.lower() == own)
-
-
-async def coordinator_languages(session: AsyncSession, services: Services) -> dict[int, str]:
-    rows = await session.execute(
-        select(Resident.telegram_id, Resident.language).where(
-            Resident.telegram_id.in_(list(services.coordinator_ids))
-        )
-    )
-    known = {telegram_id: language for telegram_id, language in rows.all()}
-    translator = services.translator
-    return {cid: translator.language_or_default(known.get(cid)) for cid in services.coordinator_ids}
 
 
 def _preview(text: str) -> str:

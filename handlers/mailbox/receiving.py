@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.core.notify import coordinator_languages
 from handlers.core.services import Services
-from handlers.mailbox.cards import OWN_SENDER, coordinator_languages, notify
+from handlers.mailbox.cards import OWN_SENDER, notify
 from handlers.mailbox.content import MailContent
 from handlers.mailbox.events import IncomingMail
 from handlers.mailbox.outgoing import acknowledge

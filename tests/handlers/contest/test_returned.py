@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.app import Service
 from handlers.core.events import IncomingFile, Kind, Reply
 from handlers.core.services import Channels
-from storage import proposals
+from storage import proposals, residents
 from tests.conftest import COORDINATOR_ID, make_settings
 from tests.handlers.contest_fixture import CLOSES, sample_contest
 from tests.harness import ChatHarness, Person, said, texts
@@ -360,6 +360,35 @@ async def test_a_resubmission_tells_the_coordinators_what_changed(
     assert said("review.diff_review_title", when=when) in shown
     for change in changes:
         assert change in shown, change
+
+
+async def test_a_coordinator_who_chose_english_reads_the_changes_in_english(
+    contest_harness: ChatHarness,
+) -> None:
+    ewa = await submitted(contest_harness, 711, ["Scena – 2000"])
+    await return_for_changes(contest_harness)
+    async with contest_harness.service.store.transaction() as session:
+        marta = await residents.find_by_telegram_id(session, COORDINATOR_ID)
+        assert marta is not None
+        await residents.set_language(session, marta, language="en")
+    await ewa.send("/myproposals")
+    await ewa.press(said("proposal.open", label="KP-TEST-001"))
+    await ewa.press(said("proposal.edit"))
+    await ewa.press("Tytuł inicjatywy")
+    await ewa.send("Potańcówka pod starymi lipami")
+    await ewa.press(said("proposal.resubmit"))
+    notice = [r.text for to, r in contest_harness.transport.delivered if to == str(COORDINATOR_ID)][
+        -1
+    ]
+    heading = said(
+        "proposal.coordinator_resubmitted",
+        "en",
+        number="KP-TEST-001",
+        title="Potańcówka pod starymi lipami",
+    )
+    assert notice.startswith(heading)
+    assert said("review.diff_title", "en") in notice
+    assert said("review.diff_title") not in notice
 
 
 async def test_a_first_submission_shows_no_changes_to_the_coordinators(

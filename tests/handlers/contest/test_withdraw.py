@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from handlers.core.services import Channels
-from storage import proposals
+from storage import proposals, residents
 from tests.conftest import COORDINATOR_ID
 from tests.handlers.contest.test_proposal import applicant, fill_form, stored
 from tests.handlers.contest_fixture import CLOSES, sample_contest
@@ -111,6 +111,28 @@ async def test_withdrawal_undone_returns_the_status_and_keeps_the_history(
     assert texts(again) == said("proposal.restore_not_withdrawn", number=proposal.number)
     assert len(await history(contest_harness, proposal.id)) == 4
     assert len(coordinator_notices(contest_harness)) == told
+
+
+async def test_a_coordinator_who_chose_english_is_told_in_english(
+    contest_harness: ChatHarness,
+) -> None:
+    async with contest_harness.service.store.transaction() as session:
+        await residents.create_with_consent(
+            session, telegram_id=COORDINATOR_ID, name="Marta", language="en"
+        )
+    ewa = await submitted(contest_harness, 708)
+    [proposal] = await stored(contest_harness)
+    title = proposal.answers[sample_contest().title_field]
+    assert coordinator_notices(contest_harness)[-1] == said(
+        "proposal.coordinator_new", "en", number=proposal.number, title=title
+    )
+    await ewa.send("/myproposals")
+    await ewa.press("Wycofaj")
+    await ewa.send("tak")
+    assert coordinator_notices(contest_harness)[-1] == said(
+        "proposal.coordinator_withdrawn", "en", number=proposal.number, title=title
+    )
+    assert said("proposal.coordinator_withdrawn", "en") != said("proposal.coordinator_withdrawn")
 
 
 async def test_my_proposals_offers_the_undo_while_the_call_is_open(
