@@ -33,14 +33,9 @@ class ScriptedTransport:
         return None
 
 
-async def queue(
-    store: Store,
-    *messages: tuple[str, str],
-    resident_id: int | None = None,
-    claimed: bool = False,
-) -> list[int | None]:
+async def queue(store: Store, *messages: tuple[str, str], resident_id: int | None = None) -> None:
     async with store.transaction() as session:
-        return [
+        for recipient, text in messages:
             await outbox.enqueue(
                 session,
                 channel="telegram",
@@ -48,10 +43,7 @@ async def queue(
                 payload={"text": text},
                 idempotency_key=f"{recipient}:{text}",
                 resident_id=resident_id,
-                claimed=claimed,
             )
-            for recipient, text in messages
-        ]
 
 
 async def rows(store: Store) -> list[OutboxMessage]:
@@ -221,9 +213,16 @@ async def test_running_sender_woken_after_a_commit_delivers_once(database_url: s
 
 async def claimed_reply(store: Store, recipient: str, text: str) -> list[Claimed]:
     """What a handler's transaction writes for the running sender (handlers/core/entry.py)."""
-    [message_id] = await queue(store, (recipient, text), claimed=True)
-    assert message_id is not None
-    return [Claimed(message_id, "telegram", recipient, {"text": text}, 1, None, 0)]
+    async with store.transaction() as session:
+        claimed = await outbox.enqueue_claimed(
+            session,
+            channel="telegram",
+            recipient=recipient,
+            payload={"text": text},
+            idempotency_key=f"{recipient}:{text}",
+        )
+    assert claimed is not None and claimed.attempts == 1
+    return [claimed]
 
 
 async def test_replies_handed_over_claimed_are_delivered_once(database_url: str) -> None:
