@@ -35,17 +35,24 @@ async def tell_coordinators(
     translator = ctx.services.translator
     title = proposal.answers.get(contest.title_field, "")
     languages = await coordinator_languages(ctx.session, ctx.services)
+    texts: dict[str, str] = {}  # one text per language, however many read it
     for chat_id in sorted(ctx.services.coordinator_ids):
         language = languages[chat_id]
-        text = translator.text(language, key, number=proposal.number, title=title, **values)
-        lines = details(language) if details is not None else ()
-        if lines:
-            text = "\n".join([text, "", *lines])
-            if len(text) > NOTICE_LIMIT:
-                text = text[: NOTICE_LIMIT - 1] + "…"
+        if language not in texts:
+            texts[language] = _notice(
+                translator.text(language, key, number=proposal.number, title=title, **values),
+                details(language) if details is not None else (),
+            )
         await tell(
             ctx,
             chat_id=str(chat_id),
-            reply=Reply(text),
+            reply=Reply(texts[language]),
             key=f"proposal-notice:{proposal.id}:{occasion}:{chat_id}",
         )
+
+
+def _notice(heading: str, details: Sequence[str]) -> str:
+    if not details:
+        return heading
+    text = "\n".join([heading, "", *details])
+    return text if len(text) <= NOTICE_LIMIT else text[: NOTICE_LIMIT - 1] + "…"
