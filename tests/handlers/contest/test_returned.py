@@ -103,6 +103,18 @@ def labels(replies: list[Reply]) -> list[str]:
     return [b.label for r in replies for row in r.buttons for b in row]
 
 
+NEW_TITLE = "Potańcówka pod starymi lipami"
+
+
+async def retitle(applicant: Person) -> None:
+    """The applicant opens the returned proposal and gives it a new title."""
+    await applicant.send("/myproposals")
+    await applicant.press(said("proposal.open", label="KP-TEST-001"))
+    await applicant.press(said("proposal.edit"))
+    await applicant.press("Tytuł inicjatywy")
+    await applicant.send(NEW_TITLE)
+
+
 def line_button(number: int, item: str, amount: str) -> str:
     return said("proposal.budget_line_button", number=number, item=item, amount=amount)
 
@@ -301,11 +313,7 @@ async def test_a_resubmission_tells_the_coordinators_what_changed(
 ) -> None:
     ewa = await submitted(contest_harness, 707, ["Scena – 2000", "Poczęstunek – 4500"])
     await return_for_changes(contest_harness)
-    await ewa.send("/myproposals")
-    await ewa.press(said("proposal.open", label="KP-TEST-001"))
-    await ewa.press(said("proposal.edit"))
-    await ewa.press("Tytuł inicjatywy")
-    await ewa.send("Potańcówka pod starymi lipami")
+    await retitle(ewa)
     await ewa.press(said("proposal.edit"))
     await ewa.press(said("proposal.field_budget"))
     await ewa.press(line_button(2, "Poczęstunek", "4\u00a0500\u00a0zł"))
@@ -326,7 +334,7 @@ async def test_a_resubmission_tells_the_coordinators_what_changed(
             "review.diff_field",
             question="Tytuł inicjatywy",
             before=TITLE,
-            after="Potańcówka pod starymi lipami",
+            after=NEW_TITLE,
         ),
         said(
             "review.diff_line_changed",
@@ -371,11 +379,7 @@ async def test_a_coordinator_who_chose_english_reads_the_changes_in_english(
         marta = await residents.find_by_telegram_id(session, COORDINATOR_ID)
         assert marta is not None
         await residents.set_language(session, marta, language="en")
-    await ewa.send("/myproposals")
-    await ewa.press(said("proposal.open", label="KP-TEST-001"))
-    await ewa.press(said("proposal.edit"))
-    await ewa.press("Tytuł inicjatywy")
-    await ewa.send("Potańcówka pod starymi lipami")
+    await retitle(ewa)
     await ewa.press(said("proposal.resubmit"))
     notice = [r.text for to, r in contest_harness.transport.delivered if to == str(COORDINATOR_ID)][
         -1
@@ -384,7 +388,7 @@ async def test_a_coordinator_who_chose_english_reads_the_changes_in_english(
         "proposal.coordinator_resubmitted",
         "en",
         number="KP-TEST-001",
-        title="Potańcówka pod starymi lipami",
+        title=NEW_TITLE,
     )
     assert notice.startswith(heading)
     assert said("review.diff_title", "en") in notice
