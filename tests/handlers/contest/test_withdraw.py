@@ -42,9 +42,9 @@ def coordinator_notices(harness: ChatHarness) -> list[str]:
     return [r.text for to, r in harness.transport.delivered if to == str(COORDINATOR_ID)]
 
 
-def notice(key: str, proposal: proposals.Proposal) -> str:
+def notice(key: str, proposal: proposals.Proposal, language: str = "pl") -> str:
     title = proposal.answers[sample_contest().title_field]
-    return said(key, number=proposal.number, title=title)
+    return said(key, language, number=proposal.number, title=title)
 
 
 def labels(replies: list) -> list[str]:
@@ -122,15 +122,14 @@ async def test_a_coordinator_who_chose_english_is_told_in_english(
         )
     ewa = await submitted(contest_harness, 708)
     [proposal] = await stored(contest_harness)
-    title = proposal.answers[sample_contest().title_field]
-    assert coordinator_notices(contest_harness)[-1] == said(
-        "proposal.coordinator_new", "en", number=proposal.number, title=title
+    assert coordinator_notices(contest_harness)[-1] == notice(
+        "proposal.coordinator_new", proposal, "en"
     )
     await ewa.send("/myproposals")
     await ewa.press("Wycofaj")
     await ewa.send("tak")
-    assert coordinator_notices(contest_harness)[-1] == said(
-        "proposal.coordinator_withdrawn", "en", number=proposal.number, title=title
+    assert coordinator_notices(contest_harness)[-1] == notice(
+        "proposal.coordinator_withdrawn", proposal, "en"
     )
     assert said("proposal.coordinator_withdrawn", "en") != said("proposal.coordinator_withdrawn")
 
