@@ -2,7 +2,8 @@
 Telegram's cap of about 30 messages/s; Lokalnie (SQLite, PostgreSQL) beside a bare PTB
 echo bot in the same run.
 
-    python -m benchmarks.chat_load [--phase-seconds 40] [--bots echo,sqlite,postgresql]
+    python -m benchmarks.chat_load [--phase-seconds 40] [--idle-seconds 150]
+        [--bots echo,sqlite,postgresql]
 
 Processes: this driver holds the fake Bot API (tests/fakes, on loopback) and plays the
 residents; each bot runs in a process of its own (`python -m benchmarks.chat_load bot
@@ -12,12 +13,13 @@ with one message. Every resident does /start, consent, `/survey diagnoza-2021` a
 questions (the answers the buttons carry, derived from the survey file), thinking 2-4 s
 before each answer, then starts over as a new resident.
 
-Phases of equal length: "idle" (3 residents, about 1 answer/s), "cap" (75 residents,
-about 25 answers/s, about 27 messages/s: just under Telegram's ~30/s, at which Lokalnie
-is paced here) and "past" (135 residents, about 45 answers/s). Per phase: the bot's CPU ms per
-answer (/proc), reply latency p50/p99 (an answer pushed to its last expected reply recorded
-by the fake); at the end the bot's peak RSS (VmHWM). Goals: <= 16 ms CPU per answer,
-p99 at the cap <= 2x idle, peak RSS < 150 MB.
+Phases: "idle" (3 residents, about 1 answer/s, measured for `--idle-seconds`: long enough
+for a p99 that is not just its slowest reply), "cap" (75 residents, about 25 answers/s,
+about 27 messages/s: just under Telegram's ~30/s, at which Lokalnie is paced here) and
+"past" (135 residents, about 45 answers/s), each measured for `--phase-seconds`. Per
+phase: the bot's CPU ms per answer (/proc), reply latency p50/p99 (an answer pushed to its
+last expected reply recorded by the fake); at the end the bot's peak RSS (VmHWM). Goals:
+<= 16 ms CPU per answer, p99 at the cap <= 2x idle, peak RSS < 150 MB.
 
 A phase is measured in its steady state: after its new residents have arrived (over 10 s)
 and, below the cap, once the replies have caught up with their first steps. How long that
@@ -265,7 +267,8 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(pct / 100 * len(ordered)))]
 
 
-async def measure(name: str, command: list[str], phase_seconds: float) -> dict[str, Any]:
+async def measure(name: str, command: list[str], seconds: dict[str, float]) -> dict[str, Any]:
+    """One bot through the phases, each measured for `seconds[phase]`."""
     steps = diagnosis_steps(ROOT / "content" / "surveys" / "diagnoza-2021.yaml")
     fake = ObservedFake().start()
     fake.loop = asyncio.get_running_loop()
@@ -296,7 +299,7 @@ async def measure(name: str, command: list[str], phase_seconds: float) -> dict[s
             gc.freeze()
             driver.phase = phase
             cpu, started = cpu_seconds(bot.pid), time.monotonic()
-            await asyncio.sleep(phase_seconds)
+            await asyncio.sleep(seconds[phase])
             cpu, wall = cpu_seconds(bot.pid) - cpu, time.monotonic() - started
             driver.phase = "between"
             result["arrivals"][phase] = latency_row(driver, arrival, started - arrived)
@@ -348,25 +351,24 @@ def report(results: list[dict[str, Any]]) -> str:
 
 async def run(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     content = open_diagnosis(work / "content")
+    seconds = {name: args.phase_seconds for name, _ in PHASES} | {"idle": args.idle_seconds}
     results = []
     for name in args.bots.split(","):
         base = [sys.executable, "-m", "benchmarks.chat_load", "bot"]
         if name == "echo":
-            results.append(await measure(name, [*base, "echo"], args.phase_seconds))
+            results.append(await measure(name, [*base, "echo"], seconds))
             continue
         if name == "sqlite":
             url = f"sqlite+aiosqlite:///{work}/lokalnie.db"
             results.append(
-                await measure(
-                    name, [*base, "lokalnie", url, str(work), str(content)], args.phase_seconds
-                )
+                await measure(name, [*base, "lokalnie", url, str(work), str(content)], seconds)
             )
             continue
         from tests.servers.postgres import ThrowawayDatabase
 
         with ThrowawayDatabase() as database:
             command = [*base, "lokalnie", database.url, str(work), str(content)]
-            results.append(await measure(name, command, args.phase_seconds))
+            results.append(await measure(name, command, seconds))
     return results
 
 
@@ -382,6 +384,8 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phase-seconds", type=float, default=40.0)
+    # About 1 answer a second: 150 s give a p99 above the slowest two replies.
+    parser.add_argument("--idle-seconds", type=float, default=150.0)
     parser.add_argument("--bots", default="echo,sqlite,postgresql")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="chat-load-") as work:
