@@ -384,7 +384,8 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phase-seconds", type=float, default=40.0)
-    # About 1 answer a second: 150 s give a p99 above the slowest two replies.
+    # About 1 answer a second: in 150 s the p99 is the second slowest of some 150 replies
+    # (in 40 s it was the slowest of 40).
     parser.add_argument("--idle-seconds", type=float, default=150.0)
     parser.add_argument("--bots", default="echo,sqlite,postgresql")
     args = parser.parse_args()
