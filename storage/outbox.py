@@ -28,6 +28,17 @@ from storage.types import utcnow
 EPHEMERAL = "ephemeral:"
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to queue."""
+
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    resident_id: int | None = None
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -39,34 +50,46 @@ async def enqueue(
     not_before: datetime | None = None,
     priority: int = 0,
     broadcast_id: int | None = None,
-    claimed: bool = False,
 ) -> int | None:
-    """Queue a message; its id, or None when a message with this key was queued before.
-
-    `claimed`: written as `sending`, first attempt, for the caller to hand to the
-    running sender once committed (a killed process re-queues it like any row in flight).
-    """
-    now = utcnow()
-    result = await session.execute(
-        _insert_returning_id(upsert.dialect(session)),
-        {
-            "channel": channel,
-            "recipient": recipient,
-            "resident_id": resident_id,
-            "payload": payload,
-            "status": "sending" if claimed else "pending",
-            "attempts": 1 if claimed else 0,
-            "next_attempt_at": not_before or now,
-            "idempotency_key": idempotency_key,
-            "created_at": now,
-            "priority": priority,
-            "broadcast_id": broadcast_id,
-        },
+    """Queue a message; its id, or None when a message with this key was queued before."""
+    message = Outgoing(channel, recipient, payload, idempotency_key, resident_id)
+    message_id = await _insert_one(
+        session,
+        _values(message, not_before=not_before, priority=priority, broadcast_id=broadcast_id),
     )
-    message_id = result.scalar_one_or_none()
-    if message_id is not None and not claimed:
+    if message_id is not None:
         _note_pending(session)
     return message_id
+
+
+async def _insert_one(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    result = await session.execute(_insert_returning_id(upsert.dialect(session)), values)
+    return result.scalar_one_or_none()
+
+
+def _values(
+    message: Outgoing,
+    *,
+    claimed: bool = False,
+    not_before: datetime | None = None,
+    priority: int = 0,
+    broadcast_id: int | None = None,
+) -> dict[str, Any]:
+    """The row of a message: pending, or (`claimed`) `sending` on its first attempt."""
+    now = utcnow()
+    return {
+        "channel": message.channel,
+        "recipient": message.recipient,
+        "resident_id": message.resident_id,
+        "payload": message.payload,
+        "status": "sending" if claimed else "pending",
+        "attempts": 1 if claimed else 0,
+        "next_attempt_at": not_before or now,
+        "idempotency_key": message.idempotency_key,
+        "created_at": now,
+        "priority": priority,
+        "broadcast_id": broadcast_id,
+    }
 
 
 def _note_pending(session: AsyncSession) -> None:
@@ -120,49 +143,23 @@ class Claimed:
         )
 
 
-async def enqueue_claimed(
-    session: AsyncSession,
-    *,
-    channel: str,
-    recipient: str,
-    payload: dict[str, Any],
-    idempotency_key: str,
-    resident_id: int | None = None,
-) -> Claimed | None:
-    """Queue a message already claimed (see `enqueue`): the row as the running sender
-    takes it once committed, or None when a message with this key was queued before."""
-    message_id = await enqueue(
-        session,
-        channel=channel,
-        recipient=recipient,
-        payload=payload,
-        idempotency_key=idempotency_key,
-        resident_id=resident_id,
-        claimed=True,
-    )
+async def enqueue_claimed(session: AsyncSession, message: Outgoing) -> Claimed | None:
+    """Queue a message already claimed (`sending`, first attempt), to be handed to the
+    running sender once committed (a killed process re-queues it like any row in
+    flight): the row as the sender takes it, or None when its key was queued before."""
+    message_id = await _insert_one(session, _values(message, claimed=True))
     if message_id is None:
         return None
     return Claimed(
         message_id,
-        channel,
-        recipient,
-        payload,
+        message.channel,
+        message.recipient,
+        message.payload,
         attempts=1,
-        resident_id=resident_id,
+        resident_id=message.resident_id,
         priority=0,
-        ephemeral=idempotency_key.startswith(EPHEMERAL),
+        ephemeral=message.idempotency_key.startswith(EPHEMERAL),
     )
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message for `enqueue_many`."""
-
-    channel: str
-    recipient: str
-    payload: dict[str, Any]
-    idempotency_key: str
-    resident_id: int | None = None
 
 
 @cache
@@ -193,25 +190,9 @@ async def enqueue_many(
     if not messages:
         return
     _note_pending(session)
-    now = utcnow()
     await session.execute(
         _insert_skipping_duplicates(upsert.dialect(session)),
-        [
-            {
-                "channel": m.channel,
-                "recipient": m.recipient,
-                "resident_id": m.resident_id,
-                "payload": m.payload,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "idempotency_key": m.idempotency_key,
-                "created_at": now,
-                "priority": priority,
-                "broadcast_id": broadcast_id,
-            }
-            for m in messages
-        ],
+        [_values(m, priority=priority, broadcast_id=broadcast_id) for m in messages],
     )
 
 

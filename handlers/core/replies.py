@@ -65,21 +65,23 @@ async def queue_replies(
 ) -> list[outbox.Claimed]:
     """Write the replies as outbox rows, back to the chat the event came from: pending,
     or (`claim`) already claimed, returned for the running sender once committed."""
-    claimed = []
+    messages = []
     for index, reply in enumerate(replies):
         key_of_row = f"reply:{event.channel}:{event.chat_id}:{key}:{index}"
         if resident is None and not event.is_coordinator:
             # No consent, nothing kept: the row goes once delivered (storage/outbox.py).
             key_of_row = outbox.EPHEMERAL + key_of_row
-        row: dict[str, Any] = {
-            "channel": event.channel,
-            "recipient": event.chat_id,
-            "resident_id": resident.id if resident else None,
-            "payload": to_payload(reply, edit_message_id=event.message_id),
-            "idempotency_key": key_of_row,
-        }
-        if not claim:
-            await outbox.enqueue(session, **row)
-        elif (message := await outbox.enqueue_claimed(session, **row)) is not None:
-            claimed.append(message)
-    return claimed
+        messages.append(
+            outbox.Outgoing(
+                channel=event.channel,
+                recipient=event.chat_id,
+                payload=to_payload(reply, edit_message_id=event.message_id),
+                idempotency_key=key_of_row,
+                resident_id=resident.id if resident else None,
+            )
+        )
+    if not claim:
+        await outbox.enqueue_many(session, messages)
+        return []
+    claimed = [await outbox.enqueue_claimed(session, message) for message in messages]
+    return [message for message in claimed if message is not None]

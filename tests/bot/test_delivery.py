@@ -215,11 +215,7 @@ async def claimed_reply(store: Store, recipient: str, text: str) -> list[Claimed
     """What a handler's transaction writes for the running sender (handlers/core/entry.py)."""
     async with store.transaction() as session:
         claimed = await outbox.enqueue_claimed(
-            session,
-            channel="telegram",
-            recipient=recipient,
-            payload={"text": text},
-            idempotency_key=f"{recipient}:{text}",
+            session, outbox.Outgoing("telegram", recipient, {"text": text}, f"{recipient}:{text}")
         )
     assert claimed is not None and claimed.attempts == 1
     return [claimed]
