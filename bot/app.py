@@ -49,6 +49,7 @@ from scheduler.runtime import JobRuntime
 from scheduler.service import JobScheduler
 from storage.changes import ChangeWatcher
 from storage.db import Store
+from storage.intake import UpdateRef
 from storage.migrate import upgrade_async
 from storage.types import utcnow
 
@@ -247,7 +248,7 @@ class Service:
                 if settings.telegram_mode == "webhook":
                     webhook = await self._start_webhook(application, worker.accept)
                 else:
-                    poller = Poller(self.store, application.bot, worker.accept)
+                    poller = Poller(self.store, application.bot, worker)
                     poller_task = asyncio.create_task(poller.run(), name="poller")
                 settle_memory()
                 log.info(
@@ -287,10 +288,8 @@ class Service:
             if task.done():
                 task.result()
 
-    async def _process_update(self, event: Inbound, update_row: int, last_try: bool) -> None:
-        await process_inbound(
-            self.store, self.services, event, update_row=update_row, last_try=last_try
-        )
+    async def _process_update(self, event: Inbound, update: UpdateRef, last_try: bool) -> None:
+        await process_inbound(self.store, self.services, event, update=update, last_try=last_try)
 
     async def _reach_telegram(self, application: Application, stop: asyncio.Event) -> bool:
         """Initialise (getMe) until the Bot API answers: a network down at start is

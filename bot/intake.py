@@ -1,11 +1,15 @@
-"""Durable intake: Telegram updates are stored before Telegram is told they arrived.
+"""Durable intake: Telegram is told an update arrived only once it is in the store.
 
 PTB's Updater confirms an update (the next getUpdates offset) before the
 application has handled it, and its webhook server answers 200 before our
-commit; a crash then loses the update. Here the poller asks for the next offset
-only after the batch is committed, the webhook answers 200 only after the row
-is committed, and the worker handles the stored rows in order, marking each in
-the transaction of its effects (see `handlers.core.entry.process_inbound`).
+commit; a crash then loses the update. Here the poller hands each batch to the
+worker and asks for the next offset only once every update of it is handled
+(recorded in the transaction of its effects, see
+`handlers.core.entry.process_inbound`) or, when its handling failed, stored to be
+tried again. The webhook answers 200 only after the row is committed, and the
+worker handles the stored rows in order, marking each in the transaction of its
+effects. One transaction per update where polling: storing first and handling
+after took two.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -42,24 +46,35 @@ MAX_ATTEMPTS = 3
 # offset could then be above every new update, so it is not used.
 OFFSET_VALID = timedelta(days=6)
 
-# (inbound, stored row id, last try) -> handled; raises on failure unless last try.
-Process = Callable[[Inbound, int, bool], Awaitable[object]]
+# (inbound, the update it came from, last try) -> handled; raises on failure unless
+# last try.
+Process = Callable[[Inbound, intake.UpdateRef, bool], Awaitable[object]]
 
 
 @dataclass(frozen=True)
-class Stored:
-    """A committed update row, as the worker handles it."""
+class Pending:
+    """An update the worker is to handle: a committed row (`row_id`), or one fresh
+    from this run's poller (`row_id` None), stored by the transaction that handles it."""
 
-    row_id: int
     bot_id: int
-    data: dict[str, Any]
+    update_id: int
+    row_id: int | None
+    # The raw JSON of a stored row (None when fresh: `update` is there).
+    data: dict[str, Any] | None
     attempts: int = 0
     # Parsed already when it comes from this run's poller or webhook.
     update: Update | None = None
+    # Done once this update and those before it are handled or stored (set on the
+    # last of a batch): the poller confirms the batch to Telegram then.
+    durable: asyncio.Future[None] | None = field(default=None, compare=False)
+
+    @property
+    def ref(self) -> intake.UpdateRef:
+        return intake.UpdateRef(self.bot_id, self.update_id, self.row_id)
 
 
 # Told of the rows a batch stored, once committed.
-OnStored = Callable[[list[Stored]], None]
+OnStored = Callable[[list[Pending]], object]
 
 
 def _chat_id(update: Update) -> int | None:
@@ -69,26 +84,26 @@ def _chat_id(update: Update) -> int | None:
 
 async def save(
     store: Store, bot_id: int, updates: list[tuple[Update, dict[str, Any]]]
-) -> list[Stored]:
+) -> list[Pending]:
     """Store a batch (update, raw JSON) in one transaction; returns the rows stored now
     (an update Telegram sent again is not among them)."""
     rows = [(u.update_id, _chat_id(u), data) for u, data in updates]
     async with store.transaction() as session:
         ids = await intake.store(session, bot_id=bot_id, updates=rows)
     return [
-        Stored(ids[u.update_id], bot_id, data, update=u)
+        Pending(bot_id, u.update_id, ids[u.update_id], data, update=u)
         for u, data in updates
         if u.update_id in ids
     ]
 
 
 class Poller:
-    """getUpdates in a loop; the offset confirms only updates already stored."""
+    """getUpdates in a loop; the offset confirms only updates handled or stored."""
 
-    def __init__(self, store: Store, bot: Any, on_stored: OnStored) -> None:
+    def __init__(self, store: Store, bot: Any, worker: IntakeWorker) -> None:
         self.store = store
         self.bot = bot
-        self.on_stored = on_stored
+        self.worker = worker
 
     async def _start_offset(self) -> int | None:
         async with self.store.transaction() as session:
@@ -117,9 +132,11 @@ class Poller:
             )
             if not updates:
                 continue
-            stored = await save(self.store, self.bot.id, [(u, u.to_dict()) for u in updates])
+            # Meanwhile Telegram keeps what arrives; the next call fetches it at once.
+            await self.worker.accept(
+                [Pending(self.bot.id, u.update_id, None, None, update=u) for u in updates]
+            )
             offset = updates[-1].update_id + 1
-            self.on_stored(stored)
 
 
 class IntakeWorker:
@@ -132,14 +149,20 @@ class IntakeWorker:
         self.bot = bot
         self.process = process
         self.coordinator_ids = coordinator_ids
-        self._queue: deque[Stored] = deque()
+        self._queue: deque[Pending] = deque()
         self._wake = asyncio.Event()
         self._answers: set[asyncio.Task[None]] = set()
 
-    def accept(self, rows: list[Stored]) -> None:
-        """Rows just committed by the poller or the webhook: handled after those before."""
-        self._queue.extend(rows)
+    def accept(self, rows: list[Pending]) -> asyncio.Future[None]:
+        """Updates from the poller or rows the webhook committed, handled after those
+        before; the future is done once each of them is handled or stored."""
+        durable = asyncio.get_running_loop().create_future()
+        if not rows:
+            durable.set_result(None)
+            return durable
+        self._queue.extend([*rows[:-1], replace(rows[-1], durable=durable)])
         self._wake.set()
+        return durable
 
     async def _recover(self) -> None:
         """Rows a previous run stored and did not handle go first. Rows accepted
@@ -147,8 +170,14 @@ class IntakeWorker:
         async with self.store.transaction() as session:
             rows = await intake.unhandled(session)
         queued = {row.row_id for row in self._queue}
-        left = [Stored(r.id, r.bot_id, r.data, r.attempts) for r in rows if r.id not in queued]
-        self._queue = deque(sorted([*left, *self._queue], key=lambda row: row.row_id))
+        left = [
+            Pending(r.bot_id, r.update_id, r.id, r.data, r.attempts)
+            for r in rows
+            if r.id not in queued
+        ]
+        # Older than anything this run accepted (a fresh update Telegram sent again
+        # after a crash finds its row handled by then).
+        self._queue = deque([*left, *self._queue])
 
     async def run(self) -> None:
         try:
@@ -156,19 +185,22 @@ class IntakeWorker:
             while True:
                 while self._queue:
                     row = self._queue[0]
-                    if await self._handle(row):
+                    again = await self._handle(row)
+                    if again is None:
                         self._queue.popleft()
-                    else:  # tried again before anything after it, keeping the order
-                        self._queue[0] = replace(row, attempts=row.attempts + 1)
+                    else:  # stored; tried again before anything after it, keeping the order
+                        self._queue[0] = row = again
+                    if row.durable is not None and not row.durable.done():
+                        row.durable.set_result(None)
                 self._wake.clear()
                 await self._wake.wait()
         finally:
             for task in list(self._answers):
                 task.cancel()
 
-    async def _handle(self, row: Stored) -> bool:
-        """False when the row failed and will be tried again."""
-        row_id, attempts = row.row_id, row.attempts
+    async def _handle(self, row: Pending) -> Pending | None:
+        """The row to try again (stored) when handling failed; None when done."""
+        attempts = row.attempts
         last_try = attempts + 1 >= MAX_ATTEMPTS
         try:
             update = row.update or Update.de_json(row.data, self.bot)
@@ -181,28 +213,40 @@ class IntakeWorker:
             inbound = to_inbound(update, bot_id=row.bot_id, coordinator_ids=self.coordinator_ids)
             if inbound is None:
                 async with self.store.transaction() as session:
-                    await intake.mark_handled(session, row_id)
-                return True
+                    await intake.settle(session, row.ref)
+                return None
             if inbound.file is not None:
                 # Part of the handling: a download cut short is done again.
                 inbound = await with_content(self.bot, inbound)
-            await self.process(inbound, row_id, last_try)
+            await self.process(inbound, row.ref, last_try)
         except Exception as error:  # one poison update must not block the queue
-            await self._failed(row_id, error, last_try)
-            return last_try
-        return True
+            return await self._failed(row, error, last_try)
+        return None
 
-    async def _failed(self, row_id: int, error: Exception, last_try: bool) -> None:
+    async def _failed(self, row: Pending, error: Exception, last_try: bool) -> Pending | None:
         detail = f"{type(error).__name__}: {error}"
         async with self.store.transaction() as session:
+            row_id = row.row_id
+            if row_id is None and row.update is not None:
+                # Fresh: stored now, with its content, to be tried again.
+                update = row.update
+                ids = await intake.store(
+                    session,
+                    bot_id=row.bot_id,
+                    updates=[(row.update_id, _chat_id(update), update.to_dict())],
+                )
+                row_id = ids.get(row.update_id)
+            if row_id is None:  # an earlier run's row: it had its turn before this one
+                return None
             await intake.record_failure(session, row_id, detail)
             if last_try:
                 await intake.mark_handled(session, row_id, error=detail)
         if last_try:
             log.error("update row %d set aside after %d attempts: %s", row_id, MAX_ATTEMPTS, detail)
-        else:
-            log.warning("handling update row %d failed, will try again: %s", row_id, detail)
-            await asyncio.sleep(0.5)
+            return None
+        log.warning("handling update row %d failed, will try again: %s", row_id, detail)
+        await asyncio.sleep(0.5)
+        return replace(row, row_id=row_id, attempts=row.attempts + 1)
 
 
 class _WebhookHandler(tornado.web.RequestHandler):

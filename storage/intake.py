@@ -9,6 +9,7 @@ confirmed update and handles none twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -20,6 +21,17 @@ from bot.redact import redact
 from storage import upsert
 from storage.models import InboundUpdate
 from storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class UpdateRef:
+    """The Telegram update an event came from: a stored row (`row_id`), or one fresh
+    from this run's poller (`row_id` None), stored only by the transaction that
+    handles it (see `settle`)."""
+
+    bot_id: int
+    update_id: int
+    row_id: int | None = None
 
 
 @cache
@@ -90,6 +102,30 @@ _SET_ASIDE = (
     .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.handled_at.is_(None))
     .values(handled_at=bindparam("now"), last_error=bindparam("error"))
 )
+
+
+async def settle(session: AsyncSession, ref: UpdateRef, *, error: str | None = None) -> bool:
+    """Record in the handling transaction that the update is handled: a stored row is
+    marked (`mark_handled`); a fresh one is stored as handled, its content never written.
+    False when it was handled already (then nothing is to be done)."""
+    if ref.row_id is not None:
+        return await mark_handled(session, ref.row_id, error=error)
+    now = utcnow()
+    result = await session.execute(
+        _insert(upsert.dialect(session)),
+        {
+            "bot_id": ref.bot_id,
+            "update_id": ref.update_id,
+            "chat_id": None,
+            "data": {},
+            "received_at": now,
+            "handled_at": now,
+            "attempts": 0,
+            "last_error": None if error is None else redact(error)[:2000],
+        },
+    )
+    # Nothing inserted: an earlier run stored it, and handled it before this one's turn.
+    return result.first() is not None
 
 
 async def mark_handled(session: AsyncSession, row_id: int, *, error: str | None = None) -> bool:

@@ -34,14 +34,14 @@ async def process_inbound(
     services: Services,
     event: Inbound,
     *,
-    update_row: int | None = None,
+    update: intake.UpdateRef | None = None,
     last_try: bool = True,
 ) -> list[Reply]:
     """Handle one event; returns the replies that were queued for delivery.
 
-    `update_row`: the stored Telegram update (storage.intake) this event came
-    from; it is marked handled in the same transaction as the effects, which
-    makes a redelivery impossible (so no receipt is checked). Unless it is the
+    `update`: the Telegram update (storage.intake) this event came from; it is
+    recorded as handled in the same transaction as the effects, which makes a
+    redelivery impossible (so no receipt is checked). Unless it is the
     `last_try`, a failure is raised for the caller to try again, not apologised for.
     """
     key = event.external_id or uuid.uuid4().hex
@@ -51,9 +51,9 @@ async def process_inbound(
     claimed: list[outbox.Claimed] = []
     try:
         async with store.transaction() as session:
-            if update_row is not None:
-                if not await intake.mark_handled(session, update_row):
-                    log.info("update row %d was handled already", update_row)
+            if update is not None:
+                if not await intake.settle(session, update):
+                    log.info("update %d was handled already", update.update_id)
                     return []
             elif event.external_id and not await receipts.first_time(
                 session, channel=event.channel, external_id=event.external_id
@@ -76,7 +76,7 @@ async def process_inbound(
         if not last_try:
             raise
         log.exception("handling %s event %s failed", event.channel, key)
-        replies = await _apologise(store, services, event, key, update_row, error)
+        replies = await _apologise(store, services, event, key, update, error)
         wrote = bool(replies)
     if claimed and sender is not None:  # committed: delivered from now on
         sender.take(claimed)
@@ -208,24 +208,22 @@ async def _apologise(
     services: Services,
     event: Inbound,
     key: str,
-    update_row: int | None,
+    update: intake.UpdateRef | None,
     error: Exception,
 ) -> list[Reply]:
     language = services.translator.language_or_default(event.language_hint)
     replies = [Reply(services.translator.text(language, "error.internal"))]
     try:
         async with store.transaction() as session:
-            if update_row is not None:
+            if update is not None:
                 # Set aside with the apology: a poison update must not block the queue.
-                await intake.mark_handled(
-                    session, update_row, error=f"{type(error).__name__}: {error}"
-                )
+                await intake.settle(session, update, error=f"{type(error).__name__}: {error}")
             await queue_replies(
                 session, event=event, resident=None, replies=replies, key=key + ":error"
             )
     except Exception:
         log.exception("could not even queue the apology for %s", key)
-        if update_row is not None:
+        if update is not None:
             raise  # the intake worker records the failure and sets the update aside
         return []
     return replies

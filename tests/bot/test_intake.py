@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from telegram import Update
 
-from bot.intake import MAX_ATTEMPTS, IntakeWorker, save
+from bot.intake import MAX_ATTEMPTS, IntakeWorker, Pending, save
 from handlers.core.events import Inbound
 from storage import intake
 from storage.db import Store
@@ -44,12 +44,12 @@ async def test_updates_are_handled_in_order_and_a_poison_one_is_set_aside(
     store = Store(database_url)
     seen: list[tuple[str, bool]] = []
 
-    async def process(event: Inbound, row: int, last_try: bool) -> None:
+    async def process(event: Inbound, ref: intake.UpdateRef, last_try: bool) -> None:
         seen.append((event.text or "", last_try))
         if event.text == "poison":
             raise RuntimeError("cannot handle this")
         async with store.transaction() as session:
-            await intake.mark_handled(session, row)
+            await intake.settle(session, ref)
 
     async with store.transaction() as session:
         updates = [message(1, 11, "first"), message(2, 11, "poison"), message(3, 12, "third")]
@@ -92,10 +92,10 @@ async def test_an_update_stored_while_the_worker_starts_is_handled_once_after_ol
     store = Store(database_url)
     seen: list[str] = []
 
-    async def process(event: Inbound, row: int, last_try: bool) -> None:
+    async def process(event: Inbound, ref: intake.UpdateRef, last_try: bool) -> None:
         seen.append(event.text or "")
         async with store.transaction() as session:
-            assert await intake.mark_handled(session, row)
+            assert await intake.settle(session, ref)
 
     async with store.transaction() as session:
         left = [message(1, 11, "left by the last run"), message(2, 12, "also left")]
@@ -118,3 +118,48 @@ async def test_an_update_stored_while_the_worker_starts_is_handled_once_after_ol
         await asyncio.gather(task, return_exceptions=True)
         await store.close()
     assert seen == ["left by the last run", "also left", "new"]
+
+
+def fresh(data: dict) -> Pending:
+    """An update as the poller hands it over: parsed, not stored."""
+    return Pending(BOT, data["update_id"], None, None, update=Update.de_json(data, None))
+
+
+async def test_polled_updates_are_stored_by_their_handling_and_a_failed_one_with_its_content(
+    database_url: str,
+) -> None:
+    """The poller confirms a batch once each update is handled or stored: a handled
+    one is stored emptied in its handling's transaction, one whose handling failed is
+    stored with its content to be tried again, and one Telegram sends again after it
+    was handled is not handled twice."""
+    store = Store(database_url)
+    seen: list[tuple[str, bool]] = []
+    content_at_retry: list[dict] = []
+
+    async def process(event: Inbound, ref: intake.UpdateRef, last_try: bool) -> None:
+        if event.text == "flaky" and ref.row_id is None:
+            raise RuntimeError("the first try fails")
+        if ref.row_id is not None:
+            content_at_retry.extend(r.data for r in await rows(store) if r.id == ref.row_id)
+        async with store.transaction() as session:
+            seen.append((event.text or "", await intake.settle(session, ref)))
+
+    worker = IntakeWorker(store, None, process, frozenset())
+    task = asyncio.create_task(worker.run())
+    try:
+        batch = [message(1, 11, "first"), message(2, 12, "flaky"), message(3, 11, "third")]
+        await asyncio.wait_for(worker.accept([fresh(u) for u in batch]), 30)
+        stored = await rows(store)
+        await asyncio.wait_for(worker.accept([fresh(message(1, 11, "first"))]), 30)
+        again = await rows(store)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await store.close()
+    assert seen == [("first", True), ("flaky", True), ("third", True), ("first", False)]
+    assert [r.update_id for r in stored] == [1, 2, 3]
+    assert all(r.handled_at is not None and r.data == {} for r in stored)
+    [flaky] = [r for r in stored if r.update_id == 2]
+    assert flaky.attempts == 1 and "the first try fails" in (flaky.last_error or "")
+    assert content_at_retry[0]["message"]["text"] == "flaky"
+    assert len(again) == 3
