@@ -164,7 +164,8 @@ _TABLES = [
             DEL,
             None,
             "the raw update (Telegram id, name, text), only until it is handled (then "
-            "emptied); one set aside after errors is deleted by /forget or a week after",
+            "emptied; a polled one is stored so only when its handling failed); one set "
+            "aside after errors is deleted by /forget or a week after",
         ),
     ),
     table(
