@@ -44,6 +44,19 @@ def _insert(dialect: str) -> Any:
     )
 
 
+def _row(
+    bot_id: int, update_id: int, chat_id: int | None, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    return {
+        "bot_id": bot_id,
+        "update_id": update_id,
+        "chat_id": chat_id,
+        "data": data,
+        "received_at": now,
+        "attempts": 0,
+    }
+
+
 async def store(
     session: AsyncSession, *, bot_id: int, updates: Sequence[tuple[int, int | None, dict[str, Any]]]
 ) -> dict[int, int]:
@@ -55,17 +68,7 @@ async def store(
     now = utcnow()
     result = await session.execute(
         _insert(upsert.dialect(session)),
-        [
-            {
-                "bot_id": bot_id,
-                "update_id": update_id,
-                "chat_id": chat_id,
-                "data": data,
-                "received_at": now,
-                "attempts": 0,
-            }
-            for update_id, chat_id, data in updates
-        ],
+        [_row(bot_id, update_id, chat_id, data, now) for update_id, chat_id, data in updates],
     )
     return {int(update_id): int(row_id) for row_id, update_id in result.all()}
 
@@ -113,16 +116,8 @@ async def settle(session: AsyncSession, ref: UpdateRef, *, error: str | None = N
     now = utcnow()
     result = await session.execute(
         _insert(upsert.dialect(session)),
-        {
-            "bot_id": ref.bot_id,
-            "update_id": ref.update_id,
-            "chat_id": None,
-            "data": {},
-            "received_at": now,
-            "handled_at": now,
-            "attempts": 0,
-            "last_error": None if error is None else redact(error)[:2000],
-        },
+        _row(ref.bot_id, ref.update_id, None, {}, now)
+        | {"handled_at": now, "last_error": None if error is None else redact(error)[:2000]},
     )
     # Nothing inserted: an earlier run stored it, and handled it before this one's turn.
     return result.first() is not None
