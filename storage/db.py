@@ -54,7 +54,12 @@ def _sqlite_begin(connection: Any) -> None:
     # is locked" when another connection wrote meanwhile (its WAL snapshot is stale,
     # and SQLite cannot wait that out); taking the write lock at BEGIN makes it wait
     # for the other writer (busy_timeout) instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Sent with aiosqlite's own `execute` (SQLAlchemy's `run_async`, meant for driver
+    # calls in event handlers): one trip to aiosqlite's thread, where a statement through
+    # SQLAlchemy's cursor takes three (open the cursor, execute, close it).
+    connection.connection.dbapi_connection.run_async(
+        lambda driver: driver.execute("BEGIN IMMEDIATE")
+    )
 
 
 def _sqlite_reset(dbapi_connection: Any, record: Any, _state: Any) -> None:
