@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -49,6 +49,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_BEGIN = "BEGIN IMMEDIATE"
+
+
 def _sqlite_begin(connection: Any) -> None:
     # A deferred transaction that reads, then writes, fails at once with "database
     # is locked" when another connection wrote meanwhile (its WAL snapshot is stale,
@@ -57,9 +60,12 @@ def _sqlite_begin(connection: Any) -> None:
     # Sent with aiosqlite's own `execute` (SQLAlchemy's `run_async`, meant for driver
     # calls in event handlers): one trip to aiosqlite's thread, where a statement through
     # SQLAlchemy's cursor takes three (open the cursor, execute, close it).
-    connection.connection.dbapi_connection.run_async(
-        lambda driver: driver.execute("BEGIN IMMEDIATE")
-    )
+    try:
+        connection.connection.dbapi_connection.run_async(lambda driver: driver.execute(_BEGIN))
+    except sqlite3.Error as error:
+        # Raised as SQLAlchemy raises a failed statement ("database is locked" once
+        # busy_timeout is over), so callers catch one kind of database error.
+        raise DBAPIError.instance(_BEGIN, None, error, sqlite3.Error) from error
 
 
 def _sqlite_reset(dbapi_connection: Any, record: Any, _state: Any) -> None:

@@ -1,16 +1,20 @@
 """Two processes writing one SQLite file (the bot and a CLI command) take turns:
-neither sees "database is locked", and every write of both is kept."""
+neither sees "database is locked", and every write of both is kept. Only a lock held
+past busy_timeout fails a transaction, as a database error that writes nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
-from storage import events
+from storage import db, events
 from storage.db import Store
 from storage.models import Event
 
@@ -99,3 +103,30 @@ async def test_a_transaction_cancelled_half_way_keeps_nothing_and_blocks_no_one(
         kinds = list(await session.scalars(select(Event.kind).order_by(Event.id)))
     await other.close()
     assert kinds == ["kept", "kept", "kept"]
+
+
+async def test_a_write_lock_held_too_long_fails_as_a_database_error_and_the_store_goes_on(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process keeping the write lock past busy_timeout: the transaction fails
+    with SQLAlchemy's OperationalError (what callers catch), writes nothing, and the
+    next one, once the lock is free, works on the same pooled connection."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT", 0.2)
+    store = Store(sqlite_url)
+    async with store.transaction() as session:
+        await events.record(session, "before")
+    other = sqlite3.connect(sqlite_url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with store.transaction() as session:
+                await events.record(session, "while locked")
+        other.execute("ROLLBACK")
+        async with store.transaction() as session:
+            await events.record(session, "after")
+        async with store.transaction() as session:
+            kinds = list(await session.scalars(select(Event.kind).order_by(Event.id)))
+    finally:
+        other.close()
+        await store.close()
+    assert kinds == ["before", "after"]
