@@ -108,9 +108,10 @@ async def test_a_transaction_cancelled_half_way_keeps_nothing_and_blocks_no_one(
 async def test_a_write_lock_held_too_long_fails_as_a_database_error_and_the_store_goes_on(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another process keeping the write lock past busy_timeout: the transaction fails
-    with SQLAlchemy's OperationalError (what callers catch), writes nothing, and the
-    next one, once the lock is free, works on the same pooled connection."""
+    """Another connection (a CLI command's) keeping the write lock past busy_timeout:
+    the transaction fails with SQLAlchemy's OperationalError (what callers catch),
+    writes nothing, and the next one, once the lock is free, works on the same pooled
+    connection."""
     monkeypatch.setattr(db, "BUSY_TIMEOUT", 0.2)
     store = Store(sqlite_url)
     async with store.transaction() as session:
