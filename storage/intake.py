@@ -36,12 +36,16 @@ class UpdateRef:
 
 @cache
 def _insert(dialect: str) -> Any:
-    table = InboundUpdate.__table__
-    return (
-        upsert.insert_into(dialect, table)
-        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
-        .returning(table.c.id, table.c.update_id)
+    """Store a row unless Telegram's update id is there already."""
+    return upsert.insert_into(dialect, InboundUpdate.__table__).on_conflict_do_nothing(
+        index_elements=["bot_id", "update_id"]
     )
+
+
+@cache
+def _insert_returning_ids(dialect: str) -> Any:
+    table = InboundUpdate.__table__
+    return _insert(dialect).returning(table.c.id, table.c.update_id)
 
 
 def _row(
@@ -67,7 +71,7 @@ async def store(
         return {}
     now = utcnow()
     result = await session.execute(
-        _insert(upsert.dialect(session)),
+        _insert_returning_ids(upsert.dialect(session)),
         [_row(bot_id, update_id, chat_id, data, now) for update_id, chat_id, data in updates],
     )
     return {int(update_id): int(row_id) for row_id, update_id in result.all()}
@@ -120,7 +124,8 @@ async def settle(session: AsyncSession, ref: UpdateRef, *, error: str | None = N
         | {"handled_at": now, "last_error": None if error is None else redact(error)[:2000]},
     )
     # Nothing inserted: an earlier run stored it, and handled it before this one's turn.
-    return result.first() is not None
+    # The row count tells, where RETURNING would take one more trip to fetch the row.
+    return bool(result.rowcount)
 
 
 async def mark_handled(session: AsyncSession, row_id: int, *, error: str | None = None) -> bool:
