@@ -202,7 +202,7 @@ async def _ask_next(
 ) -> list[Reply]:
     question = flow.next_unanswered(survey.questions, answers)
     if question is None:
-        return await _finish(ctx, survey, response)
+        return await _finish(ctx, survey, response, answers)
     step = runner.Step.start(survey.questions, question)
     return [await _go(ctx, survey, response, answers, step, conversation, {}, replace=replace)]
 
@@ -361,7 +361,9 @@ async def _save(ctx: Context, at: Position, value: Any, *, replace: bool) -> lis
 # --- finishing and privacy ----------------------------------------------------
 
 
-async def _finish(ctx: Context, survey: Survey, response: SurveyResponse) -> list[Reply]:
+async def _finish(
+    ctx: Context, survey: Survey, response: SurveyResponse, answers: dict[str, Any]
+) -> list[Reply]:
     assert ctx.resident is not None
     owner = response.resident_id
     await store.finish(ctx.session, response)
@@ -378,7 +380,7 @@ async def _finish(ctx: Context, survey: Survey, response: SurveyResponse) -> lis
     await events.record(
         ctx.session, "survey_finished", resident_id=who, data={"survey": survey.slug}
     )
-    return [await next_steps.closing(ctx, survey, response), *after]
+    return [await next_steps.closing(ctx, survey, answers), *after]
 
 
 def personal_questions(survey: Survey) -> list[str]:

@@ -12,7 +12,6 @@ from handlers.core.menu import MenuPick
 from handlers.core.routing import Router
 from storage import survey_privacy
 from storage import surveys as store
-from storage.models import SurveyResponse
 
 router = Router("surveys.next_steps")
 PROPOSE = "propose"
@@ -46,25 +45,21 @@ def _given(value: Any) -> set[str]:
     return {str(value)} if value is not None else set()
 
 
-async def willing_leader(ctx: Context, survey: Survey, response: SurveyResponse) -> bool:
+def willing_leader(survey: Survey, answers: dict[str, Any]) -> bool:
     """Whether the answers say so, as the survey's `leaders` section defines it."""
     leaders = survey.leaders
     if leaders is None:
         return False
-    answers = await store.answers_of(ctx.session, response.id)
     return bool(_given(answers.get(leaders.interest)) & set(leaders.values))
 
 
-async def closing(ctx: Context, survey: Survey, response: SurveyResponse) -> Reply:
-    """The survey's thanks; for a willing leader, with the invitation to propose an idea
-    while a call for proposals is open (one message, with its button)."""
+async def closing(ctx: Context, survey: Survey, answers: dict[str, Any]) -> Reply:
+    """The survey's thanks; for a willing leader (by the finished response's `answers`),
+    with the invitation to propose an idea while a call for proposals is open (one
+    message, with its button)."""
     outro = survey.outro.get(ctx.language)
     item = ctx.routes.menu_items.get(PROPOSE)
-    if (
-        item is None
-        or not await willing_leader(ctx, survey, response)
-        or not await item.available(ctx)
-    ):
+    if item is None or not willing_leader(survey, answers) or not await item.available(ctx):
         return Reply(outro)
     invitation = ctx.t("survey.leader_invitation")
     button = ctx.button("menu.propose", MenuPick(PROPOSE))
