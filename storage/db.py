@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -49,23 +49,16 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_BEGIN = "BEGIN IMMEDIATE"
-
-
 def _sqlite_begin(connection: Any) -> None:
     # A deferred transaction that reads, then writes, fails at once with "database
     # is locked" when another connection wrote meanwhile (its WAL snapshot is stale,
     # and SQLite cannot wait that out); taking the write lock at BEGIN makes it wait
     # for the other writer (busy_timeout) instead.
-    # Sent with aiosqlite's own `execute` (SQLAlchemy's `run_async`, meant for driver
-    # calls in event handlers): one trip to aiosqlite's thread, where a statement through
-    # SQLAlchemy's cursor takes three (open the cursor, execute, close it).
-    try:
-        connection.connection.dbapi_connection.run_async(lambda driver: driver.execute(_BEGIN))
-    except sqlite3.Error as error:
-        # Raised as SQLAlchemy raises a failed statement ("database is locked" once
-        # busy_timeout is over), so callers catch one kind of database error.
-        raise DBAPIError.instance(_BEGIN, None, error, sqlite3.Error) from error
+    # Through SQLAlchemy's own execution, as its recipe has it: a task cancelled while
+    # the BEGIN is on its way then has its connection discarded. Sent past it (one trip
+    # to aiosqlite's thread instead of three), the BEGIN still ran after the cancel and
+    # left the pooled connection inside a transaction.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_reset(dbapi_connection: Any, record: Any, _state: Any) -> None:

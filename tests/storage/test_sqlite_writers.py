@@ -131,3 +131,30 @@ async def test_a_write_lock_held_too_long_fails_as_a_database_error_and_the_stor
         other.close()
         await store.close()
     assert kinds == ["before", "after"]
+
+
+async def test_transactions_cancelled_at_any_moment_even_while_beginning_block_no_one(
+    sqlite_url: str,
+) -> None:
+    """A shutdown may cancel a transaction at any moment, also while its BEGIN is on its
+    way to aiosqlite's thread: the next transactions still begin, and keep their writes."""
+    store = Store(sqlite_url)
+
+    async def writer() -> None:
+        async with store.transaction() as session:
+            await events.record(session, "cancelled")
+
+    try:
+        for moment in range(40):
+            task = asyncio.create_task(writer())
+            for _ in range(moment % 8):  # from its first step to after its commit
+                await asyncio.sleep(0)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            async with store.transaction() as session:
+                await events.record(session, "kept", data={"after": moment})
+        async with store.transaction() as session:
+            kept = list(await session.scalars(select(Event.data).where(Event.kind == "kept")))
+    finally:
+        await store.close()
+    assert [d["after"] for d in kept] == list(range(40))
