@@ -147,8 +147,10 @@ async def test_transactions_cancelled_at_any_moment_even_while_beginning_block_n
     try:
         for moment in range(40):
             task = asyncio.create_task(writer())
-            for _ in range(moment % 8):  # from its first step to after its commit
+            # From its first steps (BEGIN on its way) to a few milliseconds in.
+            for _ in range(moment % 8):
                 await asyncio.sleep(0)
+            await asyncio.sleep(moment // 8 * 0.001)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             async with store.transaction() as session:
