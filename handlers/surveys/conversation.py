@@ -383,17 +383,9 @@ async def _finish(
     return [await next_steps.closing(ctx, survey, answers), *after]
 
 
-def personal_questions(survey: Survey) -> list[str]:
-    """Answers that identify a person: erased by /forget, unlike the other answers."""
-    ids = {q.id for q in survey.questions if parts.is_personal(q)}
-    if survey.leaders is not None:
-        ids |= set(survey.leaders.contact)
-    return sorted(ids)
-
-
 async def _forget_answers(ctx: Context) -> None:
     assert ctx.resident is not None
-    personal = {slug: personal_questions(s) for slug, s in ctx.services.surveys.items()}
+    personal = {slug: parts.personal_questions(s) for slug, s in ctx.services.surveys.items()}
     await store.detach_resident(ctx.session, resident_id=ctx.resident.id, personal=personal)
     await survey_privacy.forget(ctx.session, ctx.resident.id)
 

@@ -36,6 +36,14 @@ def is_personal(question: Question) -> bool:
     return question.type in PERSONAL_TYPES or question.personal
 
 
+def personal_questions(survey: Survey) -> list[str]:
+    """Answers that identify a person: erased by /forget, unlike the other answers."""
+    ids = {q.id for q in survey.questions if is_personal(q)}
+    if survey.leaders is not None:
+        ids |= set(survey.leaders.contact)
+    return sorted(ids)
+
+
 def contact_ids(survey: Survey) -> list[str]:
     """The questions of the contact part (consent first); empty without `leaders`."""
     if survey.leaders is None:
