@@ -19,11 +19,9 @@ about 27 messages/s: just under Telegram's ~30/s, at which Lokalnie is paced her
 "past" (135 residents, about 45 answers/s), each measured for `--phase-seconds`. Per
 phase: the bot's CPU ms per answer (/proc), reply latency p50/p99 (an answer pushed to its
 last expected reply recorded by the fake); at the end the bot's peak RSS (VmHWM). Goals:
-<= 16 ms CPU per answer, p99 at the cap <= 2x idle, peak RSS < 150 MB.
-
-A phase is measured in its steady state: after its new residents have arrived (over 10 s)
-and, below the cap, once the replies have caught up with their first steps. How long that
-took and the latency meanwhile are reported as the phase's "arrival" line.
+<= 16 ms CPU per answer, p99 at the cap <= 2x idle, peak RSS < 150 MB. A phase is measured
+once its new residents have arrived (over 10 s) and, below the cap, their first replies
+have caught up; that time and its latency are the phase's "arrival" line.
 """
 
 from __future__ import annotations
@@ -295,12 +293,17 @@ async def measure(name: str, command: list[str], seconds: dict[str, float]) -> d
             if phase != "past":  # past the cap the replies never catch up
                 await driver.catch_up()
             # This process's own collector must not pause the fake (the bot's replies are
-            # timed as they reach it): what is alive now is never looked at again.
+            # timed as they reach it): it is off while the phase is measured, and what is
+            # alive now is never looked at again.
             gc.freeze()
-            driver.phase = phase
-            cpu, started = cpu_seconds(bot.pid), time.monotonic()
-            await asyncio.sleep(seconds[phase])
-            cpu, wall = cpu_seconds(bot.pid) - cpu, time.monotonic() - started
+            gc.disable()
+            try:
+                driver.phase = phase
+                cpu, started = cpu_seconds(bot.pid), time.monotonic()
+                await asyncio.sleep(seconds[phase])
+                cpu, wall = cpu_seconds(bot.pid) - cpu, time.monotonic() - started
+            finally:
+                gc.enable()
             driver.phase = "between"
             result["arrivals"][phase] = latency_row(driver, arrival, started - arrived)
             answers = driver.answers.get(phase, 0)
@@ -357,18 +360,17 @@ async def run(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
         base = [sys.executable, "-m", "benchmarks.chat_load", "bot"]
         if name == "echo":
             results.append(await measure(name, [*base, "echo"], seconds))
-            continue
-        if name == "sqlite":
+        elif name == "sqlite":
             url = f"sqlite+aiosqlite:///{work}/lokalnie.db"
             results.append(
                 await measure(name, [*base, "lokalnie", url, str(work), str(content)], seconds)
             )
-            continue
-        from tests.servers.postgres import ThrowawayDatabase
+        else:
+            from tests.servers.postgres import ThrowawayDatabase
 
-        with ThrowawayDatabase() as database:
-            command = [*base, "lokalnie", database.url, str(work), str(content)]
-            results.append(await measure(name, command, seconds))
+            with ThrowawayDatabase() as database:
+                command = [*base, "lokalnie", database.url, str(work), str(content)]
+                results.append(await measure(name, command, seconds))
     return results
 
 
