@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.mail.imap import MailboxWatcher
 from handlers.core.replies import from_payload
 from handlers.mailbox.content import load_mail_content
-from storage.mail import MailMessage
+from storage.mail import MailMessage, checkpoint
 from storage.models import OutboxMessage
 from tests.conftest import CONTENT, make_settings
 from tests.harness import ChatHarness
@@ -108,6 +108,11 @@ async def stored_count(service: Service) -> int:
 async def stored(service: Service) -> list[MailMessage]:
     async with service.store.transaction() as session:
         return list(await session.scalars(select(MailMessage).order_by(MailMessage.id)))
+
+
+async def stored_checkpoint(service: Service) -> bool:
+    async with service.store.transaction() as session:
+        return await checkpoint(session, "INBOX") is not None
 
 
 async def outbox_rows(service: Service, channel: str | None = None) -> list[OutboxMessage]:

@@ -1,11 +1,11 @@
 """The watcher against a real Dovecot: import, duplicates, threading, IDLE, polling,
-acknowledgements, a refused login, a server restart, and a server left unchanged."""
+acknowledgements, a message that cannot be stored, and a server left unchanged.
+
+Recovery (a new UIDVALIDITY, a refused login, a server restart) is in test_imap_recovery.py,
+the IMAP connection helpers in test_imap_connection.py."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
 from pathlib import Path
 
 import aioimaplib
@@ -13,8 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Service
-from bot.mail.imap_connection import ImapAccount as MailboxAccount
-from bot.mail.imap_connection import ImapConnection
 from handlers.core.replies import from_payload
 from storage import mail as mail_store
 from storage.mail import MailAcknowledgement, MailThread
@@ -26,6 +24,7 @@ from tests.mail.conftest import (
     outbox_rows,
     running,
     stored,
+    stored_checkpoint,
     stored_count,
     wait_until,
     watcher_for,
@@ -139,58 +138,6 @@ async def test_watcher_same_message_delivered_twice_stored_once(
     assert await stored_count(mail_service) == 1
 
 
-async def test_watcher_new_uidvalidity_resyncs_without_duplicates(
-    mail_service: Service, imap: ImapAccount, dovecot_server: DovecotServer
-) -> None:
-    first, second, third = (corpus.utf8_thunderbird(n).raw for n in (1, 2, 3))
-    await imap.append(first)
-    await imap.append(second)
-    watcher = watcher_for(mail_service)
-    await watcher.sync()
-    async with mail_service.store.transaction() as session:
-        before = await mail_store.checkpoint(session, "INBOX")
-        assert before is not None
-        old_validity = before.uidvalidity
-
-    # The folder is rebuilt on the server: new UIDVALIDITY, the same mail plus one.
-    dovecot_server.reset_mailbox(imap.user)
-    await imap.append(third)  # creates the folder again ...
-    dovecot_server.reset_mailbox(imap.user)
-    doveadm(dovecot_server, "mailbox", "create", "-u", imap.user, "INBOX")
-    doveadm(
-        dovecot_server,
-        "mailbox",
-        "update",
-        "-u",
-        imap.user,
-        "--uid-validity",
-        str(old_validity + 7),
-        "INBOX",
-    )
-    for raw in (first, second, third):
-        await imap.append(raw)
-    report = await watcher.sync()
-
-    assert report.resynced
-    assert (report.total, report.stored, report.duplicates) == (3, 1, 2)
-    assert await stored_count(mail_service) == 3
-    async with mail_service.store.transaction() as session:
-        after = await mail_store.checkpoint(session, "INBOX")
-    assert after is not None and after.uidvalidity != old_validity and after.last_uid == 3
-
-
-def doveadm(server: DovecotServer, *args: str) -> None:
-    import subprocess
-
-    assert server._doveadm is not None
-    subprocess.run(
-        [server._doveadm, "-c", str(server.conf_path), *args],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
-
-
 async def test_watcher_conversation_threaded_by_headers_then_subject(
     mail_service: Service, imap: ImapAccount
 ) -> None:
@@ -239,11 +186,6 @@ async def test_watcher_idle_new_mail_notifies_each_coordinator_once(
     assert "w załączniku wniosek." in card.text
     assert "Wniosek – Koło Gospodyń Wiejskich.pdf, Budżet inicjatywy.docx" in card.text
     assert [b.label for b in card.buttons[0]] == ["↩️ Odpowiedz", "✔️ Załatwione"]
-
-
-async def stored_checkpoint(service: Service) -> bool:
-    async with service.store.transaction() as session:
-        return await mail_store.checkpoint(session, "INBOX") is not None
 
 
 async def test_watcher_server_without_idle_polls_for_new_mail(
@@ -295,73 +237,6 @@ async def test_watcher_acknowledgement_only_for_people_once_a_day(
     assert threads[0].message_count == 2
 
 
-async def test_watcher_login_refused_keeps_retrying_until_it_works(
-    mail_service: Service, imap: ImapAccount, caplog: pytest.LogCaptureFixture
-) -> None:
-    await imap.append(corpus.utf8_thunderbird().raw)
-    settings = mail_service.settings
-    right = settings.imap_password
-    settings.imap_password = type(right)("wrong-password")  # type: ignore[misc]
-    watcher = watcher_for(mail_service)
-    watcher.reconnect_max = 0.2
-    task = asyncio.create_task(watcher.run())
-    try:
-        with caplog.at_level(logging.ERROR, logger="bot.mail.imap"):
-            await wait_until(lambda: caplog.text.count("refused") >= 2)
-        assert not task.done()
-        settings.imap_password = right
-        await wait_until(lambda: stored_count(mail_service))
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-async def test_watcher_dovecot_restarted_while_idling_new_mail_still_arrives(
-    mail_service: Service, imap: ImapAccount, dovecot_server: DovecotServer
-) -> None:
-    watcher = watcher_for(mail_service)
-    async with running(watcher) as task:
-        await wait_until(lambda: stored_checkpoint(mail_service))
-        await imap.append(corpus.utf8_thunderbird(1).raw)
-        await wait_until(lambda: stored_count(mail_service))
-        await asyncio.to_thread(restart, dovecot_server)
-        await wait_until(lambda: not watcher.connected.is_set())
-        await imap.append(corpus.utf8_thunderbird(2).raw)
-        await wait_until(lambda: watcher.connected.is_set())
-        await wait_until(lambda: _count_is(mail_service, 2))
-        assert not task.done()
-    rows = await outbox_rows(mail_service, "telegram")
-    assert len(rows) == 2
-
-
-async def _count_is(service: Service, expected: int) -> bool:
-    return await stored_count(service) == expected
-
-
-def restart(server: DovecotServer) -> None:
-    """Stop and start the session's Dovecot on the same port, with the same mailboxes.
-
-    Like `systemctl restart dovecot` (KillMode=control-group): the master and every
-    imap process get SIGTERM. (The master alone would let open sessions linger.)
-    """
-    import signal
-    import subprocess
-
-    process = server._proc
-    assert process is not None and server._binary is not None
-    os.killpg(process.pid, signal.SIGTERM)  # started with a session of its own
-    process.wait(timeout=15)
-    assert server._stderr is not None
-    server._proc = subprocess.Popen(
-        [server._binary, "-F", "-c", str(server.conf_path)],
-        stdin=subprocess.DEVNULL,
-        stdout=server._stderr,
-        stderr=server._stderr,
-        start_new_session=True,
-    )
-    server._wait_for_greeting()
-
-
 async def test_watcher_reads_only_flags_and_messages_unchanged(
     mail_service: Service, imap: ImapAccount
 ) -> None:
@@ -406,66 +281,3 @@ async def test_watcher_message_that_cannot_be_stored_is_kept_raw_and_others_go_o
     async with mail_service.store.transaction() as session:
         saved = await mail_store.checkpoint(session, "INBOX")
     assert saved is not None and saved.last_uid == 3
-
-
-async def test_sizes_over_gives_only_the_large_messages_with_their_size(
-    imap: ImapAccount,
-) -> None:
-    small = corpus.utf8_thunderbird().raw
-    large = corpus.enormous_line().raw
-    for raw in (small, large, small, large):
-        await imap.append(raw)
-    account = MailboxAccount(imap.host, imap.port, imap.user, imap.password, "none", "INBOX")
-    connection = ImapConnection(account, timeout=10)
-    await connection.open()
-    try:
-        uids = await connection.uids_after(0)
-        over = await connection.sizes_over(uids, len(small) + 1)
-        only_last = await connection.sizes_over(uids[3:], len(small) + 1)
-    finally:
-        await connection.close()
-
-    assert over == {uids[1]: len(large), uids[3]: len(large)}
-    assert only_last == {uids[3]: len(large)}
-
-
-async def test_batches_keep_under_the_byte_limit_counting_small_messages_as_their_share(
-    mail_service: Service, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bot.mail import imap as imap_module
-
-    monkeypatch.setattr(imap_module, "BATCH_BYTES", 1000)
-    asked: list[tuple[list[int], int]] = []
-
-    async def sizes_over(uids, threshold):  # type: ignore[no-untyped-def]
-        asked.append((list(uids), threshold))
-        return {uid: 700 for uid in uids if uid in (3, 6)}
-
-    watcher = watcher_for(mail_service, batch_messages=4)
-    batches = [b async for b in watcher._batches(sizes_over, list(range(1, 9)))]
-
-    # A share is 1000 / 4 = 250 bytes: 3 and 6 (700 bytes) fit with one small one.
-    assert asked == [(list(range(1, 9)), 250)]
-    assert batches == [([1, 2], 500), ([3, 4], 950), ([5, 6], 950), ([7, 8], 500)]
-
-
-async def test_connection_fetch_gives_every_message_as_stored_with_its_size(
-    imap: ImapAccount,
-) -> None:
-    raws = [case.raw for case in corpus.corpus()]
-    for raw in raws:
-        await imap.append(raw)
-    account = MailboxAccount(imap.host, imap.port, imap.user, imap.password, "none", "INBOX")
-    connection = ImapConnection(account, timeout=10)
-    await connection.open()
-    try:
-        uids = await connection.uids_after(0)
-        fetched = await connection.fetch(uids)
-        sizes = await connection.sizes(uids)
-    finally:
-        await connection.close()
-
-    assert [f.uid for f in fetched] == uids
-    # Dovecot hands NUL out as 0x80; everything else comes back as it was stored.
-    assert [f.raw for f in fetched] == [raw.replace(b"\0", b"\x80") for raw in raws]
-    assert sizes == {f.uid: len(f.raw) for f in fetched}

@@ -1,7 +1,7 @@
 """The surveys pages over real HTTP: the list, the results with filters, the report, the files.
 
 The survey and the four residents' answers are the chat's results tests' own
-(`tests/handlers/surveys/test_results.py`); two paper questionnaires and one
+(`tests/handlers/surveys/answered_survey.py`); two paper questionnaires and one
 e-mail response are added, entered in March 2021, so each filter has something
 to leave out. The numbers are compared with what the chat's /results sends.
 """
@@ -29,7 +29,7 @@ from storage import residents, surveys
 from storage.db import Store
 from storage.models import PanelAudit, SurveyResponse
 from tests.conftest import COORDINATOR_ID
-from tests.handlers.surveys.test_results import build_survey, fill
+from tests.handlers.surveys.answered_survey import build_survey, fill
 from tests.harness import ChatHarness
 from tests.panel.conftest import Site, sign_in
 

@@ -22,6 +22,7 @@ from handlers.contest.files import (
 from handlers.contest.model import Contest
 from handlers.core.content_files import note
 from handlers.core.forms import QuestionType, Text
+from tests.handlers.content_text import edit, line_of
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 CONTENT = Path(__file__).resolve().parents[3] / "content"
@@ -66,16 +67,6 @@ messages:
   rejected: {pl: Odrzucony, en: Rejected}
   withdrawn: {pl: Wycofany, en: Withdrawn}
 """
-
-
-def edit(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"{old!r} must occur once"
-    return text.replace(old, new)
-
-
-def line_of(text: str, needle: str, nth: int = 1) -> int:
-    found = [i for i, line in enumerate(text.splitlines(), start=1) if needle in line]
-    return found[nth - 1]
 
 
 def check(tmp_path: Path, text: str) -> list[Problem]:

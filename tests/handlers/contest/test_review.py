@@ -1,67 +1,31 @@
 """The coordinators' side of the contest through the terminal channel, on a real store:
-proposals by status, a status change reaching the applicant, scoring by two
-coordinators, the ranking, the selection, and residents' questions."""
+proposals by status, a status change reaching the applicant, and what only coordinators
+may do. Scoring and the selection are in test_review_scoring.py, residents' questions in
+test_review_ask.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.contest.buttons import NoteSkip, ReviewChange, ScoreMark, ScoreShow, SelectConfirm
-from handlers.core.events import Reply
-from handlers.core.services import Channels
+from handlers.contest.buttons import NoteSkip, ReviewChange, ScoreMark, SelectConfirm
 from handlers.mailbox.buttons import AnswerQuestion
-from storage import proposals, questions, scores
+from storage import proposals
 from storage.models import OutboxMessage, Resident
 from tests.conftest import COORDINATOR_ID
-from tests.handlers.contest_fixture import sample_contest
-from tests.handlers.review_fixture import Made, submit_in
-from tests.harness import ChatHarness, Person, said, texts
+from tests.handlers.contest.review_helpers import (
+    coordinator,
+    delivered_to,
+    make,
+    proposal,
+    resident,
+)
+from tests.harness import ChatHarness, texts
 
-SECOND_COORDINATOR = 900_002
-NOW = datetime(2030, 6, 10, 10, 0, tzinfo=UTC)
 WARSAW = ZoneInfo("Europe/Warsaw")
-
-
-@pytest.fixture
-def review_harness(harness: ChatHarness) -> ChatHarness:
-    services = harness.service.services
-    services.contest = sample_contest()
-    services.clock = lambda: NOW
-    services.coordinator_ids = frozenset({COORDINATOR_ID, SECOND_COORDINATOR})
-    services.channels = Channels(telegram=True, email_out=True)
-    return harness
-
-
-async def resident(harness: ChatHarness, user_id: int, name: str = "Ewa") -> Person:
-    person = harness.person(user_id, name=name)
-    await person.send("/start")
-    await person.press("Tak, zgadzam")
-    return person
-
-
-def coordinator(harness: ChatHarness, user_id: int = COORDINATOR_ID) -> Person:
-    return harness.person(user_id, coordinator=True, name="Marta")
-
-
-async def make(harness: ChatHarness, **values: object) -> Made:
-    contest = harness.service.services.contest
-    assert contest is not None
-    values.setdefault("title", "Potańcówka pod lipami")
-    values.setdefault("amounts", ["6000", "2500.50"])
-    return await submit_in(harness.service.store, contest, **values)
-
-
-def delivered_to(harness: ChatHarness, person: Person) -> list[Reply]:
-    """Everything delivered to this person's chat, also what others' actions sent them."""
-    found = [r for to, r in harness.transport.delivered if to == str(person.user_id)]
-    person.seen = list(found)
-    return found
 
 
 async def outbox_rows(harness: ChatHarness, channel: str) -> list[OutboxMessage]:
@@ -73,20 +37,6 @@ async def outbox_rows(harness: ChatHarness, channel: str) -> list[OutboxMessage]
                 .order_by(OutboxMessage.id)
             )
         )
-
-
-async def proposal(harness: ChatHarness, proposal_id: int) -> proposals.Proposal:
-    async with harness.service.store.transaction() as session:
-        found = await proposals.get(session, proposal_id)
-        assert found is not None
-        return found
-
-
-async def give_marks(person: Person, made: Made, marks: list[int]) -> list[Reply]:
-    replies: list[Reply] = []
-    for index, mark in enumerate(marks):
-        replies = await person.choose(ScoreMark(made.id, index, mark).pack())
-    return replies
 
 
 # --- proposals by status, one proposal in full ---------------------------------------
@@ -248,183 +198,6 @@ async def test_coordinator_working_row_later_becomes_a_resident_with_consent(
             await session.scalars(select(Resident).where(Resident.telegram_id == COORDINATOR_ID))
         )
     assert len(rows) == 1 and rows[0].has_consent
-
-
-# --- scoring, the ranking, the selection --------------------------------------------------
-
-
-async def test_scoring_by_two_coordinators_ranks_with_scorers_and_spread(
-    review_harness: ChatHarness,
-) -> None:
-    dance = await make(review_harness, title="Potańcówka", amounts=["8000"])
-    cinema = await make(review_harness, title="Kino", amounts=["5000"], minutes=5)
-    marta = coordinator(review_harness)
-    jan = coordinator(review_harness, SECOND_COORDINATOR)
-    await marta.send(f"/proposals {dance.number}")
-    first = await marta.press("Oceń wniosek")
-    assert "Kryterium 1 z 2: Zgodność z celami (waga 2)" in texts(first)
-    await marta.press("5")
-    done = await marta.press("3")
-    assert "ocena wniosku KP-TEST-001 jest zapisana" in texts(done)
-    assert "koordynator 900001: 4,33 z 5" in texts(done)
-    await give_marks(jan, dance, [3, 3])
-    await give_marks(marta, cinema, [4, 4])
-    await give_marks(jan, cinema, [4, 4])
-
-    ranking = texts(await marta.send("/ranking"))
-    lines = [line for line in ranking.splitlines() if "KP-TEST" in line]
-    # Dance: totals 13/15 and 9/15, mean 11/15 → 3,67; cinema 4,00 for both, no spread.
-    assert lines[0].startswith("1. KP-TEST-002 „Kino” – 4,00 (oceniających: 2, rozrzut: 0,00)")
-    assert lines[1].startswith(
-        "2. KP-TEST-001 „Potańcówka” – 3,67 (oceniających: 2, rozrzut: 1,33)"
-    )
-
-
-async def test_scoring_again_replaces_the_earlier_mark(review_harness: ChatHarness) -> None:
-    made = await make(review_harness)
-    marta = coordinator(review_harness)
-    await give_marks(marta, made, [1, 1])
-    again = await marta.choose(ScoreShow(made.id, 0).pack())
-    assert "Twoja obecna ocena: 1" in texts(again)
-    await give_marks(marta, made, [5, 5])
-    async with review_harness.service.store.transaction() as session:
-        stored = await scores.of_proposal(session, made.id)
-    assert sorted((s.criterion, s.value) for s in stored) == [("budzet", 5), ("cele", 5)]
-
-
-async def test_select_budget_forces_a_lower_ranked_choice_and_confirm_stores_outcome(
-    review_harness: ChatHarness,
-) -> None:
-    marta = coordinator(review_harness)
-    made = {}
-    for name, amount, mark in [
-        ("A", "10000", 5),
-        ("B", "9000", 4),
-        ("C", "9000", 3),
-        ("D", "2500", 2),
-        ("E", "2000", 1),
-    ]:
-        made[name] = await make(review_harness, title=name, amounts=[amount])
-        await give_marks(marta, made[name], [mark, mark])
-    proposed = texts(await marta.send("/select"))
-    assert "✅ 1. KP-TEST-001" in proposed and "✅ 3. KP-TEST-003" in proposed
-    assert "▫️ 4. KP-TEST-004" in proposed and "✅ 5. KP-TEST-005" in proposed
-    assert "Pominięte, bo nie mieszczą się już w budżecie: KP-TEST-004" in proposed
-    assert "Wybrane: 4, na kwotę 30\u00a0000\u00a0zł" in proposed
-    done = await marta.press("Zatwierdź wybór")
-    assert "dofinansowane wnioski: 4" in texts(done)
-    async with review_harness.service.store.transaction() as session:
-        outcome = await scores.outcome(session, "test-2030")
-    assert [(o.rank, o.selected, Decimal(o.amount)) for o in outcome] == [
-        (1, True, Decimal("10000")),
-        (2, True, Decimal("9000")),
-        (3, True, Decimal("9000")),
-        (4, False, Decimal("2500")),
-        (5, True, Decimal("2000")),
-    ]
-    assert all(o.decided_by == COORDINATOR_ID for o in outcome)
-
-
-async def test_select_adjusted_by_toggling_then_confirmed(review_harness: ChatHarness) -> None:
-    marta = coordinator(review_harness)
-    first = await make(review_harness, title="A", amounts=["10000"])
-    second = await make(review_harness, title="B", amounts=["10000"])
-    third = await make(review_harness, title="C", amounts=["10000"])
-    for made, mark in ((first, 5), (second, 4), (third, 3)):
-        await give_marks(marta, made, [mark, mark])
-    await marta.send("/select")
-    adjusted = texts(await marta.press(f"✅ {second.number}"))
-    assert "zmieniony ręcznie" in adjusted and f"▫️ 2. {second.number}" in adjusted
-    assert "mniej wniosków, niż przewiduje regulamin (co najmniej 3)" in adjusted
-    await marta.press("Zatwierdź wybór")
-    async with review_harness.service.store.transaction() as session:
-        outcome = {o.proposal_id: o.selected for o in await scores.outcome(session, "test-2030")}
-    assert outcome == {first.id: True, second.id: False, third.id: True}
-
-
-async def test_select_over_budget_cannot_be_confirmed(review_harness: ChatHarness) -> None:
-    marta = coordinator(review_harness)
-    made = [await make(review_harness, title=t, amounts=["10000"]) for t in "ABCD"]
-    for entry in made:
-        await give_marks(marta, entry, [3, 3])
-    proposed = texts(await marta.send("/select"))
-    assert f"▫️ 4. {made[3].number}" in proposed
-    over = texts(await marta.press(f"▫️ {made[3].number}"))
-    assert "przekraczają budżet konkursu" in over
-    refused = await marta.press("Zatwierdź wybór")
-    assert "Nie można zatwierdzić" in texts(refused)
-    async with review_harness.service.store.transaction() as session:
-        assert await scores.outcome(session, "test-2030") == []
-
-
-# --- questions to the coordinators --------------------------------------------------------
-
-
-async def test_ask_round_trip_from_resident_to_coordinator_and_back(
-    review_harness: ChatHarness,
-) -> None:
-    ewa = await resident(review_harness, 611)
-    marta = coordinator(review_harness)
-    jan = coordinator(review_harness, SECOND_COORDINATOR)
-    assert "Napisz swoje pytanie" in texts(await ewa.send("/ask"))
-    sent = await ewa.send("Czy grupa może złożyć dwa wnioski?")
-    assert "trafiło do ośrodka" in texts(sent)
-    for person in (marta, jan):
-        [notice] = delivered_to(review_harness, person)
-        assert "Ewa (Telegram 611)" in notice.text
-        assert "Czy grupa może złożyć dwa wnioski?" in notice.text
-    assert "bez odpowiedzi: 1" in texts(await marta.send("/admin"))
-    delivered_to(review_harness, marta)
-    prompt = await marta.press("Odpowiedz")
-    assert "Czy grupa może złożyć dwa wnioski?" in texts(prompt)
-    sent_back = await marta.send("Tak, jeśli to dwa różne pomysły.")
-    assert said("ask.answer_queued") in texts(sent_back)
-    [answer] = delivered_to(review_harness, ewa)[-1:]
-    assert "Tak, jeśli to dwa różne pomysły." in answer.text
-    assert "Czy grupa może złożyć dwa wnioski?" in answer.text
-    late = await jan.press("Odpowiedz")
-    assert "już odpowiedziano (koordynator 900001)" in texts(late)
-    async with review_harness.service.store.transaction() as session:
-        [stored] = await questions.of_resident(session, await _resident_id(session, 611))
-    assert stored.answered_by == COORDINATOR_ID
-    assert stored.answer == "Tak, jeśli to dwa różne pomysły."
-    assert "bez odpowiedzi: 0" in texts(await marta.send("/admin"))
-
-
-async def _resident_id(session: AsyncSession, telegram_id: int) -> int:
-    row = await session.scalar(select(Resident).where(Resident.telegram_id == telegram_id))
-    assert row is not None
-    return row.id
-
-
-async def test_ask_in_one_go_and_listed_on_the_admin_panel(review_harness: ChatHarness) -> None:
-    ewa = await resident(review_harness, 612)
-    await ewa.send("/ask Do kiedy można składać wnioski?")
-    marta = coordinator(review_harness)
-    await marta.send("/admin")
-    listed = await marta.press("Pytania mieszkańców")
-    assert "Pytania bez odpowiedzi: 1" in texts(listed)
-    assert "Do kiedy można składać wnioski?" in texts(listed)
-    await marta.press("Odpowiedz")
-    await marta.send("Do 7 czerwca, do 23:59.")
-    [answer] = delivered_to(review_harness, ewa)[-1:]
-    assert "Do 7 czerwca, do 23:59." in answer.text
-
-
-async def test_ask_needs_consent_and_forget_deletes_the_question(
-    review_harness: ChatHarness,
-) -> None:
-    stranger = review_harness.person(613)
-    assert "/start" in texts(await stranger.send("/ask Halo?"))
-    ewa = await resident(review_harness, 614)
-    await ewa.send("/ask Czy są warsztaty dla dzieci?")
-    await ewa.send("/forget")
-    await ewa.press("Tak, usuń")
-    # The question is free text about the person: it goes, and so does the notice.
-    async with review_harness.service.store.transaction() as session:
-        assert await questions.unanswered(session) == []
-        payloads = [m.payload for m in await session.scalars(select(OutboxMessage))]
-    assert not any("warsztaty dla dzieci" in str(p) for p in payloads)
 
 
 # --- only coordinators ------------------------------------------------------------------

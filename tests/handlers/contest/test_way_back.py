@@ -7,7 +7,7 @@ import pytest
 from handlers.core.services import Channels
 from storage import proposals, scores
 from tests.conftest import COORDINATOR_ID
-from tests.handlers.contest.test_review import NOW, coordinator, give_marks, make, proposal
+from tests.handlers.contest.review_helpers import NOW, coordinator, give_marks, make, proposal
 from tests.handlers.contest_fixture import sample_contest
 from tests.harness import ChatHarness, said, texts
 

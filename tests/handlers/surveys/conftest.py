@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import Service
-from tests.conftest import make_settings
+from handlers.core.forms import Survey
+from handlers.core.i18n import Translator
+from storage.surveys import StoredResponse
+from tests.conftest import CONTENT, make_settings
+from tests.handlers.surveys.answered_survey import build_survey, fill
 from tests.harness import ChatHarness
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -22,3 +26,15 @@ async def store_harness(database_url: str, tmp_path: Path) -> AsyncIterator[Chat
         yield ChatHarness(service)
     finally:
         await service.close()
+
+
+@pytest.fixture
+def translator() -> Translator:
+    return Translator(CONTENT / "locales")
+
+
+@pytest.fixture
+async def answered(sqlite_url: str) -> tuple[Survey, list[StoredResponse]]:
+    """`answered_survey`'s survey and its four residents' answers, in SQLite."""
+    survey = build_survey()
+    return survey, await fill(sqlite_url, survey)

@@ -8,7 +8,6 @@ import warnings
 from io import BytesIO
 from typing import Any
 
-import pytest
 from matplotlib.image import imread
 
 from handlers.core.forms import Survey
@@ -17,22 +16,10 @@ from handlers.surveys import charts
 from handlers.surveys.charts import chart_png
 from handlers.surveys.results import summarise
 from storage.surveys import StoredResponse
-from tests.conftest import CONTENT
-from tests.handlers.surveys.test_results import build_survey, fill
+from tests.handlers.surveys.answered_survey import build_survey
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHARTED = ["often", "interests", "offer", "grid", "lead", "contact_ok"]
-
-
-@pytest.fixture
-def translator() -> Translator:
-    return Translator(CONTENT / "locales")
-
-
-@pytest.fixture
-async def answered(sqlite_url: str) -> tuple[Survey, list[StoredResponse]]:
-    survey = build_survey()
-    return survey, await fill(sqlite_url, survey)
 
 
 def png_size(data: bytes) -> tuple[int, int]:

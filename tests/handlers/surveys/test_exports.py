@@ -23,23 +23,11 @@ from handlers.surveys.exports import (
 )
 from handlers.surveys.exports_xlsx import to_xlsx
 from storage.surveys import StoredResponse
-from tests.conftest import CONTENT
 from tests.handlers.survey_fixture import sample_survey
-from tests.handlers.surveys.test_results import FORMULA, build_survey, fill
+from tests.handlers.surveys.answered_survey import FORMULA, build_survey, fill
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 IDENTITY = ("Anna", "Bartek", "Celina", "555001", "555002", "555003")
-
-
-@pytest.fixture
-def translator() -> Translator:
-    return Translator(CONTENT / "locales")
-
-
-@pytest.fixture
-async def answered(sqlite_url: str) -> tuple[Survey, list[StoredResponse]]:
-    survey = build_survey()
-    return survey, await fill(sqlite_url, survey)
 
 
 @pytest.fixture

@@ -1,16 +1,18 @@
-"""Survey files: the shipped surveys load, and every mistake a coordinator can make
-is reported with the line to fix."""
+"""Survey files: a valid file loads, and every mistake a coordinator can make is
+reported with the line to fix.
+
+The shipped surveys are tested in test_files_shipped.py, anonymous surveys' contact
+part in test_files_contact_part.py, button labels in test_files_buttons.py.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from handlers.core.content_files import note
-from handlers.core.forms import QuestionType, Survey, Text
 from handlers.surveys.files import (
     Problem,
     SurveyFileError,
@@ -18,136 +20,8 @@ from handlers.surveys.files import (
     load_survey_file,
     load_surveys,
 )
-
-WARSAW = ZoneInfo("Europe/Warsaw")
-SURVEYS = Path(__file__).resolve().parents[3] / "content" / "surveys"
-
-VALID = """\
-slug: proba
-title: {pl: Próba, en: Trial}
-intro: {pl: Wstęp, en: Introduction}
-outro: {pl: Dziękujemy, en: Thank you}
-opens: 2021-03-01 00:00
-closes: 2021-04-30 23:59
-questions:
-  - id: wiek
-    type: single
-    text: {pl: Wiek, en: Age}
-    options:
-      - id: mlodszy
-        text: {pl: do 30 lat, en: under 30}
-      - id: starszy
-        text: {pl: 30 lat i więcej, en: 30 or more}
-  - id: zgoda
-    type: yesno
-    text: {pl: Zgoda na kontakt, en: Consent to contact}
-  - id: imie
-    type: text
-    show_if: {question: zgoda, equals: true}
-    text: {pl: Imię, en: First name}
-"""
-
-
-def edit(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"{old!r} must occur once"
-    return text.replace(old, new)
-
-
-def line_of(text: str, needle: str, nth: int = 1) -> int:
-    """The 1-based line of the nth line containing `needle`."""
-    found = [i for i, line in enumerate(text.splitlines(), start=1) if needle in line]
-    return found[nth - 1]
-
-
-def check(tmp_path: Path, text: str, name: str = "proba") -> list[Problem]:
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return check_survey_file(path, WARSAW)
-
-
-def only(problems: list[Problem]) -> Problem:
-    assert len(problems) == 1, problems
-    return problems[0]
-
-
-def all_texts(survey: Survey) -> list[Text]:
-    texts = [survey.title, survey.intro, survey.outro]
-    for question in survey.questions:
-        texts += [question.text, *([question.help] if question.help else [])]
-        texts += [option.text for option in [*question.options, *question.items]]
-        if question.scale is not None:
-            texts += [t for t in (question.scale.min_label, question.scale.max_label) if t]
-    return texts
-
-
-# --- the shipped content -------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["diagnoza-2021", "ewaluacja"])
-def test_shipped_survey_loads_with_every_text_in_polish_and_english(name: str) -> None:
-    path = SURVEYS / f"{name}.yaml"
-    assert check_survey_file(path, WARSAW) == []
-    survey = load_survey_file(path, WARSAW)
-    assert survey.slug == name
-    assert survey.languages == ["pl", "en"]
-    for text in all_texts(survey):
-        assert text.get("pl").strip() and text.get("en").strip()
-        # A mapping must carry both; a plain string is deliberately the same in both.
-        assert text.languages() in (None, {"pl", "en"})
-    polish = " ".join(question.text.get("pl") for question in survey.questions)
-    assert any(letter in polish for letter in "ąęłńóśźż")
-
-
-def test_load_surveys_shipped_directory_serves_both_without_problems() -> None:
-    catalogue = load_surveys(SURVEYS, WARSAW)
-    assert catalogue.problems == {}
-    assert set(catalogue.surveys) >= {"diagnoza-2021", "ewaluacja"}
-
-
-def test_diagnoza_dates_are_the_2021_spring_in_warsaw_time() -> None:
-    survey = load_survey_file(SURVEYS / "diagnoza-2021.yaml", WARSAW)
-    assert survey.anonymous is True
-    assert survey.responses == "one"
-    assert survey.opens == datetime(2021, 3, 1, 0, 0, tzinfo=WARSAW)
-    assert survey.opens.astimezone(UTC) == datetime(2021, 2, 28, 23, 0, tzinfo=UTC)
-    # Summer time by the end of April: 23:59 in Warsaw is 21:59 UTC.
-    assert survey.closes is not None
-    assert survey.closes.astimezone(UTC) == datetime(2021, 4, 30, 21, 59, tzinfo=UTC)
-
-
-def test_diagnoza_leaders_ask_contact_only_after_consent() -> None:
-    survey = load_survey_file(SURVEYS / "diagnoza-2021.yaml", WARSAW)
-    leaders = survey.leaders
-    assert leaders is not None
-    interest = survey.question(leaders.interest)
-    consent = survey.question(leaders.consent)
-    assert interest is not None and interest.type is QuestionType.SINGLE
-    assert consent is not None and consent.type is QuestionType.YESNO
-    assert [c.question for c in consent.conditions] == [leaders.interest]
-    assert set(leaders.values) <= {option.id for option in interest.options}
-    assert leaders.contact == ["imie", "telefon", "email"]
-    for question_id in leaders.contact:
-        question = survey.question(question_id)
-        assert question is not None
-        assert [(c.question, c.equals) for c in question.conditions] == [(leaders.consent, True)]
-
-
-def test_diagnoza_typical_path_has_14_to_18_questions() -> None:
-    survey = load_survey_file(SURVEYS / "diagnoza-2021.yaml", WARSAW)
-    asked_everyone = [q for q in survey.questions if not q.conditions]
-    assert len(asked_everyone) >= 13
-    assert len(survey.questions) <= 18
-    interests = survey.question("zainteresowania")
-    assert interests is not None and interests.other and interests.max_choices == 5
-
-
-def test_ewaluacja_is_always_open_and_answerable_many_times() -> None:
-    survey = load_survey_file(SURVEYS / "ewaluacja.yaml", WARSAW)
-    assert survey.opens is None and survey.closes is None
-    assert survey.anonymous is True
-    assert survey.responses == "many"
-    assert [q.id for q in survey.questions][0] == "ocena"
-
+from tests.handlers.content_text import edit, line_of
+from tests.handlers.surveys.survey_file import VALID, WARSAW, check, only
 
 # --- a valid file --------------------------------------------------------------------
 
@@ -397,50 +271,3 @@ def test_load_surveys_yml_extension_is_reported_not_ignored(tmp_path: Path) -> N
     assert catalogue.problems[tmp_path / "proba.yml"][0].message == note(
         "content.error.yml_extension", name="proba.yaml"
     )
-
-
-ANONYMOUS = VALID.replace("questions:\n", "anonymous: true\nquestions:\n", 1)
-LEADERS = "leaders:\n  interest: wiek\n  values: [mlodszy]\n  consent: zgoda\n  contact: [imie]\n"
-
-
-def test_check_survey_file_anonymous_survey_asking_email_among_answers_is_rejected(
-    tmp_path: Path,
-) -> None:
-    text = ANONYMOUS + (
-        "  - id: mejl\n    type: email\n    optional: true\n    text: {pl: E-mail, en: E-mail}\n"
-    )
-    problem = only(check(tmp_path, text))
-    assert problem.line == line_of(text, "id: mejl")
-    assert problem.message == note("content.error.anonymous_personal", question="mejl")
-
-
-def test_check_survey_file_anonymous_survey_name_marked_personal_must_be_in_contact_part(
-    tmp_path: Path,
-) -> None:
-    text = edit(ANONYMOUS, "    type: text\n", "    type: text\n    personal: true\n")
-    problem = only(check(tmp_path, text))
-    assert problem.line == line_of(text, "id: imie")
-    assert problem.message == note("content.error.anonymous_personal", question="imie")
-    # In the contact part, asked after consent, it is fine; not anonymous, fine too.
-    assert check(tmp_path, text + LEADERS) == []
-    assert check(tmp_path, text.replace("anonymous: true\n", "")) == []
-
-
-def test_check_survey_file_contact_question_not_behind_consent_is_rejected(
-    tmp_path: Path,
-) -> None:
-    text = edit(ANONYMOUS, "    show_if: {question: zgoda, equals: true}\n", "") + LEADERS
-    problem = only(check(tmp_path, text))
-    assert problem.message == note(
-        "content.error.contact_before_consent",
-        question="imie",
-        show_if="show_if: {question: zgoda, equals: true}",
-    )
-
-
-def test_shipped_diagnosis_keeps_contacts_in_its_contact_part() -> None:
-    survey = load_survey_file(SURVEYS / "diagnoza-2021.yaml", WARSAW)
-    assert survey.anonymous and survey.leaders is not None
-    assert set(survey.leaders.contact) == {"imie", "telefon", "email"}
-    name = survey.question("imie")
-    assert name is not None and name.personal

@@ -12,7 +12,8 @@ from handlers.core.i18n import Translator
 from handlers.surveys.files import label_warnings, load_survey_file
 from tests.bot.test_config import run_cli
 from tests.conftest import CONTENT
-from tests.handlers.surveys.test_files import SURVEYS, VALID, WARSAW, check, edit, line_of, only
+from tests.handlers.content_text import edit, line_of
+from tests.handlers.surveys.survey_file import SURVEYS, VALID, WARSAW, check, only
 
 ATTENDANCE = """\
   - id: byl

@@ -1,8 +1,7 @@
-"""Survey results as the coordinator reads them: counts, percentages, means, volunteers.
+"""Survey results as the coordinator reads them: counts, percentages, means, texts.
 
-The survey and answers built here (every question type, four residents, one
-of them unfinished and one who erased their data) are shared with the chart
-and export tests.
+The survey and answers are `answered_survey`'s (the `answered` fixture in
+conftest.py); the leaders have their own module, test_results_leaders.py.
 """
 
 from __future__ import annotations
@@ -10,231 +9,16 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-import pytest
-
-from handlers.core.forms import Survey
 from handlers.core.i18n import Translator
-from handlers.surveys.parts import contact_part
-from handlers.surveys.results import (
-    QuestionSummary,
-    leaders,
-    load_results,
-    overview,
-    summarise,
-    volunteers,
-)
+from handlers.surveys.results import QuestionSummary, overview, summarise
 from handlers.surveys.results_text import (
     bar,
-    leaders_text,
     question_summary_text,
     short_summary,
     summary_text,
 )
-from storage import residents, survey_privacy, surveys
-from storage.db import Store
-from storage.models import SurveyResponse
 from storage.surveys import StoredResponse
-from tests.conftest import CONTENT
-
-FORMULA = '=HYPERLINK("http://zły.example","kliknij")'
-
-
-def build_survey(*, anonymous: bool = False, slug: str = "diagnoza") -> Survey:
-    return Survey.model_validate(
-        {
-            "slug": slug,
-            "title": {"pl": "Diagnoza potrzeb kulturalnych", "en": "Cultural needs"},
-            "intro": "…",
-            "outro": "…",
-            "anonymous": anonymous,
-            "leaders": {
-                "interest": "lead",
-                "values": ["lead", "join"],
-                "consent": "contact_ok",
-                "contact": ["email", "phone"],
-            },
-            "questions": [
-                {
-                    "id": "often",
-                    "type": "single",
-                    "text": {"pl": "Jak często bywasz w ośrodku?", "en": "How often?"},
-                    "options": [
-                        {"id": "week", "text": {"pl": "Raz w tygodniu", "en": "Weekly"}},
-                        {"id": "month", "text": {"pl": "Raz w miesiącu", "en": "Monthly"}},
-                        {"id": "never", "text": {"pl": "Rzadziej", "en": "Less often"}},
-                    ],
-                    "other": True,
-                    "optional": True,
-                },
-                {
-                    "id": "interests",
-                    "type": "multiple",
-                    "text": "Co cię interesuje?",
-                    "options": [
-                        {"id": "music", "text": "Muzyka"},
-                        {"id": "theatre", "text": "Teatr"},
-                        {"id": "crafts", "text": "Rękodzieło"},
-                    ],
-                    "other": True,
-                },
-                {
-                    "id": "offer",
-                    "type": "scale",
-                    "text": "Jak oceniasz ofertę ośrodka?",
-                    "scale": {"min": 1, "max": 5, "min_label": "Źle", "max_label": "Świetnie"},
-                },
-                {
-                    "id": "grid",
-                    "type": "matrix",
-                    "text": "Oceń zajęcia",
-                    "scale": {"min": 1, "max": 5},
-                    "items": [
-                        {"id": "cinema", "text": "Kino plenerowe"},
-                        {"id": "dance", "text": "Zajęcia taneczne"},
-                    ],
-                },
-                {
-                    "id": "idea",
-                    "type": "text",
-                    "text": "Czego brakuje ci w gminie?",
-                    "optional": True,
-                },
-                {
-                    "id": "hours",
-                    "type": "number",
-                    "text": "Ile godzin w tygodniu możesz poświęcić?",
-                    "integer": False,
-                },
-                {
-                    "id": "lead",
-                    "type": "single",
-                    "text": "Czy chcesz poprowadzić inicjatywę?",
-                    "options": [
-                        {"id": "lead", "text": "Tak, poprowadzę"},
-                        {"id": "join", "text": "Chętnie dołączę"},
-                        {"id": "no", "text": "Nie"},
-                    ],
-                },
-                {"id": "contact_ok", "type": "yesno", "text": "Czy możemy się odezwać?"},
-                {"id": "email", "type": "email", "text": "Twój e-mail", "optional": True},
-                {"id": "phone", "type": "phone", "text": "Twój telefon", "optional": True},
-                {"id": "visit", "type": "date", "text": "Kiedy byłeś u nas?", "optional": True},
-            ],
-        }
-    )
-
-
-# Anna and Bartek finished, Celina stopped half way, Darek finished and then
-# erased his data (/forget cuts the link to the response).
-PEOPLE: list[tuple[str, int, bool, dict[str, Any]]] = [
-    (
-        "Anna",
-        555001,
-        True,
-        {
-            "often": {"choice": "week"},
-            "interests": {"choices": ["music", "crafts"]},
-            "offer": 4,
-            "grid": {"cinema": 5, "dance": 3},
-            "idea": "Więcej koncertów w parku,\nnajlepiej latem",
-            "hours": 2.5,
-            "lead": {"choice": "lead"},
-            "contact_ok": True,
-            "email": "anna@example.pl",
-            "phone": "+48 600 100 200",
-            "visit": "2025-03-01",
-        },
-    ),
-    (
-        "Bartek",
-        555002,
-        True,
-        {
-            "often": {"choice": "other", "other": "Raz w roku, na dożynkach"},
-            "interests": {"choices": ["theatre", "other"], "other": "Szachy"},
-            "offer": 5,
-            "grid": {"cinema": 4, "dance": 2},
-            "idea": None,
-            "hours": 4,
-            "lead": {"choice": "join"},
-            "contact_ok": False,
-            "visit": None,
-        },
-    ),
-    (
-        "Celina",
-        555003,
-        False,
-        {
-            "often": {"choice": "month"},
-            "interests": {"choices": ["music"]},
-            "offer": 2,
-            "grid": {"cinema": 4},
-        },
-    ),
-    (
-        "Darek",
-        555004,
-        True,
-        {
-            "often": {"choice": "week"},
-            "interests": {"choices": ["music", "theatre"]},
-            "offer": 4,
-            "grid": {"cinema": 3, "dance": 4},
-            "idea": FORMULA,
-            "hours": 10,
-            "lead": {"choice": "join"},
-            "contact_ok": True,
-            "email": "darek@example.pl",
-            "phone": None,
-            "visit": "2025-02-14",
-        },
-    ),
-]
-
-
-async def fill(url: str, survey: Survey) -> list[StoredResponse]:
-    """Write the four residents' answers to a real store and read them back."""
-    store = Store(url)
-    try:
-        async with store.transaction() as session:
-            for name, telegram_id, finished, answers in PEOPLE:
-                resident = await residents.create_with_consent(
-                    session, telegram_id=telegram_id, name=name, language="pl"
-                )
-                response = await surveys.start_response(
-                    session,
-                    survey=survey.slug,
-                    resident_id=resident.id,
-                    language="pl",
-                    channel="telegram",
-                )
-                for question, value in answers.items():
-                    await surveys.save_answer(
-                        session, response=response, question=question, value=value
-                    )
-                if finished:
-                    await surveys.finish(session, response)
-                if name == "Darek":
-                    await residents.forget(session, resident)
-                    stored = await session.get(SurveyResponse, response.id)
-                    assert stored is not None
-                    stored.resident_id = None
-        async with store.transaction() as session:
-            return await load_results(session, survey)
-    finally:
-        await store.close()
-
-
-@pytest.fixture
-def translator() -> Translator:
-    return Translator(CONTENT / "locales")
-
-
-@pytest.fixture
-async def answered(sqlite_url: str) -> tuple[Survey, list[StoredResponse]]:
-    survey = build_survey()
-    return survey, await fill(sqlite_url, survey)
+from tests.handlers.surveys.answered_survey import FORMULA, build_survey
 
 
 def by_id(summaries: list[QuestionSummary]) -> dict[str, QuestionSummary]:
@@ -414,60 +198,6 @@ def test_many_long_answers_are_cut_and_the_summary_stays_one_short_message(
     )
     # The answers are in the report file, not in the message a phone shows.
     assert "Odpowiedź" not in summary and len(summary) < 1000
-
-
-async def test_leaders_are_only_consenting_volunteers(answered: Any) -> None:
-    survey, responses = answered
-    found = leaders(survey, responses, language="pl")
-    assert len(found) == 2
-    anna, darek = found
-    assert (anna.name, anna.interest) == ("Anna", ["Tak, poprowadzę"])
-    assert anna.contact == {"email": "anna@example.pl", "phone": "+48 600 100 200"}
-    # Darek erased his data: only the contact he typed in remains.
-    assert (darek.resident_id, darek.name) == (None, None)
-    assert darek.interest == ["Chętnie dołączę"]
-    assert darek.contact == {"email": "darek@example.pl"}
-    # Bartek would join but said no to contact; Celina never got that far.
-    assert all(v.name not in ("Bartek", "Celina") for v in found)
-
-
-async def test_leaders_of_anonymous_survey_come_from_contact_records(sqlite_url: str) -> None:
-    survey = build_survey(anonymous=True)
-    await fill(sqlite_url, survey)
-    store = Store(sqlite_url)
-    try:
-        async with store.transaction() as session:
-            await survey_privacy.seal_finished(session, contact_part(survey))
-        async with store.transaction() as session:
-            found = await volunteers(session, survey)
-            answers = await load_results(session, survey)
-    finally:
-        await store.close()
-    # Anna agreed and finished: her contact record, without her Telegram name or id.
-    [anna] = found
-    assert anna.name is None and anna.contact == {
-        "email": "anna@example.pl",
-        "phone": "+48 600 100 200",
-    }
-    # The answers kept no contact and no link to anyone once finished.
-    assert all("email" not in r.answers and "contact_ok" not in r.answers for r in answers)
-    assert all(r.resident_id is None for r in answers if r.status == "finished")
-
-
-async def test_leaders_text(answered: Any, translator: Translator) -> None:
-    survey, responses = answered
-    text = leaders_text(survey, leaders(survey, responses), translator, "pl")
-    assert text.startswith("Osoby chętne do działania, które zgodziły się na kontakt: 2")
-    assert "Anna\nTak, poprowadzę" in text and "555001" not in text
-    assert "Twój e-mail: anna@example.pl" in text
-    assert "Ta osoba usunęła swoje dane" in text and "darek@example.pl" in text
-    assert leaders_text(survey, [], translator, "en").startswith("So far nobody")
-
-
-def test_no_leaders_rule_means_no_volunteers() -> None:
-    data = build_survey().model_dump(by_alias=True, exclude_none=True)
-    data["leaders"] = None
-    assert leaders(Survey.model_validate(data), []) == []
 
 
 async def test_scale_text_is_one_line_per_point(answered: Any, translator: Translator) -> None:

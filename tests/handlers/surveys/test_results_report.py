@@ -29,17 +29,12 @@ from handlers.surveys.results import overview, summarise
 from handlers.surveys.results_text import chart_footer, short_summary
 from storage.surveys import StoredResponse
 from tests.conftest import CONTENT
-from tests.handlers.surveys.test_results import build_survey, fill
+from tests.handlers.surveys.answered_survey import build_survey, fill
 from tests.harness import ChatHarness, said
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 PNG = b"\x89PNG\r\n\x1a\n"
 DATES = "1 marca\u2009–\u200930 kwietnia 2021"  # Babel's range, thin spaces round the dash
-
-
-@pytest.fixture
-def translator() -> Translator:
-    return Translator(CONTENT / "locales")
 
 
 def dated(survey: Survey) -> Survey:
