@@ -3,6 +3,9 @@ kept under the byte limit, and fetching every message as stored."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 
 from bot.app import Service
@@ -16,6 +19,18 @@ from tests.servers.dovecot import ImapAccount
 pytestmark = pytest.mark.slow
 
 
+@asynccontextmanager
+async def connected(imap: ImapAccount) -> AsyncIterator[ImapConnection]:
+    """The product's IMAP connection to the test account's INBOX, open."""
+    account = MailboxAccount(imap.host, imap.port, imap.user, imap.password, "none", "INBOX")
+    connection = ImapConnection(account, timeout=10)
+    await connection.open()
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
 async def test_sizes_over_gives_only_the_large_messages_with_their_size(
     imap: ImapAccount,
 ) -> None:
@@ -23,15 +38,10 @@ async def test_sizes_over_gives_only_the_large_messages_with_their_size(
     large = corpus.enormous_line().raw
     for raw in (small, large, small, large):
         await imap.append(raw)
-    account = MailboxAccount(imap.host, imap.port, imap.user, imap.password, "none", "INBOX")
-    connection = ImapConnection(account, timeout=10)
-    await connection.open()
-    try:
+    async with connected(imap) as connection:
         uids = await connection.uids_after(0)
         over = await connection.sizes_over(uids, len(small) + 1)
         only_last = await connection.sizes_over(uids[3:], len(small) + 1)
-    finally:
-        await connection.close()
 
     assert over == {uids[1]: len(large), uids[3]: len(large)}
     assert only_last == {uids[3]: len(large)}
@@ -63,15 +73,10 @@ async def test_connection_fetch_gives_every_message_as_stored_with_its_size(
     raws = [case.raw for case in corpus.corpus()]
     for raw in raws:
         await imap.append(raw)
-    account = MailboxAccount(imap.host, imap.port, imap.user, imap.password, "none", "INBOX")
-    connection = ImapConnection(account, timeout=10)
-    await connection.open()
-    try:
+    async with connected(imap) as connection:
         uids = await connection.uids_after(0)
         fetched = await connection.fetch(uids)
         sizes = await connection.sizes(uids)
-    finally:
-        await connection.close()
 
     assert [f.uid for f in fetched] == uids
     # Dovecot hands NUL out as 0x80; everything else comes back as it was stored.
